@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * memrec.h - things every part of memrec shares: messages, exit codes,
+ * small helpers and the identity of memrec's own file metadata.
+ */
+#ifndef MEMREC_H
+#define MEMREC_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define MEMREC_VERSION		"0.1.0"
+
+/* Exit codes: 0 ok, 1 failure, 2 usage (never errno). */
+#define MR_EXIT_OK		0
+#define MR_EXIT_FAIL		1
+#define MR_EXIT_USAGE		2
+
+/* trace.dat option id carrying memrec's metadata ("MR"), and its version. */
+#define MR_OPTION_META		0x4D52
+#define MR_META_VERSION		1
+
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
+/* usage.c: git-style messages on stderr, prefixed "memrec: ". */
+void mr_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+int mr_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void mr_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void mr_info(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int mr_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void mr_set_verbosity(int level);
+int mr_verbosity(void);
+
+/* util.c */
+void *mr_xmalloc(size_t size);
+void *mr_xcalloc(size_t n, size_t size);
+void *mr_xrealloc(void *p, size_t size);
+char *mr_xstrdup(const char *s);
+char *mr_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Reads a whole file (or /proc file) into a NUL-terminated buffer. */
+char *mr_read_file(const char *path, size_t *len);
+int mr_write_all(int fd, const void *buf, size_t len);
+uint64_t mr_now_ns(void);	/* CLOCK_MONOTONIC */
+/* Parses a decimal or 0x number; returns -1 on junk. */
+int mr_parse_u64(const char *s, uint64_t *out);
+
+/* A growable byte buffer (used for metadata and JSON strings). */
+struct mr_buf {
+	char	*data;
+	size_t	len;
+	size_t	alloc;
+};
+void mr_buf_add(struct mr_buf *b, const void *data, size_t len);
+void mr_buf_addf(struct mr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mr_buf_release(struct mr_buf *b);
+
+#endif

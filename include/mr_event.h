@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mr_event.h - the one decoded form of a trace record that every analyser
+ * sees. The reader (report/reader.c) turns each raw record into a
+ * struct mr_event exactly once; pairing and analysers never look at raw
+ * records.
+ */
+#ifndef MR_EVENT_H
+#define MR_EVENT_H
+
+#include <stdint.h>
+
+/*
+ * The allocator entry points memrec probes. The order is the probe
+ * table's order (record/probes.c) and the names are the uprobe event names
+ * (entry "NAME", return "NAME_ret").
+ */
+enum mr_fn {
+	MR_FN_MALLOC,
+	MR_FN_CALLOC,
+	MR_FN_REALLOC,
+	MR_FN_REALLOCARRAY,
+	MR_FN_FREE,
+	MR_FN_POSIX_MEMALIGN,
+	MR_FN_ALIGNED_ALLOC,	/* aligned_alloc and memalign share code */
+	MR_FN_VALLOC,
+	MR_FN_PVALLOC,
+	MR_FN_MEMALIGN_INT,	/* glibc's internal _mid_memalign: gives posix_memalign's pointer */
+	MR_FN_STRDUP,
+	MR_FN_STRNDUP,
+	MR_FN_NEW,		/* operator new and its variants */
+	MR_FN_NEW_ARRAY,	/* operator new[] and its variants */
+	MR_FN_DLOPEN,		/* not an allocator: gives a module's path and base */
+	MR_FN_NR,
+};
+
+enum mr_ev_kind {
+	MR_EV_ENTER,		/* allocator entry: fn, args[] */
+	MR_EV_RETURN,		/* allocator return: fn, ret */
+	MR_EV_TASK_NEW,		/* tid created child_tid with clone_flags */
+	MR_EV_EXEC,		/* tid exec'd; a fresh address space */
+	MR_EV_EXIT,		/* tid exited; group_dead when the whole process is gone */
+	MR_EV_LOST,		/* the ring buffer dropped 'lost' events on 'cpu' here */
+};
+
+#define MR_MAX_STACK	128
+
+struct mr_event {
+	uint64_t	ts;		/* ns, trace clock */
+	enum mr_ev_kind	kind;
+	enum mr_fn	fn;
+	int		cpu;
+	int		tid;		/* common_pid */
+	int		tgid;		/* from the user_stack record; 0 when unknown */
+	/*
+	 * ENTER: the call's arguments in order (malloc: size; calloc: n, size;
+	 * realloc: ptr, size; reallocarray: ptr, n, size; free: ptr;
+	 * posix_memalign: memptr, align, size; aligned_alloc: align, size;
+	 * valloc/pvalloc: size; strdup: src; strndup: src, n; new: size;
+	 * dlopen: none).
+	 * RETURN of dlopen: args[0] is the load bias (link_map l_addr).
+	 */
+	uint64_t	args[3];
+	uint64_t	ret;		/* RETURN: the return value */
+	/*
+	 * ENTER: the return address at [sp] (the direct caller);
+	 * RETURN: the return address in the caller (__probe_ret_ip).
+	 */
+	uint64_t	caller;
+	uint64_t	func;		/* runtime address of the probed function */
+	/* The user stack recorded with this event, innermost first. */
+	const uint64_t	*stack;
+	int		nr_stack;
+	/* TASK_NEW */
+	int		child_tid;
+	uint64_t	clone_flags;
+	/* EXIT */
+	int		group_dead;
+	/* EXEC: the new image; RETURN of dlopen: the module path. */
+	const char	*path;
+	/* LOST */
+	uint64_t	lost;
+	/* The task's command name when the record carries one (TASK_NEW, EXIT). */
+	const char	*comm;
+};
+
+const char *mr_fn_name(enum mr_fn fn);
+
+#endif

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mr_pairing.h - turns the event stream into live heap blocks, per address
+ * space. Knows glibc's nesting (reallocarray -> realloc -> malloc, strdup ->
+ * malloc, new -> malloc, posix_memalign -> _mid_memalign, realloc(p, 0) ->
+ * free): only the outermost call of a thread counts.
+ */
+#ifndef MR_PAIRING_H
+#define MR_PAIRING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "mr_event.h"
+
+struct mr_pairing;
+
+/*
+ * An address space: a process image from its creation (fork, or first
+ * sight) until exec or exit. A pid that is reused, or a process that
+ * execs, gets a new one.
+ */
+struct mr_aspace {
+	uint32_t	id;		/* dense, from 0 */
+	int		pid;		/* tgid */
+	int		parent_id;	/* aspace it was forked from, -1 if none */
+	uint64_t	start_ts;	/* first seen / fork / exec */
+	uint64_t	end_ts;		/* exec away or exit; 0 while alive */
+	bool		exited;
+	char		comm[16];
+	const char	*exe;		/* path given to exec, NULL when unknown */
+};
+
+struct mr_block {
+	uint64_t	ptr;
+	uint64_t	size;		/* bytes requested */
+	uint64_t	ts;		/* when allocated */
+	uint32_t	aspace;		/* struct mr_aspace.id */
+	uint32_t	stack;		/* stack table id (mr_pairing_stack) */
+	enum mr_fn	fn;		/* outermost allocator called */
+	int		tid;
+	bool		inherited;	/* copied into a child at fork */
+};
+
+struct mr_pair_stats {
+	uint64_t	allocs;		/* blocks allocated, counted once per outer call */
+	uint64_t	alloc_bytes;
+	uint64_t	frees;		/* frees that matched a live block */
+	uint64_t	free_bytes;
+	uint64_t	unmatched_frees;/* frees of blocks allocated before recording (or lost) */
+	uint64_t	null_frees;	/* free(NULL) */
+	uint64_t	failed_allocs;	/* allocator returned NULL */
+	uint64_t	reallocs;	/* realloc/reallocarray calls with a live old block */
+	uint64_t	nested;		/* inner allocator calls folded into an outer one */
+	uint64_t	orphan_returns;	/* returns without a matching entry (lost events) */
+	uint64_t	orphan_entries;	/* entries whose return never came */
+	uint64_t	replaced;	/* alloc at an address already live: old block dropped */
+	uint64_t	lost_events;	/* sum of MR_EV_LOST */
+};
+
+struct mr_pairing *mr_pairing_new(void);
+void mr_pairing_free(struct mr_pairing *p);
+void mr_pairing_feed(struct mr_pairing *p, const struct mr_event *ev);
+/* Ends open calls; blocks still live are what leak analysis reports. */
+void mr_pairing_finish(struct mr_pairing *p, uint64_t end_ts);
+
+const struct mr_pair_stats *mr_pairing_stats(const struct mr_pairing *p);
+
+/* Calls fn for every live block; a non-zero return stops the walk. */
+int mr_pairing_for_each_live(const struct mr_pairing *p,
+			     int (*fn)(const struct mr_block *b, void *ctx), void *ctx);
+
+uint32_t mr_pairing_nr_aspaces(const struct mr_pairing *p);
+const struct mr_aspace *mr_pairing_aspace(const struct mr_pairing *p, uint32_t id);
+/* The address space pid was in at time ts, or NULL. */
+const struct mr_aspace *mr_pairing_find_aspace(const struct mr_pairing *p, int pid, uint64_t ts);
+
+/* Frames of a stack id, innermost first; every frame is a return address. */
+const uint64_t *mr_pairing_stack(const struct mr_pairing *p, uint32_t id, int *nr);
+
+#endif

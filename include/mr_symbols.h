@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mr_symbols.h - symbolisation: user addresses to function+offset, module
+ * and file:line, from the mappings recorded in the trace file (perf MMAP2
+ * records and /proc/PID/maps snapshots) and the ELF/DWARF files they name.
+ * Only the frames of rows that are printed get symbolised.
+ */
+#ifndef MR_SYMBOLS_H
+#define MR_SYMBOLS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct mr_symbols;
+
+struct mr_frame {
+	uint64_t	addr;		/* as given to lookup */
+	const char	*function;	/* NULL when unknown; demangled for C++ */
+	uint64_t	offset;		/* addr - function start */
+	const char	*module;	/* path of the mapped file, NULL when unmapped */
+	const char	*file;		/* source file from DWARF, NULL when none */
+	int		line;		/* 0 when none */
+};
+
+struct mr_symbols *mr_symbols_new(void);
+void mr_symbols_free(struct mr_symbols *s);
+
+/*
+ * A file-backed mapping of process pid that exists from time ts on. A later
+ * mapping over the same addresses shadows it from its own ts on (munmap is
+ * not recorded, so an unmapped module stays usable for older addresses).
+ * build_id is lowercase hex, or NULL when not known.
+ */
+void mr_symbols_add_map(struct mr_symbols *s, int pid, uint64_t ts, uint64_t start,
+			uint64_t len, uint64_t pgoff, const char *path, const char *build_id);
+
+/* pid was forked from parent at ts: it sees the parent's mappings as of ts. */
+void mr_symbols_inherit(struct mr_symbols *s, int pid, int parent, uint64_t ts);
+
+/*
+ * Fills f for addr as seen by pid at time ts. return_addr: addr is a return
+ * address, so the call instruction (addr - 1) is what is looked up for the
+ * function and line. Strings in f live as long as s. Returns 0 when at least
+ * the module was found, -1 otherwise (f->addr is still set).
+ */
+int mr_symbols_lookup(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
+		      bool return_addr, struct mr_frame *f);
+
+/* Reads the GNU build-id of an ELF file as lowercase hex; NULL if none. */
+char *mr_read_build_id(const char *path);
+
+#endif

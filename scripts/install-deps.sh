@@ -1,0 +1,12 @@
+#!/bin/sh
+# Installs what memrec needs to build and test on Debian/Ubuntu.
+set -e
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+	build-essential g++ pkg-config make \
+	libtracefs-dev libtraceevent-dev libtracecmd-dev \
+	libdw-dev libelf-dev trace-cmd python3 >/dev/null
+echo "memrec: dependencies installed"
