@@ -28,7 +28,7 @@ TEP_PLUGIN_DIR := $(shell $(PKG_CONFIG) --variable=plugin_dir libtraceevent 2>/d
 
 override CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Iinclude $(PKG_CFLAGS) -MMD -MP
-LDLIBS += $(PKG_LIBS) -lpthread
+LDLIBS += $(PKG_LIBS) -lstdc++ -lpthread
 
 ifneq ($(V),1)
 Q := @

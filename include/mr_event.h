@@ -30,7 +30,7 @@ enum mr_fn {
 	MR_FN_STRNDUP,
 	MR_FN_NEW,		/* operator new and its variants */
 	MR_FN_NEW_ARRAY,	/* operator new[] and its variants */
-	MR_FN_DLOPEN,		/* not an allocator: gives a module's path and base */
+	MR_FN_DLOPEN,		/* not an allocator, return only: a module path and bias; pairing ignores it */
 	MR_FN_NR,
 };
 
@@ -76,7 +76,8 @@ struct mr_event {
 	uint64_t	clone_flags;
 	/* EXIT */
 	int		group_dead;
-	/* EXEC: the new image; RETURN of dlopen: the module path. */
+	/* EXEC: the new image (tid is the pid after exec, args[0] the old tid);
+	 * RETURN of dlopen: the module path (args[0] the load bias). */
 	const char	*path;
 	/* LOST */
 	uint64_t	lost;
