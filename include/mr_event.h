@@ -87,4 +87,25 @@ struct mr_event {
 
 const char *mr_fn_name(enum mr_fn fn);
 
+/*
+ * The probe table (lib/probedefs.c): which library symbol gets which uprobe
+ * event and fetch arguments. The recorder creates events from it and the
+ * reader maps event names back to enum mr_fn with it.
+ */
+enum mr_lib { MR_LIB_C, MR_LIB_CXX, MR_LIB_NR };
+
+struct mr_probe_def {
+	const char	*sym;		/* symbol in the library; NULL: found another way */
+	const char	*name;		/* entry event name; the return event is NAME_ret */
+	enum mr_fn	fn;
+	enum mr_lib	lib;
+	const char	*entry_args;	/* NULL: no entry probe */
+	const char	*ret_args;	/* NULL: no return probe */
+};
+
+extern const struct mr_probe_def mr_probe_defs[];
+extern const int mr_nr_probe_defs;
+
+/* Maps a uprobe event name to its function; -1 if it is not memrec's. */
+int mr_fn_by_event(const char *name, int *is_ret);
 #endif

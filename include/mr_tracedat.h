@@ -11,11 +11,14 @@
 
 #include <stdint.h>
 
-/* Standard trace.dat option ids we write (trace-cmd's numbering). */
+/*
+ * Standard trace.dat option ids we write: trace-cmd 3.1.6's enum in
+ * lib/trace-cmd/include/private/trace-cmd-private.h (6 is HOOK, not UNAME).
+ */
 #define MR_TD_OPT_DATE		1
 #define MR_TD_OPT_CPUSTAT	2
-#define MR_TD_OPT_UNAME		6
-#define MR_TD_OPT_TRACECLOCK	9	/* TRACECMD_OPTION_TRACECLOCK */
+#define MR_TD_OPT_TRACECLOCK	4	/* written by mr_tracedat_write from out->clock */
+#define MR_TD_OPT_UNAME		5
 
 struct mr_tracedat_hdr;
 

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mr_meta.h - memrec's own metadata, stored in the trace.dat option
+ * MR_OPTION_META: what was recorded, the targets, the module mappings and
+ * build-ids needed to symbolise elsewhere, and every count of lost events.
+ * The payload is line-based text ("memrec-meta VERSION" first) so it stays
+ * inspectable with `trace-cmd dump --options`; docs/memrec-file.md has
+ * the grammar.
+ */
+#ifndef MR_META_H
+#define MR_META_H
+
+#include <stdint.h>
+#include "memrec.h"
+
+struct mr_meta_target {
+	int		pid;
+	char		*cmdline;	/* arguments joined by spaces */
+};
+
+struct mr_meta_cpu {
+	int		cpu;
+	uint64_t	entries, overrun, commit_overrun, dropped, read;
+};
+
+/* One executable mapping seen by perf (MMAP2) or in a /proc/PID/maps snapshot. */
+struct mr_meta_map {
+	uint64_t	ts;
+	int		pid;
+	uint64_t	start, len, pgoff;
+	char		*build_id;	/* hex or NULL */
+	char		*path;
+};
+
+struct mr_meta_buildid {
+	char		*build_id;
+	char		*path;
+};
+
+struct mr_meta {
+	int			version;
+	char			*memrec_version;
+	char			*uname;		/* "sysname nodename release version machine" */
+	char			*clock;
+	char			*command;	/* how memrec record was invoked */
+	uint64_t		start_ts, stop_ts;	/* trace clock, ns */
+	uint64_t		start_epoch_ns;		/* wall clock at start */
+	uint64_t		buffer_kb;
+	uint64_t		perf_lost;		/* lost mmap records */
+	char			*stop_reason;
+	struct mr_meta_target	*targets;
+	int			nr_targets;
+	struct mr_meta_cpu	*cpus;
+	int			nr_cpus;
+	struct mr_meta_map	*maps;
+	int			nr_maps;
+	struct mr_meta_buildid	*buildids;
+	int			nr_buildids;
+};
+
+void mr_meta_init(struct mr_meta *m);
+void mr_meta_release(struct mr_meta *m);
+void mr_meta_add_target(struct mr_meta *m, int pid, const char *cmdline);
+void mr_meta_add_map(struct mr_meta *m, uint64_t ts, int pid, uint64_t start, uint64_t len,
+		     uint64_t pgoff, const char *build_id, const char *path);
+void mr_meta_add_buildid(struct mr_meta *m, const char *build_id, const char *path);
+/* The recorded build-id of path, or NULL. */
+const char *mr_meta_buildid_of(const struct mr_meta *m, const char *path);
+
+/* Serialises m; the caller owns b. */
+void mr_meta_encode(const struct mr_meta *m, struct mr_buf *b);
+/*
+ * Parses a payload into m. Returns 0, or -1 with an error printed naming
+ * 'file' (corrupt, or a newer version than this memrec reads).
+ */
+int mr_meta_decode(struct mr_meta *m, const char *data, size_t len, const char *file);
+
+#endif

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmaps.c - records where the targets map their code, for symbolisation:
+ * a perf dummy event per target thread and CPU with mmap2 and build_id set
+ * makes the kernel report every executable mapping (exec, ld.so, dlopen)
+ * as it happens, with the file's build-id, on CLOCK_MONOTONIC like the
+ * trace. A /proc/PID/maps snapshot covers what was mapped before attach.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "memrec.h"
+#include "record.h"
+
+#define RING_PAGES	32	/* data pages per CPU ring; mmap records are rare */
+
+#ifndef PERF_RECORD_MISC_MMAP_BUILD_ID
+#define PERF_RECORD_MISC_MMAP_BUILD_ID	(1 << 14)
+#endif
+
+struct ring {
+	int				fd;	/* the fd the ring is mmapped on */
+	struct perf_event_mmap_page	*meta;
+	char				*data;
+	size_t				size;
+};
+
+struct mr_mmaps {
+	struct ring	*rings;		/* one per CPU */
+	int		nr_cpus;
+	int		*fds;
+	int		nr_fds;
+	struct mr_meta	*meta;
+	pthread_t	thread;
+	volatile int	stop;
+	bool		started;
+	long		page;
+};
+
+struct mr_mmaps *mr_mmaps_open(void)
+{
+	struct mr_mmaps *mm = mr_xcalloc(1, sizeof(*mm));
+
+	mm->nr_cpus = sysconf(_SC_NPROCESSORS_CONF);
+	mm->rings = mr_xcalloc(mm->nr_cpus, sizeof(*mm->rings));
+	for (int i = 0; i < mm->nr_cpus; i++)
+		mm->rings[i].fd = -1;
+	mm->page = sysconf(_SC_PAGESIZE);
+	return mm;
+}
+
+static int open_event(pid_t tid, int cpu)
+{
+	struct perf_event_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_DUMMY;
+	attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME;
+	attr.mmap = 1;
+	attr.mmap2 = 1;
+	attr.build_id = 1;
+	attr.inherit = 1;
+	attr.sample_id_all = 1;
+	attr.use_clockid = 1;
+	attr.clockid = CLOCK_MONOTONIC;
+	attr.exclude_kernel = 1;
+	attr.exclude_hv = 1;
+	return syscall(SYS_perf_event_open, &attr, tid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+static int attach_fd(struct mr_mmaps *mm, int fd, int cpu)
+{
+	struct ring *r = &mm->rings[cpu];
+
+	mm->fds = mr_xrealloc(mm->fds, (mm->nr_fds + 1) * sizeof(*mm->fds));
+	mm->fds[mm->nr_fds++] = fd;
+	if (r->fd >= 0)
+		return ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, r->fd);
+	r->size = RING_PAGES * mm->page;
+	r->meta = mmap(NULL, r->size + mm->page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (r->meta == MAP_FAILED) {
+		r->meta = NULL;
+		return -1;
+	}
+	r->data = (char *)r->meta + mm->page;
+	r->fd = fd;
+	return 0;
+}
+
+int mr_mmaps_add_process(struct mr_mmaps *mm, pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return mr_error("no process with pid %d", pid);
+	while ((de = readdir(d))) {
+		int tid = atoi(de->d_name);
+
+		for (int cpu = 0; tid > 0 && cpu < mm->nr_cpus; cpu++) {
+			int fd = open_event(tid, cpu);
+
+			if (fd < 0 || attach_fd(mm, fd, cpu) < 0) {
+				int e = errno;
+
+				if (fd >= 0)
+					close(fd);
+				closedir(d);
+				return mr_error("cannot follow the mappings of pid %d with "
+						"perf_event_open: %s", tid, strerror(e));
+			}
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Copies a record out of the ring, joining the two ends of a wrap. */
+static void ring_copy(const struct ring *r, uint64_t pos, void *dst, size_t len)
+{
+	size_t off = pos % r->size, first = r->size - off < len ? r->size - off : len;
+
+	memcpy(dst, r->data + off, first);
+	memcpy((char *)dst + first, r->data, len - first);
+}
+
+static void handle_mmap2(struct mr_mmaps *mm, const char *rec, size_t len, uint16_t misc)
+{
+	const struct {
+		uint32_t pid, tid;
+		uint64_t addr, len, pgoff;
+		union {
+			struct { uint32_t maj, min; uint64_t ino, ino_gen; };
+			struct { uint8_t bid_size, res1; uint16_t res2; uint8_t bid[20]; };
+		};
+		uint32_t prot, flags;
+		char name[];
+	} *m = (const void *)(rec + sizeof(struct perf_event_header));
+	char bid[41] = "";
+	uint64_t ts;
+
+	if (len < sizeof(struct perf_event_header) + sizeof(*m) + 16 || !(m->prot & PROT_EXEC))
+		return;
+	if (m->name[0] != '/' && strcmp(m->name, "[vdso]"))
+		return;
+	if (misc & PERF_RECORD_MISC_MMAP_BUILD_ID)
+		for (int i = 0; i < m->bid_size && i < 20; i++)
+			sprintf(bid + 2 * i, "%02x", m->bid[i]);
+	memcpy(&ts, rec + len - 8, 8);	/* sample_id_all trailer: pid, tid, time */
+	mr_meta_add_map(mm->meta, ts, m->pid, m->addr, m->len, m->pgoff, bid, m->name);
+	mr_info(2, "mmap pid %u %s at 0x%llx", m->pid, m->name, (unsigned long long)m->addr);
+}
+
+static void drain_ring(struct mr_mmaps *mm, struct ring *r)
+{
+	uint64_t head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
+	uint64_t tail = r->meta->data_tail;
+	char rec[8192];
+
+	while (tail < head) {
+		struct perf_event_header h;
+
+		ring_copy(r, tail, &h, sizeof(h));
+		if (h.size < sizeof(h))
+			break;
+		if (h.size <= sizeof(rec)) {
+			ring_copy(r, tail, rec, h.size);
+			if (h.type == PERF_RECORD_MMAP2)
+				handle_mmap2(mm, rec, h.size, h.misc);
+			else if (h.type == PERF_RECORD_LOST)
+				mm->meta->perf_lost += *(uint64_t *)(rec + sizeof(h) + 8);
+		}
+		tail += h.size;
+	}
+	__atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
+}
+
+static void drain_all(struct mr_mmaps *mm)
+{
+	for (int cpu = 0; cpu < mm->nr_cpus; cpu++)
+		if (mm->rings[cpu].meta)
+			drain_ring(mm, &mm->rings[cpu]);
+}
+
+static void *mmaps_main(void *arg)
+{
+	struct mr_mmaps *mm = arg;
+	struct timespec ts = { 0, 20 * 1000000L };
+
+	while (!mm->stop) {
+		drain_all(mm);
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+void mr_mmaps_start(struct mr_mmaps *mm, struct mr_meta *meta)
+{
+	mm->meta = meta;
+	mm->started = !pthread_create(&mm->thread, NULL, mmaps_main, mm);
+	if (!mm->started)
+		mr_warning("cannot start the mmap reader; modules mapped later will not "
+			   "be symbolised");
+}
+
+void mr_mmaps_close(struct mr_mmaps *mm)
+{
+	if (!mm)
+		return;
+	mm->stop = 1;
+	if (mm->started)
+		pthread_join(mm->thread, NULL);
+	if (mm->meta)
+		drain_all(mm);
+	for (int cpu = 0; cpu < mm->nr_cpus; cpu++)
+		if (mm->rings[cpu].meta)
+			munmap(mm->rings[cpu].meta, mm->rings[cpu].size + mm->page);
+	for (int i = 0; i < mm->nr_fds; i++)
+		close(mm->fds[i]);
+	free(mm->fds);
+	free(mm->rings);
+	free(mm);
+}

@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * record.c - `memrec record`: sets up a private tracefs instance with
+ * memrec's uprobes and the task lifecycle events, streams it to per-CPU
+ * files while the targets run, then writes one trace.dat with memrec's
+ * metadata and removes every piece of tracing state it made.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "memrec.h"
+#include "mr_cmds.h"
+#include "mr_symbols.h"
+#include "mr_tracedat.h"
+#include "record.h"
+
+#define DEFAULT_BUFFER_KB	8192
+
+/* Task lifecycle events the pairing needs besides the uprobes. */
+static const char *const task_events[] = {
+	"sched/sched_process_exec", "sched/sched_process_exit", "task/task_newtask",
+};
+
+struct rec_opts {
+	const char	*output;
+	const char	*pids;
+	char		**cmd;
+	uint64_t	duration_s;
+	uint64_t	buffer_kb;
+};
+
+struct recorder {
+	struct rec_opts			o;
+	const char			*tdir;
+	char				name[32];
+	struct mr_watchdog		wd;
+	struct mr_target		target;
+	struct mr_probes		probes;
+	struct tracefs_instance		*inst;
+	struct mr_stream		stream;
+	bool				streaming;
+	struct mr_mmaps			*mmaps;
+	struct mr_tracedat_hdr		*hdr;
+	struct mr_meta			meta;
+	const char			**events;	/* everything enabled, for the header */
+	sigset_t			stop_sigs;
+	uint64_t			t0;
+	uint64_t			bytes;		/* event data written, at stop */
+};
+
+static const char record_usage[] =
+"usage: memrec record [options] -p PID[,PID...]\n"
+"   or: memrec record [options] -- COMMAND [ARGS...]\n"
+"\n"
+"Records the glibc allocator calls (malloc, free, calloc, realloc, reallocarray,\n"
+"posix_memalign, aligned_alloc/memalign, valloc, pvalloc, strdup, strndup and C++\n"
+"operator new) of the targets with their user stacks, through a private tracefs\n"
+"instance and uprobes, into a trace file that 'memrec report' reads, here or on\n"
+"another host. Stops on Ctrl-C/SIGTERM, after -d, or when every target exited.\n"
+"\n"
+"  -p, --pid PID[,PID]   record running processes (every thread, and children)\n"
+"  -o, --output FILE     write FILE (default memrec.dat)\n"
+"  -d, --duration SEC    stop after SEC seconds\n"
+"  -b, --buffer-kb KB    ring buffer per CPU in KiB (default 8192)\n"
+"  -v, --verbose         say more (repeat for more)\n"
+"  -h, --help            this text\n"
+"\n"
+"examples:\n"
+"  memrec record -- ./server --port 8080     # from the first malloc\n"
+"  memrec record -p 1234 -d 60               # attach for a minute\n";
+
+static int parse_opts(struct rec_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "buffer-kb", required_argument, NULL, 'b' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	o->output = "memrec.dat";
+	o->buffer_kb = DEFAULT_BUFFER_KB;
+	while ((c = getopt_long(argc, argv, "+p:o:d:b:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': o->pids = optarg; break;
+		case 'o': o->output = optarg; break;
+		case 'd':
+			if (mr_parse_u64(optarg, &o->duration_s) < 0 || !o->duration_s)
+				return mr_usage_error("-d takes a number of seconds, not '%s'", optarg);
+			break;
+		case 'b':
+			if (mr_parse_u64(optarg, &o->buffer_kb) < 0 || o->buffer_kb < 64)
+				return mr_usage_error("-b takes KiB per CPU (at least 64), not '%s'",
+						      optarg);
+			break;
+		case 'v': mr_set_verbosity(mr_verbosity() + 1); break;
+		case 'h': fputs(record_usage, stdout); return 1;
+		default: fputs(record_usage, stderr); return -MR_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		o->cmd = argv + optind;
+	if (!o->cmd == !o->pids)
+		return mr_usage_error("give either -p PID or -- COMMAND (see 'memrec record -h')");
+	return 0;
+}
+
+static int check_tracefs(struct recorder *r)
+{
+	char *path;
+	int ok;
+
+	r->tdir = tracefs_tracing_dir();
+	if (!r->tdir)
+		return mr_error("cannot find or mount tracefs; mount it with "
+				"'mount -t tracefs nodev /sys/kernel/tracing'");
+	path = mr_xasprintf("%s/uprobe_events", r->tdir);
+	ok = !access(path, W_OK);
+	free(path);
+	if (!ok)
+		return mr_error("this kernel has no uprobe events (CONFIG_UPROBE_EVENTS) in '%s'; "
+				"memrec needs them", r->tdir);
+	return 0;
+}
+
+static int setup_target(struct recorder *r)
+{
+	char *libc = NULL, *libstdcxx = NULL;
+	int ret;
+
+	if (r->o.cmd)
+		ret = mr_target_spawn(&r->target, r->o.cmd);
+	else
+		ret = mr_target_parse_pids(&r->target, r->o.pids);
+	if (ret)
+		return ret;
+	/* a spawned command maps the same libc as memrec (it is not exec'd yet) */
+	ret = mr_probes_find_libs(r->o.cmd ? 0 : r->target.pids[0], &libc, &libstdcxx);
+	if (!ret)
+		ret = mr_probes_create(&r->probes, r->name, libc, libstdcxx);
+	free(libc);
+	free(libstdcxx);
+	return ret;
+}
+
+static int set_option(struct recorder *r, const char *opt, bool on)
+{
+	if ((on ? tracefs_option_enable : tracefs_option_disable)(r->inst,
+			tracefs_option_id(opt)) < 0)
+		return mr_error("cannot set tracefs option '%s': %s", opt, strerror(errno));
+	return 0;
+}
+
+static int enable_event(struct recorder *r, const char *sysev)
+{
+	char *sys = mr_xstrdup(sysev), *ev = strchr(sys, '/');
+	int ret = 0;
+
+	*ev++ = '\0';
+	if (tracefs_event_enable(r->inst, sys, ev) < 0)
+		ret = mr_error("cannot enable event '%s': %s", sysev, strerror(errno));
+	free(sys);
+	return ret;
+}
+
+static int setup_instance(struct recorder *r)
+{
+	char kb[32], *fmt;
+	int n = 0;
+
+	r->inst = tracefs_instance_create(r->name);
+	if (!r->inst)
+		return mr_error("cannot create tracefs instance '%s': %s", r->name, strerror(errno));
+	snprintf(kb, sizeof(kb), "%llu", (unsigned long long)r->o.buffer_kb);
+	if (tracefs_trace_off(r->inst) < 0 ||
+	    tracefs_instance_set_buffer_size(r->inst, r->o.buffer_kb, -1) < 0 ||
+	    tracefs_instance_file_write(r->inst, "trace_clock", "mono") < 0 ||
+	    tracefs_instance_file_write(r->inst, "buffer_percent", "1") < 0)
+		return mr_error("cannot configure tracefs instance '%s': %s", r->name,
+				strerror(errno));
+	if (set_option(r, "userstacktrace", true) || set_option(r, "event-fork", true) ||
+	    set_option(r, "overwrite", true))
+		return -1;
+	if (mr_target_set_event_pid(&r->target, r->inst) < 0)
+		return -1;
+	r->events = mr_xcalloc(r->probes.nr + ARRAY_SIZE(task_events) + 1, sizeof(*r->events));
+	for (int i = 0; i < r->probes.nr; i++)
+		r->events[n++] = r->probes.events[i];
+	for (size_t i = 0; i < ARRAY_SIZE(task_events); i++)
+		r->events[n++] = task_events[i];
+	for (int i = 0; i < n; i++)
+		if (enable_event(r, r->events[i]) < 0)
+			return -1;
+	fmt = mr_xstrdup(r->tdir);
+	r->hdr = mr_tracedat_capture(fmt, r->events, 0);
+	free(fmt);
+	return r->hdr ? 0 : -1;
+}
+
+/* What was mapped before we attached: one snapshot of /proc/PID/maps. */
+static void snapshot_maps(struct recorder *r, pid_t pid)
+{
+	char path[64], line[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long long start, end, pgoff;
+		char perms[8], *file = strchr(line, '/');
+
+		if (!file)
+			file = strchr(line, '[');
+		if (!file || sscanf(line, "%llx-%llx %7s %llx", &start, &end, perms, &pgoff) != 4 ||
+		    perms[2] != 'x')
+			continue;
+		file[strcspn(file, "\n")] = '\0';
+		if (*file == '[' && strcmp(file, "[vdso]"))
+			continue;
+		mr_meta_add_map(&r->meta, r->t0, pid, start, end - start, pgoff, NULL, file);
+	}
+	if (f)
+		fclose(f);
+}
+
+static int setup_mmaps(struct recorder *r)
+{
+	r->mmaps = mr_mmaps_open();
+	for (int i = 0; i < r->target.nr_pids; i++) {
+		if (mr_mmaps_add_process(r->mmaps, r->target.pids[i]) < 0)
+			return -1;
+		if (!r->target.child)
+			snapshot_maps(r, r->target.pids[i]);
+	}
+	mr_mmaps_start(r->mmaps, &r->meta);
+	return 0;
+}
+
+static void fill_meta_start(struct recorder *r, int argc, char **argv)
+{
+	struct mr_buf b = { 0 };
+	struct utsname u;
+	struct timespec rt;
+
+	r->meta.memrec_version = mr_xstrdup(MEMREC_VERSION);
+	if (!uname(&u))
+		r->meta.uname = mr_xasprintf("%s %s %s %s %s", u.sysname, u.nodename, u.release,
+					     u.version, u.machine);
+	r->meta.clock = mr_xstrdup("mono");
+	r->meta.buffer_kb = r->o.buffer_kb;
+	for (int i = 0; i < argc; i++)
+		mr_buf_addf(&b, "%s%s", i ? " " : "", argv[i]);
+	r->meta.command = b.data;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	r->meta.start_epoch_ns = rt.tv_sec * 1000000000ull + rt.tv_nsec;
+}
+
+static void add_targets_meta(struct recorder *r)
+{
+	for (int i = 0; i < r->target.nr_pids; i++) {
+		struct mr_buf b = { 0 };
+		char *cmd;
+
+		if (r->o.cmd) {
+			for (char **a = r->o.cmd; *a; a++)
+				mr_buf_addf(&b, "%s%s", a == r->o.cmd ? "" : " ", *a);
+			cmd = b.data;
+		} else {
+			cmd = mr_target_cmdline(r->target.pids[i]);
+		}
+		mr_meta_add_target(&r->meta, r->target.pids[i], cmd);
+		free(cmd);
+	}
+}
+
+static void print_status(struct recorder *r, bool final)
+{
+	double secs = (mr_now_ns() - r->t0) / 1e9;
+	double mb = mr_stream_bytes(&r->stream) / 1048576.0;
+
+	if (!isatty(STDERR_FILENO))
+		return;
+	fprintf(stderr, "\rmemrec: %6.1fs  %8.2f MB%s", secs, mb, final ? "\n" : "");
+}
+
+/* Waits for a stop condition; returns the reason. */
+static const char *wait_for_stop(struct recorder *r)
+{
+	struct timespec tick = { 0, 200 * 1000000L };
+	uint64_t last_status = 0;
+
+	for (;;) {
+		int sig = sigtimedwait(&r->stop_sigs, NULL, &tick);
+		uint64_t now = mr_now_ns();
+
+		if (sig == SIGINT)
+			return "interrupted (SIGINT)";
+		if (sig == SIGTERM)
+			return "terminated (SIGTERM)";
+		if (sig == SIGHUP)
+			return "hangup (SIGHUP)";
+		if (r->stream.error)
+			return "write error";
+		if (r->o.duration_s && now - r->t0 >= r->o.duration_s * 1000000000ull)
+			return "duration reached";
+		if (!mr_target_alive(&r->target, r->inst))
+			return "targets exited";
+		if (now - last_status > 1000000000ull) {
+			print_status(r, false);
+			last_status = now;
+		}
+	}
+}
+
+static void read_cpu_stats(struct recorder *r)
+{
+	int ncpu = r->stream.nr_cpus;
+
+	r->meta.cpus = mr_xcalloc(ncpu, sizeof(*r->meta.cpus));
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		struct mr_meta_cpu *c = &r->meta.cpus[r->meta.nr_cpus++];
+		char file[64], *s, *p;
+
+		c->cpu = cpu;
+		snprintf(file, sizeof(file), "per_cpu/cpu%d/stats", cpu);
+		s = tracefs_instance_file_read(r->inst, file, NULL);
+		if (!s)
+			continue;
+#define STAT(key, field) if ((p = strstr(s, key))) c->field = strtoull(p + strlen(key), NULL, 10)
+		STAT("entries: ", entries);
+		STAT("\noverrun: ", overrun);
+		STAT("commit overrun: ", commit_overrun);
+		STAT("dropped events: ", dropped);
+		STAT("read events: ", read);
+#undef STAT
+		free(s);
+	}
+}
+
+/* Build-ids the kernel did not give with the mmap record, read from disk now. */
+static void add_build_ids(struct recorder *r)
+{
+	for (int i = 0; i < r->meta.nr_maps; i++) {
+		const struct mr_meta_map *m = &r->meta.maps[i];
+		char *bid;
+
+		if (m->build_id || m->path[0] != '/' || mr_meta_buildid_of(&r->meta, m->path))
+			continue;
+		bid = mr_read_build_id(m->path);
+		if (bid)
+			mr_meta_add_buildid(&r->meta, bid, m->path);
+		free(bid);
+	}
+}
+
+static uint64_t total_lost(const struct mr_meta *m)
+{
+	uint64_t n = m->perf_lost;
+
+	for (int i = 0; i < m->nr_cpus; i++)
+		n += m->cpus[i].overrun + m->cpus[i].dropped;
+	return n;
+}
+
+static int write_file(struct recorder *r)
+{
+	struct mr_tracedat_opt opt;
+	struct mr_tracedat_out out = { 0 };
+	struct mr_buf b = { 0 };
+	char *cmdlines = tracefs_instance_file_read(NULL, "saved_cmdlines", NULL);
+	int ret;
+
+	mr_meta_encode(&r->meta, &b);
+	opt.id = MR_OPTION_META;
+	opt.size = b.len;
+	opt.data = b.data;
+	out.hdr = r->hdr;
+	out.cmdlines = cmdlines;
+	out.nr_cpus = r->stream.nr_cpus;
+	out.cpu_files = (const char * const *)r->stream.files;
+	out.opts = &opt;
+	out.nr_opts = 1;
+	out.clock = "mono";
+	out.unlink_cpu_files = 1;
+	ret = mr_tracedat_write(r->o.output, &out);
+	free(cmdlines);
+	mr_buf_release(&b);
+	return ret;
+}
+
+static void teardown(struct recorder *r)
+{
+	if (r->inst) {
+		tracefs_trace_off(r->inst);
+		if (r->streaming)
+			mr_stream_stop(&r->stream);
+		r->streaming = false;
+	}
+	mr_mmaps_close(r->mmaps);
+	r->mmaps = NULL;
+	if (r->inst) {
+		if (tracefs_instance_destroy(r->inst) < 0)
+			mr_warning("cannot remove tracefs instance '%s': %s", r->name,
+				   strerror(errno));
+		tracefs_instance_free(r->inst);
+		r->inst = NULL;
+	}
+	mr_probes_destroy(&r->probes);
+	/* anything the calls above could not remove */
+	if (r->tdir)
+		mr_cleanup_state(r->tdir, r->name);
+	mr_watchdog_stop(&r->wd);
+	if (r->target.child && !r->target.child_reaped && r->target.release_fd > 0) {
+		/* the command never ran: closing the pipe makes it exit */
+		close(r->target.release_fd);
+		r->target.release_fd = -1;
+	}
+}
+
+static int start(struct recorder *r)
+{
+	if (check_tracefs(r) < 0)
+		return -1;
+	mr_cleanup_stale(r->tdir);
+	if (mr_watchdog_start(&r->wd, r->tdir, r->name) < 0)
+		return -1;
+	if (setup_target(r) || setup_instance(r) < 0 || setup_mmaps(r) < 0)
+		return -1;
+	if (mr_stream_start(&r->stream, r->inst, r->o.output) < 0)
+		return -1;
+	r->streaming = true;
+	r->t0 = mr_now_ns();
+	r->meta.start_ts = r->t0;
+	if (tracefs_trace_on(r->inst) < 0)
+		return mr_error("cannot turn tracing on: %s", strerror(errno));
+	add_targets_meta(r);
+	return mr_target_release(&r->target);
+}
+
+static void announce(struct recorder *r)
+{
+	if (r->o.cmd)
+		fprintf(stderr, "memrec: recording '%s' (pid %d) into '%s'\n", r->o.cmd[0],
+			r->target.child, r->o.output);
+	else
+		fprintf(stderr, "memrec: recording pid %s into '%s'; Ctrl-C to stop\n", r->o.pids,
+			r->o.output);
+}
+
+static int stop_and_write(struct recorder *r, const char *reason)
+{
+	int ret;
+
+	tracefs_trace_off(r->inst);
+	r->meta.stop_ts = mr_now_ns();
+	r->meta.stop_reason = mr_xstrdup(reason);
+	mr_stream_stop(&r->stream);
+	r->streaming = false;
+	r->bytes = mr_stream_bytes(&r->stream);
+	if (r->stream.error)
+		mr_error("cannot write the ring buffers: %s%s", strerror(r->stream.error),
+			 r->stream.error == ENOSPC ? "; the file keeps what was written" : "");
+	mr_mmaps_close(r->mmaps);
+	r->mmaps = NULL;
+	read_cpu_stats(r);
+	add_build_ids(r);
+	ret = write_file(r);
+	print_status(r, true);
+	return ret;
+}
+
+static void summary(struct recorder *r, const char *reason, int ret)
+{
+	uint64_t lost = total_lost(&r->meta);
+
+	if (ret < 0)
+		return;
+	fprintf(stderr, "memrec: stopped after %.1f s: %s; wrote '%s' (%.2f MB of events)%s\n",
+		(r->meta.stop_ts - r->meta.start_ts) / 1e9, reason, r->o.output,
+		r->bytes / 1048576.0, lost ? "" : ", no events lost");
+	if (lost)
+		mr_warning("%llu events were lost (ring buffer full); raise -b", (unsigned long long)lost);
+	if (r->target.child && r->target.child_reaped && WIFSIGNALED(r->target.child_status))
+		fprintf(stderr, "memrec: the command was killed by signal %d\n",
+			WTERMSIG(r->target.child_status));
+	fprintf(stderr, "memrec: run 'memrec report%s%s' to see the leaks\n",
+		strcmp(r->o.output, "memrec.dat") ? " -i " : "",
+		strcmp(r->o.output, "memrec.dat") ? r->o.output : "");
+}
+
+int mr_cmd_record(int argc, char **argv)
+{
+	struct recorder r;
+	const char *reason = "setup failed";
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	ret = parse_opts(&r.o, argc, argv);
+	if (ret)
+		return ret > 0 ? MR_EXIT_OK : MR_EXIT_USAGE;
+	mr_meta_init(&r.meta);
+	snprintf(r.name, sizeof(r.name), MR_GROUP_PREFIX "%d", getpid());
+	/* stop signals are taken synchronously by the main loop only */
+	sigemptyset(&r.stop_sigs);
+	sigaddset(&r.stop_sigs, SIGINT);
+	sigaddset(&r.stop_sigs, SIGTERM);
+	sigaddset(&r.stop_sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &r.stop_sigs, NULL);
+	fill_meta_start(&r, argc, argv);
+	ret = start(&r);
+	if (!ret) {
+		announce(&r);
+		reason = wait_for_stop(&r);
+		ret = stop_and_write(&r, reason);
+	}
+	teardown(&r);
+	if (r.stream.files)
+		mr_stream_release(&r.stream, true);
+	summary(&r, reason, ret);
+	mr_target_release_all(&r.target);
+	mr_tracedat_hdr_free(r.hdr);
+	free(r.events);
+	mr_meta_release(&r.meta);
+	return ret < 0 ? MR_EXIT_FAIL : MR_EXIT_OK;
+}

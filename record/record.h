@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * record.h - the pieces of `memrec record`, private to record/.
+ * record.c drives them: cleanup (stale state, watchdog) -> target (spawn or
+ * attach) -> probes (uprobes in memrec's group) -> instance + stream
+ * (per-CPU ring buffers to files) -> mmaps (perf MMAP2 records) -> tracedat.
+ */
+#ifndef MR_RECORD_H
+#define MR_RECORD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <tracefs.h>
+#include "mr_event.h"
+#include "mr_meta.h"
+
+#define MR_GROUP_PREFIX		"memrec_"
+
+/* probes.c: the allocator uprobes of one recording. */
+struct mr_probes {
+	char			group[32];
+	struct tracefs_dynevent	**evs;
+	int			nr;
+	char			**events;	/* "group/name", NULL-terminated */
+	int			has_memalign_int;
+};
+
+/* Finds the allocator library files mapped by pid (0: by memrec itself). */
+int mr_probes_find_libs(pid_t pid, char **libc, char **libstdcxx);
+int mr_probes_create(struct mr_probes *p, const char *group, const char *libc,
+		     const char *libstdcxx);
+void mr_probes_destroy(struct mr_probes *p);
+
+/* stream.c: one thread per CPU splicing full pages into a file. */
+struct mr_stream_cpu;
+struct mr_stream {
+	struct mr_stream_cpu	*cpus;
+	int			nr_cpus;
+	char			**files;
+	volatile int		stop;
+	volatile int		error;		/* an errno from a writer, e.g. ENOSPC */
+};
+
+int mr_stream_start(struct mr_stream *s, struct tracefs_instance *inst, const char *base);
+/* Stops the readers, flushes what the ring buffers still hold, joins. */
+void mr_stream_stop(struct mr_stream *s);
+uint64_t mr_stream_bytes(const struct mr_stream *s);
+void mr_stream_release(struct mr_stream *s, bool unlink_files);
+
+/* mmaps.c: perf MMAP2 records of the targets, for symbolisation. */
+struct mr_mmaps;
+struct mr_mmaps *mr_mmaps_open(void);
+/* Follows pid (every thread it has now, and its future children). */
+int mr_mmaps_add_process(struct mr_mmaps *mm, pid_t pid);
+void mr_mmaps_start(struct mr_mmaps *mm, struct mr_meta *meta);
+/* Drains, stops and frees; records end up in meta. */
+void mr_mmaps_close(struct mr_mmaps *mm);
+
+/* cleanup.c */
+/* Removes the instance and uprobe group named name; returns how many it removed. */
+int mr_cleanup_state(const char *tracing_dir, const char *name);
+/* Removes memrec state left by recorders that no longer run. */
+void mr_cleanup_stale(const char *tracing_dir);
+/* A child process that cleans up 'name' if the recorder dies without doing it. */
+struct mr_watchdog {
+	pid_t	pid;
+	int	fd;		/* write end; its EOF tells the watchdog to look */
+};
+int mr_watchdog_start(struct mr_watchdog *w, const char *tracing_dir, const char *name);
+void mr_watchdog_stop(struct mr_watchdog *w);
+
+/* target.c */
+struct mr_target {
+	pid_t		*pids;		/* -p pids, or the spawned command */
+	int		nr_pids;
+	pid_t		child;		/* spawned command, 0 with -p */
+	int		release_fd;	/* write end: lets the held command exec */
+	int		exec_err_fd;	/* read end: the command's exec errno */
+	int		child_status;
+	bool		child_reaped;
+};
+
+int mr_target_parse_pids(struct mr_target *t, const char *list);
+int mr_target_spawn(struct mr_target *t, char **argv);
+int mr_target_release(struct mr_target *t);
+/* Writes every thread of every target to the instance's set_event_pid. */
+int mr_target_set_event_pid(struct mr_target *t, struct tracefs_instance *inst);
+/* True while any traced task is still alive (not a zombie). */
+bool mr_target_alive(struct mr_target *t, struct tracefs_instance *inst);
+char *mr_target_cmdline(pid_t pid);
+void mr_target_release_all(struct mr_target *t);
+
+#endif

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * reader.c - reads a memrec trace file through libtracecmd's public API
+ * and decodes each record once into a struct mr_event. Field handles are
+ * looked up once per event type, not per record. The user stack the kernel
+ * writes right after an event (same CPU, same task) is attached to it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <trace-cmd/trace-cmd.h>
+#include "memrec.h"
+#include "report.h"
+
+struct decoder {
+	enum mr_ev_kind			kind;
+	enum mr_fn			fn;
+	struct tep_format_field		*args[3];
+	struct tep_format_field		*caller, *func, *ret;
+	/* task events */
+	struct tep_format_field		*pid, *old_pid, *clone_flags, *group_dead, *comm,
+					*filename;
+};
+
+struct pending {
+	struct mr_event		ev;
+	bool			valid;
+	char			comm[17];
+	char			path[4096];
+	uint64_t		stack[MR_MAX_STACK];
+};
+
+struct mr_reader {
+	struct tracecmd_input	*handle;
+	struct tep_handle	*tep;
+	struct decoder		**by_id;
+	int			nr_ids;
+	int			user_stack_id;
+	struct tep_format_field	*us_tgid, *us_caller;
+	struct pending		*pending;	/* per CPU */
+	int			nr_cpus;
+	struct mr_reader_stats	stats;
+	void			(*fn)(const struct mr_event *ev, void *ctx);
+	void			*ctx;
+	const char		*path;
+};
+
+static struct tep_format_field *field(struct tep_event *e, const char *name)
+{
+	return tep_find_field(e, name);
+}
+
+/* Field names of a probe's arguments, in order, from the probe table. */
+static void probe_arg_fields(struct decoder *d, struct tep_event *e)
+{
+	const struct mr_probe_def *def = NULL;
+	char *args, *tok, *save;
+	int n = 0;
+
+	for (int i = 0; i < mr_nr_probe_defs && !def; i++)
+		if (mr_probe_defs[i].fn == d->fn && mr_probe_defs[i].entry_args)
+			def = &mr_probe_defs[i];
+	if (!def)
+		return;
+	args = mr_xstrdup(def->entry_args);
+	for (tok = strtok_r(args, " ", &save); tok && n < 3; tok = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(tok, '=');
+
+		if (!eq)
+			continue;
+		*eq = '\0';
+		if (strcmp(tok, "caller"))
+			d->args[n++] = field(e, tok);
+	}
+	free(args);
+}
+
+static struct decoder *probe_decoder(struct tep_event *e)
+{
+	struct decoder *d;
+	int is_ret, fn;
+
+	if (strncmp(e->system, "memrec_", 7))
+		return NULL;
+	fn = mr_fn_by_event(e->name, &is_ret);
+	if (fn < 0)
+		return NULL;
+	d = mr_xcalloc(1, sizeof(*d));
+	d->fn = fn;
+	if (is_ret) {
+		d->kind = MR_EV_RETURN;
+		d->ret = field(e, "ret");
+		d->caller = field(e, "__probe_ret_ip");
+		d->func = field(e, "__probe_func");
+	} else {
+		d->kind = MR_EV_ENTER;
+		d->caller = field(e, "caller");
+		d->func = field(e, "__probe_ip");
+		probe_arg_fields(d, e);
+	}
+	return d;
+}
+
+static struct decoder *task_decoder(struct tep_event *e)
+{
+	struct decoder *d;
+
+	if (!strcmp(e->system, "task") && !strcmp(e->name, "task_newtask")) {
+		d = mr_xcalloc(1, sizeof(*d));
+		d->kind = MR_EV_TASK_NEW;
+		d->pid = field(e, "pid");
+		d->clone_flags = field(e, "clone_flags");
+		d->comm = field(e, "comm");
+	} else if (!strcmp(e->system, "sched") && !strcmp(e->name, "sched_process_exec")) {
+		d = mr_xcalloc(1, sizeof(*d));
+		d->kind = MR_EV_EXEC;
+		d->pid = field(e, "pid");
+		d->old_pid = field(e, "old_pid");
+		d->filename = field(e, "filename");
+	} else if (!strcmp(e->system, "sched") && !strcmp(e->name, "sched_process_exit")) {
+		d = mr_xcalloc(1, sizeof(*d));
+		d->kind = MR_EV_EXIT;
+		d->pid = field(e, "pid");
+		d->group_dead = field(e, "group_dead");
+		d->comm = field(e, "comm");
+	} else {
+		return NULL;
+	}
+	return d;
+}
+
+static void setup_decoders(struct mr_reader *r)
+{
+	struct tep_event **events = tep_list_events(r->tep, TEP_EVENT_SORT_ID);
+	struct tep_event *us;
+
+	for (int i = 0; events && events[i]; i++)
+		if (events[i]->id >= r->nr_ids)
+			r->nr_ids = events[i]->id + 1;
+	r->by_id = mr_xcalloc(r->nr_ids, sizeof(*r->by_id));
+	for (int i = 0; events && events[i]; i++) {
+		struct decoder *d = probe_decoder(events[i]);
+
+		if (!d)
+			d = task_decoder(events[i]);
+		r->by_id[events[i]->id] = d;
+	}
+	us = tep_find_event_by_name(r->tep, "ftrace", "user_stack");
+	r->user_stack_id = us ? us->id : -1;
+	if (us) {
+		r->us_tgid = field(us, "tgid");
+		r->us_caller = field(us, "caller");
+	}
+}
+
+struct mr_reader *mr_reader_open(const char *path)
+{
+	struct mr_reader *r = mr_xcalloc(1, sizeof(*r));
+
+	tracecmd_set_loglevel(mr_verbosity() > 1 ? TEP_LOG_INFO : TEP_LOG_CRITICAL);
+	tep_set_loglevel(mr_verbosity() > 1 ? TEP_LOG_INFO : TEP_LOG_CRITICAL);
+	r->path = path;
+	r->handle = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
+	if (!r->handle) {
+		mr_error("cannot read '%s': not a readable trace file (truncated or corrupt?)",
+			 path);
+		free(r);
+		return NULL;
+	}
+	r->tep = tracecmd_get_tep(r->handle);
+	r->nr_cpus = tep_get_cpus(r->tep);
+	if (r->nr_cpus <= 0 || r->nr_cpus > 8192) {
+		mr_error("'%s' is corrupt (it claims %d CPUs)", path, r->nr_cpus);
+		mr_reader_close(r);
+		return NULL;
+	}
+	r->pending = mr_xcalloc(r->nr_cpus, sizeof(*r->pending));
+	setup_decoders(r);
+	return r;
+}
+
+/* The file comes from elsewhere: a field must lie inside its record. */
+static bool fits(const struct tep_format_field *f, const struct tep_record *rec)
+{
+	return f && f->offset >= 0 && f->size >= 0 && f->offset + f->size <= rec->size;
+}
+
+static uint64_t num(struct tep_format_field *f, struct tep_record *rec)
+{
+	unsigned long long v = 0;
+
+	if (fits(f, rec))
+		tep_read_number_field(f, rec->data, &v);
+	return v;
+}
+
+/* A __data_loc string or a fixed char array, copied and NUL-terminated. */
+static void str(struct tep_format_field *f, struct tep_record *rec, char *out, size_t max)
+{
+	unsigned int off, len;
+
+	out[0] = '\0';
+	if (!fits(f, rec))
+		return;
+	if (f->flags & TEP_FIELD_IS_DYNAMIC) {
+		uint32_t loc;
+
+		memcpy(&loc, (char *)rec->data + f->offset, 4);
+		off = loc & 0xffff;
+		len = loc >> 16;
+	} else {
+		off = f->offset;
+		len = f->size;
+	}
+	if (off + len > (unsigned int)rec->size || !len)
+		return;
+	if (len >= max)
+		len = max - 1;
+	memcpy(out, (char *)rec->data + off, len);
+	out[len] = '\0';
+}
+
+static void emit(struct mr_reader *r, struct pending *p)
+{
+	if (!p->valid)
+		return;
+	p->valid = false;
+	r->stats.events++;
+	r->fn(&p->ev, r->ctx);
+}
+
+static void decode(struct mr_reader *r, struct decoder *d, struct tep_record *rec, int cpu)
+{
+	struct pending *p = &r->pending[cpu];
+	struct mr_event *ev = &p->ev;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->ts = rec->ts;
+	ev->kind = d->kind;
+	ev->fn = d->fn;
+	ev->cpu = cpu;
+	ev->tid = tep_data_pid(r->tep, rec);
+	for (int i = 0; i < 3; i++)
+		ev->args[i] = num(d->args[i], rec);
+	ev->ret = num(d->ret, rec);
+	ev->caller = num(d->caller, rec);
+	ev->func = num(d->func, rec);
+	if (d->kind == MR_EV_TASK_NEW) {
+		ev->child_tid = num(d->pid, rec);
+		ev->clone_flags = num(d->clone_flags, rec);
+	} else if (d->kind == MR_EV_EXEC) {
+		ev->tid = num(d->pid, rec);
+		ev->args[0] = num(d->old_pid, rec);
+		str(d->filename, rec, p->path, sizeof(p->path));
+		ev->path = p->path;
+	} else if (d->kind == MR_EV_EXIT) {
+		ev->group_dead = num(d->group_dead, rec);
+	}
+	if (d->comm) {
+		str(d->comm, rec, p->comm, sizeof(p->comm));
+		ev->comm = p->comm;
+	}
+	ev->stack = p->stack;
+	p->valid = true;
+}
+
+static void attach_stack(struct mr_reader *r, struct tep_record *rec, int cpu)
+{
+	struct pending *p = &r->pending[cpu];
+	struct tep_format_field *f = r->us_caller;
+	const uint64_t *frames;
+	int n;
+
+	if (!p->valid || tep_data_pid(r->tep, rec) != p->ev.tid || !fits(f, rec))
+		return;
+	frames = (const uint64_t *)((char *)rec->data + f->offset);
+	n = f->size / 8;
+	p->ev.nr_stack = 0;
+	for (int i = 0; i < n && i < MR_MAX_STACK; i++) {
+		if (!frames[i] || frames[i] == ~0ull)
+			break;
+		p->stack[p->ev.nr_stack++] = frames[i];
+	}
+	p->ev.tgid = num(r->us_tgid, rec);
+	r->stats.stacks++;
+	emit(r, p);
+}
+
+static int on_record(struct tracecmd_input *h, struct tep_record *rec, int cpu, void *data)
+{
+	struct mr_reader *r = data;
+	int type;
+
+	if (cpu < 0 || cpu >= r->nr_cpus)
+		return 0;
+	r->stats.records++;
+	if (!r->stats.first_ts)
+		r->stats.first_ts = rec->ts;
+	r->stats.last_ts = rec->ts;
+	if (rec->missed_events) {
+		struct mr_event lost = { .ts = rec->ts, .kind = MR_EV_LOST, .cpu = cpu };
+
+		emit(r, &r->pending[cpu]);
+		lost.lost = rec->missed_events > 0 ? rec->missed_events : 1;
+		if (rec->missed_events < 0)
+			r->stats.missed_unknown++;
+		r->stats.missed += lost.lost;
+		r->fn(&lost, r->ctx);
+	}
+	type = tep_data_type(r->tep, rec);
+	if (type == r->user_stack_id) {
+		attach_stack(r, rec, cpu);
+		return 0;
+	}
+	emit(r, &r->pending[cpu]);
+	if (type >= 0 && type < r->nr_ids && r->by_id[type])
+		decode(r, r->by_id[type], rec, cpu);
+	return 0;
+}
+
+int mr_reader_run(struct mr_reader *r, void (*fn)(const struct mr_event *ev, void *ctx),
+		  void *ctx)
+{
+	r->fn = fn;
+	r->ctx = ctx;
+	if (tracecmd_iterate_events(r->handle, NULL, 0, on_record, r) < 0)
+		return mr_error("cannot read the events of '%s'", r->path);
+	for (int cpu = 0; cpu < r->nr_cpus; cpu++)
+		emit(r, &r->pending[cpu]);
+	return 0;
+}
+
+const struct mr_reader_stats *mr_reader_stats(const struct mr_reader *r)
+{
+	return &r->stats;
+}
+
+void mr_reader_close(struct mr_reader *r)
+{
+	if (!r)
+		return;
+	for (int i = 0; i < r->nr_ids; i++)
+		free(r->by_id[i]);
+	free(r->by_id);
+	free(r->pending);
+	if (r->handle)
+		tracecmd_close(r->handle);
+	free(r);
+}

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * report.c - `memrec report`: checks the file and reads memrec's metadata,
+ * runs every event through the pairing engine, then hands the leak
+ * analysis to the writer chosen with --format.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include "memrec.h"
+#include "mr_cmds.h"
+#include "mr_tracedat.h"
+#include "report.h"
+
+static const struct mr_writer writers[] = {
+	{ "text", mr_write_text_leaks },
+	{ "json", mr_write_json_leaks },
+};
+
+static const char report_usage[] =
+"usage: memrec report [options] [leak]\n"
+"\n"
+"Reads a file written by 'memrec record' (here or on another host) and reports\n"
+"the blocks still allocated at the end of the trace, grouped by call stack and\n"
+"sorted by bytes, with the counts of everything recorded and lost.\n"
+"\n"
+"  -i, --input FILE      read FILE (default memrec.dat)\n"
+"  -f, --format FMT      text (default) or json\n"
+"  -t, --top N           show the N biggest call sites (default 10 for text,\n"
+"                        all for json; 0 = all)\n"
+"  -a, --min-age SEC     leave out blocks younger than SEC seconds at the end\n"
+"  -p, --pid PID         only process PID\n"
+"      --inherited       count blocks a child inherited at fork and never freed\n"
+"  -v, --verbose         say more (repeat for more)\n"
+"  -h, --help            this text\n";
+
+static int parse_double(const char *s, double *out)
+{
+	char *end;
+
+	*out = strtod(s, &end);
+	return (*end || end == s || *out < 0) ? -1 : 0;
+}
+
+static int parse_opts(struct mr_report_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "input", required_argument, NULL, 'i' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "top", required_argument, NULL, 't' },
+		{ "min-age", required_argument, NULL, 'a' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "inherited", no_argument, NULL, 'I' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t n;
+	int c;
+
+	o->input = "memrec.dat";
+	o->format = "text";
+	o->top = -1;
+	while ((c = getopt_long(argc, argv, "i:f:t:a:p:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i': o->input = optarg; break;
+		case 'f': o->format = optarg; break;
+		case 't':
+			if (mr_parse_u64(optarg, &n) < 0 || n > 1000000000)
+				return mr_usage_error("--top takes a count, not '%s'", optarg);
+			o->top = n;
+			break;
+		case 'a':
+			if (parse_double(optarg, &o->min_age_s) < 0)
+				return mr_usage_error("--min-age takes seconds, not '%s'", optarg);
+			break;
+		case 'p':
+			if (mr_parse_u64(optarg, &n) < 0 || !n || n > 0x3fffffff)
+				return mr_usage_error("--pid takes a pid, not '%s'", optarg);
+			o->pid = n;
+			break;
+		case 'I': o->inherited = true; break;
+		case 'v': mr_set_verbosity(mr_verbosity() + 1); break;
+		case 'h': fputs(report_usage, stdout); return 1;
+		default: fputs(report_usage, stderr); return -MR_EXIT_USAGE;
+		}
+	}
+	for (; optind < argc; optind++)
+		if (strcmp(argv[optind], "leak"))
+			return mr_usage_error("unknown report '%s'; the reports are: leak",
+					      argv[optind]);
+	if (o->top < 0)
+		o->top = strcmp(o->format, "text") ? 0 : 10;
+	return 0;
+}
+
+static const struct mr_writer *find_writer(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(writers); i++)
+		if (!strcmp(writers[i].name, name))
+			return &writers[i];
+	return NULL;
+}
+
+static int load_meta(struct mr_report *rep)
+{
+	void *data;
+	uint32_t size;
+	int ret;
+
+	ret = mr_tracedat_find_option(rep->o->input, MR_OPTION_META, &data, &size);
+	if (ret < 0)
+		return -1;
+	if (ret > 0)
+		return mr_error("'%s' was not written by memrec record (no memrec metadata); "
+				"'trace-cmd report' reads plain trace files", rep->o->input);
+	ret = mr_meta_decode(&rep->meta, data, size, rep->o->input);
+	free(data);
+	return ret;
+}
+
+static void on_event(const struct mr_event *ev, void *ctx)
+{
+	mr_pairing_feed(ctx, ev);
+}
+
+static void feed_symbols(struct mr_report *rep)
+{
+	const struct mr_meta *m = &rep->meta;
+
+	rep->symbols = mr_symbols_new();
+	for (int i = 0; i < m->nr_maps; i++) {
+		const struct mr_meta_map *p = &m->maps[i];
+		const char *bid = p->build_id ? p->build_id : mr_meta_buildid_of(m, p->path);
+
+		mr_symbols_add_map(rep->symbols, p->pid, p->ts, p->start, p->len, p->pgoff,
+				   p->path, bid);
+	}
+	for (uint32_t i = 0; i < mr_pairing_nr_aspaces(rep->pairing); i++) {
+		const struct mr_aspace *as = mr_pairing_aspace(rep->pairing, i);
+		const struct mr_aspace *parent;
+
+		if (as->parent_id < 0)
+			continue;
+		parent = mr_pairing_aspace(rep->pairing, as->parent_id);
+		if (parent && parent->pid != as->pid)
+			mr_symbols_inherit(rep->symbols, as->pid, parent->pid, as->start_ts);
+	}
+}
+
+static void count_lost(struct mr_report *rep)
+{
+	const struct mr_meta *m = &rep->meta;
+	uint64_t stats = m->perf_lost;
+
+	for (int i = 0; i < m->nr_cpus; i++)
+		stats += m->cpus[i].overrun + m->cpus[i].dropped;
+	/* the pages' own marks and the stats count the same losses: take the larger */
+	rep->lost_total = stats > rep->rstats.missed ? stats : rep->rstats.missed;
+}
+
+static int analyse(struct mr_report *rep)
+{
+	struct mr_reader *r = mr_reader_open(rep->o->input);
+	int ret;
+
+	if (!r)
+		return -1;
+	rep->pairing = mr_pairing_new();
+	ret = mr_reader_run(r, on_event, rep->pairing);
+	rep->rstats = *mr_reader_stats(r);
+	mr_reader_close(r);
+	if (ret < 0)
+		return -1;
+	rep->end_ts = rep->meta.stop_ts > rep->rstats.last_ts ? rep->meta.stop_ts
+							     : rep->rstats.last_ts;
+	mr_pairing_finish(rep->pairing, rep->end_ts);
+	count_lost(rep);
+	feed_symbols(rep);
+	mr_info(1, "%llu records, %llu events, %llu user stacks",
+		(unsigned long long)rep->rstats.records, (unsigned long long)rep->rstats.events,
+		(unsigned long long)rep->rstats.stacks);
+	return 0;
+}
+
+int mr_report_frames(struct mr_report *rep, const struct mr_leak *l, struct mr_frame *frames,
+		     int max)
+{
+	const struct mr_aspace *as = mr_pairing_aspace(rep->pairing, l->aspace);
+	const uint64_t *stack;
+	int nr;
+
+	stack = mr_pairing_stack(rep->pairing, l->stack, &nr);
+	if (nr > max)
+		nr = max;
+	for (int i = 0; i < nr; i++)
+		mr_symbols_lookup(rep->symbols, as ? as->pid : 0, l->ts_min, stack[i], true,
+				  &frames[i]);
+	return nr;
+}
+
+const char *mr_report_comm(struct mr_report *rep, uint32_t aspace)
+{
+	const struct mr_aspace *as = mr_pairing_aspace(rep->pairing, aspace);
+	const char *slash;
+
+	if (!as)
+		return "?";
+	if (as->comm[0])
+		return as->comm;
+	if (as->exe) {
+		slash = strrchr(as->exe, '/');
+		return slash ? slash + 1 : as->exe;
+	}
+	return "?";
+}
+
+int mr_cmd_report(int argc, char **argv)
+{
+	struct mr_report_opts o = { 0 };
+	const struct mr_writer *w;
+	struct mr_report rep;
+	struct mr_leaks leaks;
+	int ret;
+
+	ret = parse_opts(&o, argc, argv);
+	if (ret)
+		return ret > 0 ? MR_EXIT_OK : MR_EXIT_USAGE;
+	w = find_writer(o.format);
+	if (!w) {
+		mr_usage_error("unknown format '%s'; use text or json", o.format);
+		return MR_EXIT_USAGE;
+	}
+	memset(&rep, 0, sizeof(rep));
+	rep.o = &o;
+	ret = load_meta(&rep);
+	if (!ret)
+		ret = analyse(&rep);
+	if (!ret) {
+		mr_leaks_build(&rep, &leaks);
+		ret = w->leaks(stdout, &rep, &leaks);
+		mr_leaks_release(&leaks);
+	}
+	mr_symbols_free(rep.symbols);
+	mr_pairing_free(rep.pairing);
+	mr_meta_release(&rep.meta);
+	return ret < 0 ? MR_EXIT_FAIL : MR_EXIT_OK;
+}

@@ -1,0 +1,692 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * symbols.c - owns symbolisation: the recorded mappings of every pid (with
+ * their timestamps and fork parents), one offline libdwfl module per mapped
+ * file, and caches of the answers, since the same few thousand return
+ * addresses are asked about for every printed row.
+ *
+ * Addresses are turned into file virtual addresses through the recorded
+ * (start, pgoff) and the file's PT_LOAD headers rather than through a live
+ * address space: the process is long gone when the report runs, maybe on
+ * another machine, so libdwfl is only ever asked about files at bias 0.
+ */
+#include <elfutils/libdwelf.h>
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "memrec.h"
+#include "mr_symbols.h"
+
+/* libstdc++'s abi::__cxa_demangle, through its C ABI symbol. */
+char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+/* A fork chain longer than this is a loop in corrupt input, not a real tree. */
+#define MAX_INHERIT_DEPTH	64
+
+/*
+ * A small open-addressing set of pointers with caller-supplied hashes; items
+ * are never removed, only freed with the whole struct mr_symbols.
+ */
+struct htab {
+	uint64_t	*hashes;
+	void		**items;
+	size_t		nr;
+	size_t		cap;	/* a power of two, or 0 */
+};
+
+typedef bool (*htab_eq_fn)(const void *item, const void *key);
+
+/* An interned string; warned makes "one warning per path" cheap. */
+struct istr {
+	bool	warned;
+	char	s[];
+};
+
+struct seg {
+	uint64_t	offset;
+	uint64_t	size;
+	uint64_t	vaddr;
+};
+
+struct mr_file {
+	struct istr	*path;
+	const char	*build_id;	/* as recorded, NULL if not */
+	Dwfl		*dwfl;
+	Dwfl_Module	*mod;
+	uint64_t	bias;		/* dwfl address - file vaddr */
+	struct seg	*segs;		/* PT_LOAD headers */
+	size_t		nr_segs;
+	bool		loaded;		/* tried to open it */
+	bool		usable;		/* symbols may be used */
+};
+
+struct map {
+	uint64_t	start;
+	uint64_t	end;
+	uint64_t	pgoff;
+	uint64_t	ts;
+	uint64_t	seq;		/* add order: breaks ts ties, later wins */
+	const char	*name;		/* module as reported */
+	struct mr_file	*file;		/* NULL for [heap], [vdso], anonymous */
+};
+
+struct proc {
+	int		pid;
+	int		parent;
+	uint64_t	fork_ts;
+	bool		has_parent;
+	bool		sorted;
+	struct map	*maps;
+	uint64_t	*max_end;	/* max end of maps[0..i], for the backward scan */
+	size_t		nr;
+	size_t		alloc;
+};
+
+/* A cached answer for one file virtual address. */
+struct sym {
+	struct mr_file	*file;
+	uint64_t	vaddr;
+	const char	*function;
+	uint64_t	start;		/* function start, file vaddr */
+	const char	*src;
+	int		line;
+	char		*demangled;	/* owned copy when function was mangled */
+};
+
+struct file_key {
+	struct istr	*path;
+	struct istr	*build_id;
+};
+
+struct mr_symbols {
+	struct htab	strings;
+	struct htab	files;
+	struct htab	procs;
+	struct htab	syms;
+	uint64_t	seq;
+};
+
+static const Dwfl_Callbacks offline_callbacks = {
+	.find_elf	 = dwfl_build_id_find_elf,
+	.find_debuginfo	 = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+};
+
+/* ---- hashing and the table ---- */
+
+static uint64_t hash_u64(uint64_t x)
+{
+	/* splitmix64's finaliser: pids and page-aligned addresses need mixing */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
+	return h;
+}
+
+static void *htab_find(const struct htab *h, uint64_t hash, htab_eq_fn eq, const void *key)
+{
+	size_t i;
+
+	if (!h->cap)
+		return NULL;
+	for (i = hash & (h->cap - 1); h->items[i]; i = (i + 1) & (h->cap - 1))
+		if (h->hashes[i] == hash && eq(h->items[i], key))
+			return h->items[i];
+	return NULL;
+}
+
+static void htab_put(struct htab *h, uint64_t hash, void *item)
+{
+	size_t i;
+
+	for (i = hash & (h->cap - 1); h->items[i]; i = (i + 1) & (h->cap - 1))
+		;
+	h->hashes[i] = hash;
+	h->items[i] = item;
+	h->nr++;
+}
+
+static void htab_add(struct htab *h, uint64_t hash, void *item)
+{
+	if (2 * (h->nr + 1) > h->cap) {
+		struct htab old = *h;
+		size_t i;
+
+		h->cap = old.cap ? 2 * old.cap : 64;
+		h->hashes = mr_xcalloc(h->cap, sizeof(*h->hashes));
+		h->items = mr_xcalloc(h->cap, sizeof(*h->items));
+		h->nr = 0;
+		for (i = 0; i < old.cap; i++)
+			if (old.items[i])
+				htab_put(h, old.hashes[i], old.items[i]);
+		free(old.hashes);
+		free(old.items);
+	}
+	htab_put(h, hash, item);
+}
+
+static void htab_release(struct htab *h, void (*free_item)(void *))
+{
+	size_t i;
+
+	for (i = 0; i < h->cap; i++)
+		if (h->items[i])
+			free_item(h->items[i]);
+	free(h->hashes);
+	free(h->items);
+	memset(h, 0, sizeof(*h));
+}
+
+/* ---- interned strings ---- */
+
+static bool istr_eq(const void *item, const void *key)
+{
+	return !strcmp(((const struct istr *)item)->s, key);
+}
+
+static struct istr *intern(struct mr_symbols *s, const char *str)
+{
+	uint64_t hash = hash_str(str);
+	struct istr *is = htab_find(&s->strings, hash, istr_eq, str);
+	size_t len = strlen(str);
+
+	if (is)
+		return is;
+	is = mr_xmalloc(sizeof(*is) + len + 1);
+	is->warned = false;
+	memcpy(is->s, str, len + 1);
+	htab_add(&s->strings, hash, is);
+	return is;
+}
+
+/* ---- files ---- */
+
+static bool file_eq(const void *item, const void *key)
+{
+	const struct mr_file *f = item;
+	const struct file_key *k = key;
+
+	return f->path == k->path && f->build_id == (k->build_id ? k->build_id->s : NULL);
+}
+
+static struct mr_file *get_file(struct mr_symbols *s, const char *path, const char *build_id)
+{
+	struct file_key k = { intern(s, path), build_id ? intern(s, build_id) : NULL };
+	uint64_t hash = hash_u64((uintptr_t)k.path ^ hash_u64((uintptr_t)k.build_id));
+	struct mr_file *f = htab_find(&s->files, hash, file_eq, &k);
+
+	if (f)
+		return f;
+	f = mr_xcalloc(1, sizeof(*f));
+	f->path = k.path;
+	f->build_id = k.build_id ? k.build_id->s : NULL;
+	htab_add(&s->files, hash, f);
+	return f;
+}
+
+static void free_file(void *item)
+{
+	struct mr_file *f = item;
+
+	if (f->dwfl)
+		dwfl_end(f->dwfl);
+	free(f->segs);
+	free(f);
+}
+
+static char *hex(const unsigned char *bytes, size_t len)
+{
+	char *out = mr_xmalloc(2 * len + 1);
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		sprintf(out + 2 * i, "%02x", bytes[i]);
+	out[2 * len] = '\0';
+	return out;
+}
+
+static char *elf_build_id_hex(Elf *elf)
+{
+	const void *bits;
+	ssize_t len;
+
+	if (!elf || elf_kind(elf) != ELF_K_ELF)
+		return NULL;
+	len = dwelf_elf_gnu_build_id(elf, &bits);
+	if (len <= 0)
+		return NULL;
+	return hex(bits, len);
+}
+
+char *mr_read_build_id(const char *path)
+{
+	char *id;
+	Elf *elf;
+	int fd;
+
+	elf_version(EV_CURRENT);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	id = elf_build_id_hex(elf);
+	elf_end(elf);
+	close(fd);
+	return id;
+}
+
+/* A deleted file may have been put back at the same path; try that. */
+static char *openable_path(const char *path)
+{
+	static const char deleted[] = " (deleted)";
+	size_t len = strlen(path), dlen = sizeof(deleted) - 1;
+	char *p = mr_xstrdup(path);
+
+	if (len > dlen && !strcmp(p + len - dlen, deleted))
+		p[len - dlen] = '\0';
+	return p;
+}
+
+static int read_segments(struct mr_file *f, Elf *elf)
+{
+	size_t i, n;
+
+	if (elf_getphdrnum(elf, &n))
+		return -1;
+	f->segs = mr_xcalloc(n, sizeof(*f->segs));
+	for (i = 0; i < n; i++) {
+		GElf_Phdr mem, *ph = gelf_getphdr(elf, i, &mem);
+
+		if (!ph || ph->p_type != PT_LOAD)
+			continue;
+		f->segs[f->nr_segs++] = (struct seg){
+			ph->p_offset, ph->p_filesz > ph->p_memsz ? ph->p_filesz : ph->p_memsz,
+			ph->p_vaddr,
+		};
+	}
+	return f->nr_segs ? 0 : -1;
+}
+
+/* One warning per path: a report can ask about its frames thousands of times. */
+static bool first_warning(struct istr *path)
+{
+	if (path->warned)
+		return false;
+	path->warned = true;
+	return true;
+}
+
+/* Refuses a file whose build-id differs: a wrong name is worse than none. */
+static bool build_id_matches(struct mr_file *f, Elf *elf)
+{
+	char *here;
+	bool ok;
+
+	if (!f->build_id)
+		return true;
+	here = elf_build_id_hex(elf);
+	ok = here && !strcmp(here, f->build_id);
+	if (!ok && first_warning(f->path))
+		mr_warning("'%s' has build-id %s here but %s when recorded; its frames are "
+			   "left unsymbolised", f->path->s, here ? here : "(none)", f->build_id);
+	free(here);
+	return ok;
+}
+
+static bool open_file(struct mr_file *f)
+{
+	char *path = openable_path(f->path->s);
+	GElf_Addr bias;
+	Elf *elf;
+
+	f->dwfl = dwfl_begin(&offline_callbacks);
+	if (!f->dwfl)
+		goto fail;
+	dwfl_report_begin(f->dwfl);
+	f->mod = dwfl_report_elf(f->dwfl, f->path->s, path, -1, 0, true);
+	dwfl_report_end(f->dwfl, NULL, NULL);
+	elf = f->mod ? dwfl_module_getelf(f->mod, &bias) : NULL;
+	if (!elf)
+		goto fail;
+	free(path);
+	if (!build_id_matches(f, elf) || read_segments(f, elf))
+		return false;
+	f->bias = bias;
+	return true;
+fail:
+	if (first_warning(f->path))
+		mr_warning("cannot read '%s' here (%s); its frames are left unsymbolised",
+			   path, dwfl_errmsg(-1));
+	free(path);
+	return false;
+}
+
+static bool file_usable(struct mr_file *f)
+{
+	if (!f->loaded) {
+		f->loaded = true;
+		f->usable = open_file(f);
+	}
+	return f->usable;
+}
+
+/* File offset to file virtual address, through the PT_LOAD that holds it. */
+static int file_vaddr(const struct mr_file *f, uint64_t off, uint64_t *vaddr)
+{
+	size_t i;
+
+	for (i = 0; i < f->nr_segs; i++) {
+		const struct seg *sg = &f->segs[i];
+
+		if (off >= sg->offset && off - sg->offset < sg->size) {
+			*vaddr = sg->vaddr + (off - sg->offset);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* ---- symbols ---- */
+
+struct sym_key {
+	const struct mr_file	*file;
+	uint64_t		vaddr;
+};
+
+static bool sym_eq(const void *item, const void *key)
+{
+	const struct sym *sy = item;
+	const struct sym_key *k = key;
+
+	return sy->file == k->file && sy->vaddr == k->vaddr;
+}
+
+static void free_sym(void *item)
+{
+	struct sym *sy = item;
+
+	free(sy->demangled);
+	free(sy);
+}
+
+static void resolve_function(struct mr_file *f, struct sym *sy)
+{
+	GElf_Off off;
+	GElf_Sym esym;
+	const char *name;
+	int status = -1;
+
+	name = dwfl_module_addrinfo(f->mod, sy->vaddr + f->bias, &off, &esym,
+				    NULL, NULL, NULL);
+	if (!name || !*name)
+		return;
+	sy->function = name;
+	sy->start = sy->vaddr - off;
+	if (strncmp(name, "_Z", 2))
+		return;
+	sy->demangled = __cxa_demangle(name, NULL, NULL, &status);
+	if (status == 0 && sy->demangled)
+		sy->function = sy->demangled;
+}
+
+static void resolve_line(struct mr_file *f, struct sym *sy)
+{
+	Dwfl_Line *line = dwfl_module_getsrc(f->mod, sy->vaddr + f->bias);
+	int lineno = 0;
+	const char *src;
+
+	if (!line)
+		return;
+	src = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+	if (!src)
+		return;
+	sy->src = src;
+	sy->line = lineno;
+}
+
+static struct sym *get_sym(struct mr_symbols *s, struct mr_file *f, uint64_t vaddr)
+{
+	struct sym_key k = { f, vaddr };
+	uint64_t hash = hash_u64((uintptr_t)f ^ hash_u64(vaddr));
+	struct sym *sy = htab_find(&s->syms, hash, sym_eq, &k);
+
+	if (sy)
+		return sy;
+	sy = mr_xcalloc(1, sizeof(*sy));
+	sy->file = f;
+	sy->vaddr = vaddr;
+	resolve_function(f, sy);
+	resolve_line(f, sy);
+	htab_add(&s->syms, hash, sy);
+	return sy;
+}
+
+/* ---- processes and their mappings ---- */
+
+static bool proc_eq(const void *item, const void *key)
+{
+	return ((const struct proc *)item)->pid == *(const int *)key;
+}
+
+static struct proc *find_proc(const struct mr_symbols *s, int pid)
+{
+	return htab_find(&s->procs, hash_u64((uint32_t)pid), proc_eq, &pid);
+}
+
+static struct proc *get_proc(struct mr_symbols *s, int pid)
+{
+	struct proc *p = find_proc(s, pid);
+
+	if (p)
+		return p;
+	p = mr_xcalloc(1, sizeof(*p));
+	p->pid = pid;
+	p->sorted = true;
+	htab_add(&s->procs, hash_u64((uint32_t)pid), p);
+	return p;
+}
+
+static void free_proc(void *item)
+{
+	struct proc *p = item;
+
+	free(p->maps);
+	free(p->max_end);
+	free(p);
+}
+
+static bool is_file_path(const char *path)
+{
+	/* "[heap]", "[vdso]", "//anon", "" and friends have no file behind them */
+	return path[0] == '/' && path[1] != '/';
+}
+
+void mr_symbols_add_map(struct mr_symbols *s, int pid, uint64_t ts, uint64_t start,
+			uint64_t len, uint64_t pgoff, const char *path, const char *build_id)
+{
+	struct proc *p = get_proc(s, pid);
+	struct map *m;
+
+	if (!len || start + len < start)
+		return;
+	if (!path || !*path)
+		path = "[anon]";
+	if (p->nr == p->alloc) {
+		p->alloc = p->alloc ? 2 * p->alloc : 64;
+		p->maps = mr_xrealloc(p->maps, p->alloc * sizeof(*p->maps));
+	}
+	m = &p->maps[p->nr++];
+	m->start = start;
+	m->end = start + len;
+	m->pgoff = pgoff;
+	m->ts = ts;
+	m->seq = s->seq++;
+	m->name = intern(s, path)->s;
+	m->file = is_file_path(path) ? get_file(s, path, build_id && *build_id ? build_id : NULL)
+				     : NULL;
+	p->sorted = false;
+}
+
+void mr_symbols_inherit(struct mr_symbols *s, int pid, int parent, uint64_t ts)
+{
+	struct proc *p;
+
+	if (pid == parent)
+		return;
+	p = get_proc(s, pid);
+	p->parent = parent;
+	p->fork_ts = ts;
+	p->has_parent = true;
+}
+
+static int map_cmp(const void *a, const void *b)
+{
+	const struct map *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void sort_maps(struct proc *p)
+{
+	uint64_t max = 0;
+	size_t i;
+
+	qsort(p->maps, p->nr, sizeof(*p->maps), map_cmp);
+	p->max_end = mr_xrealloc(p->max_end, (p->nr ? p->nr : 1) * sizeof(*p->max_end));
+	for (i = 0; i < p->nr; i++) {
+		if (p->maps[i].end > max)
+			max = p->maps[i].end;
+		p->max_end[i] = max;
+	}
+	p->sorted = true;
+}
+
+/* Is a a better pick than b, given whether either is from ts or before? */
+static bool newer(const struct map *a, const struct map *b)
+{
+	return !b || a->ts > b->ts || (a->ts == b->ts && a->seq > b->seq);
+}
+
+static bool earlier(const struct map *a, const struct map *b)
+{
+	return !b || a->ts < b->ts || (a->ts == b->ts && a->seq > b->seq);
+}
+
+/*
+ * Among p's mappings covering addr: *best gets the newest one mapped at or
+ * before ts, *first the earliest one of all.
+ */
+static void covering_maps(struct proc *p, uint64_t ts, uint64_t addr,
+			  const struct map **best, const struct map **first)
+{
+	size_t lo = 0, hi = p->nr;
+
+	*best = *first = NULL;
+	if (!p->sorted)
+		sort_maps(p);
+	while (lo < hi) {	/* lo = number of maps starting at or below addr */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->maps[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	while (lo-- > 0 && p->max_end[lo] > addr) {
+		const struct map *m = &p->maps[lo];
+
+		if (m->end <= addr)
+			continue;
+		if (m->ts <= ts && newer(m, *best))
+			*best = m;
+		if (earlier(m, *first))
+			*first = m;
+	}
+}
+
+/*
+ * The mapping pid saw at ts: its own, else its parent's as of the fork,
+ * and so on up. When nothing was mapped yet at ts, the earliest mapping
+ * wins, since events can be stamped a little before their mmap record.
+ */
+static const struct map *find_map(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr)
+{
+	const struct map *best, *first, *fallback = NULL;
+	struct proc *p = find_proc(s, pid);
+	int depth;
+
+	for (depth = 0; p && depth < MAX_INHERIT_DEPTH; depth++) {
+		covering_maps(p, ts, addr, &best, &first);
+		if (best)
+			return best;
+		if (!fallback)
+			fallback = first;
+		if (!p->has_parent)
+			break;
+		if (p->fork_ts < ts)
+			ts = p->fork_ts;
+		p = find_proc(s, p->parent);
+	}
+	return fallback;
+}
+
+int mr_symbols_lookup(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
+		      bool return_addr, struct mr_frame *f)
+{
+	const struct map *m = find_map(s, pid, ts, addr);
+	uint64_t vaddr;
+	struct sym *sy;
+
+	memset(f, 0, sizeof(*f));
+	f->addr = addr;
+	if (!m)
+		return -1;
+	f->module = m->name;
+	if (!m->file || !file_usable(m->file) ||
+	    file_vaddr(m->file, m->pgoff + (addr - m->start), &vaddr))
+		return 0;
+	/* a return address points after the call; the call is what ran */
+	if (return_addr && vaddr)
+		sy = get_sym(s, m->file, vaddr - 1);
+	else
+		sy = get_sym(s, m->file, vaddr);
+	if (sy->function) {
+		f->function = sy->function;
+		f->offset = vaddr - sy->start;
+	}
+	f->file = sy->src;
+	f->line = sy->line;
+	return 0;
+}
+
+struct mr_symbols *mr_symbols_new(void)
+{
+	elf_version(EV_CURRENT);
+	return mr_xcalloc(1, sizeof(struct mr_symbols));
+}
+
+void mr_symbols_free(struct mr_symbols *s)
+{
+	if (!s)
+		return;
+	htab_release(&s->syms, free_sym);
+	htab_release(&s->procs, free_proc);
+	htab_release(&s->files, free_file);
+	htab_release(&s->strings, free);
+	free(s);
+}

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tdfile.c - walks the header of a trace.dat v6 file (rows 1-18 of the
+ * layout in TRACEFS-FACTS.md section 1) to fetch an option libtracecmd has
+ * no public call for, memrec's own metadata above all. Files come from
+ * other hosts: every length is checked against what is left of the file
+ * before it is used, and nothing is read into memory except the option
+ * asked for.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "memrec.h"
+#include "mr_tracedat.h"
+
+#define TD_SCAN_CHUNK	256
+
+/* A bounded cursor over the file; part names the row for messages. */
+struct td_in {
+	const char	*path;
+	const char	*part;
+	uint64_t	pos;
+	uint64_t	size;
+	int		fd;
+	int		big_endian;
+};
+
+/* What the walk found: the first copy of the option asked for. */
+struct td_found {
+	void		*data;
+	uint32_t	size;
+	uint16_t	id;
+	int		found;
+	int		has_clock;
+};
+
+static int corrupt(const struct td_in *in)
+{
+	return mr_error("'%s' is truncated or corrupt (in %s)", in->path, in->part);
+}
+
+static uint64_t left(const struct td_in *in)
+{
+	return in->size - in->pos;
+}
+
+/* Reads n bytes at the cursor without moving it. */
+static int peek(struct td_in *in, void *buf, uint64_t n)
+{
+	uint64_t done = 0;
+	ssize_t r;
+
+	if (n > left(in))
+		return corrupt(in);
+	while (done < n) {
+		r = pread(in->fd, (char *)buf + done, n - done, in->pos + done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return mr_error("cannot read '%s': %s", in->path, strerror(errno));
+		if (r == 0)	/* the file shrank under us */
+			return corrupt(in);
+		done += r;
+	}
+	return 0;
+}
+
+static int get(struct td_in *in, void *buf, uint64_t n)
+{
+	if (peek(in, buf, n))
+		return -1;
+	in->pos += n;
+	return 0;
+}
+
+static int skip(struct td_in *in, uint64_t n)
+{
+	if (n > left(in))
+		return corrupt(in);
+	in->pos += n;
+	return 0;
+}
+
+/* The file says which byte order its numbers use (row 3). */
+static int get_num(struct td_in *in, int bytes, uint64_t *v)
+{
+	uint8_t b[8];
+	int i;
+
+	if (get(in, b, bytes))
+		return -1;
+	*v = 0;
+	for (i = 0; i < bytes; i++)
+		*v |= (uint64_t)b[in->big_endian ? bytes - 1 - i : i] << (8 * i);
+	return 0;
+}
+
+/* A length-prefixed blob; the length is checked before anything is skipped. */
+static int skip_blob(struct td_in *in, int len_bytes)
+{
+	uint64_t len;
+
+	if (get_num(in, len_bytes, &len))
+		return -1;
+	return skip(in, len);
+}
+
+static int skip_cstr(struct td_in *in)
+{
+	char buf[TD_SCAN_CHUNK];
+	uint64_t n;
+	char *nul;
+
+	for (;;) {
+		n = left(in) < sizeof(buf) ? left(in) : sizeof(buf);
+		if (!n)
+			return corrupt(in);
+		if (peek(in, buf, n))
+			return -1;
+		nul = memchr(buf, '\0', n);
+		if (nul)
+			return skip(in, nul - buf + 1);
+		in->pos += n;
+	}
+}
+
+/* Reads a u32 count of items each at least min_item bytes, so a wild count fails early. */
+static int get_count(struct td_in *in, uint64_t min_item, uint64_t *count)
+{
+	if (get_num(in, 4, count))
+		return -1;
+	if (*count > left(in) / min_item)
+		return corrupt(in);
+	return 0;
+}
+
+static int is_magic_prefix(const char *buf, uint64_t n)
+{
+	static const char magic[10] = { 0x17, 0x08, 0x44, 't', 'r', 'a', 'c', 'i', 'n', 'g' };
+
+	return n && !memcmp(buf, magic, n < sizeof(magic) ? n : sizeof(magic));
+}
+
+/* Row 2: the version string. Only "6" is known; anything else is refused by name. */
+static int check_version(struct td_in *in)
+{
+	char buf[16], *nul, *end;
+	unsigned long ver;
+	uint64_t n;
+
+	n = left(in) < sizeof(buf) ? left(in) : sizeof(buf);
+	if (peek(in, buf, n))
+		return -1;
+	nul = memchr(buf, '\0', n);
+	if (!nul || nul == buf)
+		return corrupt(in);
+	ver = strtoul(buf, &end, 10);
+	if (end != nul)
+		return corrupt(in);
+	if (ver != 6)
+		return mr_error("'%s' is trace.dat version %s, which this memrec cannot read; it reads version 6 as written by memrec record",
+				in->path, buf);
+	return skip(in, nul - buf + 1);
+}
+
+/* Rows 1-5. */
+static int read_file_header(struct td_in *in)
+{
+	uint8_t endian, long_size;
+	uint64_t page_size;
+	char magic[10];
+	uint64_t n;
+
+	in->part = "the file header";
+	n = left(in) < sizeof(magic) ? left(in) : sizeof(magic);
+	if (n && peek(in, magic, n))
+		return -1;
+	if (!is_magic_prefix(magic, n))
+		return mr_error("'%s' is not a trace.dat file", in->path);
+	if (skip(in, sizeof(magic)) || check_version(in) ||
+	    get(in, &endian, 1) || get(in, &long_size, 1))
+		return -1;
+	if (endian > 1 || (long_size != 4 && long_size != 8))
+		return corrupt(in);
+	in->big_endian = endian;
+	if (get_num(in, 4, &page_size))
+		return -1;
+	if (!page_size || (page_size & (page_size - 1)))
+		return corrupt(in);
+	return 0;
+}
+
+static int expect(struct td_in *in, const char *word, size_t len)
+{
+	char buf[16];
+
+	if (get(in, buf, len))
+		return -1;
+	return memcmp(buf, word, len) ? corrupt(in) : 0;
+}
+
+/* Rows 6-9: the page and event headers and every event format. */
+static int skip_formats(struct td_in *in)
+{
+	uint64_t count, nr_sys, i, j;
+
+	in->part = "the header page";
+	if (expect(in, "header_page", 12) || skip_blob(in, 8))
+		return -1;
+	in->part = "the event header";
+	if (expect(in, "header_event", 13) || skip_blob(in, 8))
+		return -1;
+	in->part = "the ftrace formats";
+	if (get_count(in, 8, &count))
+		return -1;
+	for (i = 0; i < count; i++)
+		if (skip_blob(in, 8))
+			return -1;
+	in->part = "the event formats";
+	if (get_count(in, 5, &nr_sys))
+		return -1;
+	for (i = 0; i < nr_sys; i++) {
+		if (skip_cstr(in) || get_count(in, 8, &count))
+			return -1;
+		for (j = 0; j < count; j++)
+			if (skip_blob(in, 8))
+				return -1;
+	}
+	return 0;
+}
+
+/* Rows 10-13. */
+static int skip_tables(struct td_in *in, uint64_t *nr_cpus)
+{
+	in->part = "kallsyms";
+	if (skip_blob(in, 4))
+		return -1;
+	in->part = "the printk formats";
+	if (skip_blob(in, 4))
+		return -1;
+	in->part = "the saved cmdlines";
+	if (skip_blob(in, 8))
+		return -1;
+	in->part = "the cpu count";
+	return get_num(in, 4, nr_cpus);
+}
+
+static int read_option(struct td_in *in, uint16_t id, uint32_t size, struct td_found *f)
+{
+	if (id == MR_TD_OPT_TRACECLOCK)
+		f->has_clock = 1;
+	if (id != f->id || f->found)
+		return skip(in, size);
+	if (size > left(in))
+		return corrupt(in);
+	f->data = mr_xmalloc(size);
+	f->size = size;
+	f->found = 1;
+	return get(in, f->data, size);
+}
+
+/* Row 14: "options  \0", then (u16 id, u32 size, data) until a lone u16 0. */
+static int read_options(struct td_in *in, struct td_found *f)
+{
+	uint64_t id, size;
+	char word[10];
+
+	in->part = "the options";
+	if (peek(in, word, sizeof(word)))
+		return -1;
+	if (memcmp(word, "options", 7))
+		return 0;
+	in->pos += sizeof(word);
+	for (;;) {
+		if (get_num(in, 2, &id))
+			return -1;
+		if (!id)
+			return 0;
+		if (get_num(in, 4, &size) || read_option(in, id, size, f))
+			return -1;
+	}
+}
+
+/* Rows 15-18: the data must lie inside the file, or the reader fails later. */
+static int check_cpu_data(struct td_in *in, uint64_t nr_cpus, const struct td_found *f)
+{
+	uint64_t i, offset, size;
+	char word[10];
+
+	in->part = "the cpu data table";
+	if (get(in, word, sizeof(word)))
+		return -1;
+	if (!memcmp(word, "latency", 7))
+		return 0;
+	if (memcmp(word, "flyrecord", 10) || nr_cpus > left(in) / 16)
+		return corrupt(in);
+	for (i = 0; i < nr_cpus; i++) {
+		if (get_num(in, 8, &offset) || get_num(in, 8, &size))
+			return -1;
+		if (size && (offset > in->size || size > in->size - offset)) {
+			in->part = "the cpu data";
+			return corrupt(in);
+		}
+	}
+	if (f->has_clock)
+		return skip_blob(in, 8);
+	return 0;
+}
+
+static int walk(struct td_in *in, struct td_found *f)
+{
+	uint64_t nr_cpus;
+
+	if (read_file_header(in) || skip_formats(in) || skip_tables(in, &nr_cpus) ||
+	    read_options(in, f))
+		return -1;
+	return check_cpu_data(in, nr_cpus, f);
+}
+
+int mr_tracedat_find_option(const char *path, uint16_t id, void **data, uint32_t *size)
+{
+	struct td_found f = { .id = id };
+	struct td_in in = { .path = path };
+	struct stat st;
+	int ret;
+
+	*data = NULL;
+	*size = 0;
+	in.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (in.fd < 0)
+		return mr_error("cannot open '%s': %s", path, strerror(errno));
+	if (fstat(in.fd, &st) < 0) {
+		ret = mr_error("cannot read '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		ret = mr_error("cannot read '%s': %s", path, strerror(EISDIR));
+		goto out;
+	}
+	in.size = st.st_size;
+	ret = walk(&in, &f);
+	if (ret) {
+		free(f.data);
+		goto out;
+	}
+	if (!f.found)
+		ret = 1;
+	*data = f.data;
+	*size = f.size;
+out:
+	close(in.fd);
+	return ret;
+}

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * write_json.c - the leak report as JSON (schema: docs/memrec-report-json.md).
+ * Addresses are hex strings: JSON numbers lose precision above 2^53.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include "memrec.h"
+#include "report.h"
+
+static void jstr(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void header(FILE *f, struct mr_report *rep)
+{
+	const struct mr_pair_stats *s = mr_pairing_stats(rep->pairing);
+	const struct mr_meta *m = &rep->meta;
+
+	fprintf(f, "{\n  \"memrec_report\": 1,\n  \"file\": ");
+	jstr(f, rep->o->input);
+	fprintf(f, ",\n  \"duration_s\": %.6f,\n  \"stop_reason\": ", (m->stop_ts - m->start_ts) / 1e9);
+	jstr(f, m->stop_reason);
+	fprintf(f, ",\n  \"host\": ");
+	jstr(f, m->uname);
+	fprintf(f, ",\n  \"targets\": [");
+	for (int i = 0; i < m->nr_targets; i++) {
+		fprintf(f, "%s\n    {\"pid\": %d, \"cmdline\": ", i ? "," : "", m->targets[i].pid);
+		jstr(f, m->targets[i].cmdline);
+		fputc('}', f);
+	}
+	fprintf(f, "\n  ],\n  \"events\": {\"allocs\": %" PRIu64 ", \"alloc_bytes\": %" PRIu64
+		", \"frees\": %" PRIu64 ", \"free_bytes\": %" PRIu64 ", \"reallocs\": %" PRIu64
+		", \"unmatched_frees\": %" PRIu64 ", \"failed_allocs\": %" PRIu64
+		", \"nested\": %" PRIu64 ", \"null_frees\": %" PRIu64 ", \"orphan_returns\": %"
+		PRIu64 ", \"orphan_entries\": %" PRIu64 ", \"replaced\": %" PRIu64 "},\n",
+		s->allocs, s->alloc_bytes, s->frees, s->free_bytes, s->reallocs,
+		s->unmatched_frees, s->failed_allocs, s->nested, s->null_frees, s->orphan_returns,
+		s->orphan_entries, s->replaced);
+	fprintf(f, "  \"lost_events\": {\"total\": %" PRIu64 ", \"mmap_records\": %" PRIu64
+		", \"per_cpu\": [", rep->lost_total, m->perf_lost);
+	for (int i = 0; i < m->nr_cpus; i++)
+		fprintf(f, "%s{\"cpu\": %d, \"overrun\": %" PRIu64 ", \"dropped\": %" PRIu64 "}",
+			i ? ", " : "", m->cpus[i].cpu, m->cpus[i].overrun, m->cpus[i].dropped);
+	fprintf(f, "]},\n");
+}
+
+static void frame(FILE *f, const struct mr_frame *fr, bool first)
+{
+	fprintf(f, "%s\n        {\"addr\": \"0x%" PRIx64 "\", \"symbol\": ", first ? "" : ",",
+		fr->addr);
+	if (fr->function) {
+		char *sym = mr_xasprintf("%s+0x%" PRIx64, fr->function, fr->offset);
+
+		jstr(f, sym);
+		free(sym);
+	} else {
+		fputs("null", f);
+	}
+	fputs(", \"function\": ", f);
+	jstr(f, fr->function);
+	fprintf(f, ", \"offset\": %" PRIu64 ", \"module\": ", fr->function ? fr->offset : 0);
+	jstr(f, fr->module);
+	fputs(", \"file\": ", f);
+	jstr(f, fr->file);
+	fprintf(f, ", \"line\": %d}", fr->line);
+}
+
+static void row(FILE *f, struct mr_report *rep, const struct mr_leak *l, bool first)
+{
+	const struct mr_aspace *as = mr_pairing_aspace(rep->pairing, l->aspace);
+	struct mr_frame frames[MR_MAX_STACK];
+	int nr = mr_report_frames(rep, l, frames, MR_MAX_STACK);
+
+	fprintf(f, "%s\n    {\"side\": \"user\", \"pid\": %d, \"comm\": ", first ? "" : ",",
+		as ? as->pid : -1);
+	jstr(f, mr_report_comm(rep, l->aspace));
+	fprintf(f, ", \"alloc_fn\": \"%s\", \"bytes\": %" PRIu64 ", \"count\": %" PRIu64
+		", \"size_min\": %" PRIu64 ", \"size_max\": %" PRIu64 ", \"age_min_s\": %.6f"
+		", \"age_max_s\": %.6f, \"inherited\": %s,\n      \"stack\": [",
+		mr_fn_name(l->fn), l->bytes, l->count, l->size_min, l->size_max,
+		(rep->end_ts - l->ts_max) / 1e9, (rep->end_ts - l->ts_min) / 1e9,
+		l->inherited ? "true" : "false");
+	for (int i = 0; i < nr; i++)
+		frame(f, &frames[i], !i);
+	fprintf(f, "]}");
+}
+
+int mr_write_json_leaks(FILE *f, struct mr_report *rep, const struct mr_leaks *l)
+{
+	size_t shown = rep->o->top && (size_t)rep->o->top < l->nr ? (size_t)rep->o->top : l->nr;
+
+	header(f, rep);
+	fprintf(f, "  \"totals\": {\"bytes\": %" PRIu64 ", \"count\": %" PRIu64 ", \"sites\": %zu"
+		", \"inherited_bytes\": %" PRIu64 ", \"inherited_count\": %" PRIu64 "},\n",
+		l->bytes, l->count, l->nr, l->inherited_bytes, l->inherited_count);
+	fprintf(f, "  \"leaks\": [");
+	for (size_t i = 0; i < shown; i++)
+		row(f, rep, &l->rows[i], !i);
+	fprintf(f, "\n  ]\n}\n");
+	return 0;
+}
