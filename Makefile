@@ -42,7 +42,7 @@ LIB_SRC := $(wildcard lib/*.c record/*.c report/*.c)
 LIB_OBJ := $(LIB_SRC:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
-PROG_SRC := $(wildcard tests/progs/*.c)
+PROG_SRC := $(filter-out tests/progs/lib%.c,$(wildcard tests/progs/*.c))
 PROG_BIN := $(PROG_SRC:.c=)
 PROG_CXX_SRC := $(wildcard tests/progs/*.cc)
 PROG_CXX_BIN := $(PROG_CXX_SRC:.cc=)
@@ -83,8 +83,11 @@ unit: $(UNIT_BIN)
 check: all unit progs
 	$(Q)tests/run.sh
 
-bench: all progs
+bench: all progs scripts/bench_reader
 	$(Q)scripts/bench.sh
+
+scripts/bench_reader: scripts/bench_reader.c libmemrec.a
+	$(call quiet,CC,$@)$(CC) $(CFLAGS) -Irecord -o $@ $< libmemrec.a $(LDLIBS)
 
 install: all
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1

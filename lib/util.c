@@ -2,7 +2,6 @@
 /*
  * util.c - allocation that dies on failure, whole-file reads, a byte buffer.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

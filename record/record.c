@@ -162,15 +162,18 @@ static int set_option(struct recorder *r, const char *opt, bool on)
 	return 0;
 }
 
+/*
+ * Writes events/SYS/EV/enable directly: tracefs_event_enable() takes
+ * regexes and walks every event on the system for each call.
+ */
 static int enable_event(struct recorder *r, const char *sysev)
 {
-	char *sys = mr_xstrdup(sysev), *ev = strchr(sys, '/');
+	char *file = mr_xasprintf("events/%s/enable", sysev);
 	int ret = 0;
 
-	*ev++ = '\0';
-	if (tracefs_event_enable(r->inst, sys, ev) < 0)
+	if (tracefs_instance_file_write(r->inst, file, "1") < 0)
 		ret = mr_error("cannot enable event '%s': %s", sysev, strerror(errno));
-	free(sys);
+	free(file);
 	return ret;
 }
 
@@ -420,12 +423,17 @@ static void teardown(struct recorder *r)
 	/* anything the calls above could not remove */
 	if (r->tdir)
 		mr_cleanup_state(r->tdir, r->name);
-	mr_watchdog_stop(&r->wd);
-	if (r->target.child && !r->target.child_reaped && r->target.release_fd > 0) {
-		/* the command never ran: closing the pipe makes it exit */
+	if (r->target.child && r->target.release_fd > 0) {
+		/*
+		 * The command never ran: closing the pipe makes it exit. It
+		 * must go before the watchdog, whose pipe it still holds.
+		 */
 		close(r->target.release_fd);
 		r->target.release_fd = -1;
+		waitpid(r->target.child, NULL, 0);
+		r->target.child_reaped = true;
 	}
+	mr_watchdog_stop(&r->wd);
 }
 
 static int start(struct recorder *r)

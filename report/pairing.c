@@ -135,6 +135,15 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
+/*
+ * Backward-shift deletion: the entry at j (home slot home) may move back
+ * into the hole at i only if i lies on its probe path from home to j.
+ */
+static bool may_shift(size_t i, size_t j, size_t home, size_t mask)
+{
+	return ((j - i) & mask) <= ((j - home) & mask);
+}
+
 static uint64_t sat_mul(uint64_t a, uint64_t b)
 {
 	uint64_t r;
@@ -201,12 +210,11 @@ static void itab_del(struct itab *t, int key)
 
 	if (t->s[i].val == NIL)
 		return;
-	/* Backward shift: pull later entries of the run into the hole. */
 	for (;;) {
 		j = (j + 1) & t->mask;
 		if (t->s[j].val == NIL)
 			break;
-		if (((j - i) & t->mask) <= ((j - itab_home(t, t->s[j].key)) & t->mask)) {
+		if (may_shift(i, j, itab_home(t, t->s[j].key), t->mask)) {
 			t->s[i] = t->s[j];
 			i = j;
 		}
@@ -252,7 +260,7 @@ static void bslot_del(struct mr_pairing *p, size_t i)
 		j = (j + 1) & p->bmask;
 		if (!p->bs[j].ptr)
 			break;
-		if (((j - i) & p->bmask) <= ((j - bhome(p, p->bs[j].aspace, p->bs[j].ptr)) & p->bmask)) {
+		if (may_shift(i, j, bhome(p, p->bs[j].aspace, p->bs[j].ptr), p->bmask)) {
 			p->bs[i] = p->bs[j];
 			i = j;
 		}
@@ -292,13 +300,28 @@ static void list_unlink(struct mr_pairing *p, uint32_t idx)
 	as->nr_live--;
 }
 
-/* Adds b, which must not be live yet. */
-static void live_insert(struct mr_pairing *p, const struct mr_block *b)
+/* Room for n more blocks without growing, so a slot found now stays valid. */
+static void live_reserve(struct mr_pairing *p, size_t n)
+{
+	size_t cap = p->bmask + 1;
+
+	while ((p->bnr + n) * 10 > cap * 7)
+		cap *= 2;
+	if (cap != p->bmask + 1)
+		btab_resize(p, cap);
+	/* Free pool entries are reused first; pool_get grows for the rest. */
+	if (n > 1 && p->pool_nr + n > p->pool_cap) {
+		p->pool_cap = p->pool_nr + n;
+		p->pool = mr_xrealloc(p->pool, (size_t)p->pool_cap * sizeof(*p->pool));
+	}
+}
+
+/* Adds b at slot i, an empty slot from bslot_find after live_reserve. */
+static void live_insert(struct mr_pairing *p, const struct mr_block *b, size_t i)
 {
 	struct aspace *as = p->as[b->aspace];
 	uint32_t idx = pool_get(p);
 	struct pent *e = &p->pool[idx];
-	size_t i;
 
 	e->b = *b;
 	e->next = NIL;
@@ -310,9 +333,6 @@ static void live_insert(struct mr_pairing *p, const struct mr_block *b)
 	as->tail = idx;
 	as->nr_live++;
 
-	if ((p->bnr + 1) * 10 > (p->bmask + 1) * 7)
-		btab_resize(p, (p->bmask + 1) * 2);
-	i = bslot_find(p, b->aspace, b->ptr);
 	p->bs[i] = (struct bslot){ .ptr = b->ptr, .aspace = b->aspace, .idx = idx };
 	p->bnr++;
 }
@@ -332,11 +352,6 @@ static bool live_remove(struct mr_pairing *p, uint32_t aspace, uint64_t ptr, uin
 	p->pool[idx].next = p->pool_free;
 	p->pool_free = idx;
 	return true;
-}
-
-static bool live_has(const struct mr_pairing *p, uint32_t aspace, uint64_t ptr)
-{
-	return p->bs[bslot_find(p, aspace, ptr)].ptr != 0;
 }
 
 /* ---- stack interning ---- */
@@ -499,13 +514,13 @@ static uint32_t aspace_fork(struct mr_pairing *p, uint32_t parent, int pid,
 		aspace_set_comm(p->as[id], comm);
 	else
 		memcpy(p->as[id]->pub.comm, p->as[parent]->pub.comm, sizeof(p->as[id]->pub.comm));
-	/* Indices, not pointers: inserting may move the pool. */
+	live_reserve(p, p->as[parent]->nr_live);
 	for (uint32_t idx = p->as[parent]->head; idx != NIL; idx = p->pool[idx].next) {
 		struct mr_block b = p->pool[idx].b;
 
 		b.aspace = id;
 		b.inherited = true;
-		live_insert(p, &b);
+		live_insert(p, &b, bslot_find(p, id, b.ptr));
 	}
 	return id;
 }
@@ -590,18 +605,22 @@ static struct thread *thread_get(struct mr_pairing *p, int tid, int tgid, uint64
 
 /* ---- allocator calls ---- */
 
-static void do_free(struct mr_pairing *p, uint32_t aspace, uint64_t ptr)
+/* Returns whether ptr was live. */
+static bool do_free(struct mr_pairing *p, uint32_t aspace, uint64_t ptr)
 {
 	uint64_t size;
 
 	if (!ptr) {
 		p->stats.null_frees++;
-	} else if (live_remove(p, aspace, ptr, &size)) {
-		p->stats.frees++;
-		p->stats.free_bytes += size;
-	} else {
-		p->stats.unmatched_frees++;
+		return false;
 	}
+	if (!live_remove(p, aspace, ptr, &size)) {
+		p->stats.unmatched_frees++;
+		return false;
+	}
+	p->stats.frees++;
+	p->stats.free_bytes += size;
+	return true;
 }
 
 /* Records the block of the thread's outermost call, which ev returns from. */
@@ -617,17 +636,19 @@ static void do_alloc(struct mr_pairing *p, const struct thread *t, const struct 
 		.fn	= t->frames[0].fn,
 		.tid	= ev->tid,
 	};
-	size_t i = bslot_find(p, t->aspace, ptr);
+	size_t i;
 
 	p->stats.allocs++;
 	p->stats.alloc_bytes += size;
+	live_reserve(p, 1);
+	i = bslot_find(p, t->aspace, ptr);
 	if (p->bs[i].ptr) {
 		/* A free we never saw: the old block is gone, keep its list place. */
 		p->stats.replaced++;
 		p->pool[p->bs[i].idx].b = b;
 		return;
 	}
-	live_insert(p, &b);
+	live_insert(p, &b, i);
 }
 
 static void alloc_or_fail(struct mr_pairing *p, const struct thread *t,
@@ -651,9 +672,8 @@ static void realloc_done(struct mr_pairing *p, const struct thread *t,
 	} else if (!ev->ret) {
 		p->stats.failed_allocs++;	/* old stays live */
 	} else {
-		if (live_has(p, t->aspace, old))
+		if (do_free(p, t->aspace, old))
 			p->stats.reallocs++;
-		do_free(p, t->aspace, old);
 		do_alloc(p, t, ev, ev->ret, size);
 	}
 }
@@ -879,6 +899,9 @@ struct mr_pairing *mr_pairing_new(void)
 	itab_init(&p->tids, 64);
 	p->stk_slot = mr_xcalloc(256, sizeof(*p->stk_slot));
 	p->stk_mask = 255;
+	/* Never NULL, so an empty stack is a valid (zero-length) range too. */
+	p->frames_cap = 1024;
+	p->frames = mr_xmalloc(p->frames_cap * sizeof(*p->frames));
 	return p;
 }
 

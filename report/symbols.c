@@ -25,6 +25,8 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
 /* A fork chain longer than this is a loop in corrupt input, not a real tree. */
 #define MAX_INHERIT_DEPTH	64
+/* How many nearer symbols may sit inside an enclosing sized one. */
+#define MAX_ENCLOSING		16
 
 /*
  * A small open-addressing set of pointers with caller-supplied hashes; items
@@ -51,6 +53,14 @@ struct seg {
 	uint64_t	vaddr;
 };
 
+/* A function symbol, at its file virtual address. */
+struct fsym {
+	uint64_t	start;
+	uint64_t	size;
+	const char	*name;
+	int		bind;
+};
+
 struct mr_file {
 	struct istr	*path;
 	const char	*build_id;	/* as recorded, NULL if not */
@@ -58,7 +68,9 @@ struct mr_file {
 	Dwfl_Module	*mod;
 	uint64_t	bias;		/* dwfl address - file vaddr */
 	struct seg	*segs;		/* PT_LOAD headers */
+	struct fsym	*fsyms;		/* sorted by start, one per address */
 	size_t		nr_segs;
+	size_t		nr_fsyms;
 	bool		loaded;		/* tried to open it */
 	bool		usable;		/* symbols may be used */
 };
@@ -244,6 +256,7 @@ static void free_file(void *item)
 	if (f->dwfl)
 		dwfl_end(f->dwfl);
 	free(f->segs);
+	free(f->fsyms);
 	free(f);
 }
 
@@ -340,10 +353,102 @@ static bool build_id_matches(struct mr_file *f, Elf *elf)
 	here = elf_build_id_hex(elf);
 	ok = here && !strcmp(here, f->build_id);
 	if (!ok && first_warning(f->path))
-		mr_warning("'%s' has build-id %s here but %s when recorded; its frames are "
-			   "left unsymbolised", f->path->s, here ? here : "(none)", f->build_id);
+		mr_warning("'%s' has %s%s here but %s when recorded; its frames are left "
+			   "unsymbolised", f->path->s, here ? "build-id " : "no build-id",
+			   here ? here : "", f->build_id);
 	free(here);
 	return ok;
+}
+
+/* Which of several names for one address to show: perf's preferences. */
+static int sym_rank(const struct fsym *a)
+{
+	int rank = a->size ? 0 : 8;
+
+	if (a->bind == STB_WEAK)
+		rank += 2;
+	else if (a->bind == STB_LOCAL)
+		rank += 4;
+	return rank + (a->name[0] == '_') + (a->name[0] == '_' && a->name[1] == '_');
+}
+
+static int fsym_cmp(const void *pa, const void *pb)
+{
+	const struct fsym *a = pa, *b = pb;
+
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	if (sym_rank(a) != sym_rank(b))
+		return sym_rank(a) - sym_rank(b);
+	return strcmp(a->name, b->name);
+}
+
+static bool is_code_sym(const GElf_Sym *sym, GElf_Word shndx)
+{
+	int type = GELF_ST_TYPE(sym->st_info);
+
+	if (shndx == SHN_UNDEF || shndx == SHN_ABS || shndx == (GElf_Word)-1)
+		return false;
+	return type == STT_FUNC || type == STT_GNU_IFUNC || type == STT_NOTYPE;
+}
+
+/*
+ * libdwfl's dwfl_module_addrinfo scans the whole symbol table per call;
+ * with thousands of frames that dominates, so read the table once into a
+ * sorted array with one entry per address.
+ */
+static void read_functions(struct mr_file *f)
+{
+	int i, n = dwfl_module_getsymtab(f->mod);
+	size_t out = 0;
+
+	f->fsyms = mr_xcalloc(n > 0 ? n : 1, sizeof(*f->fsyms));
+	for (i = 1; i < n; i++) {
+		GElf_Word shndx;
+		const char *name;
+		GElf_Addr addr;
+		GElf_Sym sym;
+
+		name = dwfl_module_getsym_info(f->mod, i, &sym, &addr, &shndx, NULL, NULL);
+		if (!name || !*name || !addr || !is_code_sym(&sym, shndx))
+			continue;
+		f->fsyms[f->nr_fsyms++] = (struct fsym){
+			addr - f->bias, sym.st_size, name, GELF_ST_BIND(sym.st_info),
+		};
+	}
+	qsort(f->fsyms, f->nr_fsyms, sizeof(*f->fsyms), fsym_cmp);
+	for (i = 0; (size_t)i < f->nr_fsyms; i++)
+		if (!out || f->fsyms[out - 1].start != f->fsyms[i].start)
+			f->fsyms[out++] = f->fsyms[i];
+	f->nr_fsyms = out;
+}
+
+/*
+ * The function holding vaddr: the sized symbol at or a little below it that
+ * encloses it, else the nearest one below when that has no size (hand
+ * written assembly), as libdwfl does. Padding between functions gets none.
+ */
+static const struct fsym *find_function(const struct mr_file *f, uint64_t vaddr)
+{
+	size_t lo = 0, hi = f->nr_fsyms, i;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->fsyms[mid].start <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i-- > 0 && lo - i <= MAX_ENCLOSING;) {
+		const struct fsym *fs = &f->fsyms[i];
+
+		if (fs->size && vaddr - fs->start < fs->size)
+			return fs;
+	}
+	if (lo && !f->fsyms[lo - 1].size)
+		return &f->fsyms[lo - 1];
+	return NULL;
 }
 
 static bool open_file(struct mr_file *f)
@@ -365,6 +470,7 @@ static bool open_file(struct mr_file *f)
 	if (!build_id_matches(f, elf) || read_segments(f, elf))
 		return false;
 	f->bias = bias;
+	read_functions(f);
 	return true;
 fail:
 	if (first_warning(f->path))
@@ -424,20 +530,16 @@ static void free_sym(void *item)
 
 static void resolve_function(struct mr_file *f, struct sym *sy)
 {
-	GElf_Off off;
-	GElf_Sym esym;
-	const char *name;
+	const struct fsym *fs = find_function(f, sy->vaddr);
 	int status = -1;
 
-	name = dwfl_module_addrinfo(f->mod, sy->vaddr + f->bias, &off, &esym,
-				    NULL, NULL, NULL);
-	if (!name || !*name)
+	if (!fs)
 		return;
-	sy->function = name;
-	sy->start = sy->vaddr - off;
-	if (strncmp(name, "_Z", 2))
+	sy->function = fs->name;
+	sy->start = fs->start;
+	if (strncmp(fs->name, "_Z", 2))
 		return;
-	sy->demangled = __cxa_demangle(name, NULL, NULL, &status);
+	sy->demangled = __cxa_demangle(fs->name, NULL, NULL, &status);
 	if (status == 0 && sy->demangled)
 		sy->function = sy->demangled;
 }

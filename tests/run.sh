@@ -38,7 +38,7 @@ for t in tests/unit/test_*; do
 	[ -n "$pattern" ] && [[ $t != *$pattern* ]] && continue
 	run_one "$t"
 done
-for t in tests/live/*.sh; do
+for t in tests/live/test_*.sh; do
 	[ -f "$t" ] || continue
 	[ -n "$pattern" ] && [[ $t != *$pattern* ]] && continue
 	run_one "$t"

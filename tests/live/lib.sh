@@ -19,7 +19,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MEMREC=${MEMREC:-$ROOT/memrec}
 PROGS=$ROOT/tests/progs
 CHECK=$ROOT/tests/live/check_report.py
-OUT=$ROOT/tests/out/$LIVE_NAME
+# A directory per run (tests/out/NAME.PID), so that two runs at the same
+# time do not clobber each other; live_init removes those of finished runs.
+OUT=$ROOT/tests/out/$LIVE_NAME.$$
 TRACEFS=
 LIVE_FAILED=0
 BG_PIDS=()
@@ -79,7 +81,11 @@ live_init() {
 		fail "$LIVE_NAME/test-programs" "missing in tests/progs:$missing; run make progs"
 		exit 1
 	fi
-	rm -rf "$OUT"
+	local d
+	for d in "$ROOT/tests/out/$LIVE_NAME".[0-9]*; do
+		[ -d "$d" ] || continue
+		kill -0 "${d##*.}" 2>/dev/null || rm -rf "$d"
+	done
 	mkdir -p "$OUT" || { fail "$LIVE_NAME/out-dir" "cannot create $OUT"; exit 1; }
 	trap live_cleanup EXIT
 	# Leftovers of an earlier run would make every state check fail.
@@ -114,40 +120,77 @@ live_cleanup() {
 
 # --------------------------------------------------------------- state
 
-# Print every piece of memrec state left in tracefs, one per line.
-memrec_state() {
-	local f
-	if [ -d "$TRACEFS/instances" ]; then
-		ls -1 "$TRACEFS/instances" 2>/dev/null | grep memrec | sed 's/^/instance /'
-	fi
-	for f in uprobe_events dynamic_events; do
-		[ -r "$TRACEFS/$f" ] || continue
-		grep memrec "$TRACEFS/$f" 2>/dev/null | sed "s/^/$f: /"
+# foreign_owner NAME: true when NAME (an instance or probe group such as
+# memrec_1234) belongs to a memrec process that is still running and that
+# this test did not start: someone else's live recording, not a leftover.
+foreign_owner() {
+	local pid comm p
+	[[ $1 =~ memrec[_-]?([0-9]+) ]] || return 1
+	pid=${BASH_REMATCH[1]}
+	pid_running "$pid" || return 1
+	comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
+	[[ $comm == memrec* ]] || return 1
+	for p in "${BG_PIDS[@]}"; do
+		[ "$p" = "$pid" ] && return 1
 	done
 	return 0
 }
 
-# Remove leftover memrec state so that later tests are not affected.
+# Print every piece of memrec state left in tracefs, one per line, except
+# the state of other running memrec processes (see foreign_owner).
+memrec_state() {
+	local f name line group
+	if [ -d "$TRACEFS/instances" ]; then
+		for name in $(ls -1 "$TRACEFS/instances" 2>/dev/null | grep memrec); do
+			if foreign_owner "$name"; then
+				echo "$LIVE_NAME: ignoring instance $name of a running memrec" >&2
+				continue
+			fi
+			echo "instance $name"
+		done
+	fi
+	for f in uprobe_events dynamic_events; do
+		[ -r "$TRACEFS/$f" ] || continue
+		while IFS= read -r line; do
+			group=${line%% *}; group=${group#*:}; group=${group%%/*}
+			foreign_owner "$group" && continue
+			echo "$f: $line"
+		done < <(grep memrec "$TRACEFS/$f" 2>/dev/null)
+	done
+	return 0
+}
+
+# Remove leftover memrec state (never a running memrec's) so that later
+# tests are not affected.
 cleanup_state() {
 	local i ev
 	for i in $(ls -1 "$TRACEFS/instances" 2>/dev/null | grep memrec); do
+		foreign_owner "$i" && continue
 		echo 0 > "$TRACEFS/instances/$i/tracing_on" 2>/dev/null
 		rmdir "$TRACEFS/instances/$i" 2>/dev/null ||
 			echo "cleanup: cannot rmdir instance $i" >&2
 	done
-	# "p:memrec/malloc /path:0x..." -> "-:memrec/malloc"
+	# "p:memrec_1/malloc /path:0x..." -> "-:memrec_1/malloc"
 	for ev in $(grep memrec "$TRACEFS/uprobe_events" 2>/dev/null |
 			awk '{ sub(/^[pr][0-9]*:/, "", $1); print $1 }'); do
+		foreign_owner "${ev%%/*}" && continue
 		echo "-:$ev" >> "$TRACEFS/uprobe_events" 2>/dev/null ||
 			echo "cleanup: cannot delete probe $ev" >&2
 	done
 	return 0
 }
 
-# assert_no_state NAME: ok when no memrec instance/probe is left.
+# assert_no_state NAME: ok when no memrec instance/probe is left. State
+# that goes away within 3 s is not counted: another memrec (not ours) may
+# be finishing its teardown right now.
 assert_no_state() {
-	local st
+	local st n=30
 	st=$(memrec_state)
+	while [ -n "$st" ] && [ "$n" -gt 0 ]; do
+		sleep 0.1
+		st=$(memrec_state)
+		n=$((n - 1))
+	done
 	if [ -z "$st" ]; then
 		ok "$1"
 	else

@@ -177,5 +177,13 @@ if record_prog sleeper '^ready$' "$P/sleeper" 2; then
 		--module-total /tests/progs/sleeper 2 256
 fi
 
+# --- 9b. churn: a short malloc/free loop (20000 iterations) leaks nothing.
+if record_prog churn '^done$' "$P/churn" 20000; then
+	check churn "$OUT/churn.json" "${common[@]}" \
+		--target-cmd tests/progs/churn \
+		--no-leak churn_one --module-total /tests/progs/churn 0 0 \
+		--min allocs 20000 --min frees 20000
+fi
+
 assert_no_state leaks/no-state-left
 live_finish

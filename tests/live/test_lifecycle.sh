@@ -29,13 +29,15 @@ fi
 assert_no_state lifecycle/a-no-state-after-normal-stop
 
 # ------------------------------------------------------------------ (b)
-# stop_by SIGNAL NAME: record -p sleeper, stop memrec with SIGNAL.
+# stop_by SIGNAL NAME TAG: record -p sleeper, stop memrec with SIGNAL; files
+# are $OUT/TAG.*.
 stop_by() {
-	local sig=$1 name=$2 log=$OUT/$2.record.log dat=$OUT/$2.dat
-	start_target "$OUT/$name.target.out" "$PROGS/sleeper" 60
+	local sig=$1 name=$2 log=$OUT/$3.record.log dat=$OUT/$3.dat
+	local tout=$OUT/$3.target.out json=$OUT/$3.json
+	start_target "$tout" "$PROGS/sleeper" 60
 	local spid=$TGT_PID
-	if ! wait_for_line "$OUT/$name.target.out" '^ready$' 10; then
-		fail "$name" "sleeper did not start (output: $OUT/$name.target.out)"
+	if ! wait_for_line "$tout" '^ready$' 10; then
+		fail "$name" "sleeper did not start (output: $tout)"
 		stop_target
 		return
 	fi
@@ -61,16 +63,16 @@ stop_by() {
 		fail "$name-target-survives" "the sleeper died when memrec stopped"
 	fi
 	stop_target
-	if [ -s "$dat" ] && run_report "$name-report" "$dat" "$OUT/$name.json"; then
-		check "$name" "$OUT/$name.json" --eq targets.0.pid "$spid" \
+	if [ -s "$dat" ] && run_report "$name-report" "$dat" "$json"; then
+		check "$name" "$json" --eq targets.0.pid "$spid" \
 			--target-cmd tests/progs/sleeper
 	elif [ ! -s "$dat" ]; then
 		fail "$name-report" "no recorded file $dat (log: $log)"
 	fi
 	assert_no_state "$name-no-state-left"
 }
-stop_by INT lifecycle/b-sigint
-stop_by TERM lifecycle/b-sigterm
+stop_by INT lifecycle/b-sigint b-sigint
+stop_by TERM lifecycle/b-sigterm b-sigterm
 
 # -d SECONDS stops by itself.
 start_target "$OUT/b-d.target.out" "$PROGS/sleeper" 60

@@ -24,22 +24,3 @@ void lib_leak(void)
 	}
 	sink = 0;
 }
-
-/*
- * The Makefile's PROG_SRC wildcard (tests/progs/*.c) also matches lib*.c, so
- * `make progs` links this file as an executable too. Give that build a main
- * so it links; the .so (-fPIC, not PIE) does not get one. Drop this once
- * PROG_SRC filters out tests/progs/lib%.c.
- */
-#if defined(__PIE__) || !defined(__PIC__)
-#include <unistd.h>
-
-int main(void)
-{
-	static const char msg[] = "libdlleak: a library for dlopen_leak, not a program\n";
-
-	if (write(2, msg, sizeof(msg) - 1) < 0)
-		return 2;
-	return 2;
-}
-#endif

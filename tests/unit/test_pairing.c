@@ -11,9 +11,9 @@
 #include "mr_pairing.h"
 #include "mr_test.h"
 
-#define CLONE_VM	0x00000100ull
-#define CLONE_VFORK	0x00004000ull
-#define CLONE_THREAD	0x00010000ull
+#define T_CLONE_VM	0x00000100ull
+#define T_CLONE_VFORK	0x00004000ull
+#define T_CLONE_THREAD	0x00010000ull
 #define SIGCHLD_FLAG	0x11ull
 #define PTHREAD_FLAGS	(0x003d0f00ull)	/* what glibc's pthread_create passes */
 
@@ -233,7 +233,8 @@ static void test_plain_allocators(void)
 	MR_CHECK_EQ(l.found.size, 24, "new size");
 	MR_CHECK_EQ(l.found.fn, MR_FN_NEW, "new fn");
 	MR_CHECK_EQ(look(&f, ANY, 0x7000).found.size, 40, "new[] size");
-	MR_CHECK_EQ(look(&f, ANY, 0x8000).found.size, UINT64_MAX, "calloc size saturates on overflow");
+	MR_CHECK_EQ(look(&f, ANY, 0x8000).found.size, UINT64_MAX,
+		    "calloc size saturates on overflow");
 	MR_CHECK_EQ(st(&f)->allocs, 8, "plain allocators: 8 allocs");
 	MR_CHECK_EQ(st(&f)->failed_allocs, 1, "calloc returning NULL failed");
 	MR_CHECK_EQ(nr_live(&f, ANY), 8, "plain allocators: 8 live");
@@ -279,7 +280,8 @@ static void test_realloc(void)
 	ret(&f, 1, MR_FN_REALLOC, 0x3000);
 	MR_CHECK_EQ(st(&f)->unmatched_frees, 1, "realloc of an unknown block: unmatched free");
 	MR_CHECK_EQ(st(&f)->reallocs, 2, "realloc of an unknown block is no realloc");
-	MR_CHECK_EQ(look(&f, ANY, 0x3000).found.size, 8, "realloc of an unknown block still allocs");
+	MR_CHECK_EQ(look(&f, ANY, 0x3000).found.size, 8,
+		    "realloc of an unknown block still allocs");
 
 	enter(&f, 1, MR_FN_REALLOC, 0x2000, 256, 0);
 	ret(&f, 1, MR_FN_REALLOC, 0);
@@ -311,7 +313,8 @@ static void test_realloc(void)
 	enter(&f, 1, MR_FN_REALLOCARRAY, 0xa000, 1ull << 40, 1ull << 40);
 	ret(&f, 1, MR_FN_REALLOCARRAY, 0);
 	MR_CHECK_EQ(st(&f)->failed_allocs, 3, "reallocarray overflow fails");
-	MR_CHECK_EQ(look(&f, ANY, 0xa000).found.size, 32, "failed reallocarray keeps the old block");
+	MR_CHECK_EQ(look(&f, ANY, 0xa000).found.size, 32,
+		    "failed reallocarray keeps the old block");
 	done(&f);
 }
 
@@ -330,7 +333,8 @@ static void test_realloc_zero_nested_free(void)
 	MR_CHECK_EQ(st(&f)->unmatched_frees, 0, "realloc(p, 0): nested free not applied twice");
 	MR_CHECK_EQ(st(&f)->failed_allocs, 0, "realloc(p, 0) returning NULL is no failure");
 	MR_CHECK_EQ(st(&f)->reallocs, 0, "realloc(p, 0) is no realloc");
-	MR_CHECK_EQ(st(&f)->orphan_returns + st(&f)->orphan_entries, 0, "realloc(p, 0): no orphans");
+	MR_CHECK_EQ(st(&f)->orphan_returns + st(&f)->orphan_entries, 0,
+		    "realloc(p, 0): no orphans");
 	done(&f);
 }
 
@@ -390,12 +394,14 @@ static void test_strdup(void)
 	MR_CHECK_EQ(l.found.size, 6, "strdup: size of the nested malloc");
 	MR_CHECK_EQ(l.found.fn, MR_FN_STRDUP, "strdup: fn");
 	MR_CHECK_EQ(l.found.ts, ts, "strdup: strdup's ts");
-	MR_CHECK(stack_is(&f, l.found.stack, user, 3), "strdup: strdup's return stack", "wrong stack");
+	MR_CHECK(stack_is(&f, l.found.stack, user, 3), "strdup: strdup's return stack",
+		 "wrong stack");
 	MR_CHECK_EQ(st(&f)->nested, 1, "strdup: nested == 1");
 
 	enter(&f, 1, MR_FN_STRNDUP, 0x5555, 3, 0);
 	ret(&f, 1, MR_FN_STRNDUP, 0x2000);
-	MR_CHECK_EQ(look(&f, ANY, 0x2000).found.size, 0, "strndup without a nested malloc: 0 bytes");
+	MR_CHECK_EQ(look(&f, ANY, 0x2000).found.size, 0,
+		    "strndup without a nested malloc: 0 bytes");
 	MR_CHECK_EQ(look(&f, ANY, 0x2000).found.fn, MR_FN_STRNDUP, "strndup fn");
 
 	enter(&f, 1, MR_FN_STRNDUP, 0x5555, 3, 0);
@@ -424,20 +430,21 @@ static void test_posix_memalign(void)
 	MR_CHECK_EQ(l.found.fn, MR_FN_POSIX_MEMALIGN, "posix_memalign: fn");
 	MR_CHECK_EQ(st(&f)->nested, 1, "posix_memalign: nested == 1");
 
+	/* The nested pointer of an earlier call must not leak into this one. */
+	enter(&f, 1, MR_FN_POSIX_MEMALIGN, 0x7ffc0000, 64, 100);
+	ret(&f, 1, MR_FN_POSIX_MEMALIGN, 0);
+	MR_CHECK_EQ(st(&f)->failed_allocs, 1, "posix_memalign 0 without a nested pointer fails");
+	MR_CHECK_EQ(st(&f)->replaced, 0, "posix_memalign: no stale pointer reused");
+
 	enter(&f, 1, MR_FN_POSIX_MEMALIGN, 0x7ffc0000, 3, 100);
 	ret(&f, 1, MR_FN_POSIX_MEMALIGN, 22);
-	MR_CHECK_EQ(st(&f)->failed_allocs, 1, "posix_memalign returning EINVAL fails");
+	MR_CHECK_EQ(st(&f)->failed_allocs, 2, "posix_memalign returning EINVAL fails");
 
 	enter(&f, 1, MR_FN_POSIX_MEMALIGN, 0x7ffc0000, 64, 1ull << 50);
 	enter(&f, 1, MR_FN_MEMALIGN_INT, 64, 1ull << 50, 0);
 	ret(&f, 1, MR_FN_MEMALIGN_INT, 0);
 	ret(&f, 1, MR_FN_POSIX_MEMALIGN, 12);
-	MR_CHECK_EQ(st(&f)->failed_allocs, 2, "posix_memalign returning ENOMEM fails");
-
-	/* The nested pointer of an earlier call must not leak into this one. */
-	enter(&f, 1, MR_FN_POSIX_MEMALIGN, 0x7ffc0000, 64, 100);
-	ret(&f, 1, MR_FN_POSIX_MEMALIGN, 0);
-	MR_CHECK_EQ(st(&f)->failed_allocs, 3, "posix_memalign 0 without a nested pointer fails");
+	MR_CHECK_EQ(st(&f)->failed_allocs, 3, "posix_memalign returning ENOMEM fails");
 	MR_CHECK_EQ(st(&f)->allocs, 1, "posix_memalign: one alloc in all");
 	done(&f);
 }
@@ -517,7 +524,7 @@ static void test_orphans(void)
 	enter(&f, 1, MR_FN_MALLOC, 16, 0, 0);
 	ret(&f, 1, MR_FN_MALLOC, 0x3000);
 	MR_CHECK_EQ(st(&f)->orphan_entries, 2, "lost malloc return: stale entry is an orphan");
-	MR_CHECK_EQ(st(&f)->nested, 0, "lost malloc return: next malloc not nested");
+	MR_CHECK_EQ(st(&f)->nested, 1, "lost malloc return: next malloc not nested");
 	MR_CHECK_EQ(look(&f, ANY, 0x3000).found.size, 16, "lost malloc return: next malloc counts");
 	free_ev(&f, 1, 0x3000);
 	MR_CHECK_EQ(st(&f)->frees, 1, "lost malloc return: later free still applies");
@@ -649,9 +656,11 @@ static void test_stacks(void)
 	s3 = stacked_malloc(&f, 0x3000, 0xb001, NULL, 0, 0xc001, NULL, 0);
 	MR_CHECK(stack_is(&f, s3, rc, 1), "stack: no stacks -> [return caller]", "wrong");
 	s4 = stacked_malloc(&f, 0x4000, 0xc002, NULL, 0, 0, NULL, 0);
-	MR_CHECK(stack_is(&f, s4, ec, 1), "stack: no stacks, no return caller -> [entry caller]", "x");
+	MR_CHECK(stack_is(&f, s4, ec, 1), "stack: no stacks, no return caller -> [entry caller]",
+		 "x");
 	s5 = stacked_malloc(&f, 0x5000, 0, ent, 3, 0, NULL, 0);
-	MR_CHECK(stack_is(&f, s5, ent + 1, 2), "stack: entry stack without caller drops frame 0", "x");
+	MR_CHECK(stack_is(&f, s5, ent + 1, 2), "stack: entry stack without caller drops frame 0",
+		 "x");
 
 	MR_CHECK_EQ(stacked_malloc(&f, 0x6000, 0, NULL, 0, 0, rets, 3), s1,
 		    "stack interning: equal stacks, equal ids");
@@ -858,13 +867,14 @@ static void test_vfork(void)
 	const struct mr_aspace *a;
 
 	malloc_ev(&f, 100, 8, 0x1000);
-	task_new(&f, 100, 103, CLONE_VM | CLONE_VFORK | SIGCHLD_FLAG, "sh");
+	task_new(&f, 100, 103, T_CLONE_VM | T_CLONE_VFORK | SIGCHLD_FLAG, "sh");
 	MR_CHECK_EQ(mr_pairing_nr_aspaces(f.p), 1, "vfork: child shares the parent's aspace");
 	malloc_ev(&f, 103, 16, 0x2000);
 	MR_CHECK_EQ(nr_live(&f, 0), 2, "vfork: child's malloc lands in the shared aspace");
 	exec_ev(&f, 103, 103, "/bin/true");
 	a = mr_pairing_aspace(f.p, 0);
-	MR_CHECK(!a->exited && !a->end_ts, "vfork child exec: parent's aspace does not end", "ended");
+	MR_CHECK(!a->exited && !a->end_ts, "vfork child exec: parent's aspace does not end",
+		 "ended");
 	MR_CHECK_EQ(mr_pairing_nr_aspaces(f.p), 2, "vfork child exec: new aspace");
 	a = mr_pairing_aspace(f.p, 1);
 	MR_CHECK_EQ(a->pid, 103, "vfork child exec: pid");
@@ -874,7 +884,7 @@ static void test_vfork(void)
 	MR_CHECK_EQ(nr_live(&f, 1), 1, "after exec the child allocates in its own aspace");
 	MR_CHECK_EQ(st(&f)->replaced, 0, "after exec: nothing replaced in the parent");
 
-	task_new(&f, 100, 104, CLONE_VM | CLONE_VFORK | SIGCHLD_FLAG, "sh");
+	task_new(&f, 100, 104, T_CLONE_VM | T_CLONE_VFORK | SIGCHLD_FLAG, "sh");
 	exit_ev(&f, 104, 1, "sh");
 	MR_CHECK(!mr_pairing_aspace(f.p, 0)->exited, "vfork child _exit: parent lives", "exited");
 	malloc_ev(&f, 100, 8, 0x3000);
@@ -930,8 +940,8 @@ static void test_exit_and_reuse(void)
 	task_new(&f, 100, 101, PTHREAD_FLAGS, "worker");
 	exit_ev(&f, 101, 0, "worker");
 	MR_CHECK(!mr_pairing_aspace(f.p, 0)->exited, "non-last thread exit: alive", "exited");
-	MR_CHECK(!mr_pairing_aspace(f.p, 0)->comm[0] || !strcmp(mr_pairing_aspace(f.p, 0)->comm, "worker"),
-		 "exit comm", "%s", mr_pairing_aspace(f.p, 0)->comm);
+	a = mr_pairing_aspace(f.p, 0);
+	MR_CHECK(!strcmp(a->comm, "worker"), "exit: comm fills an empty one", "%s", a->comm);
 	tx = exit_ev(&f, 100, 1, "prog");
 	a = mr_pairing_aspace(f.p, 0);
 	MR_CHECK_EQ(a->exited, 1, "group_dead: exited");
@@ -952,7 +962,8 @@ static void test_exit_and_reuse(void)
 	MR_CHECK(mr_pairing_find_aspace(f.p, 100, tx + 500) == a,
 		 "find_aspace: in a gap, the latest started before", "x");
 	MR_CHECK(mr_pairing_find_aspace(f.p, 100, t2 + 1) == b, "find_aspace: in the second", "x");
-	MR_CHECK(mr_pairing_find_aspace(f.p, 100, 1) == a, "find_aspace: before all, earliest", "x");
+	MR_CHECK(mr_pairing_find_aspace(f.p, 100, 1) == a, "find_aspace: before all, earliest",
+		 "x");
 
 	/* A TASK_NEW reusing a tid whose process exited. */
 	exit_ev(&f, 100, 1, "prog");
@@ -971,12 +982,29 @@ static void test_exit_and_reuse(void)
 	malloc_ev(&f, 700, 8, 0x7100);
 	MR_CHECK_EQ(look(&f, 2, 0x7100).n, 1, "TASK_NEW remaps a tid in use elsewhere");
 
-	/* Exit of a tid never seen ends the live aspace with that pid. */
 	exit_ev(&f, 700, 1, NULL);	/* 700 is a thread of 50 now: ends 50 */
-	MR_CHECK_EQ(mr_pairing_aspace(f.p, 2)->exited, 1, "last thread's group_dead ends the process");
+	MR_CHECK_EQ(mr_pairing_aspace(f.p, 2)->exited, 1,
+		    "last thread's group_dead ends the process");
 	MR_CHECK_EQ(mr_pairing_aspace(f.p, 4)->exited, 0, "other aspace of the old tid untouched");
+	/* An exit of a tid with no thread entry ends the live aspace with that pid. */
+	exit_ev(&f, 700, 1, NULL);
+	MR_CHECK_EQ(mr_pairing_aspace(f.p, 4)->exited, 1,
+		    "exit of an unmapped pid ends its aspace");
+	/*
+	 * A tid still mapped to a process that ended (its own exit was lost)
+	 * is a new process when it shows up again.
+	 */
+	malloc_ev(&f, 800, 8, 0x8000);
+	task_new(&f, 800, 801, PTHREAD_FLAGS, "t");
+	exit_ev(&f, 800, 1, "p800");
+	malloc_ev(&f, 801, 8, 0x8000);
+	MR_CHECK_EQ(mr_pairing_nr_aspaces(f.p), 7, "tid of an ended process: new aspace");
+	MR_CHECK_EQ(mr_pairing_aspace(f.p, 6)->pid, 801, "tid of an ended process: pid = tid");
+	MR_CHECK_EQ(look(&f, 6, 0x8000).n, 1, "tid of an ended process: block in the new aspace");
+	MR_CHECK_EQ(st(&f)->replaced, 0, "tid of an ended process: old block not replaced");
+
 	exit_ev(&f, 12345, 1, NULL);
-	MR_CHECK_EQ(mr_pairing_nr_aspaces(f.p), 5, "exit of an unknown task makes no aspace");
+	MR_CHECK_EQ(mr_pairing_nr_aspaces(f.p), 7, "exit of an unknown task makes no aspace");
 	done(&f);
 }
 
@@ -992,6 +1020,7 @@ struct rmodel {
 	uint8_t		live[R_NPROC][R_NSLOT];
 	uint8_t		inh[R_NPROC][R_NSLOT];
 	uint8_t		fn[R_NPROC][R_NSLOT];
+	int		nlive[R_NPROC];
 	struct mr_pair_stats st;
 };
 
@@ -1038,6 +1067,8 @@ static void model_alloc(struct rmodel *m, int pr, uint64_t ptr, uint64_t size, e
 	m->st.alloc_bytes += size;
 	if (m->live[pr][s])
 		m->st.replaced++;
+	else
+		m->nlive[pr]++;
 	m->live[pr][s] = 1;
 	m->size[pr][s] = size;
 	m->inh[pr][s] = 0;
@@ -1060,6 +1091,7 @@ static void model_free(struct rmodel *m, int pr, uint64_t ptr)
 	m->st.frees++;
 	m->st.free_bytes += m->size[pr][s];
 	m->live[pr][s] = 0;
+	m->nlive[pr]--;
 }
 
 static void model_apply(struct rmodel *m, const struct rthread *t)
@@ -1088,6 +1120,7 @@ static void model_apply(struct rmodel *m, const struct rthread *t)
 		memcpy(m->fn[3], m->fn[0], sizeof(m->fn[0]));
 		for (int s = 0; s < R_NSLOT; s++)
 			m->inh[3][s] = m->live[0][s];
+		m->nlive[3] = m->nlive[0];
 		break;
 	}
 }
@@ -1127,8 +1160,12 @@ static uint64_t r_pick_old(const struct rmodel *m, int pr, uint64_t *seed)
 /* Builds the events of one random operation; nested counts what it nests. */
 static void r_plan(struct rthread *t, const struct rmodel *m, uint64_t *seed, uint64_t *nested)
 {
-	uint64_t size = 1 + rnd(seed) % 512, p, old;
+	uint64_t size = 1 + rnd(seed) % 512, p = 0, old;
 	int pr = t->proc, k = rnd(seed) % 100;
+
+	/* Keep about half the slots live: frees win when the heap is full. */
+	if (m->nlive[pr] > R_NSLOT / 2 && rnd(seed) % 2)
+		k = 30 + rnd(seed) % 25;
 
 	t->nev = t->next = 0;
 	t->op = OP_ALLOC;
@@ -1260,13 +1297,11 @@ static void test_random(void)
 		task_new(&f, pids[i], pids[i] + 1, PTHREAD_FLAGS, "w");
 		m->st.null_frees++;
 	}
-	while (ops < R_OPS || th[0].next < th[0].nev) {
+	while (ops < R_OPS) {
 		struct rthread *t = &th[rnd(&seed) % nth];
 		struct mr_event ev;
 
 		if (t->next == t->nev) {
-			if (ops >= R_OPS)
-				continue;
 			ops++;
 			if (!forked && ops >= R_OPS / 2 && t == &th[0]) {
 				/* Fork from the idle thread 100; 400 then allocates too. */
