@@ -20,6 +20,7 @@ struct mr_frame {
 	const char	*module;	/* path of the mapped file, NULL when unmapped */
 	const char	*file;		/* source file from DWARF, NULL when none */
 	int		line;		/* 0 when none */
+	bool		inlined;	/* an inlined call: addr lies in the next frame's function */
 };
 
 struct mr_symbols *mr_symbols_new(void);
@@ -42,9 +43,25 @@ void mr_symbols_inherit(struct mr_symbols *s, int pid, int parent, uint64_t ts);
  * address, so the call instruction (addr - 1) is what is looked up for the
  * function and line. Strings in f live as long as s. Returns 0 when at least
  * the module was found, -1 otherwise (f->addr is still set).
+ * When addr lies in inlined code, f is the outermost frame of the chain that
+ * mr_symbols_lookup_inline() gives: the real function, its offset, and the
+ * line where it calls the first inlined function; f->inlined is false.
  */
 int mr_symbols_lookup(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
 		      bool return_addr, struct mr_frame *f);
+
+/*
+ * Like mr_symbols_lookup(), but expands the calls inlined at addr from DWARF,
+ * as addr2line -i does: frames[0] is the innermost inlined function with the
+ * line of addr, each next frame the function it was inlined into with the line
+ * of that call, and the last one the real function (inlined false, with its
+ * offset; inlined frames have offset 0). All share addr and module. Returns
+ * how many frames were filled, at least 1 when max >= 1 (frames[0].module is
+ * NULL when addr is in no mapping); a chain longer than max loses its
+ * outermost frames, as a stack cut at max would.
+ */
+int mr_symbols_lookup_inline(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
+			     bool return_addr, struct mr_frame *frames, int max);
 
 /* Reads the GNU build-id of an ELF file as lowercase hex; NULL if none. */
 char *mr_read_build_id(const char *path);

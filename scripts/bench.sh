@@ -1,0 +1,328 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh - memrec's benchmark (`make bench`). Measures, never asserts:
+# every number is printed with its ratio to a baseline taken in the same
+# invocation, so runs on different machines compare by ratio.
+#
+#   1. churn slowdown: bare vs `memrec record` vs a bare per-CPU reader of
+#      the same uprobes (scripts/bench_reader stream: memrec's own probe and
+#      stream code, nothing else) -> what memrec adds on top of the kernel
+#   2. lost events and file size per million events at default settings
+#   3. `memrec report` speed against `trace-cmd report` on a large trace
+#   4. the cost paid by a NON-target process while memrec records another
+#
+# Knobs (environment): BENCH_RUNS (5), BENCH_N_BARE (10000000),
+# BENCH_N_TRACED (100000), BENCH_N_BIG (1000000), BENCH_REPORT_RUNS (3).
+# Needs root, tracefs with uprobes, and `make all progs scripts/bench_reader`.
+
+set -u
+
+if [ "$(id -u)" != 0 ]; then
+	echo "bench.sh: must run as root (memrec needs tracefs and uprobes)" >&2
+	exit 1
+fi
+
+cd "$(dirname "$0")/.." || exit 1
+MEMREC=./memrec
+READER=scripts/bench_reader
+CHURN=tests/progs/churn
+SLEEPER=tests/progs/sleeper
+RUNS=${BENCH_RUNS:-5}
+N_BARE=${BENCH_N_BARE:-10000000}
+N_TRACED=${BENCH_N_TRACED:-100000}
+N_BIG=${BENCH_N_BIG:-1000000}
+REPORT_RUNS=${BENCH_REPORT_RUNS:-3}
+
+for f in $MEMREC $READER $CHURN $SLEEPER; do
+	[ -x "$f" ] || { echo "bench.sh: '$f' is missing; run 'make bench'" >&2; exit 1; }
+done
+command -v jq >/dev/null || { echo "bench.sh: jq is missing (apt-get install jq)" >&2; exit 1; }
+
+TRACEFS=/sys/kernel/tracing
+[ -w $TRACEFS/uprobe_events ] || TRACEFS=/sys/kernel/debug/tracing
+if [ ! -w $TRACEFS/uprobe_events ]; then
+	echo "bench.sh: no writable uprobe_events in tracefs; mount tracefs with uprobes" >&2
+	exit 1
+fi
+
+TMP=$(mktemp -d /tmp/memrec-bench.XXXXXX) || exit 1
+OURS=()		# pids of every recorder we started: their state must be gone at the end
+BG=()		# background processes still to stop on exit
+ROWS=()		# the final table: "name|value|unit|ratio"
+NOTES=()
+FAILED=0
+START_NS=$(date +%s%N)
+
+note() { NOTES+=("$*"); echo "bench.sh: $*" >&2; }
+row() { ROWS+=("$1|$2|$3|$4"); }
+
+# Names (memrec_<pid>) of instances and uprobe groups currently in tracefs.
+tracing_names() {
+	{
+		ls "$TRACEFS/instances" 2>/dev/null
+		sed -n 's/^[pr][^:]*:\([^/]*\)\/.*/\1/p' "$TRACEFS/uprobe_events" 2>/dev/null
+	} | sort -u
+}
+
+is_ours() {
+	local n=$1 p
+	for p in "${OURS[@]}"; do [ "$n" = "memrec_$p" ] && return 0; done
+	return 1
+}
+
+# Uprobe groups that are not ours: they slow every libc malloc down too.
+foreign_probes() {
+	local g
+	for g in $(sed -n 's/^[pr][^:]*:\([^/]*\)\/.*/\1/p' "$TRACEFS/uprobe_events" | sort -u); do
+		is_ours "$g" || echo "$g"
+	done
+}
+
+# Waits (up to 30 s) until no foreign uprobes are armed; 1 if they stay.
+wait_quiet() {
+	local i f
+	for i in $(seq 300); do
+		f=$(foreign_probes)
+		[ -z "$f" ] && return 0
+		[ "$i" = 1 ] && echo "bench.sh: waiting for foreign uprobes to go: $(echo $f)" >&2
+		sleep 0.1
+	done
+	return 1
+}
+
+# Removes a leftover memrec_<pid> instance and uprobe group (after a bug).
+remove_state() {
+	local n=$1 ev
+	echo 0 > "$TRACEFS/instances/$n/tracing_on" 2>/dev/null
+	rmdir "$TRACEFS/instances/$n" 2>/dev/null
+	for ev in $(sed -n "s/^[pr][^:]*:\($n\/[^ ]*\).*/\1/p" "$TRACEFS/uprobe_events"); do
+		echo "-:$ev" >> "$TRACEFS/uprobe_events"
+	done
+}
+
+cleanup() {
+	local p n left=()
+	trap - EXIT INT TERM
+	for p in "${BG[@]}"; do kill -INT "$p" 2>/dev/null; done
+	for p in "${BG[@]}"; do wait "$p" 2>/dev/null; done
+	rm -rf "$TMP"
+	# memrec and bench_reader remove their state themselves: anything left is a bug
+	sleep 0.2
+	for n in $(tracing_names); do
+		is_ours "$n" && left+=("$n")
+	done
+	if [ ${#left[@]} -gt 0 ]; then
+		echo "bench.sh: FAIL: tracing state left behind: ${left[*]} (removed it now)" >&2
+		for n in "${left[@]}"; do remove_state "$n"; done
+		FAILED=1
+	fi
+	for n in $(tracing_names); do
+		case $n in memrec_*) echo "bench.sh: note: foreign memrec state '$n' present" \
+			"(another memrec is running?)" >&2;; esac
+	done
+	exit $FAILED
+}
+trap cleanup EXIT
+trap 'echo "bench.sh: interrupted" >&2; FAILED=130; exit 130' INT TERM
+
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
+div() { awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" 'BEGIN { if (b == 0 || a == "" || b == "") print "n/a"; else printf f "\n", a / b }'; }
+ns_now() { date +%s%N; }
+
+# Runs "$@" in the background (so its pid is known), waits, returns its status.
+run_bg() {
+	"$@" &
+	LAST_PID=$!
+	wait $LAST_PID
+}
+
+# The wall time (ns) the timing wrapper printed on the given output.
+wrapper_ns() { grep -E '^[0-9]+$' "$1" | tail -n1; }
+
+# One timed run, retried (up to 3 times) if foreign uprobes were armed around it.
+# $1 = kind (bare|memrec|reader|nontarget), $2 = run number; sets RUN_NS.
+timed_run() {
+	local kind=$1 i=$2 try out=$TMP/out err=$TMP/err t0 t1 dat=$TMP/run.dat
+	for try in 1 2 3; do
+		wait_quiet || note "foreign uprobes stayed armed during '$kind' run $i: it is skewed"
+		rm -f "$out" "$err" "$dat"
+		t0=$(ns_now)
+		case $kind in
+		bare|nontarget)
+			$READER time -- $CHURN $N > "$out" 2> "$err" ;;
+		memrec)
+			run_bg $MEMREC record -o "$dat" -- $READER time -- $CHURN $N > "$out" 2> "$err"
+			OURS+=("$LAST_PID") ;;
+		reader)
+			run_bg $READER stream -o "$TMP" -- $READER time -- $CHURN $N > "$out" 2> "$err"
+			OURS+=("$LAST_PID") ;;
+		esac
+		local st=$?
+		t1=$(ns_now)
+		RUN_WALL=$((t1 - t0))
+		RUN_NS=$(wrapper_ns "$out")
+		if [ $st != 0 ] || [ -z "$RUN_NS" ]; then
+			note "FAIL: '$kind' run $i exited $st: $(tail -n3 "$err" | tr '\n' ' ')"
+			FAILED=1
+			RUN_NS=
+			return 1
+		fi
+		[ "$kind" = nontarget ] && return 0	# foreign probes are the point there
+		[ -z "$(foreign_probes)" ] && return 0
+		echo "bench.sh: foreign uprobes appeared during '$kind' run $i; retrying" >&2
+	done
+	note "'$kind' run $i kept overlapping foreign uprobes: it is skewed"
+	return 0
+}
+
+echo "memrec bench: $(nproc) CPUs, $(uname -r), runs=$RUNS, churn N: bare $N_BARE," \
+	"traced $N_TRACED, big $N_BIG" >&2
+
+# ---- 1 + 2: slowdown of the target, lost events, file size -------------------
+declare -a BARE MEMREC_NS MEMREC_WALL READER_NS LOST FILE_PER_M READER_LOST
+N=$N_BARE
+for i in $(seq "$RUNS"); do
+	timed_run bare "$i" && BARE+=("$(div "$RUN_NS" "$N" %.3f)")
+done
+N=$N_TRACED
+for i in $(seq "$RUNS"); do
+	timed_run memrec "$i" || continue
+	MEMREC_NS+=("$(div "$RUN_NS" "$N" %.1f)")
+	MEMREC_WALL+=("$RUN_WALL")
+	if ! $MEMREC report -i "$TMP/run.dat" --format json > "$TMP/rep.json" 2> "$TMP/rep.err"; then
+		note "FAIL: memrec report of run $i failed: $(head -n2 "$TMP/rep.err" | tr '\n' ' ')"
+		FAILED=1
+		continue
+	fi
+	read -r lost allocs frees < <(jq -r '"\(.lost_events.total) \(.events.allocs) \(.events.frees)"' \
+		"$TMP/rep.json")
+	LOST+=("$lost")
+	[ "$allocs" -lt "$N" ] || [ "$frees" -lt "$N" ] &&
+		note "memrec run $i saw $allocs allocs / $frees frees for $N iterations (lost $lost)"
+	FILE_PER_M+=("$(div "$(stat -c %s "$TMP/run.dat")" "$(( (allocs + frees) ))" "%.0f")")
+	rm -f "$TMP/run.dat" "$TMP/rep.json"
+done
+for i in $(seq "$RUNS"); do
+	timed_run reader "$i" || continue
+	READER_NS+=("$(div "$RUN_NS" "$N" %.1f)")
+	READER_LOST+=("$(sed -n 's/.* \([0-9]*\) events lost.*/\1/p' "$TMP/err" | tail -n1)")
+done
+
+bare=$(printf '%s\n' "${BARE[@]}" | median)
+mr=$(printf '%s\n' "${MEMREC_NS[@]}" | median)
+rd=$(printf '%s\n' "${READER_NS[@]}" | median)
+wall=$(printf '%s\n' "${MEMREC_WALL[@]}" | median)
+row "churn bare (N=$N_BARE)" "$bare" "ns/iter" "1.00 (baseline)"
+row "churn under memrec record (N=$N_TRACED)" "$mr" "ns/iter" "$(div "$mr" "$bare" %.1f) x bare"
+row "churn under bare reader (same probes)" "$rd" "ns/iter" "$(div "$rd" "$bare" %.1f) x bare"
+row "memrec / bare reader" "$(div "$mr" "$rd")" "ratio" "goal ~1.0"
+if [ -n "$wall" ] && [ -n "$mr" ]; then
+	fixed=$(awk -v w="$wall" -v m="$mr" -v n="$N_TRACED" 'BEGIN { printf "%.0f", (w - m * n) / 1e6 }')
+	row "memrec record fixed cost (wall - churn)" "$fixed" "ms/run" "-"
+fi
+maxlost=$(printf '%s\n' "${LOST[@]}" | sort -n | tail -n1)
+row "lost events, memrec, default -b (max of $RUNS)" "${maxlost:-n/a}" "events" "goal 0"
+rlost=$(printf '%s\n' "${READER_LOST[@]}" | sort -n | tail -n1)
+row "lost events, bare reader (max of $RUNS)" "${rlost:-n/a}" "events" "-"
+fpm=$(printf '%s\n' "${FILE_PER_M[@]}" | median)
+row "file size per million events" "$(div "$fpm" 1 "%.1f")" "MB/M events" "-"
+
+# ---- 3: report speed -------------------------------------------------------
+wait_quiet || note "foreign uprobes armed while recording the large trace"
+big=$TMP/big.dat
+t0=$(ns_now)
+run_bg $MEMREC record -o "$big" -- $CHURN "$N_BIG" > /dev/null 2> "$TMP/big.err"
+st=$?
+OURS+=("$LAST_PID")
+t1=$(ns_now)
+if [ $st != 0 ]; then
+	note "FAIL: recording the large trace failed: $(tail -n2 "$TMP/big.err" | tr '\n' ' ')"
+	FAILED=1
+else
+	declare -a REP
+	events=
+	for i in $(seq "$REPORT_RUNS"); do
+		t0=$(ns_now)
+		if ! $MEMREC report -i "$big" --format json > "$TMP/big.json" 2> "$TMP/rep.err"; then
+			note "FAIL: memrec report of the large trace failed: $(head -n2 "$TMP/rep.err")"
+			FAILED=1
+			break
+		fi
+		t1=$(ns_now)
+		REP+=("$((t1 - t0))")
+		[ -n "$events" ] || events=$(jq '.events.allocs + .events.frees' "$TMP/big.json")
+		biglost=$(jq '.lost_events.total' "$TMP/big.json")
+	done
+	rm -f "$TMP/big.json"
+	rep=$(printf '%s\n' "${REP[@]}" | median)
+	row "large trace (churn $N_BIG)" "$(div "$(stat -c %s "$big")" 1048576 %.0f)" "MB" \
+		"$events events, $biglost lost"
+	row "memrec report --format json (median $REPORT_RUNS)" "$(div "$rep" 1e9 %.2f)" "s" "-"
+	row "memrec report speed" "$(div "$events" "$(div "$rep" 1e9 %.6f)" %.0f)" "events/s" "-"
+	if command -v trace-cmd >/dev/null; then
+		t0=$(ns_now)
+		trace-cmd report "$big" > /dev/null 2> "$TMP/tc.err"
+		st=$?
+		t1=$(ns_now)
+		tc=$((t1 - t0))
+		[ $st = 0 ] || note "trace-cmd report exited $st: $(head -n2 "$TMP/tc.err")"
+		row "trace-cmd report (1 run)" "$(div "$tc" 1e9 %.2f)" "s" "-"
+		row "memrec report / trace-cmd report" "$(div "$rep" "$tc")" "ratio" "<1 is faster"
+	else
+		note "SKIP: trace-cmd is not installed: no memrec report / trace-cmd report comparison"
+		row "memrec report / trace-cmd report" "SKIPPED" "-" "trace-cmd missing"
+	fi
+fi
+rm -f "$big"
+
+# ---- 4: cost to a non-target process ----------------------------------------
+wait_quiet || note "foreign uprobes armed before the non-target runs"
+$SLEEPER 600 > /dev/null &
+sleeper=$!
+BG+=("$sleeper")
+$MEMREC record -o "$TMP/nt.dat" -p "$sleeper" > /dev/null 2> "$TMP/nt.err" &
+rec=$!
+BG=("$rec" "${BG[@]}")
+OURS+=("$rec")
+for i in $(seq 100); do
+	grep -q "recording pid" "$TMP/nt.err" && break
+	kill -0 $rec 2>/dev/null || break
+	sleep 0.1
+done
+declare -a NT
+if grep -q "recording pid" "$TMP/nt.err"; then
+	N=$N_TRACED
+	for i in $(seq "$RUNS"); do
+		timed_run nontarget "$i" && NT+=("$(div "$RUN_NS" "$N" %.1f)")
+	done
+else
+	note "FAIL: memrec record -p $sleeper did not start: $(tail -n2 "$TMP/nt.err" | tr '\n' ' ')"
+	FAILED=1
+fi
+kill -INT $rec 2>/dev/null
+wait $rec
+st=$?
+[ $st = 0 ] || { note "FAIL: memrec record -p exited $st: $(tail -n2 "$TMP/nt.err" | tr '\n' ' ')"; FAILED=1; }
+kill $sleeper 2>/dev/null
+wait $sleeper 2>/dev/null
+BG=()
+nt=$(printf '%s\n' "${NT[@]}" | median)
+row "NON-target churn while memrec records a sleeper" "$nt" "ns/iter" \
+	"$(div "$nt" "$bare" %.1f) x bare"
+
+# ---- table -----------------------------------------------------------------
+end=$(ns_now)
+printf '\nmemrec bench (%s, %s CPUs, medians of %s runs, %.0f s)\n' "$(uname -r)" "$(nproc)" \
+	"$RUNS" "$(div "$((end - START_NS))" 1e9 %.1f)"
+printf '%-50s %14s  %-12s %s\n' name value unit ratio
+printf '%s\n' "--------------------------------------------------------------------------------------------"
+for r in "${ROWS[@]}"; do
+	IFS='|' read -r name value unit ratio <<< "$r"
+	printf '%-50s %14s  %-12s %s\n' "$name" "${value:-n/a}" "$unit" "$ratio"
+done
+printf '\nper-run ns/iter  bare: %s\n' "${BARE[*]:-}"
+printf '                 memrec: %s\n' "${MEMREC_NS[*]:-}"
+printf '                 reader: %s\n' "${READER_NS[*]:-}"
+printf '                 non-target: %s\n' "${NT[*]:-}"
+for n in "${NOTES[@]}"; do printf 'note: %s\n' "$n"; done
