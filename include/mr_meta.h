@@ -47,6 +47,7 @@ struct mr_meta {
 	uint64_t		start_epoch_ns;		/* wall clock at start */
 	uint64_t		buffer_kb;
 	uint64_t		perf_lost;		/* lost mmap records */
+	uint64_t		truncated_bytes;	/* event data dropped on a full disk */
 	char			*stop_reason;
 	struct mr_meta_target	*targets;
 	int			nr_targets;

@@ -20,7 +20,7 @@ struct mr_frame {
 	const char	*module;	/* path of the mapped file, NULL when unmapped */
 	const char	*file;		/* source file from DWARF, NULL when none */
 	int		line;		/* 0 when none */
-	bool		inlined;	/* an inlined call: addr lies in the next frame's function */
+	bool		inlined;	/* an inlined call, inside the next frame's function */
 };
 
 struct mr_symbols *mr_symbols_new(void);

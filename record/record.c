@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -53,6 +55,7 @@ struct recorder {
 	sigset_t			stop_sigs;
 	uint64_t			t0;
 	uint64_t			bytes;		/* event data written, at stop */
+	int				write_error;	/* errno that stopped streaming */
 };
 
 static const char record_usage[] =
@@ -287,14 +290,25 @@ static void add_targets_meta(struct recorder *r)
 	}
 }
 
+static void read_one_stats(struct recorder *r, int cpu, struct mr_meta_cpu *c);
+
+/* The one status line on a terminal: elapsed, events, lost, MB. */
 static void print_status(struct recorder *r, bool final)
 {
-	double secs = (mr_now_ns() - r->t0) / 1e9;
-	double mb = mr_stream_bytes(&r->stream) / 1048576.0;
+	uint64_t events = 0, lost = 0;
+	struct mr_meta_cpu c;
 
 	if (!isatty(STDERR_FILENO))
 		return;
-	fprintf(stderr, "\rmemrec: %6.1fs  %8.2f MB%s", secs, mb, final ? "\n" : "");
+	for (int cpu = 0; cpu < r->stream.nr_cpus && r->inst; cpu++) {
+		read_one_stats(r, cpu, &c);
+		events += c.entries + c.read;
+		lost += c.overrun + c.dropped;
+	}
+	fprintf(stderr, "\rmemrec: %6.1f s  %10llu events  %8llu lost  %8.2f MB%s",
+		(mr_now_ns() - r->t0) / 1e9, (unsigned long long)events,
+		(unsigned long long)lost, mr_stream_bytes(&r->stream) / 1048576.0,
+		final ? "\n" : "");
 }
 
 /* Waits for a stop condition; returns the reason. */
@@ -326,29 +340,31 @@ static const char *wait_for_stop(struct recorder *r)
 	}
 }
 
+static void read_one_stats(struct recorder *r, int cpu, struct mr_meta_cpu *c)
+{
+	char file[64], *s, *p;
+
+	memset(c, 0, sizeof(*c));
+	c->cpu = cpu;
+	snprintf(file, sizeof(file), "per_cpu/cpu%d/stats", cpu);
+	s = tracefs_instance_file_read(r->inst, file, NULL);
+	if (!s)
+		return;
+#define STAT(key, field) if ((p = strstr(s, key))) c->field = strtoull(p + strlen(key), NULL, 10)
+	STAT("entries: ", entries);
+	STAT("\noverrun: ", overrun);
+	STAT("commit overrun: ", commit_overrun);
+	STAT("dropped events: ", dropped);
+	STAT("read events: ", read);
+#undef STAT
+	free(s);
+}
+
 static void read_cpu_stats(struct recorder *r)
 {
-	int ncpu = r->stream.nr_cpus;
-
-	r->meta.cpus = mr_xcalloc(ncpu, sizeof(*r->meta.cpus));
-	for (int cpu = 0; cpu < ncpu; cpu++) {
-		struct mr_meta_cpu *c = &r->meta.cpus[r->meta.nr_cpus++];
-		char file[64], *s, *p;
-
-		c->cpu = cpu;
-		snprintf(file, sizeof(file), "per_cpu/cpu%d/stats", cpu);
-		s = tracefs_instance_file_read(r->inst, file, NULL);
-		if (!s)
-			continue;
-#define STAT(key, field) if ((p = strstr(s, key))) c->field = strtoull(p + strlen(key), NULL, 10)
-		STAT("entries: ", entries);
-		STAT("\noverrun: ", overrun);
-		STAT("commit overrun: ", commit_overrun);
-		STAT("dropped events: ", dropped);
-		STAT("read events: ", read);
-#undef STAT
-		free(s);
-	}
+	r->meta.cpus = mr_xcalloc(r->stream.nr_cpus, sizeof(*r->meta.cpus));
+	for (int cpu = 0; cpu < r->stream.nr_cpus; cpu++)
+		read_one_stats(r, cpu, &r->meta.cpus[r->meta.nr_cpus++]);
 }
 
 /* Build-ids the kernel did not give with the mmap record, read from disk now. */
@@ -374,6 +390,55 @@ static uint64_t total_lost(const struct mr_meta *m)
 	for (int i = 0; i < m->nr_cpus; i++)
 		n += m->cpus[i].overrun + m->cpus[i].dropped;
 	return n;
+}
+
+/* Room the file header and metadata may need, on top of the event data. */
+#define HEADER_BUDGET	(256u << 10)
+
+static uint64_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : (uint64_t)st.st_size;
+}
+
+static int largest_cpu_file(struct recorder *r)
+{
+	int best = -1;
+
+	for (int cpu = 0; cpu < r->stream.nr_cpus; cpu++)
+		if (best < 0 || file_size(r->stream.files[cpu]) >
+				file_size(r->stream.files[best]))
+			best = cpu;
+	return best;
+}
+
+/*
+ * The file is assembled by copying each per-CPU file after the header, so
+ * it needs room for the header and one more copy of a CPU file. On a full
+ * disk the newest pages of the largest CPU file make that room: the file
+ * keeps everything up to there, and says how much it dropped.
+ */
+static void make_room(struct recorder *r)
+{
+	for (int round = 0; round < 64; round++) {
+		int cpu = largest_cpu_file(r);
+		uint64_t size, need, avail, cut;
+		struct statvfs vfs;
+
+		if (cpu < 0 || statvfs(r->stream.files[cpu], &vfs))
+			return;
+		size = file_size(r->stream.files[cpu]);
+		avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+		need = HEADER_BUDGET + size;
+		if (avail >= need || !size)
+			return;
+		cut = (need - avail) / 2 + 4096;
+		cut = cut > size ? size : (cut + 4095) & ~4095ull;
+		if (truncate(r->stream.files[cpu], size - cut))
+			return;
+		r->meta.truncated_bytes += cut;
+	}
 }
 
 static int write_file(struct recorder *r)
@@ -458,6 +523,8 @@ static int start(struct recorder *r)
 
 static void announce(struct recorder *r)
 {
+	mr_warning("ftrace uprobes are armed in every process mapping this libc: other "
+		   "processes pay about 1-2 us per allocation while memrec records");
 	if (r->o.cmd)
 		fprintf(stderr, "memrec: recording '%s' (pid %d) into '%s'\n", r->o.cmd[0],
 			r->target.child, r->o.output);
@@ -476,6 +543,7 @@ static int stop_and_write(struct recorder *r, const char *reason)
 	mr_stream_stop(&r->stream);
 	r->streaming = false;
 	r->bytes = mr_stream_bytes(&r->stream);
+	r->write_error = r->stream.error;
 	if (r->stream.error)
 		mr_error("cannot write the ring buffers: %s%s", strerror(r->stream.error),
 			 r->stream.error == ENOSPC ? "; the file keeps what was written" : "");
@@ -483,22 +551,28 @@ static int stop_and_write(struct recorder *r, const char *reason)
 	r->mmaps = NULL;
 	read_cpu_stats(r);
 	add_build_ids(r);
+	if (r->write_error == ENOSPC)
+		make_room(r);
 	ret = write_file(r);
 	print_status(r, true);
-	return ret;
+	/* the file is readable, but what was asked for was not recorded */
+	return r->write_error ? -1 : ret;
 }
 
 static void summary(struct recorder *r, const char *reason, int ret)
 {
 	uint64_t lost = total_lost(&r->meta);
 
-	if (ret < 0)
+	if (ret < 0 && !r->write_error)
 		return;
 	fprintf(stderr, "memrec: stopped after %.1f s: %s; wrote '%s' (%.2f MB of events)%s\n",
 		(r->meta.stop_ts - r->meta.start_ts) / 1e9, reason, r->o.output,
-		r->bytes / 1048576.0, lost ? "" : ", no events lost");
+		r->bytes / 1048576.0, lost || r->meta.truncated_bytes ? "" : ", no events lost");
 	if (lost)
 		mr_warning("%llu events were lost (ring buffer full); raise -b", (unsigned long long)lost);
+	if (r->meta.truncated_bytes)
+		mr_warning("the disk was full: the newest %.1f MB of events were dropped to fit "
+			   "the file", r->meta.truncated_bytes / 1048576.0);
 	if (r->target.child && r->target.child_reaped && WIFSIGNALED(r->target.child_status))
 		fprintf(stderr, "memrec: the command was killed by signal %d\n",
 			WTERMSIG(r->target.child_status));

@@ -188,15 +188,14 @@ int mr_report_frames(struct mr_report *rep, const struct mr_leak *l, struct mr_f
 {
 	const struct mr_aspace *as = mr_pairing_aspace(rep->pairing, l->aspace);
 	const uint64_t *stack;
-	int nr;
+	int nr, out = 0;
 
 	stack = mr_pairing_stack(rep->pairing, l->stack, &nr);
-	if (nr > max)
-		nr = max;
-	for (int i = 0; i < nr; i++)
-		mr_symbols_lookup(rep->symbols, as ? as->pid : 0, l->ts_min, stack[i], true,
-				  &frames[i]);
-	return nr;
+	/* inlined calls add frames, so the stack can fill frames[] early */
+	for (int i = 0; i < nr && out < max; i++)
+		out += mr_symbols_lookup_inline(rep->symbols, as ? as->pid : 0, l->ts_min,
+						stack[i], true, &frames[out], max - out);
+	return out;
 }
 
 const char *mr_report_comm(struct mr_report *rep, uint32_t aspace)

@@ -84,7 +84,11 @@ int mr_write_text_leaks(FILE *f, struct mr_report *rep, const struct mr_leaks *l
 int mr_write_json_leaks(FILE *f, struct mr_report *rep, const struct mr_leaks *l);
 
 /* report.c: helpers writers share */
-/* Symbolises the stack of a leak row into frames[]; returns how many. */
+/*
+ * Symbolises the stack of a leak row into frames[], innermost first, with
+ * the calls inlined at each address as frames of their own (so there can be
+ * more frames than addresses); returns how many, at most max.
+ */
 int mr_report_frames(struct mr_report *rep, const struct mr_leak *l, struct mr_frame *frames,
 		     int max);
 const char *mr_report_comm(struct mr_report *rep, uint32_t aspace);

@@ -10,6 +10,7 @@
  * address space: the process is long gone when the report runs, maybe on
  * another machine, so libdwfl is only ever asked about files at bias 0.
  */
+#include <dwarf.h>
 #include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
@@ -97,6 +98,14 @@ struct proc {
 	size_t		alloc;
 };
 
+/* A function inlined at a cached address, and where its caller calls it. */
+struct inl {
+	const char	*function;
+	const char	*call_src;
+	int		call_line;
+	char		*demangled;	/* owned copy when function was mangled */
+};
+
 /* A cached answer for one file virtual address. */
 struct sym {
 	struct mr_file	*file;
@@ -106,6 +115,8 @@ struct sym {
 	const char	*src;
 	int		line;
 	char		*demangled;	/* owned copy when function was mangled */
+	struct inl	*inl;		/* innermost first; all inside function */
+	int		nr_inl;
 };
 
 struct file_key {
@@ -524,24 +535,37 @@ static void free_sym(void *item)
 {
 	struct sym *sy = item;
 
+	for (int i = 0; i < sy->nr_inl; i++)
+		free(sy->inl[i].demangled);
+	free(sy->inl);
 	free(sy->demangled);
 	free(sy);
+}
+
+/* name, or its demangled form when it is a C++ name; *owned is that copy. */
+static const char *demangle(const char *name, char **owned)
+{
+	int status = -1;
+
+	*owned = NULL;
+	if (strncmp(name, "_Z", 2))
+		return name;
+	*owned = __cxa_demangle(name, NULL, NULL, &status);
+	if (status == 0 && *owned)
+		return *owned;
+	free(*owned);
+	*owned = NULL;
+	return name;
 }
 
 static void resolve_function(struct mr_file *f, struct sym *sy)
 {
 	const struct fsym *fs = find_function(f, sy->vaddr);
-	int status = -1;
 
 	if (!fs)
 		return;
-	sy->function = fs->name;
+	sy->function = demangle(fs->name, &sy->demangled);
 	sy->start = fs->start;
-	if (strncmp(fs->name, "_Z", 2))
-		return;
-	sy->demangled = __cxa_demangle(fs->name, NULL, NULL, &status);
-	if (status == 0 && sy->demangled)
-		sy->function = sy->demangled;
 }
 
 static void resolve_line(struct mr_file *f, struct sym *sy)
@@ -559,6 +583,86 @@ static void resolve_line(struct mr_file *f, struct sym *sy)
 	sy->line = lineno;
 }
 
+/*
+ * The linkage name first, so C++ frames demangle to what the symbol table
+ * gives for real functions; both are found through DW_AT_abstract_origin.
+ */
+static const char *die_function(Dwarf_Die *die)
+{
+	Dwarf_Attribute mem, *at;
+	const char *name;
+
+	at = dwarf_attr_integrate(die, DW_AT_linkage_name, &mem);
+	if (!at)
+		at = dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &mem);
+	name = at ? dwarf_formstring(at) : NULL;
+	return name ? name : dwarf_diename(die);
+}
+
+static void add_inline(struct sym *sy, Dwarf_Die *die, Dwarf_Files *files)
+{
+	struct inl *in = &sy->inl[sy->nr_inl++];
+	const char *name = die_function(die);
+	Dwarf_Attribute mem;
+	Dwarf_Word val;
+
+	in->function = name ? demangle(name, &in->demangled) : NULL;
+	if (files && !dwarf_formudata(dwarf_attr(die, DW_AT_call_file, &mem), &val))
+		in->call_src = dwarf_filesrc(files, val, NULL, NULL);
+	if (!dwarf_formudata(dwarf_attr(die, DW_AT_call_line, &mem), &val))
+		in->call_line = val;
+}
+
+/*
+ * The innermost inlined call holding pc, if any. dwarf_getscopes continues
+ * from it into its abstract origin's scopes, not into the code around it,
+ * so only the entries up to it are used. This pc-guided walk is cheap; the
+ * whole-unit walks that find the code around an inlined call are left to
+ * the addresses that have one.
+ */
+static bool innermost_inline(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die *die)
+{
+	Dwarf_Die *scopes = NULL;
+	int n = dwarf_getscopes(cu, pc, &scopes), i;
+
+	for (i = 0; i < n && dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine; i++)
+		;
+	if (i < n)
+		*die = scopes[i];
+	free(scopes);
+	return i < n;
+}
+
+/*
+ * The inlined calls around the address, from the DIEs physically enclosing
+ * the innermost one up to the real function, as eu-addr2line -i walks them.
+ */
+static void resolve_inlines(struct mr_file *f, struct sym *sy)
+{
+	Dwarf_Die *cu, *scopes = NULL, die, cudie;
+	Dwarf_Files *files = NULL;
+	Dwarf_Addr bias;
+	int n, i, nr = 0;
+
+	cu = dwfl_module_addrdie(f->mod, sy->vaddr + f->bias, &bias);
+	if (!cu || !innermost_inline(cu, sy->vaddr + f->bias - bias, &die))
+		return;
+	n = dwarf_getscopes_die(&die, &scopes);
+	for (i = 0; i < n && dwarf_tag(&scopes[i]) != DW_TAG_subprogram; i++)
+		nr += dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine;
+	if (nr) {
+		/* call_file indexes the line table of the unit the DIEs are in */
+		if (!dwarf_diecu(&die, &cudie, NULL, NULL) ||
+		    dwarf_getsrcfiles(&cudie, &files, NULL))
+			files = NULL;
+		sy->inl = mr_xcalloc(nr, sizeof(*sy->inl));
+		for (i = 0; sy->nr_inl < nr; i++)
+			if (dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine)
+				add_inline(sy, &scopes[i], files);
+	}
+	free(scopes);
+}
+
 static struct sym *get_sym(struct mr_symbols *s, struct mr_file *f, uint64_t vaddr)
 {
 	struct sym_key k = { f, vaddr };
@@ -572,6 +676,7 @@ static struct sym *get_sym(struct mr_symbols *s, struct mr_file *f, uint64_t vad
 	sy->vaddr = vaddr;
 	resolve_function(f, sy);
 	resolve_line(f, sy);
+	resolve_inlines(f, sy);
 	htab_add(&s->syms, hash, sy);
 	return sy;
 }
@@ -747,33 +852,78 @@ static const struct map *find_map(struct mr_symbols *s, int pid, uint64_t ts, ui
 	return fallback;
 }
 
-int mr_symbols_lookup(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
-		      bool return_addr, struct mr_frame *f)
+/*
+ * Fills f's addr and module; returns the cached answer for addr, with
+ * *vaddr its file virtual address, or NULL when the module has no symbols.
+ */
+static struct sym *find_sym(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
+			    bool return_addr, struct mr_frame *f, uint64_t *vaddr)
 {
 	const struct map *m = find_map(s, pid, ts, addr);
-	uint64_t vaddr;
-	struct sym *sy;
 
 	memset(f, 0, sizeof(*f));
 	f->addr = addr;
 	if (!m)
-		return -1;
+		return NULL;
 	f->module = m->name;
 	if (!m->file || !file_usable(m->file) ||
-	    file_vaddr(m->file, m->pgoff + (addr - m->start), &vaddr))
-		return 0;
+	    file_vaddr(m->file, m->pgoff + (addr - m->start), vaddr))
+		return NULL;
 	/* a return address points after the call; the call is what ran */
-	if (return_addr && vaddr)
-		sy = get_sym(s, m->file, vaddr - 1);
-	else
-		sy = get_sym(s, m->file, vaddr);
-	if (sy->function) {
+	if (return_addr && *vaddr)
+		return get_sym(s, m->file, *vaddr - 1);
+	return get_sym(s, m->file, *vaddr);
+}
+
+/*
+ * Frame i of the chain at sy (0 innermost, sy->nr_inl the real function).
+ * Each frame's line is where it calls the frame inside it, and frame 0's is
+ * the address's own.
+ */
+static void chain_frame(const struct sym *sy, int i, uint64_t vaddr, struct mr_frame *f)
+{
+	if (i < sy->nr_inl) {
+		f->function = sy->inl[i].function;
+		f->inlined = true;
+	} else if (sy->function) {
 		f->function = sy->function;
 		f->offset = vaddr - sy->start;
 	}
-	f->file = sy->src;
-	f->line = sy->line;
-	return 0;
+	f->file = i ? sy->inl[i - 1].call_src : sy->src;
+	f->line = i ? sy->inl[i - 1].call_line : sy->line;
+}
+
+int mr_symbols_lookup(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
+		      bool return_addr, struct mr_frame *f)
+{
+	uint64_t vaddr;
+	struct sym *sy = find_sym(s, pid, ts, addr, return_addr, f, &vaddr);
+
+	if (sy)
+		chain_frame(sy, sy->nr_inl, vaddr, f);
+	return f->module ? 0 : -1;
+}
+
+int mr_symbols_lookup_inline(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
+			     bool return_addr, struct mr_frame *frames, int max)
+{
+	struct mr_frame base;
+	uint64_t vaddr;
+	struct sym *sy;
+	int i, n;
+
+	if (max < 1)
+		return 0;
+	sy = find_sym(s, pid, ts, addr, return_addr, &base, &vaddr);
+	frames[0] = base;
+	if (!sy)
+		return 1;
+	n = sy->nr_inl + 1 < max ? sy->nr_inl + 1 : max;
+	for (i = 0; i < n; i++) {
+		frames[i] = base;
+		chain_frame(sy, i, vaddr, &frames[i]);
+	}
+	return n;
 }
 
 struct mr_symbols *mr_symbols_new(void)

@@ -54,7 +54,8 @@ static void header(FILE *f, struct mr_report *rep)
 		s->unmatched_frees, s->failed_allocs, s->nested, s->null_frees, s->orphan_returns,
 		s->orphan_entries, s->replaced);
 	fprintf(f, "  \"lost_events\": {\"total\": %" PRIu64 ", \"mmap_records\": %" PRIu64
-		", \"per_cpu\": [", rep->lost_total, m->perf_lost);
+		", \"truncated_bytes\": %" PRIu64 ", \"per_cpu\": [", rep->lost_total, m->perf_lost,
+		m->truncated_bytes);
 	for (int i = 0; i < m->nr_cpus; i++)
 		fprintf(f, "%s{\"cpu\": %d, \"overrun\": %" PRIu64 ", \"dropped\": %" PRIu64 "}",
 			i ? ", " : "", m->cpus[i].cpu, m->cpus[i].overrun, m->cpus[i].dropped);
@@ -65,13 +66,14 @@ static void frame(FILE *f, const struct mr_frame *fr, bool first)
 {
 	fprintf(f, "%s\n        {\"addr\": \"0x%" PRIx64 "\", \"symbol\": ", first ? "" : ",",
 		fr->addr);
-	if (fr->function) {
+	if (fr->function && !fr->inlined) {
 		char *sym = mr_xasprintf("%s+0x%" PRIx64, fr->function, fr->offset);
 
 		jstr(f, sym);
 		free(sym);
 	} else {
-		fputs("null", f);
+		/* an inlined call is not at an offset into a symbol of its own */
+		jstr(f, fr->function);
 	}
 	fputs(", \"function\": ", f);
 	jstr(f, fr->function);
@@ -79,7 +81,7 @@ static void frame(FILE *f, const struct mr_frame *fr, bool first)
 	jstr(f, fr->module);
 	fputs(", \"file\": ", f);
 	jstr(f, fr->file);
-	fprintf(f, ", \"line\": %d}", fr->line);
+	fprintf(f, ", \"line\": %d, \"inlined\": %s}", fr->line, fr->inlined ? "true" : "false");
 }
 
 static void row(FILE *f, struct mr_report *rep, const struct mr_leak *l, bool first)

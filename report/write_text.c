@@ -30,6 +30,10 @@ static void header(FILE *f, struct mr_report *rep)
 		s->allocs, s->frees, s->reallocs, s->failed_allocs, s->nested);
 	fprintf(f, "  unmatched  %" PRIu64 " frees of blocks allocated before recording "
 		"(ignored), %" PRIu64 " free(NULL)\n", s->unmatched_frees, s->null_frees);
+	if (m->truncated_bytes)
+		fprintf(f, "  WARNING: the disk filled up while recording; the newest %.1f MB of "
+			"events were dropped and the trace ends early\n",
+			m->truncated_bytes / 1048576.0);
 	if (!rep->lost_total) {
 		fprintf(f, "  lost       none\n");
 	} else {
@@ -51,7 +55,10 @@ static void header(FILE *f, struct mr_report *rep)
 static void frame_line(FILE *f, int i, const struct mr_frame *fr)
 {
 	fprintf(f, "      #%-2d 0x%016" PRIx64 " ", i, fr->addr);
-	if (fr->function)
+	/* an inlined call has no code of its own to be an offset into: perf's form */
+	if (fr->function && fr->inlined)
+		fprintf(f, "%s (inlined)", fr->function);
+	else if (fr->function)
 		fprintf(f, "%s+0x%" PRIx64, fr->function, fr->offset);
 	else
 		fprintf(f, "[unknown]");

@@ -104,7 +104,10 @@ remove_state() {
 cleanup() {
 	local p n left=()
 	trap - EXIT INT TERM
-	for p in "${BG[@]}"; do kill -INT "$p" 2>/dev/null; done
+	# a recorder still running stops on SIGTERM and removes its own state
+	[ -n "${LAST_PID:-}" ] && kill -TERM "$LAST_PID" 2>/dev/null
+	for p in "${BG[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	[ -n "${LAST_PID:-}" ] && wait "$LAST_PID" 2>/dev/null
 	for p in "${BG[@]}"; do wait "$p" 2>/dev/null; done
 	rm -rf "$TMP"
 	# memrec and bench_reader remove their state themselves: anything left is a bug
@@ -143,22 +146,24 @@ wrapper_ns() { grep -E '^[0-9]+$' "$1" | tail -n1; }
 # One timed run, retried (up to 3 times) if foreign uprobes were armed around it.
 # $1 = kind (bare|memrec|reader|nontarget), $2 = run number; sets RUN_NS.
 timed_run() {
-	local kind=$1 i=$2 try out=$TMP/out err=$TMP/err t0 t1 dat=$TMP/run.dat
+	local kind=$1 i=$2 try out=$TMP/out err=$TMP/err t0 t1 dat=$TMP/run.dat st
 	for try in 1 2 3; do
 		wait_quiet || note "foreign uprobes stayed armed during '$kind' run $i: it is skewed"
 		rm -f "$out" "$err" "$dat"
 		t0=$(ns_now)
 		case $kind in
 		bare|nontarget)
-			$READER time -- $CHURN $N > "$out" 2> "$err" ;;
+			$READER time -- $CHURN $N > "$out" 2> "$err"
+			st=$? ;;
 		memrec)
 			run_bg $MEMREC record -o "$dat" -- $READER time -- $CHURN $N > "$out" 2> "$err"
+			st=$?
 			OURS+=("$LAST_PID") ;;
 		reader)
 			run_bg $READER stream -o "$TMP" -- $READER time -- $CHURN $N > "$out" 2> "$err"
+			st=$?
 			OURS+=("$LAST_PID") ;;
 		esac
-		local st=$?
 		t1=$(ns_now)
 		RUN_WALL=$((t1 - t0))
 		RUN_NS=$(wrapper_ns "$out")
@@ -200,7 +205,8 @@ for i in $(seq "$RUNS"); do
 	LOST+=("$lost")
 	[ "$allocs" -lt "$N" ] || [ "$frees" -lt "$N" ] &&
 		note "memrec run $i saw $allocs allocs / $frees frees for $N iterations (lost $lost)"
-	FILE_PER_M+=("$(div "$(stat -c %s "$TMP/run.dat")" "$(( (allocs + frees) ))" "%.0f")")
+	# bytes per event = MB (10^6 bytes) per million events
+	FILE_PER_M+=("$(div "$(stat -c %s "$TMP/run.dat")" "$((allocs + frees))" %.1f)")
 	rm -f "$TMP/run.dat" "$TMP/rep.json"
 done
 for i in $(seq "$RUNS"); do
@@ -226,7 +232,7 @@ row "lost events, memrec, default -b (max of $RUNS)" "${maxlost:-n/a}" "events" 
 rlost=$(printf '%s\n' "${READER_LOST[@]}" | sort -n | tail -n1)
 row "lost events, bare reader (max of $RUNS)" "${rlost:-n/a}" "events" "-"
 fpm=$(printf '%s\n' "${FILE_PER_M[@]}" | median)
-row "file size per million events" "$(div "$fpm" 1 "%.1f")" "MB/M events" "-"
+row "file size per million events (allocs+frees)" "$fpm" "MB/M events" "-"
 
 # ---- 3: report speed -------------------------------------------------------
 wait_quiet || note "foreign uprobes armed while recording the large trace"
@@ -242,6 +248,7 @@ if [ $st != 0 ]; then
 else
 	declare -a REP
 	events=
+	biglost=n/a
 	for i in $(seq "$REPORT_RUNS"); do
 		t0=$(ns_now)
 		if ! $MEMREC report -i "$big" --format json > "$TMP/big.json" 2> "$TMP/rep.err"; then
@@ -300,7 +307,7 @@ else
 	note "FAIL: memrec record -p $sleeper did not start: $(tail -n2 "$TMP/nt.err" | tr '\n' ' ')"
 	FAILED=1
 fi
-kill -INT $rec 2>/dev/null
+kill -TERM $rec 2>/dev/null
 wait $rec
 st=$?
 [ $st = 0 ] || { note "FAIL: memrec record -p exited $st: $(tail -n2 "$TMP/nt.err" | tr '\n' ' ')"; FAILED=1; }

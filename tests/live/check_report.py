@@ -8,7 +8,8 @@ Usage: check_report.py FILE [--name PREFIX] EXPECTATION...
 Always checked first ("PREFIX/schema"): the JSON has the documented shape
 and types, leaks are sorted by bytes descending, every leak group is
 consistent (count >= 1, size_min <= size_max, count*size_min <= bytes <=
-count*size_max, 0 <= age_min_s <= age_max_s), (pid, stack) is unique and
+count*size_max, 0 <= age_min_s <= age_max_s), an inlined frame is followed
+by one at the same addr, (pid, stack) is unique and
 totals are at least the sum of the listed leaks.
 
 Expectations (each prints one "ok - NAME" or "not ok - NAME: why" line):
@@ -188,6 +189,13 @@ def check_schema(doc):
                  "absolute path or null", fw)
             need(fr, "offset", is_int, "int", fw)
             need(fr, "line", is_int, "int", fw)
+            if need(fr, "inlined", lambda v: isinstance(v, bool), "bool", fw) \
+                    and fr["inlined"]:
+                # an inlined call lies inside the next frame, at the same addr
+                nxt = lk["stack"][j + 1] if j + 1 < len(lk["stack"]) else {}
+                if not isinstance(nxt, dict) or nxt.get("addr") != fr.get("addr"):
+                    p.append("%s: inlined, but the next frame is not at its addr"
+                             % fw)
         c, b = lk["count"], lk["bytes"]
         if c < 1:
             p.append("%s: count %d < 1" % (w, c))

@@ -49,6 +49,27 @@ __attribute__((noipa)) void *mr_test_caller(int *line)
 	return ra;
 }
 
+/* Always inlined into mr_test_inline_caller: its call is in the caller's code. */
+static __attribute__((always_inline)) inline void *mr_test_inlined(int *line)
+{
+	void *ra;
+
+	*line = __LINE__ + 1;
+	ra = mr_test_return_addr();
+	__asm__ volatile("" : : "r"(ra));
+	return ra;
+}
+
+__attribute__((noipa)) void *mr_test_inline_caller(int *inner, int *outer)
+{
+	void *ra;
+
+	*outer = __LINE__ + 1;
+	ra = mr_test_inlined(inner);
+	__asm__ volatile("" : : "r"(ra));
+	return ra;
+}
+
 static bool ends_with(const char *s, const char *suffix)
 {
 	size_t n = s ? strlen(s) : 0, m = strlen(suffix);
@@ -108,6 +129,11 @@ static int count_stderr(void (*fn)(struct mr_symbols *, void *), struct mr_symbo
 	return count;
 }
 
+static const char *fn_name(const struct mr_frame *f)
+{
+	return f->function ? f->function : "(null)";
+}
+
 static void test_own_function(struct mr_symbols *s, const char *exe)
 {
 	uint64_t addr = (uintptr_t)&mr_test_target;
@@ -147,6 +173,62 @@ static void test_return_address(struct mr_symbols *s, const char *exe)
 	MR_CHECK_EQ(f.line, line, "return address: line of the call");
 	MR_CHECK(f.module && !strcmp(f.module, exe), "return address: module", "got '%s'",
 		 f.module ? f.module : "(null)");
+}
+
+static void test_inline_chain(struct mr_symbols *s, const char *exe)
+{
+	uint64_t fn = (uintptr_t)&mr_test_inline_caller, ra;
+	int inner = 0, outer = 0, n;
+	struct mr_frame f[4], one;
+
+	ra = (uintptr_t)mr_test_inline_caller(&inner, &outer);
+	n = mr_symbols_lookup_inline(s, getpid(), TS_LOOKUP, ra, true, f, 4);
+	MR_CHECK_EQ(n, 2, "inline: two frames for one address");
+	if (n != 2)
+		return;
+	MR_CHECK(f[0].function && !strcmp(f[0].function, "mr_test_inlined"),
+		 "inline: frame 0 is the inlined function", "got '%s'", fn_name(&f[0]));
+	MR_CHECK(f[0].inlined && f[0].offset == 0, "inline: frame 0 is inlined, offset 0",
+		 "inlined %d, offset %#llx", f[0].inlined, (unsigned long long)f[0].offset);
+	MR_CHECK_EQ(f[0].line, inner, "inline: frame 0 line is the call inside it");
+	MR_CHECK(ends_with(f[0].file, "test_symbols.c"), "inline: frame 0 source file",
+		 "got '%s'", f[0].file ? f[0].file : "(null)");
+	MR_CHECK(f[1].function && !strcmp(f[1].function, "mr_test_inline_caller"),
+		 "inline: frame 1 is the real function", "got '%s'", fn_name(&f[1]));
+	MR_CHECK(!f[1].inlined, "inline: frame 1 is not inlined", "inlined");
+	MR_CHECK_EQ(f[1].offset, ra - fn, "inline: frame 1 offset from its start");
+	MR_CHECK_EQ(f[1].line, outer, "inline: frame 1 line is the inlined call");
+	MR_CHECK(ends_with(f[1].file, "test_symbols.c"), "inline: frame 1 source file",
+		 "got '%s'", f[1].file ? f[1].file : "(null)");
+	MR_CHECK(f[0].addr == ra && f[1].addr == ra && f[0].module == f[1].module &&
+		 f[0].module && !strcmp(f[0].module, exe),
+		 "inline: both frames share addr and module", "module '%s'", f[0].module);
+
+	mr_symbols_lookup(s, getpid(), TS_LOOKUP, ra, true, &one);
+	MR_CHECK(one.function == f[1].function && one.line == outer && !one.inlined &&
+		 one.offset == f[1].offset, "inline: mr_symbols_lookup gives the outermost frame",
+		 "got '%s' line %d", fn_name(&one), one.line);
+	n = mr_symbols_lookup_inline(s, getpid(), TS_LOOKUP, ra, true, f, 1);
+	MR_CHECK(n == 1 && f[0].inlined && f[0].line == inner,
+		 "inline: max 1 keeps the innermost frame", "%d frames, '%s'", n, fn_name(&f[0]));
+	MR_CHECK_EQ(mr_symbols_lookup_inline(s, getpid(), TS_LOOKUP, ra, true, f, 0), 0,
+		    "inline: max 0 fills nothing");
+}
+
+static void test_no_inline_chain(struct mr_symbols *s)
+{
+	int line = 0, n;
+	struct mr_frame f[4];
+	uint64_t ra = (uintptr_t)mr_test_caller(&line);
+
+	n = mr_symbols_lookup_inline(s, getpid(), TS_LOOKUP, ra, true, f, 4);
+	MR_CHECK(n == 1 && !f[0].inlined && f[0].line == line &&
+		 !strcmp(fn_name(&f[0]), "mr_test_caller"),
+		 "inline: one frame where nothing is inlined", "%d frames, '%s' line %d", n,
+		 fn_name(&f[0]), f[0].line);
+	n = mr_symbols_lookup_inline(s, getpid(), TS_LOOKUP, 0x10, false, f, 4);
+	MR_CHECK(n == 1 && f[0].addr == 0x10 && !f[0].module && !f[0].function,
+		 "inline: unmapped address gives one empty frame", "%d frames", n);
 }
 
 static void test_libc(struct mr_symbols *s)
@@ -220,11 +302,6 @@ static void test_non_file(struct mr_symbols *s)
 		 "module '%s'", f.module);
 	rc = mr_symbols_lookup(s, 999999999, TS_LOOKUP, (uintptr_t)&mr_test_target, false, &f);
 	MR_CHECK_EQ(rc, -1, "unknown pid: not found");
-}
-
-static const char *fn_name(const struct mr_frame *f)
-{
-	return f->function ? f->function : "(null)";
 }
 
 /* A later mapping shadows an earlier one only from its own ts on. */
@@ -408,6 +485,8 @@ int main(void)
 
 	test_own_function(s, exe);
 	test_return_address(s, exe);
+	test_inline_chain(s, exe);
+	test_no_inline_chain(s);
 	test_libc(s);
 	test_cxx(s);
 	test_non_file(s);
