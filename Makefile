@@ -61,8 +61,10 @@ libmemrec.a: $(LIB_OBJ)
 %.o: %.c
 	$(call quiet,CC,$@)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(PLUGIN): plugins/plugin_memrec.c
-	$(call quiet,PLUGIN,$@)$(CC) $(CFLAGS) -fPIC -shared -o $@ $< $(shell $(PKG_CONFIG) --libs libtraceevent)
+# The plugin carries the probe table it prints from; nothing else of memrec.
+$(PLUGIN): plugins/plugin_memrec.c lib/probedefs.c
+	$(call quiet,PLUGIN,$@)$(CC) $(CFLAGS) -fPIC -shared -o $@ $^ \
+		$(shell $(PKG_CONFIG) --libs libtraceevent)
 
 tests/unit/test_%: tests/unit/test_%.c libmemrec.a tests/unit/mr_test.h
 	$(call quiet,CC,$@)$(CC) $(CFLAGS) -Itests/unit -o $@ $< libmemrec.a $(LDLIBS)

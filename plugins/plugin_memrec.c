@@ -3,9 +3,9 @@
  * plugin_memrec.c - a libtraceevent plugin that owns how memrec's uprobe
  * events read in `trace-cmd report` and KernelShark: entry events as calls
  * ("calloc(10, 20) caller=0x..."), return events as results
- * ("malloc_ret = 0x..."). It knows the event and field names of the probe
- * table in lib/probedefs.c (keep the two in step) and nothing else of memrec,
- * so it builds from this file alone.
+ * ("malloc_ret = 0x..."). Everything it shows comes from memrec's probe
+ * table (lib/probedefs.c, built into the plugin): the argument names and
+ * whether each is an address (fetched as x64) or a number (u64).
  *
  * How handlers find the events: the probe group is memrec_<recorder pid>, so
  * the system name differs in every file and cannot be registered. In
@@ -20,110 +20,87 @@
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <traceevent/event-parse.h>
 #include <traceevent/trace-seq.h>
+#include "memrec.h"
+#include "mr_event.h"
 
-#define MR_SYS_PREFIX	"memrec_"
 #define MR_MAX_ARGS	3
-
 /* Handler result that makes libtraceevent print the event's own format. */
 #define MR_NOT_HANDLED	1
 
-struct mr_show_arg {
-	const char	*field;
-	bool		ptr;		/* an address: print in hex */
-};
-
-/* How one allocator's events are shown; args are fields in call order. */
+/* How one probe's events are shown, parsed from its fetch arguments. */
 struct mr_show {
-	const char		*name;
-	struct mr_show_arg	args[MR_MAX_ARGS];
-	unsigned int		flags;
+	const struct mr_probe_def	*def;
+	char				args[MR_MAX_ARGS][16];
+	bool				hex[MR_MAX_ARGS];
+	int				nr;
+	bool				named;	/* "align=64, size=256": easily confused */
+	char				ret_name[64];
 };
 
-enum {
-	MR_SHOW_NAMED	= 1 << 0,	/* "align=64, size=256": sizes easily confused */
-	MR_SHOW_STATUS	= 1 << 1,	/* returns an errno value, not a pointer */
-	MR_SHOW_NO_RET	= 1 << 2,	/* no return probe */
-};
-
-#define P(f)	{ f, true }
-#define N(f)	{ f, false }
-
-static const struct mr_show mr_shows[] = {
-	{ "malloc",		{ N("size") } },
-	{ "calloc",		{ N("n"), N("size") } },
-	{ "realloc",		{ P("ptr"), N("size") } },
-	{ "reallocarray",	{ P("ptr"), N("n"), N("size") } },
-	{ "free",		{ P("ptr") },				MR_SHOW_NO_RET },
-	{ "posix_memalign",	{ P("memptr"), N("align"), N("size") },
-				MR_SHOW_NAMED | MR_SHOW_STATUS },
-	{ "aligned_alloc",	{ N("align"), N("size") },		MR_SHOW_NAMED },
-	{ "memalign",		{ N("align"), N("size") },		MR_SHOW_NAMED },
-	{ "memalign_int",	{ N("align"), N("size") },		MR_SHOW_NAMED },
-	{ "valloc",		{ N("size") } },
-	{ "pvalloc",		{ N("size") } },
-	{ "strdup",		{ P("src") } },
-	{ "strndup",		{ P("src"), N("n") } },
-	{ "new",		{ N("size") } },
-	{ "new_nt",		{ N("size") } },
-	{ "new_al",		{ N("size") } },
-	{ "new_al_nt",		{ N("size") } },
-	{ "new_array",		{ N("size") } },
-	{ "new_array_nt",	{ N("size") } },
-	{ "new_array_al",	{ N("size") } },
-	{ "new_array_al_nt",	{ N("size") } },
-};
-
-#define MR_NR_SHOWS	(sizeof(mr_shows) / sizeof(mr_shows[0]))
+/*
+ * One per probe table row, passed to the handlers as their context.
+ * File-scope because libtraceevent gives a plugin no place of its own: the
+ * table is filled once, the same for every tep that loads the plugin, and
+ * unloading needs the very pointers that were registered.
+ */
+static struct mr_show mr_shows[64];
+static int mr_nr_shows;
 
 static bool mr_is_ours(const struct tep_event *event)
 {
-	return event->system && !strncmp(event->system, MR_SYS_PREFIX, strlen(MR_SYS_PREFIX));
+	return event->system && !strncmp(event->system, "memrec_", 7);
 }
 
-/* Reads every argument first, so a missing field leaves @s untouched. */
-static int mr_read_args(const struct mr_show *show, struct tep_event *event,
-			struct tep_record *record, unsigned long long *vals)
+/* "size=%di:u64 caller=$stack0:x64" -> size (decimal); caller is shown apart */
+static void mr_parse_args(struct mr_show *show)
 {
-	int i;
+	const char *p = show->def->entry_args;
 
-	for (i = 0; i < MR_MAX_ARGS && show->args[i].field; i++)
-		if (tep_get_field_val(NULL, event, show->args[i].field, record, &vals[i], 0))
-			return -1;
-	return i;
-}
+	while (p && *p && show->nr < MR_MAX_ARGS) {
+		const char *eq = strchr(p, '='), *end = strchr(p, ' ');
+		const char *type;
 
-static void mr_print_arg(struct trace_seq *s, const struct mr_show *show, int i,
-			 unsigned long long val)
-{
-	const struct mr_show_arg *arg = &show->args[i];
-
-	if (i)
-		trace_seq_puts(s, ", ");
-	if (show->flags & MR_SHOW_NAMED)
-		trace_seq_printf(s, "%s=", arg->field);
-	trace_seq_printf(s, arg->ptr ? "0x%llx" : "%llu", val);
+		if (!eq)
+			break;
+		if (!end)
+			end = p + strlen(p);
+		type = memchr(eq, ':', end - eq);
+		if (strncmp(p, "caller=", 7)) {
+			snprintf(show->args[show->nr], sizeof(show->args[0]), "%.*s",
+				 (int)(eq - p), p);
+			show->hex[show->nr] = type && type[1] == 'x';
+			show->named |= !strcmp(show->args[show->nr], "align");
+			show->nr++;
+		}
+		p = *end ? end + 1 : end;
+	}
 }
 
 static int mr_entry_handler(struct trace_seq *s, struct tep_record *record,
 			    struct tep_event *event, void *context)
 {
 	const struct mr_show *show = context;
-	unsigned long long vals[MR_MAX_ARGS];
-	unsigned long long caller;
-	int nr, i;
+	unsigned long long vals[MR_MAX_ARGS], caller;
+	int i;
 
 	if (!mr_is_ours(event))
 		return MR_NOT_HANDLED;
-	nr = mr_read_args(show, event, record, vals);
-	if (nr < 0)
-		return MR_NOT_HANDLED;
-
+	/* read every argument first, so a missing field leaves @s untouched */
+	for (i = 0; i < show->nr; i++)
+		if (tep_get_field_val(NULL, event, show->args[i], record, &vals[i], 0))
+			return MR_NOT_HANDLED;
 	trace_seq_printf(s, "%s(", event->name);
-	for (i = 0; i < nr; i++)
-		mr_print_arg(s, show, i, vals[i]);
+	for (i = 0; i < show->nr; i++) {
+		if (i)
+			trace_seq_puts(s, ", ");
+		if (show->named)
+			trace_seq_printf(s, "%s=", show->args[i]);
+		trace_seq_printf(s, show->hex[i] ? "0x%llx" : "%llu", vals[i]);
+	}
 	trace_seq_putc(s, ')');
 	if (!tep_get_field_val(NULL, event, "caller", record, &caller, 0))
 		trace_seq_printf(s, " caller=0x%llx", caller);
@@ -136,51 +113,59 @@ static int mr_ret_handler(struct trace_seq *s, struct tep_record *record,
 	const struct mr_show *show = context;
 	unsigned long long ret;
 
-	if (!mr_is_ours(event))
+	if (!mr_is_ours(event) || tep_get_field_val(NULL, event, "ret", record, &ret, 0))
 		return MR_NOT_HANDLED;
-	if (tep_get_field_val(NULL, event, "ret", record, &ret, 0))
-		return MR_NOT_HANDLED;
-
-	if (show->flags & MR_SHOW_STATUS)
+	/* posix_memalign returns an errno value, every other one a pointer */
+	if (show->def->fn == MR_FN_POSIX_MEMALIGN)
 		trace_seq_printf(s, "%s = %d", event->name, (int)ret);
 	else
 		trace_seq_printf(s, "%s = 0x%llx", event->name, ret);
 	return 0;
 }
 
-static void mr_ret_name(char *buf, size_t size, const struct mr_show *show)
+static void mr_register(struct tep_handle *tep, struct mr_show *show, bool reg)
 {
-	snprintf(buf, size, "%s_ret", show->name);
+	const struct mr_probe_def *d = show->def;
+
+	if (reg) {
+		if (d->entry_args)
+			tep_register_event_handler(tep, -1, NULL, d->name, mr_entry_handler, show);
+		if (d->ret_args)
+			tep_register_event_handler(tep, -1, NULL, show->ret_name, mr_ret_handler,
+						   show);
+		return;
+	}
+	if (d->entry_args)
+		tep_unregister_event_handler(tep, -1, NULL, d->name, mr_entry_handler, show);
+	if (d->ret_args)
+		tep_unregister_event_handler(tep, -1, NULL, show->ret_name, mr_ret_handler, show);
+}
+
+static void mr_build_shows(void)
+{
+	for (int i = 0; i < mr_nr_probe_defs && i < (int)ARRAY_SIZE(mr_shows); i++) {
+		struct mr_show *show = &mr_shows[i];
+
+		show->def = &mr_probe_defs[i];
+		snprintf(show->ret_name, sizeof(show->ret_name), "%s_ret", show->def->name);
+		mr_parse_args(show);
+	}
+	mr_nr_shows = mr_nr_probe_defs < (int)ARRAY_SIZE(mr_shows) ? mr_nr_probe_defs
+								   : (int)ARRAY_SIZE(mr_shows);
 }
 
 int TEP_PLUGIN_LOADER(struct tep_handle *tep)
 {
-	const struct mr_show *show;
-	char name[64];
-
-	for (show = mr_shows; show < mr_shows + MR_NR_SHOWS; show++) {
-		tep_register_event_handler(tep, -1, NULL, show->name,
-					   mr_entry_handler, (void *)show);
-		if (show->flags & MR_SHOW_NO_RET)
-			continue;
-		mr_ret_name(name, sizeof(name), show);
-		tep_register_event_handler(tep, -1, NULL, name, mr_ret_handler, (void *)show);
-	}
+	if (!mr_nr_shows)
+		mr_build_shows();
+	for (int i = 0; i < mr_nr_shows; i++)
+		mr_register(tep, &mr_shows[i], true);
 	return 0;
 }
 
 int TEP_PLUGIN_UNLOADER(struct tep_handle *tep)
 {
-	const struct mr_show *show;
-	char name[64];
-
-	for (show = mr_shows; show < mr_shows + MR_NR_SHOWS; show++) {
-		tep_unregister_event_handler(tep, -1, NULL, show->name,
-					     mr_entry_handler, (void *)show);
-		if (show->flags & MR_SHOW_NO_RET)
-			continue;
-		mr_ret_name(name, sizeof(name), show);
-		tep_unregister_event_handler(tep, -1, NULL, name, mr_ret_handler, (void *)show);
-	}
+	for (int i = 0; i < mr_nr_shows; i++)
+		mr_register(tep, &mr_shows[i], false);
 	return 0;
 }
