@@ -146,9 +146,9 @@ void mr_meta_encode(const struct mr_meta *m, struct mr_buf *b)
 	add_str(b, m->stop_reason);
 	mr_buf_addf(b, "\ntime %llu %llu %llu\n", (unsigned long long)m->start_ts,
 		    (unsigned long long)m->stop_ts, (unsigned long long)m->start_epoch_ns);
-	mr_buf_addf(b, "buffer_kb %llu\nperf_lost %llu\ntruncated %llu\n",
+	mr_buf_addf(b, "buffer_kb %llu\nperf_lost %llu\ntruncated %llu\nfree_null_unseen %d\n",
 		    (unsigned long long)m->buffer_kb, (unsigned long long)m->perf_lost,
-		    (unsigned long long)m->truncated_bytes);
+		    (unsigned long long)m->truncated_bytes, m->free_null_unseen);
 	for (i = 0; i < m->nr_targets; i++) {
 		mr_buf_addf(b, "target %d ", m->targets[i].pid);
 		add_str(b, m->targets[i].cmdline);
@@ -228,6 +228,8 @@ static int decode_line(struct mr_meta *m, char **f, int n)
 		m->start_epoch_ns = num(f[3], 10, &bad);
 	} else if (!strcmp(f[0], "buffer_kb")) {
 		NEED(2); m->buffer_kb = num(f[1], 10, &bad);
+	} else if (!strcmp(f[0], "free_null_unseen")) {
+		NEED(2); m->free_null_unseen = (int)num(f[1], 10, &bad);
 	} else if (!strcmp(f[0], "truncated")) {
 		NEED(2); m->truncated_bytes = num(f[1], 10, &bad);
 	} else if (!strcmp(f[0], "perf_lost")) {

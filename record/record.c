@@ -154,6 +154,7 @@ static int setup_target(struct recorder *r)
 		ret = mr_probes_create(&r->probes, r->name, libc, libstdcxx);
 	free(libc);
 	free(libstdcxx);
+	r->meta.free_null_unseen = r->probes.free_null_unseen;
 	return ret;
 }
 

@@ -24,7 +24,7 @@ struct mr_probes {
 	struct tracefs_dynevent	**evs;
 	int			nr;
 	char			**events;	/* "group/name", NULL-terminated */
-	int			has_memalign_int;
+	bool			free_null_unseen;	/* free probed past its NULL test */
 };
 
 /* Finds the allocator library files mapped by pid (0: by memrec itself). */

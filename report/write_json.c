@@ -48,10 +48,12 @@ static void header(FILE *f, struct mr_report *rep)
 	fprintf(f, "\n  ],\n  \"events\": {\"allocs\": %" PRIu64 ", \"alloc_bytes\": %" PRIu64
 		", \"frees\": %" PRIu64 ", \"free_bytes\": %" PRIu64 ", \"reallocs\": %" PRIu64
 		", \"unmatched_frees\": %" PRIu64 ", \"failed_allocs\": %" PRIu64
-		", \"nested\": %" PRIu64 ", \"null_frees\": %" PRIu64 ", \"orphan_returns\": %"
+		", \"nested\": %" PRIu64 ", \"null_frees\": %" PRIu64 ", \"null_frees_recorded\": %s"
+		", \"orphan_returns\": %"
 		PRIu64 ", \"orphan_entries\": %" PRIu64 ", \"replaced\": %" PRIu64 "},\n",
 		s->allocs, s->alloc_bytes, s->frees, s->free_bytes, s->reallocs,
-		s->unmatched_frees, s->failed_allocs, s->nested, s->null_frees, s->orphan_returns,
+		s->unmatched_frees, s->failed_allocs, s->nested, s->null_frees,
+		m->free_null_unseen ? "false" : "true", s->orphan_returns,
 		s->orphan_entries, s->replaced);
 	fprintf(f, "  \"lost_events\": {\"total\": %" PRIu64 ", \"mmap_records\": %" PRIu64
 		", \"truncated_bytes\": %" PRIu64 ", \"per_cpu\": [", rep->lost_total, m->perf_lost,

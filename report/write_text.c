@@ -29,7 +29,11 @@ static void header(FILE *f, struct mr_report *rep)
 		" reallocs, %" PRIu64 " failed, %" PRIu64 " nested calls folded\n",
 		s->allocs, s->frees, s->reallocs, s->failed_allocs, s->nested);
 	fprintf(f, "  unmatched  %" PRIu64 " frees of blocks allocated before recording "
-		"(ignored), %" PRIu64 " free(NULL)\n", s->unmatched_frees, s->null_frees);
+		"(ignored)", s->unmatched_frees);
+	if (m->free_null_unseen)
+		fprintf(f, "; free(NULL) not recorded (free is probed past its NULL test)\n");
+	else
+		fprintf(f, ", %" PRIu64 " free(NULL)\n", s->null_frees);
 	if (m->truncated_bytes)
 		fprintf(f, "  WARNING: the disk filled up while recording; the newest %.1f MB of "
 			"events were dropped and the trace ends early\n",

@@ -79,7 +79,7 @@ if record_prog leak_kinds '^done$' "$P/leak_kinds"; then
 			--line "$(src_line "$K" leak_reallocarray)" \
 		--no-leak balanced_work \
 		--module-total /tests/progs/leak_kinds 15 11128 \
-		--min allocs 125 --min frees 100 --min null_frees 10
+		--min allocs 125 --min frees 100
 
 	# --top N keeps the N biggest groups (there are more than 2).
 	if run_report leak_kinds/report-top2 "$OUT/leak_kinds.dat" "$OUT/leak_kinds.top2.json" --top 2; then
@@ -123,7 +123,7 @@ if record_prog balanced '^done$' "$P/balanced" 1000; then
 		--target-cmd tests/progs/balanced \
 		--no-leak-in-module /tests/progs/balanced \
 		--no-leak one_round \
-		--min allocs 8000 --min frees 7000 --min null_frees 1000
+		--min allocs 8000 --min frees 7000
 fi
 
 # --- 5. cross_thread: malloc in one thread, free in another.
