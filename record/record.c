@@ -137,6 +137,18 @@ static int check_tracefs(struct recorder *r)
 	return 0;
 }
 
+/* The probes sit on one libc file; a target mapping another one is not seen. */
+static void warn_other_libc(pid_t pid, const char *libc)
+{
+	char *other = NULL, *cxx = NULL;
+
+	if (!mr_probes_find_libs(pid, &other, &cxx) && strcmp(other, libc))
+		mr_warning("pid %d maps '%s', not the probed '%s'; its allocations are not "
+			   "recorded (record it separately)", pid, other, libc);
+	free(other);
+	free(cxx);
+}
+
 static int setup_target(struct recorder *r)
 {
 	char *libc = NULL, *libstdcxx = NULL;
@@ -152,16 +164,17 @@ static int setup_target(struct recorder *r)
 	ret = mr_probes_find_libs(r->o.cmd ? 0 : r->target.pids[0], &libc, &libstdcxx);
 	if (!ret)
 		ret = mr_probes_create(&r->probes, r->name, libc, libstdcxx);
+	for (int i = 1; !ret && i < r->target.nr_pids; i++)
+		warn_other_libc(r->target.pids[i], libc);
 	free(libc);
 	free(libstdcxx);
 	r->meta.free_null_unseen = r->probes.free_null_unseen;
 	return ret;
 }
 
-static int set_option(struct recorder *r, const char *opt, bool on)
+static int set_option(struct recorder *r, const char *opt)
 {
-	if ((on ? tracefs_option_enable : tracefs_option_disable)(r->inst,
-			tracefs_option_id(opt)) < 0)
+	if (tracefs_option_enable(r->inst, tracefs_option_id(opt)) < 0)
 		return mr_error("cannot set tracefs option '%s': %s", opt, strerror(errno));
 	return 0;
 }
@@ -183,21 +196,19 @@ static int enable_event(struct recorder *r, const char *sysev)
 
 static int setup_instance(struct recorder *r)
 {
-	char kb[32], *fmt;
 	int n = 0;
 
 	r->inst = tracefs_instance_create(r->name);
 	if (!r->inst)
 		return mr_error("cannot create tracefs instance '%s': %s", r->name, strerror(errno));
-	snprintf(kb, sizeof(kb), "%llu", (unsigned long long)r->o.buffer_kb);
 	if (tracefs_trace_off(r->inst) < 0 ||
 	    tracefs_instance_set_buffer_size(r->inst, r->o.buffer_kb, -1) < 0 ||
 	    tracefs_instance_file_write(r->inst, "trace_clock", "mono") < 0 ||
 	    tracefs_instance_file_write(r->inst, "buffer_percent", "1") < 0)
 		return mr_error("cannot configure tracefs instance '%s': %s", r->name,
 				strerror(errno));
-	if (set_option(r, "userstacktrace", true) || set_option(r, "event-fork", true) ||
-	    set_option(r, "overwrite", true))
+	if (set_option(r, "userstacktrace") || set_option(r, "event-fork") ||
+	    set_option(r, "overwrite"))
 		return -1;
 	if (mr_target_set_event_pid(&r->target, r->inst) < 0)
 		return -1;
@@ -209,9 +220,7 @@ static int setup_instance(struct recorder *r)
 	for (int i = 0; i < n; i++)
 		if (enable_event(r, r->events[i]) < 0)
 			return -1;
-	fmt = mr_xstrdup(r->tdir);
-	r->hdr = mr_tracedat_capture(fmt, r->events, 0);
-	free(fmt);
+	r->hdr = mr_tracedat_capture(r->tdir, r->events, 0);
 	return r->hdr ? 0 : -1;
 }
 
