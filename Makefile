@@ -11,7 +11,7 @@ PKG_CONFIG ?= pkg-config
 CFLAGS ?= -O2 -g
 
 # Minimum versions: the ones Debian 12 ships and memrec is tested with.
-PKG_MIN := libtracefs:1.6 libtraceevent:1.7 libtracecmd:1.3 libdw:0.188 libelf:0.188
+PKG_MIN := libtracefs:1.6 libtraceevent:1.7 libtracecmd:1.3 libdw:0.188 libelf:0.188 libzstd:1.4
 PKGS := $(foreach p,$(PKG_MIN),$(firstword $(subst :, ,$(p))))
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)

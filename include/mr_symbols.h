@@ -63,6 +63,16 @@ int mr_symbols_lookup(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
 int mr_symbols_lookup_inline(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
 			     bool return_addr, struct mr_frame *frames, int max);
 
+/*
+ * Where else a module may be found, tried before its recorded path, in the
+ * order added: DIR/.build-id/xx/rest (the module, or a copy with its symbol
+ * tables) and DIR/.build-id/xx/rest.debug (its DWARF). label says in -v
+ * output where a module came from.
+ */
+void mr_symbols_add_debug_dir(struct mr_symbols *s, const char *dir, const char *label);
+/* Looks for a module at DIR/its-recorded-path, before the path itself. */
+void mr_symbols_set_sysroot(struct mr_symbols *s, const char *dir);
+
 /* Reads the GNU build-id of an ELF file as lowercase hex; NULL if none. */
 char *mr_read_build_id(const char *path);
 

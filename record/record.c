@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "memrec.h"
+#include "mr_archive.h"
 #include "mr_cmds.h"
 #include "mr_symbols.h"
 #include "mr_tracedat.h"
@@ -36,6 +37,8 @@ struct rec_opts {
 	char		**cmd;
 	uint64_t	duration_s;
 	uint64_t	buffer_kb;
+	bool		no_embed;
+	bool		debuginfo;
 };
 
 struct recorder {
@@ -55,6 +58,8 @@ struct recorder {
 	sigset_t			stop_sigs;
 	uint64_t			t0;
 	uint64_t			bytes;		/* event data written, at stop */
+	struct mr_embed_stats		embed;
+	struct mr_buf			archive;	/* the symbol archive option */
 	int				write_error;	/* errno that stopped streaming */
 };
 
@@ -72,6 +77,10 @@ static const char record_usage[] =
 "  -o, --output FILE     write FILE (default memrec.dat)\n"
 "  -d, --duration SEC    stop after SEC seconds\n"
 "  -b, --buffer-kb KB    ring buffer per CPU in KiB (default 8192)\n"
+"      --debuginfo       also embed DWARF (file:line on hosts without the\n"
+"                        binaries' debug info; a bigger file)\n"
+"      --no-embed        do not embed the modules' symbol tables (the report then\n"
+"                        needs the same binaries, checked by build-id)\n"
 "  -v, --verbose         say more (repeat for more)\n"
 "  -h, --help            this text\n"
 "\n"
@@ -86,6 +95,8 @@ static int parse_opts(struct rec_opts *o, int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "buffer-kb", required_argument, NULL, 'b' },
+		{ "debuginfo", no_argument, NULL, 'D' },
+		{ "no-embed", no_argument, NULL, 'E' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -107,6 +118,8 @@ static int parse_opts(struct rec_opts *o, int argc, char **argv)
 				return mr_usage_error("-b takes KiB per CPU (at least 64), not '%s'",
 						      optarg);
 			break;
+		case 'D': o->debuginfo = true; break;
+		case 'E': o->no_embed = true; break;
 		case 'v': mr_set_verbosity(mr_verbosity() + 1); break;
 		case 'h': fputs(record_usage, stdout); return 1;
 		default: fputs(record_usage, stderr); return -MR_EXIT_USAGE;
@@ -440,7 +453,7 @@ static void make_room(struct recorder *r)
 			return;
 		size = file_size(r->stream.files[cpu]);
 		avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-		need = HEADER_BUDGET + size;
+		need = HEADER_BUDGET + r->archive.len + size;
 		if (avail >= need || !size)
 			return;
 		cut = (need - avail) / 2 + 4096;
@@ -453,22 +466,23 @@ static void make_room(struct recorder *r)
 
 static int write_file(struct recorder *r)
 {
-	struct mr_tracedat_opt opt;
+	struct mr_tracedat_opt opts[2];
 	struct mr_tracedat_out out = { 0 };
 	struct mr_buf b = { 0 };
 	char *cmdlines = tracefs_instance_file_read(NULL, "saved_cmdlines", NULL);
-	int ret;
+	int ret, nr = 1;
 
 	mr_meta_encode(&r->meta, &b);
-	opt.id = MR_OPTION_META;
-	opt.size = b.len;
-	opt.data = b.data;
+	opts[0] = (struct mr_tracedat_opt){ MR_OPTION_META, b.len, b.data };
+	if (r->archive.len)
+		opts[nr++] = (struct mr_tracedat_opt){ MR_OPTION_ARCHIVE, r->archive.len,
+						       r->archive.data };
 	out.hdr = r->hdr;
 	out.cmdlines = cmdlines;
 	out.nr_cpus = r->stream.nr_cpus;
 	out.cpu_files = (const char * const *)r->stream.files;
-	out.opts = &opt;
-	out.nr_opts = 1;
+	out.opts = opts;
+	out.nr_opts = nr;
 	out.clock = "mono";
 	out.unlink_cpu_files = 1;
 	ret = mr_tracedat_write(r->o.output, &out);
@@ -561,6 +575,8 @@ static int stop_and_write(struct recorder *r, const char *reason)
 	r->mmaps = NULL;
 	read_cpu_stats(r);
 	add_build_ids(r);
+	if (!r->o.no_embed)
+		mr_embed_modules(&r->meta, r->o.debuginfo, &r->archive, &r->embed);
 	if (r->write_error == ENOSPC)
 		make_room(r);
 	ret = write_file(r);
@@ -580,6 +596,10 @@ static void summary(struct recorder *r, const char *reason, int ret)
 		r->bytes / 1048576.0, lost || r->meta.truncated_bytes ? "" : ", no events lost");
 	if (lost)
 		mr_warning("%llu events were lost (ring buffer full); raise -b", (unsigned long long)lost);
+	if (r->embed.modules)
+		fprintf(stderr, "memrec: embedded the symbols of %d modules%s (%.2f MB)\n",
+			r->embed.modules, r->o.debuginfo ? " with debug info" : "",
+			r->embed.stored / 1048576.0);
 	if (r->meta.truncated_bytes)
 		mr_warning("the disk was full: the newest %.1f MB of events were dropped to fit "
 			   "the file", r->meta.truncated_bytes / 1048576.0);
@@ -622,6 +642,7 @@ int mr_cmd_record(int argc, char **argv)
 	summary(&r, reason, ret);
 	mr_target_release_all(&r.target);
 	mr_tracedat_hdr_free(r.hdr);
+	mr_buf_release(&r.archive);
 	free(r.events);
 	mr_meta_release(&r.meta);
 	return ret < 0 ? MR_EXIT_FAIL : MR_EXIT_OK;

@@ -58,6 +58,14 @@ void mr_mmaps_start(struct mr_mmaps *mm, struct mr_meta *meta);
 /* Drains, stops and frees; records end up in meta. */
 void mr_mmaps_close(struct mr_mmaps *mm);
 
+/* embed.c: the symbol archive (include/mr_archive.h) of the mapped modules */
+struct mr_embed_stats {
+	int		modules, debug_files, skipped;
+	uint64_t	raw, stored;	/* bytes before and after compression */
+};
+void mr_embed_modules(const struct mr_meta *m, bool debuginfo, struct mr_buf *b,
+		      struct mr_embed_stats *st);
+
 /* cleanup.c */
 /* Removes the instance and uprobe group named name; returns how many it removed. */
 int mr_cleanup_state(const char *tracing_dir, const char *name);

@@ -31,6 +31,8 @@ static const char report_usage[] =
 "  -a, --min-age SEC     leave out blocks younger than SEC seconds at the end\n"
 "  -p, --pid PID         only process PID\n"
 "      --inherited       count blocks a child inherited at fork and never freed\n"
+"      --debug-dir DIR   look for modules by build-id in DIR/.build-id (repeatable)\n"
+"      --sysroot DIR     look for modules at DIR/their-recorded-path\n"
 "  -v, --verbose         say more (repeat for more)\n"
 "  -h, --help            this text\n";
 
@@ -51,6 +53,8 @@ static int parse_opts(struct mr_report_opts *o, int argc, char **argv)
 		{ "min-age", required_argument, NULL, 'a' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "inherited", no_argument, NULL, 'I' },
+		{ "debug-dir", required_argument, NULL, 'G' },
+		{ "sysroot", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -80,6 +84,13 @@ static int parse_opts(struct mr_report_opts *o, int argc, char **argv)
 			o->pid = n;
 			break;
 		case 'I': o->inherited = true; break;
+		case 'G':
+			if (o->nr_debug_dirs == (int)ARRAY_SIZE(o->debug_dirs))
+				return mr_usage_error("at most %zu --debug-dir",
+						      ARRAY_SIZE(o->debug_dirs));
+			o->debug_dirs[o->nr_debug_dirs++] = optarg;
+			break;
+		case 'S': o->sysroot = optarg; break;
 		case 'v': mr_set_verbosity(mr_verbosity() + 1); break;
 		case 'h': fputs(report_usage, stdout); return 1;
 		default: fputs(report_usage, stderr); return -MR_EXIT_USAGE;
@@ -129,6 +140,13 @@ static void feed_symbols(struct mr_report *rep)
 	const struct mr_meta *m = &rep->meta;
 
 	rep->symbols = mr_symbols_new();
+	rep->unpacked = mr_unpack_symbols(rep->o->input);
+	if (rep->unpacked)
+		mr_symbols_add_debug_dir(rep->symbols, rep->unpacked, "the copy in the trace file");
+	for (int i = 0; i < rep->o->nr_debug_dirs; i++)
+		mr_symbols_add_debug_dir(rep->symbols, rep->o->debug_dirs[i], "--debug-dir");
+	if (rep->o->sysroot)
+		mr_symbols_set_sysroot(rep->symbols, rep->o->sysroot);
 	for (int i = 0; i < m->nr_maps; i++) {
 		const struct mr_meta_map *p = &m->maps[i];
 		const char *bid = p->build_id ? p->build_id : mr_meta_buildid_of(m, p->path);
@@ -241,6 +259,7 @@ int mr_cmd_report(int argc, char **argv)
 		mr_leaks_release(&leaks);
 	}
 	mr_symbols_free(rep.symbols);
+	mr_unpack_remove(rep.unpacked);
 	mr_pairing_free(rep.pairing);
 	mr_meta_release(&rep.meta);
 	return ret < 0 ? MR_EXIT_FAIL : MR_EXIT_OK;

@@ -41,6 +41,9 @@ struct mr_report_opts {
 	double		min_age_s;
 	int		pid;		/* 0 = all */
 	bool		inherited;	/* count blocks a child inherited at fork */
+	const char	*debug_dirs[16];	/* --debug-dir, searched by build-id */
+	int		nr_debug_dirs;
+	const char	*sysroot;
 };
 
 struct mr_report {
@@ -51,6 +54,7 @@ struct mr_report {
 	struct mr_reader_stats		rstats;
 	uint64_t			end_ts;		/* ages are measured to here */
 	uint64_t			lost_total;
+	char				*unpacked;	/* embedded symbols, unpacked */
 };
 
 /* leak.c: outstanding blocks grouped per (process, stack, allocator). */
@@ -82,6 +86,10 @@ struct mr_writer {
 };
 int mr_write_text_leaks(FILE *f, struct mr_report *rep, const struct mr_leaks *l);
 int mr_write_json_leaks(FILE *f, struct mr_report *rep, const struct mr_leaks *l);
+
+/* unpack.c: the embedded symbol archive as a temporary build-id directory */
+char *mr_unpack_symbols(const char *file);	/* NULL when there is none */
+void mr_unpack_remove(char *dir);		/* removes it and frees dir */
 
 /* report.c: helpers writers share */
 /*

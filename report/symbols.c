@@ -63,6 +63,7 @@ struct fsym {
 };
 
 struct mr_file {
+	struct mr_symbols *s;
 	struct istr	*path;
 	const char	*build_id;	/* as recorded, NULL if not */
 	Dwfl		*dwfl;
@@ -124,18 +125,22 @@ struct file_key {
 	struct istr	*build_id;
 };
 
+struct debug_dir {
+	char		*dir;
+	char		*label;		/* how -v names what was found there */
+};
+
 struct mr_symbols {
 	struct htab	strings;
 	struct htab	files;
 	struct htab	procs;
 	struct htab	syms;
 	uint64_t	seq;
-};
-
-static const Dwfl_Callbacks offline_callbacks = {
-	.find_elf	 = dwfl_build_id_find_elf,
-	.find_debuginfo	 = dwfl_standard_find_debuginfo,
-	.section_address = dwfl_offline_section_address,
+	struct debug_dir *dirs;		/* searched by build-id, in order */
+	int		nr_dirs;
+	char		*sysroot;
+	char		*debuginfo_path;	/* libdwfl's search path for DWARF */
+	Dwfl_Callbacks	callbacks;
 };
 
 /* ---- hashing and the table ---- */
@@ -254,6 +259,7 @@ static struct mr_file *get_file(struct mr_symbols *s, const char *path, const ch
 	if (f)
 		return f;
 	f = mr_xcalloc(1, sizeof(*f));
+	f->s = s;
 	f->path = k.path;
 	f->build_id = k.build_id ? k.build_id->s : NULL;
 	htab_add(&s->files, hash, f);
@@ -354,7 +360,7 @@ static bool first_warning(struct istr *path)
 }
 
 /* Refuses a file whose build-id differs: a wrong name is worse than none. */
-static bool build_id_matches(struct mr_file *f, Elf *elf)
+static bool build_id_matches(struct mr_file *f, Elf *elf, const char *file)
 {
 	char *here;
 	bool ok;
@@ -363,10 +369,9 @@ static bool build_id_matches(struct mr_file *f, Elf *elf)
 		return true;
 	here = elf_build_id_hex(elf);
 	ok = here && !strcmp(here, f->build_id);
-	if (!ok && first_warning(f->path))
-		mr_warning("'%s' has %s%s here but %s when recorded; its frames are left "
-			   "unsymbolised", f->path->s, here ? "build-id " : "no build-id",
-			   here ? here : "", f->build_id);
+	if (!ok)
+		mr_warning("'%s' has %s%s here but %s when recorded; not using it", file,
+			   here ? "build-id " : "no build-id", here ? here : "", f->build_id);
 	free(here);
 	return ok;
 }
@@ -462,33 +467,71 @@ static const struct fsym *find_function(const struct mr_file *f, uint64_t vaddr)
 	return NULL;
 }
 
-static bool open_file(struct mr_file *f)
+static bool try_file(struct mr_file *f, const char *file, const char *how)
 {
-	char *path = openable_path(f->path->s);
+	Dwfl *dwfl = dwfl_begin(&f->s->callbacks);
+	Dwfl_Module *mod;
 	GElf_Addr bias;
 	Elf *elf;
 
-	f->dwfl = dwfl_begin(&offline_callbacks);
-	if (!f->dwfl)
-		goto fail;
-	dwfl_report_begin(f->dwfl);
-	f->mod = dwfl_report_elf(f->dwfl, f->path->s, path, -1, 0, true);
-	dwfl_report_end(f->dwfl, NULL, NULL);
-	elf = f->mod ? dwfl_module_getelf(f->mod, &bias) : NULL;
-	if (!elf)
-		goto fail;
-	free(path);
-	if (!build_id_matches(f, elf) || read_segments(f, elf))
+	if (!dwfl)
 		return false;
+	dwfl_report_begin(dwfl);
+	mod = dwfl_report_elf(dwfl, f->path->s, file, -1, 0, true);
+	dwfl_report_end(dwfl, NULL, NULL);
+	elf = mod ? dwfl_module_getelf(mod, &bias) : NULL;
+	if (!elf || !build_id_matches(f, elf, file) || read_segments(f, elf)) {
+		free(f->segs);
+		f->segs = NULL;
+		f->nr_segs = 0;
+		dwfl_end(dwfl);
+		return false;
+	}
+	f->dwfl = dwfl;
+	f->mod = mod;
 	f->bias = bias;
 	read_functions(f);
+	mr_info(1, "symbols of '%s'%s%.12s: %s '%s'", f->path->s, f->build_id ? " build-id " : "",
+		f->build_id ? f->build_id : "", how, file);
 	return true;
-fail:
-	if (first_warning(f->path))
-		mr_warning("cannot read '%s' here (%s); its frames are left unsymbolised",
-			   path, dwfl_errmsg(-1));
+}
+
+static bool try_path(struct mr_file *f, char *file, const char *how)
+{
+	bool ok = !access(file, R_OK) && try_file(f, file, how);
+
+	free(file);
+	return ok;
+}
+
+/*
+ * Where a module's symbols come from, first found wins: by build-id in the
+ * archive embedded in the trace and the --debug-dir directories, then the
+ * file under --sysroot, the recorded path itself, and the distribution's
+ * debug file. A file whose build-id differs is passed over with a warning.
+ */
+static bool open_file(struct mr_file *f)
+{
+	const char *bid = f->build_id;
+	char *path = openable_path(f->path->s);
+	bool ok = false;
+
+	for (int i = 0; bid && strlen(bid) > 2 && !ok && i < f->s->nr_dirs; i++)
+		ok = try_path(f, mr_xasprintf("%s/.build-id/%.2s/%s", f->s->dirs[i].dir, bid,
+					      bid + 2), f->s->dirs[i].label);
+	if (!ok && f->s->sysroot)
+		ok = try_path(f, mr_xasprintf("%s%s", f->s->sysroot, path), "--sysroot");
+	if (!ok)
+		ok = try_path(f, mr_xstrdup(path), "the file at its recorded path");
+	if (!ok && bid && strlen(bid) > 2)
+		ok = try_path(f, mr_xasprintf("/usr/lib/debug/.build-id/%.2s/%s.debug", bid,
+					      bid + 2), "the system's debug file");
+	if (!ok && first_warning(f->path))
+		mr_warning("no symbols for '%s'%s%s: it is not in the trace file and not here with "
+			   "that build-id; its frames are left unsymbolised (see --debug-dir, "
+			   "--sysroot)", path, bid ? " build-id " : "", bid ? bid : "");
 	free(path);
-	return false;
+	return ok;
 }
 
 static bool file_usable(struct mr_file *f)
@@ -926,10 +969,76 @@ int mr_symbols_lookup_inline(struct mr_symbols *s, int pid, uint64_t ts, uint64_
 	return n;
 }
 
+/*
+ * DWARF for a module whose symbols came from the copy in the trace file
+ * (which has none without --debuginfo): the usual places by build-id and
+ * debuglink first, then the file at the module's recorded path when it is
+ * the very same build. modname is that path (see try_file).
+ */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+			  Dwarf_Addr base, const char *file_name, const char *debuglink,
+			  GElf_Word crc, char **debuginfo_file_name)
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	char *want, *here;
+	int fd, len;
+
+	fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink,
+					  crc, debuginfo_file_name);
+	if (fd >= 0 || !modname || !file_name || !strcmp(modname, file_name))
+		return fd;
+	len = dwfl_module_build_id(mod, &bits, &vaddr);
+	if (len <= 0)
+		return -1;
+	want = hex(bits, len);
+	here = mr_read_build_id(modname);
+	fd = here && !strcmp(want, here) ? open(modname, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd >= 0)
+		*debuginfo_file_name = mr_xstrdup(modname);
+	free(want);
+	free(here);
+	return fd;
+}
+
+/* libdwfl finds separate DWARF by build-id under each of these directories. */
+static void update_debuginfo_path(struct mr_symbols *s)
+{
+	struct mr_buf b = { 0 };
+
+	mr_buf_addf(&b, ":.debug:/usr/lib/debug");
+	for (int i = 0; i < s->nr_dirs; i++)
+		mr_buf_addf(&b, ":%s", s->dirs[i].dir);
+	free(s->debuginfo_path);
+	s->debuginfo_path = b.data;
+}
+
 struct mr_symbols *mr_symbols_new(void)
 {
+	struct mr_symbols *s = mr_xcalloc(1, sizeof(*s));
+
 	elf_version(EV_CURRENT);
-	return mr_xcalloc(1, sizeof(struct mr_symbols));
+	s->callbacks.find_elf = dwfl_build_id_find_elf;
+	s->callbacks.find_debuginfo = find_debuginfo;
+	s->callbacks.section_address = dwfl_offline_section_address;
+	s->callbacks.debuginfo_path = &s->debuginfo_path;
+	update_debuginfo_path(s);
+	return s;
+}
+
+void mr_symbols_add_debug_dir(struct mr_symbols *s, const char *dir, const char *label)
+{
+	s->dirs = mr_xrealloc(s->dirs, (s->nr_dirs + 1) * sizeof(*s->dirs));
+	s->dirs[s->nr_dirs].dir = mr_xstrdup(dir);
+	s->dirs[s->nr_dirs].label = mr_xstrdup(label);
+	s->nr_dirs++;
+	update_debuginfo_path(s);
+}
+
+void mr_symbols_set_sysroot(struct mr_symbols *s, const char *dir)
+{
+	free(s->sysroot);
+	s->sysroot = mr_xstrdup(dir);
 }
 
 void mr_symbols_free(struct mr_symbols *s)
@@ -940,5 +1049,12 @@ void mr_symbols_free(struct mr_symbols *s)
 	htab_release(&s->procs, free_proc);
 	htab_release(&s->files, free_file);
 	htab_release(&s->strings, free);
+	for (int i = 0; i < s->nr_dirs; i++) {
+		free(s->dirs[i].dir);
+		free(s->dirs[i].label);
+	}
+	free(s->dirs);
+	free(s->sysroot);
+	free(s->debuginfo_path);
 	free(s);
 }

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * unpack.c - lays the symbol archive embedded in a trace file out as a
+ * build-id directory (DIR/.build-id/xx/rest and rest.debug) in a private
+ * temporary directory, where the symbolisation looks first, and removes it
+ * afterwards.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "memrec.h"
+#include "mr_archive.h"
+#include "mr_tracedat.h"
+#include "report.h"
+
+static int write_entry(const char *dir, const struct mr_archive_entry *e, const char *file)
+{
+	char *sub, *path;
+	void *data;
+	int fd, ret = 0;
+
+	/* the build-id names a file: it must be plain hex, nothing that climbs out */
+	if (strlen(e->build_id) < 3 || strspn(e->build_id, "0123456789abcdef") !=
+	    strlen(e->build_id))
+		return mr_error("'%s' has a symbol archive entry with a bad build-id", file);
+	if (mr_archive_inflate(e, &data, file) < 0)
+		return -1;
+	sub = mr_xasprintf("%s/.build-id/%.2s", dir, e->build_id);
+	path = mr_xasprintf("%s/%s%s", sub, e->build_id + 2,
+			    e->kind == MR_ARCHIVE_DEBUG ? ".debug" : "");
+	mkdir(sub, 0700);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || mr_write_all(fd, data, e->raw_size) < 0)
+		ret = mr_error("cannot unpack symbols into '%s': %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(data);
+	free(sub);
+	free(path);
+	return ret;
+}
+
+static int unpack(const char *file, const void *payload, uint32_t size, const char *dir)
+{
+	struct mr_archive a;
+	char *bid_dir;
+	int ret = 0;
+
+	if (mr_archive_parse(&a, payload, size, file) < 0)
+		return -1;
+	bid_dir = mr_xasprintf("%s/.build-id", dir);
+	mkdir(bid_dir, 0700);
+	free(bid_dir);
+	for (int i = 0; i < a.nr && !ret; i++) {
+		if (a.entries[i].kind != MR_ARCHIVE_ELF && a.entries[i].kind != MR_ARCHIVE_DEBUG)
+			continue;	/* a kind from a newer memrec */
+		ret = write_entry(dir, &a.entries[i], file);
+		mr_info(2, "unpacked %s of '%s'", a.entries[i].kind == MR_ARCHIVE_ELF ?
+			"symbols" : "debug info", a.entries[i].path);
+	}
+	mr_archive_release(&a);
+	return ret;
+}
+
+char *mr_unpack_symbols(const char *file)
+{
+	const char *tmp = getenv("TMPDIR");
+	uint32_t size;
+	void *payload;
+	char *dir;
+	int ret;
+
+	ret = mr_tracedat_find_option(file, MR_OPTION_ARCHIVE, &payload, &size);
+	if (ret)
+		return NULL;	/* none embedded (--no-embed), or already reported */
+	dir = mr_xasprintf("%s/memrec-symbols.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		mr_warning("cannot make a directory for the embedded symbols: %s",
+			   strerror(errno));
+		free(dir);
+		free(payload);
+		return NULL;
+	}
+	if (unpack(file, payload, size, dir) < 0) {
+		mr_unpack_remove(dir);
+		dir = NULL;
+	}
+	free(payload);
+	return dir;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	remove(path);
+	return 0;
+}
+
+void mr_unpack_remove(char *dir)
+{
+	if (!dir)
+		return;
+	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(dir);
+}
