@@ -143,14 +143,14 @@ static int copy_section(struct elfmin *m, Elf_Scn *iscn)
 
 	if (!oscn || !gelf_getshdr(iscn, &sh))
 		return elf_fail(m, "section");
-	if (sh.sh_type == SHT_NULL)
+	if (sh.sh_type == SHT_NULL) {
 		sh.sh_size = 0;
-	else if (m->keep[elf_ndxscn(iscn)] && sh.sh_type != SHT_NOBITS && sh.sh_size) {
+	} else if (!m->keep[elf_ndxscn(iscn)]) {
+		sh.sh_type = SHT_NOBITS;
+	} else if (sh.sh_type != SHT_NOBITS && sh.sh_size) {
 		id = elf_rawdata(iscn, NULL);
 		if (!id)
 			return elf_fail(m, "section contents");
-	} else {
-		sh.sh_type = SHT_NOBITS;
 	}
 	od = elf_newdata(oscn);
 	if (!od)

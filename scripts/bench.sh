@@ -318,6 +318,29 @@ nt=$(printf '%s\n' "${NT[@]}" | median)
 row "NON-target churn while memrec records a sleeper" "$nt" "ns/iter" \
 	"$(div "$nt" "$bare" %.1f) x bare"
 
+# ---- 5: size the embedded symbols add -------------------------------------
+# The same program recorded three ways; the file sizes differ by the archive.
+declare -A SIZE
+for mode in no-embed default debuginfo; do
+	args=()
+	[ $mode = no-embed ] && args=(--no-embed)
+	[ $mode = debuginfo ] && args=(--debuginfo)
+	if $MEMREC record "${args[@]}" -o "$TMP/sz-$mode.dat" -- tests/progs/leak_cxx \
+		>/dev/null 2>"$TMP/sz-$mode.err"; then
+		SIZE[$mode]=$(stat -c %s "$TMP/sz-$mode.dat")
+	else
+		note "FAIL: memrec record ${args[*]} failed: $(tail -n1 "$TMP/sz-$mode.err")"
+		FAILED=1
+	fi
+	rm -f "$TMP/sz-$mode.dat"
+done
+base=${SIZE[no-embed]:-0}
+row "file size without embedded symbols (leak_cxx)" "$(div "$base" 1024 %.0f)" "KiB" "1.00 (baseline)"
+row "  with embedded symbols (default)" "$(div "$(( ${SIZE[default]:-0} - base ))" 1024 %.0f)" \
+	"KiB added" "$(div "${SIZE[default]:-0}" "$base") x"
+row "  with --debuginfo" "$(div "$(( ${SIZE[debuginfo]:-0} - base ))" 1024 %.0f)" \
+	"KiB added" "$(div "${SIZE[debuginfo]:-0}" "$base") x"
+
 # ---- table -----------------------------------------------------------------
 end=$(ns_now)
 printf '\nmemrec bench (%s, %s CPUs, medians of %s runs, %.0f s)\n' "$(uname -r)" "$(nproc)" \
