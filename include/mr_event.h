@@ -106,6 +106,28 @@ struct mr_probe_def {
 extern const struct mr_probe_def mr_probe_defs[];
 extern const int mr_nr_probe_defs;
 
+/*
+ * memrec/ustack: the user call chain of the record before it on the same
+ * CPU (same task), written by memrec from perf samples (record/samples.c):
+ * deeper than ftrace's 8-frame user_stack. Its id is above any the kernel
+ * gives (common_type is 16 bits; kernel ids stay far below).
+ */
+#define MR_USTACK_ID		65000
+#define MR_USTACK_FORMAT						\
+	"name: ustack\n"						\
+	"ID: 65000\n"							\
+	"format:\n"							\
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n" \
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n" \
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n" \
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"	\
+	"\n"								\
+	"\tfield:int tgid;\toffset:8;\tsize:4;\tsigned:1;\n"		\
+	"\tfield:int nr;\toffset:12;\tsize:4;\tsigned:1;\n"		\
+	"\tfield:__data_loc unsigned long[] caller;\toffset:16;\tsize:4;\tsigned:0;\n" \
+	"\n"								\
+	"print fmt: \"tgid=%d nr=%d\", REC->tgid, REC->nr\n"
+
 /* Maps a uprobe event name to its function; -1 if it is not memrec's. */
 int mr_fn_by_event(const char *name, int *is_ret);
 #endif

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -26,23 +25,13 @@
 #define PERF_RECORD_MISC_MMAP_BUILD_ID	(1 << 14)
 #endif
 
-struct ring {
-	int				fd;	/* the fd the ring is mmapped on */
-	struct perf_event_mmap_page	*meta;
-	char				*data;
-	size_t				size;
-};
-
 struct mr_mmaps {
-	struct ring	*rings;		/* one per CPU */
-	int		nr_cpus;
-	int		*fds;
-	int		nr_fds;
-	struct mr_meta	*meta;
-	pthread_t	thread;
-	volatile int	stop;
-	bool		started;
-	long		page;
+	struct mr_perf_rings	*rings;
+	int			nr_cpus;
+	struct mr_meta		*meta;
+	pthread_t		thread;
+	volatile int		stop;
+	bool			started;
 };
 
 struct mr_mmaps *mr_mmaps_open(void)
@@ -50,10 +39,7 @@ struct mr_mmaps *mr_mmaps_open(void)
 	struct mr_mmaps *mm = mr_xcalloc(1, sizeof(*mm));
 
 	mm->nr_cpus = sysconf(_SC_NPROCESSORS_CONF);
-	mm->rings = mr_xcalloc(mm->nr_cpus, sizeof(*mm->rings));
-	for (int i = 0; i < mm->nr_cpus; i++)
-		mm->rings[i].fd = -1;
-	mm->page = sysconf(_SC_PAGESIZE);
+	mm->rings = mr_perf_rings_new(mm->nr_cpus, RING_PAGES);
 	return mm;
 }
 
@@ -78,25 +64,6 @@ static int open_event(pid_t tid, int cpu)
 	return syscall(SYS_perf_event_open, &attr, tid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
-static int attach_fd(struct mr_mmaps *mm, int fd, int cpu)
-{
-	struct ring *r = &mm->rings[cpu];
-
-	mm->fds = mr_xrealloc(mm->fds, (mm->nr_fds + 1) * sizeof(*mm->fds));
-	mm->fds[mm->nr_fds++] = fd;
-	if (r->fd >= 0)
-		return ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, r->fd);
-	r->size = RING_PAGES * mm->page;
-	r->meta = mmap(NULL, r->size + mm->page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (r->meta == MAP_FAILED) {
-		r->meta = NULL;
-		return -1;
-	}
-	r->data = (char *)r->meta + mm->page;
-	r->fd = fd;
-	return 0;
-}
-
 int mr_mmaps_add_process(struct mr_mmaps *mm, pid_t pid)
 {
 	char path[64];
@@ -113,7 +80,7 @@ int mr_mmaps_add_process(struct mr_mmaps *mm, pid_t pid)
 		for (int cpu = 0; tid > 0 && cpu < mm->nr_cpus; cpu++) {
 			int fd = open_event(tid, cpu);
 
-			if (fd < 0 || attach_fd(mm, fd, cpu) < 0) {
+			if (fd < 0 || mr_perf_rings_attach(mm->rings, fd, cpu) < 0) {
 				int e = errno;
 
 				if (fd >= 0)
@@ -126,15 +93,6 @@ int mr_mmaps_add_process(struct mr_mmaps *mm, pid_t pid)
 	}
 	closedir(d);
 	return 0;
-}
-
-/* Copies a record out of the ring, joining the two ends of a wrap. */
-static void ring_copy(const struct ring *r, uint64_t pos, void *dst, size_t len)
-{
-	size_t off = pos % r->size, first = r->size - off < len ? r->size - off : len;
-
-	memcpy(dst, r->data + off, first);
-	memcpy((char *)dst + first, r->data, len - first);
 }
 
 static void handle_mmap2(struct mr_mmaps *mm, const char *rec, size_t len, uint16_t misc)
@@ -164,35 +122,19 @@ static void handle_mmap2(struct mr_mmaps *mm, const char *rec, size_t len, uint1
 	mr_info(2, "mmap pid %u %s at 0x%llx", m->pid, m->name, (unsigned long long)m->addr);
 }
 
-static void drain_ring(struct mr_mmaps *mm, struct ring *r)
+static void on_record(int cpu, const struct perf_event_header *h, void *ctx)
 {
-	uint64_t head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
-	uint64_t tail = r->meta->data_tail;
-	char rec[8192];
+	struct mr_mmaps *mm = ctx;
 
-	while (tail < head) {
-		struct perf_event_header h;
-
-		ring_copy(r, tail, &h, sizeof(h));
-		if (h.size < sizeof(h))
-			break;
-		if (h.size <= sizeof(rec)) {
-			ring_copy(r, tail, rec, h.size);
-			if (h.type == PERF_RECORD_MMAP2)
-				handle_mmap2(mm, rec, h.size, h.misc);
-			else if (h.type == PERF_RECORD_LOST)
-				mm->meta->perf_lost += *(uint64_t *)(rec + sizeof(h) + 8);
-		}
-		tail += h.size;
-	}
-	__atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
+	if (h->type == PERF_RECORD_MMAP2)
+		handle_mmap2(mm, (const char *)h, h->size, h->misc);
+	else if (h->type == PERF_RECORD_LOST && h->size >= sizeof(*h) + 16)
+		mm->meta->perf_lost += *(const uint64_t *)((const char *)h + sizeof(*h) + 8);
 }
 
 static void drain_all(struct mr_mmaps *mm)
 {
-	for (int cpu = 0; cpu < mm->nr_cpus; cpu++)
-		if (mm->rings[cpu].meta)
-			drain_ring(mm, &mm->rings[cpu]);
+	mr_perf_rings_drain(mm->rings, on_record, mm);
 }
 
 static void *mmaps_main(void *arg)
@@ -225,12 +167,6 @@ void mr_mmaps_close(struct mr_mmaps *mm)
 		pthread_join(mm->thread, NULL);
 	if (mm->meta)
 		drain_all(mm);
-	for (int cpu = 0; cpu < mm->nr_cpus; cpu++)
-		if (mm->rings[cpu].meta)
-			munmap(mm->rings[cpu].meta, mm->rings[cpu].size + mm->page);
-	for (int i = 0; i < mm->nr_fds; i++)
-		close(mm->fds[i]);
-	free(mm->fds);
-	free(mm->rings);
+	mr_perf_rings_free(mm->rings);
 	free(mm);
 }

@@ -49,6 +49,17 @@ void mr_stream_stop(struct mr_stream *s);
 uint64_t mr_stream_bytes(const struct mr_stream *s);
 void mr_stream_release(struct mr_stream *s, bool unlink_files);
 
+/* perfring.c: per-CPU perf ring buffers shared by many events */
+struct perf_event_header;
+struct mr_perf_rings;
+typedef void (*mr_perf_record_fn)(int cpu, const struct perf_event_header *h, void *ctx);
+struct mr_perf_rings *mr_perf_rings_new(int nr_cpus, size_t pages);
+/* The first fd of a CPU gets the ring mmapped, the others write into it. */
+int mr_perf_rings_attach(struct mr_perf_rings *pr, int fd, int cpu);
+void mr_perf_rings_drain(struct mr_perf_rings *pr, mr_perf_record_fn fn, void *ctx);
+void mr_perf_rings_disable(struct mr_perf_rings *pr);
+void mr_perf_rings_free(struct mr_perf_rings *pr);	/* closes the fds */
+
 /* mmaps.c: perf MMAP2 records of the targets, for symbolisation. */
 struct mr_mmaps;
 struct mr_mmaps *mr_mmaps_open(void);

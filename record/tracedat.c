@@ -162,6 +162,16 @@ static int add_event(struct mr_tracedat_hdr *h, const char *dir, const char *nam
 	return ret;
 }
 
+void mr_tracedat_add_format(struct mr_tracedat_hdr *h, const char *sys, const char *ev,
+			    const char *format)
+{
+	struct td_system *s = get_system(h, sys);
+	struct td_blob b = { mr_xstrdup(ev), mr_xstrdup(format), strlen(format) };
+
+	s->formats = mr_xrealloc(s->formats, (s->nr + 1) * sizeof(*s->formats));
+	s->formats[s->nr++] = b;
+}
+
 /* Kallsyms and printk formats only improve symbols: losing them is a warning. */
 static void read_optional(const char *dir, const char *file, struct td_blob *b)
 {
