@@ -49,6 +49,8 @@ struct mr_meta {
 	uint64_t		perf_lost;		/* lost mmap records */
 	uint64_t		truncated_bytes;	/* event data dropped on a full disk */
 	int			free_null_unseen;	/* free(NULL) calls were not recorded */
+	char			*uprobes;		/* "perf" (per target) or "ftrace" */
+	uint64_t		samples, samples_lost;	/* perf path: kept and lost */
 	char			*stop_reason;
 	struct mr_meta_target	*targets;
 	int			nr_targets;

@@ -26,6 +26,7 @@ void mr_meta_release(struct mr_meta *m)
 	free(m->clock);
 	free(m->command);
 	free(m->stop_reason);
+	free(m->uprobes);
 	for (i = 0; i < m->nr_targets; i++)
 		free(m->targets[i].cmdline);
 	free(m->targets);
@@ -144,8 +145,12 @@ void mr_meta_encode(const struct mr_meta *m, struct mr_buf *b)
 	add_str(b, m->command);
 	mr_buf_add(b, "\nstop_reason ", 13);
 	add_str(b, m->stop_reason);
+	mr_buf_add(b, "\nuprobes ", 9);
+	add_str(b, m->uprobes);
 	mr_buf_addf(b, "\ntime %llu %llu %llu\n", (unsigned long long)m->start_ts,
 		    (unsigned long long)m->stop_ts, (unsigned long long)m->start_epoch_ns);
+	mr_buf_addf(b, "samples %llu %llu\n", (unsigned long long)m->samples,
+		    (unsigned long long)m->samples_lost);
 	mr_buf_addf(b, "buffer_kb %llu\nperf_lost %llu\ntruncated %llu\nfree_null_unseen %d\n",
 		    (unsigned long long)m->buffer_kb, (unsigned long long)m->perf_lost,
 		    (unsigned long long)m->truncated_bytes, m->free_null_unseen);
@@ -221,6 +226,12 @@ static int decode_line(struct mr_meta *m, char **f, int n)
 		NEED(2); m->command = unescape(f[1]);
 	} else if (!strcmp(f[0], "stop_reason")) {
 		NEED(2); m->stop_reason = unescape(f[1]);
+	} else if (!strcmp(f[0], "uprobes")) {
+		NEED(2); m->uprobes = unescape(f[1]);
+	} else if (!strcmp(f[0], "samples")) {
+		NEED(3);
+		m->samples = num(f[1], 10, &bad);
+		m->samples_lost = num(f[2], 10, &bad);
 	} else if (!strcmp(f[0], "time")) {
 		NEED(4);
 		m->start_ts = num(f[1], 10, &bad);

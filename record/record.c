@@ -39,6 +39,8 @@ struct rec_opts {
 	uint64_t	buffer_kb;
 	bool		no_embed;
 	bool		debuginfo;
+	bool		ftrace_uprobes;	/* --uprobes=ftrace: armed host-wide */
+	uint64_t	stack_depth;
 };
 
 struct recorder {
@@ -52,12 +54,17 @@ struct recorder {
 	struct mr_stream		stream;
 	bool				streaming;
 	struct mr_mmaps			*mmaps;
+	struct mr_samples		*samples;	/* the per-target (perf) path */
+	uint32_t			*probe_ids;
+	const char			**files;	/* per-CPU data, ftrace then perf */
+	int				nr_files;
 	struct mr_tracedat_hdr		*hdr;
 	struct mr_meta			meta;
 	const char			**events;	/* everything enabled, for the header */
 	sigset_t			stop_sigs;
 	uint64_t			t0;
 	uint64_t			bytes;		/* event data written, at stop */
+	uint64_t			sample_bytes;
 	struct mr_embed_stats		embed;
 	struct mr_buf			archive;	/* the symbol archive option */
 	int				write_error;	/* errno that stopped streaming */
@@ -77,6 +84,12 @@ static const char record_usage[] =
 "  -o, --output FILE     write FILE (default memrec.dat)\n"
 "  -d, --duration SEC    stop after SEC seconds\n"
 "  -b, --buffer-kb KB    ring buffer per CPU in KiB (default 8192)\n"
+"      --uprobes=MODE    perf (default): the allocator probes are armed in the\n"
+"                        targets only; ftrace: armed in every process that maps\n"
+"                        the same libc (they all pay ~1-3 us per call), 8-frame\n"
+"                        stacks, for hosts that refuse perf_event_open\n"
+"      --stack-depth N   user stack frames to keep (perf path; default and\n"
+"                        maximum: kernel.perf_event_max_stack, at most 128)\n"
 "      --debuginfo       also embed DWARF (file:line on hosts without the\n"
 "                        binaries' debug info; a bigger file)\n"
 "      --no-embed        do not embed the modules' symbol tables (the report then\n"
@@ -96,6 +109,8 @@ static int parse_opts(struct rec_opts *o, int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "buffer-kb", required_argument, NULL, 'b' },
 		{ "debuginfo", no_argument, NULL, 'D' },
+		{ "uprobes", required_argument, NULL, 'U' },
+		{ "stack-depth", required_argument, NULL, 'S' },
 		{ "no-embed", no_argument, NULL, 'E' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -119,6 +134,18 @@ static int parse_opts(struct rec_opts *o, int argc, char **argv)
 						      optarg);
 			break;
 		case 'D': o->debuginfo = true; break;
+		case 'U':
+			if (strcmp(optarg, "perf") && strcmp(optarg, "ftrace"))
+				return mr_usage_error("--uprobes takes perf or ftrace, not '%s'",
+						      optarg);
+			o->ftrace_uprobes = !strcmp(optarg, "ftrace");
+			break;
+		case 'S':
+			if (mr_parse_u64(optarg, &o->stack_depth) < 0 || !o->stack_depth ||
+			    o->stack_depth > MR_MAX_STACK)
+				return mr_usage_error("--stack-depth takes 1 to %d frames, not '%s'",
+						      MR_MAX_STACK, optarg);
+			break;
 		case 'E': o->no_embed = true; break;
 		case 'v': mr_set_verbosity(mr_verbosity() + 1); break;
 		case 'h': fputs(record_usage, stdout); return 1;
@@ -230,10 +257,13 @@ static int setup_instance(struct recorder *r)
 		r->events[n++] = r->probes.events[i];
 	for (size_t i = 0; i < ARRAY_SIZE(task_events); i++)
 		r->events[n++] = task_events[i];
-	for (int i = 0; i < n; i++)
+	/* on the perf path the probes are armed per target, not in the instance */
+	for (int i = r->o.ftrace_uprobes ? 0 : r->probes.nr; i < n; i++)
 		if (enable_event(r, r->events[i]) < 0)
 			return -1;
 	r->hdr = mr_tracedat_capture(r->tdir, r->events, 0);
+	if (r->hdr && !r->o.ftrace_uprobes)
+		mr_tracedat_add_format(r->hdr, "memrec", "ustack", MR_USTACK_FORMAT);
 	return r->hdr ? 0 : -1;
 }
 
@@ -276,6 +306,43 @@ static int setup_mmaps(struct recorder *r)
 	return 0;
 }
 
+/* The kernel's limit on call chain depth, which --stack-depth may not pass. */
+static uint64_t max_stack(void)
+{
+	char *s = mr_read_file("/proc/sys/kernel/perf_event_max_stack", NULL);
+	uint64_t n = s ? strtoull(s, NULL, 10) : 127;
+
+	free(s);
+	return n && n < MR_MAX_STACK ? n : MR_MAX_STACK;
+}
+
+static int setup_samples(struct recorder *r)
+{
+	uint64_t depth = r->o.stack_depth ? r->o.stack_depth : max_stack();
+
+	if (r->o.ftrace_uprobes)
+		return 0;
+	r->probe_ids = mr_xcalloc(r->probes.nr, sizeof(*r->probe_ids));
+	for (int i = 0; i < r->probes.nr; i++) {
+		char *file = mr_xasprintf("events/%s/id", r->probes.events[i]);
+		char *id = tracefs_instance_file_read(NULL, file, NULL);
+
+		free(file);
+		if (!id)
+			return mr_error("cannot read the id of '%s'", r->probes.events[i]);
+		r->probe_ids[i] = strtoul(id, NULL, 10);
+		free(id);
+	}
+	r->samples = mr_samples_open(r->probe_ids, r->probes.nr, r->o.output, depth,
+				     r->o.buffer_kb);
+	if (!r->samples)
+		return -1;
+	for (int i = 0; i < r->target.nr_pids; i++)
+		if (mr_samples_add_process(r->samples, r->target.pids[i]) < 0)
+			return -1;
+	return mr_samples_start(r->samples);
+}
+
 static void fill_meta_start(struct recorder *r, int argc, char **argv)
 {
 	struct mr_buf b = { 0 };
@@ -287,6 +354,7 @@ static void fill_meta_start(struct recorder *r, int argc, char **argv)
 		r->meta.uname = mr_xasprintf("%s %s %s %s %s", u.sysname, u.nodename, u.release,
 					     u.version, u.machine);
 	r->meta.clock = mr_xstrdup("mono");
+	r->meta.uprobes = mr_xstrdup(r->o.ftrace_uprobes ? "ftrace" : "perf");
 	r->meta.buffer_kb = r->o.buffer_kb;
 	for (int i = 0; i < argc; i++)
 		mr_buf_addf(&b, "%s%s", i ? " " : "", argv[i]);
@@ -350,7 +418,7 @@ static const char *wait_for_stop(struct recorder *r)
 			return "terminated (SIGTERM)";
 		if (sig == SIGHUP)
 			return "hangup (SIGHUP)";
-		if (r->stream.error)
+		if (r->stream.error || (r->samples && mr_samples_error(r->samples)))
 			return "write error";
 		if (r->o.duration_s && now - r->t0 >= r->o.duration_s * 1000000000ull)
 			return "duration reached";
@@ -408,11 +476,26 @@ static void add_build_ids(struct recorder *r)
 
 static uint64_t total_lost(const struct mr_meta *m)
 {
-	uint64_t n = m->perf_lost;
+	uint64_t n = m->perf_lost + m->samples_lost;
 
 	for (int i = 0; i < m->nr_cpus; i++)
 		n += m->cpus[i].overrun + m->cpus[i].dropped;
 	return n;
+}
+
+/* The trace's CPUs: the instance's, then as many more for the perf samples. */
+static void collect_files(struct recorder *r)
+{
+	const char *const *sf = r->samples ? mr_samples_files(r->samples) : NULL;
+	int ncpu = r->stream.nr_cpus;
+
+	r->nr_files = ncpu * (sf ? 2 : 1);
+	r->files = mr_xcalloc(r->nr_files, sizeof(*r->files));
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		r->files[cpu] = r->stream.files[cpu];
+		if (sf)
+			r->files[ncpu + cpu] = sf[cpu];
+	}
 }
 
 /* Room the file header and metadata may need, on top of the event data. */
@@ -429,10 +512,9 @@ static int largest_cpu_file(struct recorder *r)
 {
 	int best = -1;
 
-	for (int cpu = 0; cpu < r->stream.nr_cpus; cpu++)
-		if (best < 0 || file_size(r->stream.files[cpu]) >
-				file_size(r->stream.files[best]))
-			best = cpu;
+	for (int i = 0; i < r->nr_files; i++)
+		if (best < 0 || file_size(r->files[i]) > file_size(r->files[best]))
+			best = i;
 	return best;
 }
 
@@ -449,16 +531,16 @@ static void make_room(struct recorder *r)
 		uint64_t size, need, avail, cut;
 		struct statvfs vfs;
 
-		if (cpu < 0 || statvfs(r->stream.files[cpu], &vfs))
+		if (cpu < 0 || statvfs(r->files[cpu], &vfs))
 			return;
-		size = file_size(r->stream.files[cpu]);
+		size = file_size(r->files[cpu]);
 		avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
 		need = HEADER_BUDGET + r->archive.len + size;
 		if (avail >= need || !size)
 			return;
 		cut = (need - avail) / 2 + 4096;
 		cut = cut > size ? size : (cut + 4095) & ~4095ull;
-		if (truncate(r->stream.files[cpu], size - cut))
+		if (truncate(r->files[cpu], size - cut))
 			return;
 		r->meta.truncated_bytes += cut;
 	}
@@ -479,8 +561,8 @@ static int write_file(struct recorder *r)
 						       r->archive.data };
 	out.hdr = r->hdr;
 	out.cmdlines = cmdlines;
-	out.nr_cpus = r->stream.nr_cpus;
-	out.cpu_files = (const char * const *)r->stream.files;
+	out.nr_cpus = r->nr_files;
+	out.cpu_files = r->files;
 	out.opts = opts;
 	out.nr_opts = nr;
 	out.clock = "mono";
@@ -501,6 +583,8 @@ static void teardown(struct recorder *r)
 	}
 	mr_mmaps_close(r->mmaps);
 	r->mmaps = NULL;
+	mr_samples_close(r->samples, true);
+	r->samples = NULL;
 	if (r->inst) {
 		if (tracefs_instance_destroy(r->inst) < 0)
 			mr_warning("cannot remove tracefs instance '%s': %s", r->name,
@@ -532,7 +616,8 @@ static int start(struct recorder *r)
 	mr_cleanup_stale(r->tdir);
 	if (mr_watchdog_start(&r->wd, r->tdir, r->name) < 0)
 		return -1;
-	if (setup_target(r) || setup_instance(r) < 0 || setup_mmaps(r) < 0)
+	if (setup_target(r) || setup_instance(r) < 0 || setup_mmaps(r) < 0 ||
+	    setup_samples(r) < 0)
 		return -1;
 	if (mr_stream_start(&r->stream, r->inst, r->o.output) < 0)
 		return -1;
@@ -547,8 +632,10 @@ static int start(struct recorder *r)
 
 static void announce(struct recorder *r)
 {
-	mr_warning("ftrace uprobes are armed in every process mapping this libc: other "
-		   "processes pay about 1-2 us per allocation while memrec records");
+	if (r->o.ftrace_uprobes)
+		mr_warning("--uprobes=ftrace: the probes are armed in every process mapping "
+			   "this libc: all of them pay about 1-3 us per allocation while memrec "
+			   "records");
 	if (r->o.cmd)
 		fprintf(stderr, "memrec: recording '%s' (pid %d) into '%s'\n", r->o.cmd[0],
 			r->target.child, r->o.output);
@@ -571,6 +658,20 @@ static int stop_and_write(struct recorder *r, const char *reason)
 	if (r->stream.error)
 		mr_error("cannot write the ring buffers: %s%s", strerror(r->stream.error),
 			 r->stream.error == ENOSPC ? "; the file keeps what was written" : "");
+	if (r->samples) {
+		int err;
+
+		mr_samples_stop(r->samples);
+		mr_samples_stats(r->samples, &r->meta.samples, &r->meta.samples_lost,
+				 &r->sample_bytes, &err);
+		r->bytes += r->sample_bytes;
+		if (err && !r->write_error) {
+			r->write_error = err;
+			mr_error("cannot write the allocator samples: %s%s", strerror(err),
+				 err == ENOSPC ? "; the file keeps what was written" : "");
+		}
+	}
+	collect_files(r);
 	mr_mmaps_close(r->mmaps);
 	r->mmaps = NULL;
 	read_cpu_stats(r);
@@ -644,6 +745,8 @@ int mr_cmd_record(int argc, char **argv)
 	mr_tracedat_hdr_free(r.hdr);
 	mr_buf_release(&r.archive);
 	free(r.events);
+	free(r.files);
+	free(r.probe_ids);
 	mr_meta_release(&r.meta);
 	return ret < 0 ? MR_EXIT_FAIL : MR_EXIT_OK;
 }

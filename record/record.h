@@ -60,6 +60,21 @@ void mr_perf_rings_drain(struct mr_perf_rings *pr, mr_perf_record_fn fn, void *c
 void mr_perf_rings_disable(struct mr_perf_rings *pr);
 void mr_perf_rings_free(struct mr_perf_rings *pr);	/* closes the fds */
 
+/* samples.c: allocator probes per target through perf, written as pages */
+struct mr_samples;
+struct mr_samples *mr_samples_open(const uint32_t *ids, int nr_ids, const char *base,
+				   int max_stack, uint64_t ring_kb);
+/* Arms the probes in every thread pid has now; children inherit them. */
+int mr_samples_add_process(struct mr_samples *sm, pid_t pid);
+int mr_samples_start(struct mr_samples *sm);
+/* Disarms, drains and writes the last pages. */
+void mr_samples_stop(struct mr_samples *sm);
+const char *const *mr_samples_files(const struct mr_samples *sm);	/* one per CPU */
+int mr_samples_error(const struct mr_samples *sm);	/* errno of a failed write, or 0 */
+void mr_samples_stats(const struct mr_samples *sm, uint64_t *samples, uint64_t *lost,
+		      uint64_t *bytes, int *error);
+void mr_samples_close(struct mr_samples *sm, bool unlink_files);
+
 /* mmaps.c: perf MMAP2 records of the targets, for symbolisation. */
 struct mr_mmaps;
 struct mr_mmaps *mr_mmaps_open(void);

@@ -35,8 +35,10 @@ struct mr_reader {
 	struct tep_handle	*tep;
 	struct decoder		**by_id;
 	int			nr_ids;
-	int			user_stack_id;
+	int			user_stack_id;	/* ftrace/user_stack: 8 frames */
 	struct tep_format_field	*us_tgid, *us_caller;
+	int			ustack_id;	/* memrec/ustack: the perf path's */
+	struct tep_format_field	*ms_tgid, *ms_caller;
 	struct pending		*pending;	/* per CPU */
 	int			nr_cpus;
 	struct mr_reader_stats	stats;
@@ -151,6 +153,12 @@ static void setup_decoders(struct mr_reader *r)
 		r->us_tgid = field(us, "tgid");
 		r->us_caller = field(us, "caller");
 	}
+	us = tep_find_event_by_name(r->tep, "memrec", "ustack");
+	r->ustack_id = us ? us->id : -1;
+	if (us) {
+		r->ms_tgid = field(us, "tgid");
+		r->ms_caller = field(us, "caller");
+	}
 }
 
 struct mr_reader *mr_reader_open(const char *path)
@@ -264,24 +272,45 @@ static void decode(struct mr_reader *r, struct decoder *d, struct tep_record *re
 	p->valid = true;
 }
 
-static void attach_stack(struct mr_reader *r, struct tep_record *rec, int cpu)
+/* The frames of a stack record: a fixed array or a __data_loc one. */
+static int stack_frames(struct tep_format_field *f, struct tep_record *rec,
+			const uint64_t **frames)
 {
+	unsigned int off = f->offset, len = f->size;
+
+	if (f->flags & TEP_FIELD_IS_DYNAMIC) {
+		uint32_t loc;
+
+		memcpy(&loc, (char *)rec->data + f->offset, 4);
+		off = loc & 0xffff;
+		len = loc >> 16;
+		if (off + len > (unsigned int)rec->size)
+			return 0;
+	}
+	*frames = (const uint64_t *)((char *)rec->data + off);
+	return len / 8;
+}
+
+static void attach_stack(struct mr_reader *r, struct tep_record *rec, int cpu, bool deep)
+{
+	struct tep_format_field *f = deep ? r->ms_caller : r->us_caller;
 	struct pending *p = &r->pending[cpu];
-	struct tep_format_field *f = r->us_caller;
 	const uint64_t *frames;
 	int n;
 
 	if (!p->valid || tep_data_pid(r->tep, rec) != p->ev.tid || !fits(f, rec))
 		return;
-	frames = (const uint64_t *)((char *)rec->data + f->offset);
-	n = f->size / 8;
+	n = stack_frames(f, rec, &frames);
 	p->ev.nr_stack = 0;
 	for (int i = 0; i < n && i < MR_MAX_STACK; i++) {
-		if (!frames[i] || frames[i] == ~0ull)
+		uint64_t a;
+
+		memcpy(&a, frames + i, 8);
+		if (!a || a == ~0ull)
 			break;
-		p->stack[p->ev.nr_stack++] = frames[i];
+		p->stack[p->ev.nr_stack++] = a;
 	}
-	p->ev.tgid = num(r->us_tgid, rec);
+	p->ev.tgid = num(deep ? r->ms_tgid : r->us_tgid, rec);
 	r->stats.stacks++;
 	emit(r, p);
 }
@@ -308,8 +337,8 @@ static int on_record(struct tracecmd_input *h, struct tep_record *rec, int cpu, 
 		r->fn(&lost, r->ctx);
 	}
 	type = tep_data_type(r->tep, rec);
-	if (type == r->user_stack_id) {
-		attach_stack(r, rec, cpu);
+	if (type == r->user_stack_id || type == r->ustack_id) {
+		attach_stack(r, rec, cpu, type == r->ustack_id);
 		return 0;
 	}
 	emit(r, &r->pending[cpu]);

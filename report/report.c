@@ -169,7 +169,7 @@ static void feed_symbols(struct mr_report *rep)
 static void count_lost(struct mr_report *rep)
 {
 	const struct mr_meta *m = &rep->meta;
-	uint64_t stats = m->perf_lost;
+	uint64_t stats = m->perf_lost + m->samples_lost;
 
 	for (int i = 0; i < m->nr_cpus; i++)
 		stats += m->cpus[i].overrun + m->cpus[i].dropped;

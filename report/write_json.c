@@ -56,8 +56,8 @@ static void header(FILE *f, struct mr_report *rep)
 		m->free_null_unseen ? "false" : "true", s->orphan_returns,
 		s->orphan_entries, s->replaced);
 	fprintf(f, "  \"lost_events\": {\"total\": %" PRIu64 ", \"mmap_records\": %" PRIu64
-		", \"truncated_bytes\": %" PRIu64 ", \"per_cpu\": [", rep->lost_total, m->perf_lost,
-		m->truncated_bytes);
+		", \"samples\": %" PRIu64 ", \"truncated_bytes\": %" PRIu64 ", \"per_cpu\": [",
+		rep->lost_total, m->perf_lost, m->samples_lost, m->truncated_bytes);
 	for (int i = 0; i < m->nr_cpus; i++)
 		fprintf(f, "%s{\"cpu\": %d, \"overrun\": %" PRIu64 ", \"dropped\": %" PRIu64 "}",
 			i ? ", " : "", m->cpus[i].cpu, m->cpus[i].overrun, m->cpus[i].dropped);

@@ -48,6 +48,8 @@ static void header(FILE *f, struct mr_report *rep)
 					m->cpus[i].overrun + m->cpus[i].dropped);
 		if (m->perf_lost)
 			fprintf(f, " mmap-records %" PRIu64, m->perf_lost);
+		if (m->samples_lost)
+			fprintf(f, " allocator-samples %" PRIu64, m->samples_lost);
 		fprintf(f, "\n  WARNING: events were lost; a lost free shows as a false leak and a "
 			"lost alloc hides one. Record again with a larger -b.\n");
 	}

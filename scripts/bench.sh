@@ -5,12 +5,16 @@
 # every number is printed with its ratio to a baseline taken in the same
 # invocation, so runs on different machines compare by ratio.
 #
-#   1. churn slowdown: bare vs `memrec record` vs a bare per-CPU reader of
-#      the same uprobes (scripts/bench_reader stream: memrec's own probe and
-#      stream code, nothing else) -> what memrec adds on top of the kernel
+#   1. churn slowdown: bare vs `memrec record` (default: per-target perf
+#      uprobes) vs `memrec record --uprobes=ftrace` (host-wide ftrace
+#      uprobes) vs a bare per-CPU reader of the ftrace uprobes
+#      (scripts/bench_reader stream: memrec's own probe and stream code,
+#      nothing else) -> what memrec adds on top of the kernel, and what the
+#      perf path costs the target against the ftrace one
 #   2. lost events and file size per million events at default settings
 #   3. `memrec report` speed against `trace-cmd report` on a large trace
-#   4. the cost paid by a NON-target process while memrec records another
+#   4. the cost paid by a NON-target process while memrec records another,
+#      on the default (perf) path and with --uprobes=ftrace
 #
 # Knobs (environment): BENCH_RUNS (5), BENCH_N_BARE (10000000),
 # BENCH_N_TRACED (100000), BENCH_N_BIG (1000000), BENCH_REPORT_RUNS (3).
@@ -144,7 +148,8 @@ run_bg() {
 wrapper_ns() { grep -E '^[0-9]+$' "$1" | tail -n1; }
 
 # One timed run, retried (up to 3 times) if foreign uprobes were armed around it.
-# $1 = kind (bare|memrec|reader|nontarget), $2 = run number; sets RUN_NS.
+# $1 = kind (bare|memrec|memrec_ftrace|reader|nontarget), $2 = run number;
+# sets RUN_NS.
 timed_run() {
 	local kind=$1 i=$2 try out=$TMP/out err=$TMP/err t0 t1 dat=$TMP/run.dat st
 	for try in 1 2 3; do
@@ -157,6 +162,11 @@ timed_run() {
 			st=$? ;;
 		memrec)
 			run_bg $MEMREC record -o "$dat" -- $READER time -- $CHURN $N > "$out" 2> "$err"
+			st=$?
+			OURS+=("$LAST_PID") ;;
+		memrec_ftrace)
+			run_bg $MEMREC record --uprobes=ftrace -o "$dat" -- $READER time -- $CHURN $N \
+				> "$out" 2> "$err"
 			st=$?
 			OURS+=("$LAST_PID") ;;
 		reader)
@@ -185,7 +195,7 @@ echo "memrec bench: $(nproc) CPUs, $(uname -r), runs=$RUNS, churn N: bare $N_BAR
 	"traced $N_TRACED, big $N_BIG" >&2
 
 # ---- 1 + 2: slowdown of the target, lost events, file size -------------------
-declare -a BARE MEMREC_NS MEMREC_WALL READER_NS LOST FILE_PER_M READER_LOST
+declare -a BARE MEMREC_NS MEMREC_WALL MEMREC_FT_NS READER_NS LOST FT_LOST FILE_PER_M READER_LOST
 N=$N_BARE
 for i in $(seq "$RUNS"); do
 	timed_run bare "$i" && BARE+=("$(div "$RUN_NS" "$N" %.3f)")
@@ -209,6 +219,18 @@ for i in $(seq "$RUNS"); do
 	FILE_PER_M+=("$(div "$(stat -c %s "$TMP/run.dat")" "$((allocs + frees))" %.1f)")
 	rm -f "$TMP/run.dat" "$TMP/rep.json"
 done
+# The same runs on the old host-wide path (lost events only: the file is the same).
+for i in $(seq "$RUNS"); do
+	timed_run memrec_ftrace "$i" || continue
+	MEMREC_FT_NS+=("$(div "$RUN_NS" "$N" %.1f)")
+	if $MEMREC report -i "$TMP/run.dat" --format json > "$TMP/rep.json" 2> "$TMP/rep.err"; then
+		FT_LOST+=("$(jq -r .lost_events.total "$TMP/rep.json")")
+	else
+		note "FAIL: memrec report of --uprobes=ftrace run $i failed: $(head -n2 "$TMP/rep.err" | tr '\n' ' ')"
+		FAILED=1
+	fi
+	rm -f "$TMP/run.dat" "$TMP/rep.json"
+done
 for i in $(seq "$RUNS"); do
 	timed_run reader "$i" || continue
 	READER_NS+=("$(div "$RUN_NS" "$N" %.1f)")
@@ -217,18 +239,24 @@ done
 
 bare=$(printf '%s\n' "${BARE[@]}" | median)
 mr=$(printf '%s\n' "${MEMREC_NS[@]}" | median)
+ft=$(printf '%s\n' "${MEMREC_FT_NS[@]}" | median)
 rd=$(printf '%s\n' "${READER_NS[@]}" | median)
 wall=$(printf '%s\n' "${MEMREC_WALL[@]}" | median)
 row "churn bare (N=$N_BARE)" "$bare" "ns/iter" "1.00 (baseline)"
 row "churn under memrec record (N=$N_TRACED)" "$mr" "ns/iter" "$(div "$mr" "$bare" %.1f) x bare"
-row "churn under bare reader (same probes)" "$rd" "ns/iter" "$(div "$rd" "$bare" %.1f) x bare"
-row "memrec / bare reader" "$(div "$mr" "$rd")" "ratio" "goal ~1.0"
+row "churn under memrec record --uprobes=ftrace" "$ft" "ns/iter" "$(div "$ft" "$bare" %.1f) x bare"
+row "target slowdown: perf (default) / ftrace" "$(div "$mr" "$ft")" "ratio" "<1: perf path cheaper"
+row "churn under bare reader (ftrace probes)" "$rd" "ns/iter" "$(div "$rd" "$bare" %.1f) x bare"
+row "memrec / bare reader" "$(div "$mr" "$rd")" "ratio" "perf vs ftrace reader"
+row "memrec --uprobes=ftrace / bare reader" "$(div "$ft" "$rd")" "ratio" "goal ~1.0 (same probes)"
 if [ -n "$wall" ] && [ -n "$mr" ]; then
 	fixed=$(awk -v w="$wall" -v m="$mr" -v n="$N_TRACED" 'BEGIN { printf "%.0f", (w - m * n) / 1e6 }')
 	row "memrec record fixed cost (wall - churn)" "$fixed" "ms/run" "-"
 fi
 maxlost=$(printf '%s\n' "${LOST[@]}" | sort -n | tail -n1)
 row "lost events, memrec, default -b (max of $RUNS)" "${maxlost:-n/a}" "events" "goal 0"
+ftlost=$(printf '%s\n' "${FT_LOST[@]}" | sort -n | tail -n1)
+row "lost events, memrec --uprobes=ftrace (max of $RUNS)" "${ftlost:-n/a}" "events" "goal 0"
 rlost=$(printf '%s\n' "${READER_LOST[@]}" | sort -n | tail -n1)
 row "lost events, bare reader (max of $RUNS)" "${rlost:-n/a}" "events" "-"
 fpm=$(printf '%s\n' "${FILE_PER_M[@]}" | median)
@@ -284,39 +312,53 @@ fi
 rm -f "$big"
 
 # ---- 4: cost to a non-target process ----------------------------------------
-wait_quiet || note "foreign uprobes armed before the non-target runs"
-$SLEEPER 600 > /dev/null &
-sleeper=$!
-BG+=("$sleeper")
-$MEMREC record -o "$TMP/nt.dat" -p "$sleeper" > /dev/null 2> "$TMP/nt.err" &
-rec=$!
-BG=("$rec" "${BG[@]}")
-OURS+=("$rec")
-for i in $(seq 100); do
-	grep -q "recording pid" "$TMP/nt.err" && break
-	kill -0 $rec 2>/dev/null || break
-	sleep 0.1
-done
-declare -a NT
-if grep -q "recording pid" "$TMP/nt.err"; then
-	N=$N_TRACED
-	for i in $(seq "$RUNS"); do
-		timed_run nontarget "$i" && NT+=("$(div "$RUN_NS" "$N" %.1f)")
+# nontarget_runs ARRAY [RECORD_ARGS...]: while `memrec record RECORD_ARGS -p`
+# records a sleeper, times churn run directly (not a target) RUNS times;
+# appends the ns/iter to the array named ARRAY.
+nontarget_runs() {
+	local -n nt_out=$1
+	local sleeper rec st i
+	shift
+	wait_quiet || note "foreign uprobes armed before the non-target runs"
+	$SLEEPER 600 > /dev/null &
+	sleeper=$!
+	BG+=("$sleeper")
+	$MEMREC record "$@" -o "$TMP/nt.dat" -p "$sleeper" > /dev/null 2> "$TMP/nt.err" &
+	rec=$!
+	BG=("$rec" "${BG[@]}")
+	OURS+=("$rec")
+	for i in $(seq 100); do
+		grep -q "recording pid" "$TMP/nt.err" && break
+		kill -0 $rec 2>/dev/null || break
+		sleep 0.1
 	done
-else
-	note "FAIL: memrec record -p $sleeper did not start: $(tail -n2 "$TMP/nt.err" | tr '\n' ' ')"
-	FAILED=1
-fi
-kill -TERM $rec 2>/dev/null
-wait $rec
-st=$?
-[ $st = 0 ] || { note "FAIL: memrec record -p exited $st: $(tail -n2 "$TMP/nt.err" | tr '\n' ' ')"; FAILED=1; }
-kill $sleeper 2>/dev/null
-wait $sleeper 2>/dev/null
-BG=()
+	if grep -q "recording pid" "$TMP/nt.err"; then
+		N=$N_TRACED
+		for i in $(seq "$RUNS"); do
+			timed_run nontarget "$i" && nt_out+=("$(div "$RUN_NS" "$N" %.1f)")
+		done
+	else
+		note "FAIL: memrec record $* -p $sleeper did not start: $(tail -n2 "$TMP/nt.err" | tr '\n' ' ')"
+		FAILED=1
+	fi
+	kill -TERM $rec 2>/dev/null
+	wait $rec
+	st=$?
+	[ $st = 0 ] || { note "FAIL: memrec record $* -p exited $st: $(tail -n2 "$TMP/nt.err" | tr '\n' ' ')"; FAILED=1; }
+	kill $sleeper 2>/dev/null
+	wait $sleeper 2>/dev/null
+	BG=()
+	rm -f "$TMP/nt.dat"
+}
+declare -a NT NT_FT
+nontarget_runs NT
+nontarget_runs NT_FT --uprobes=ftrace
 nt=$(printf '%s\n' "${NT[@]}" | median)
+ntft=$(printf '%s\n' "${NT_FT[@]}" | median)
 row "NON-target churn while memrec records a sleeper" "$nt" "ns/iter" \
 	"$(div "$nt" "$bare" %.1f) x bare"
+row "NON-target churn, memrec --uprobes=ftrace" "$ntft" "ns/iter" \
+	"$(div "$ntft" "$bare" %.1f) x bare"
 
 # ---- 5: size the embedded symbols add -------------------------------------
 # The same program recorded three ways; the file sizes differ by the archive.
@@ -353,6 +395,8 @@ for r in "${ROWS[@]}"; do
 done
 printf '\nper-run ns/iter  bare: %s\n' "${BARE[*]:-}"
 printf '                 memrec: %s\n' "${MEMREC_NS[*]:-}"
+printf '                 memrec --uprobes=ftrace: %s\n' "${MEMREC_FT_NS[*]:-}"
 printf '                 reader: %s\n' "${READER_NS[*]:-}"
 printf '                 non-target: %s\n' "${NT[*]:-}"
+printf '                 non-target, ftrace: %s\n' "${NT_FT[*]:-}"
 for n in "${NOTES[@]}"; do printf 'note: %s\n' "$n"; done

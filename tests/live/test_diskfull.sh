@@ -16,7 +16,7 @@ trap 'umount "$mnt" 2>/dev/null' EXIT
 "$MEMREC" record -o "$mnt/x.dat" -- "$PROGS/churn" 300000 >"$OUT/rec.out" 2>"$OUT/rec.err"
 rc=$?
 [ $rc -eq 1 ] && ok "diskfull/exit-1" || fail "diskfull/exit-1" "exit $rc (see $OUT/rec.err)"
-grep -q "^memrec: error: cannot write the ring buffers: No space left on device" "$OUT/rec.err" &&
+grep -Eq "^memrec: error: cannot write the (ring buffers|allocator samples): No space left on device" "$OUT/rec.err" &&
 	ok "diskfull/error-line" || fail "diskfull/error-line" "no ENOSPC error line in $OUT/rec.err"
 if "$MEMREC" report -i "$mnt/x.dat" --format json >"$OUT/rep.json" 2>"$OUT/rep.err"; then
 	ok "diskfull/readable"

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * samples.c - the per-target path for the allocator uprobes: each probe
+ * (still defined in tracefs, in memrec's group) is opened as a perf
+ * tracepoint event on every target thread and CPU, inherited by new
+ * threads and children, so only the targets pay the trap. Each sample's
+ * raw record is the uprobe's ftrace record; it is written, followed by a
+ * memrec/ustack record with the user call chain, into ring-buffer pages of
+ * memrec's own making, one file per CPU, that the trace file carries as
+ * extra CPUs beside the ftrace ones (same clock).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "memrec.h"
+#include "record.h"
+
+#define PAGE		4096
+#define PAGE_HDR	16		/* u64 timestamp, u64 commit */
+#define SMALL_MAX	112		/* longest record with its length in type_len */
+#define DELTA_BITS	27
+#define TYPE_EXTEND	30
+
+/* Builds ring-buffer sub-buffers, as the kernel would, into a file. */
+struct page_writer {
+	unsigned char	page[PAGE];
+	size_t		used;		/* data bytes after the header */
+	uint64_t	page_ts, last_ts;
+	bool		open;
+	int		fd;
+};
+
+struct mr_samples {
+	struct mr_perf_rings	*rings;
+	struct page_writer	*pw;		/* per CPU */
+	char			**files;
+	int			nr_cpus;
+	const uint32_t		*ids;
+	int			nr_ids;
+	int			max_stack;
+	pthread_t		thread;
+	volatile int		stop;
+	bool			started;
+	int			error;		/* errno of a failed write */
+	uint64_t		samples, lost, bytes;
+};
+
+static void pw_flush(struct mr_samples *sm, struct page_writer *w)
+{
+	uint64_t commit = w->used;
+
+	if (!w->open)
+		return;
+	memcpy(w->page, &w->page_ts, 8);
+	memcpy(w->page + 8, &commit, 8);
+	memset(w->page + PAGE_HDR + w->used, 0, PAGE - PAGE_HDR - w->used);
+	w->open = false;
+	if (sm->error)
+		return;		/* the disk is full: keep what was written */
+	if (mr_write_all(w->fd, w->page, PAGE) < 0)
+		sm->error = errno;
+	else
+		sm->bytes += PAGE;
+}
+
+static void pw_put32(struct page_writer *w, uint32_t v)
+{
+	memcpy(w->page + PAGE_HDR + w->used, &v, 4);
+	w->used += 4;
+}
+
+/* Appends one record; a new page starts when it does not fit. */
+static void pw_add(struct mr_samples *sm, struct page_writer *w, uint64_t ts, const void *data,
+		   size_t len)
+{
+	size_t padded = (len + 3) & ~(size_t)3;
+	size_t need = 4 + (padded > SMALL_MAX ? 4 : 0) + padded + 8;
+	uint64_t delta;
+
+	if (need > PAGE - PAGE_HDR)
+		return;
+	if (!w->open || w->used + need > PAGE - PAGE_HDR) {
+		pw_flush(sm, w);
+		w->open = true;
+		w->used = 0;
+		w->page_ts = w->last_ts = ts;
+	}
+	delta = ts > w->last_ts ? ts - w->last_ts : 0;
+	w->last_ts = ts > w->last_ts ? ts : w->last_ts;
+	if (delta >> DELTA_BITS) {
+		/* a gap beyond 27 bits of ns: a time-extend record carries the rest */
+		pw_put32(w, TYPE_EXTEND | (uint32_t)(delta & ((1u << DELTA_BITS) - 1)) << 5);
+		pw_put32(w, (uint32_t)(delta >> DELTA_BITS));
+		delta = 0;
+	}
+	if (padded <= SMALL_MAX) {
+		pw_put32(w, (uint32_t)(padded / 4) | (uint32_t)delta << 5);
+	} else {
+		pw_put32(w, (uint32_t)delta << 5);
+		pw_put32(w, (uint32_t)padded + 4);
+	}
+	memcpy(w->page + PAGE_HDR + w->used, data, len);
+	memset(w->page + PAGE_HDR + w->used + len, 0, padded - len);
+	w->used += padded;
+}
+
+/* The memrec/ustack record for a call chain (perf's context markers dropped). */
+static size_t make_ustack(unsigned char *buf, int tid, int tgid, const uint64_t *ips,
+			  uint64_t nr)
+{
+	uint16_t type = MR_USTACK_ID;
+	uint32_t loc, n = 0;
+
+	memset(buf, 0, 24);
+	memcpy(buf, &type, 2);
+	memcpy(buf + 4, &tid, 4);
+	memcpy(buf + 8, &tgid, 4);
+	for (uint64_t i = 0; i < nr && n < MR_MAX_STACK; i++)
+		if (ips[i] < (uint64_t)PERF_CONTEXT_MAX)
+			memcpy(buf + 24 + 8 * n++, &ips[i], 8);
+	memcpy(buf + 12, &n, 4);
+	loc = 24 | (n * 8) << 16;
+	memcpy(buf + 16, &loc, 4);
+	return 24 + 8 * n;
+}
+
+/* A sample is TID, TIME, CALLCHAIN, RAW in that order (sample_type below). */
+static void handle_sample(struct mr_samples *sm, int cpu, const struct perf_event_header *h)
+{
+	const unsigned char *p = (const unsigned char *)(h + 1), *end = (const unsigned char *)h + h->size;
+	unsigned char ustack[24 + 8 * MR_MAX_STACK];
+	uint32_t pid, tid, raw_size;
+	uint64_t ts, nr;
+	const uint64_t *ips;
+
+	if (p + 24 > end)
+		return;
+	memcpy(&pid, p, 4);
+	memcpy(&tid, p + 4, 4);
+	memcpy(&ts, p + 8, 8);
+	memcpy(&nr, p + 16, 8);
+	ips = (const uint64_t *)(p + 24);
+	p += 24 + 8 * nr;
+	if (nr > 4096 || p + 4 > end)
+		return;
+	memcpy(&raw_size, p, 4);
+	if (p + 4 + raw_size > end || raw_size < 8)
+		return;
+	pw_add(sm, &sm->pw[cpu], ts, p + 4, raw_size);
+	pw_add(sm, &sm->pw[cpu], ts, ustack, make_ustack(ustack, tid, pid, ips, nr));
+	sm->samples++;
+}
+
+static void on_record(int cpu, const struct perf_event_header *h, void *ctx)
+{
+	struct mr_samples *sm = ctx;
+
+	if (h->type == PERF_RECORD_SAMPLE)
+		handle_sample(sm, cpu, h);
+	else if (h->type == PERF_RECORD_LOST && h->size >= sizeof(*h) + 16)
+		sm->lost += *(const uint64_t *)((const char *)(h + 1) + 8);
+}
+
+static void *samples_main(void *arg)
+{
+	struct mr_samples *sm = arg;
+	struct timespec tick = { 0, 5 * 1000000L };
+
+	while (!sm->stop) {
+		mr_perf_rings_drain(sm->rings, on_record, sm);
+		nanosleep(&tick, NULL);
+	}
+	return NULL;
+}
+
+struct mr_samples *mr_samples_open(const uint32_t *ids, int nr_ids, const char *base,
+				   int max_stack, uint64_t ring_kb)
+{
+	struct mr_samples *sm = mr_xcalloc(1, sizeof(*sm));
+
+	sm->nr_cpus = sysconf(_SC_NPROCESSORS_CONF);
+	sm->ids = ids;
+	sm->nr_ids = nr_ids;
+	sm->max_stack = max_stack;
+	sm->rings = mr_perf_rings_new(sm->nr_cpus, ring_kb * 1024 / sysconf(_SC_PAGESIZE));
+	sm->pw = mr_xcalloc(sm->nr_cpus, sizeof(*sm->pw));
+	sm->files = mr_xcalloc(sm->nr_cpus, sizeof(*sm->files));
+	for (int cpu = 0; cpu < sm->nr_cpus; cpu++) {
+		sm->files[cpu] = mr_xasprintf("%s.samples%d", base, cpu);
+		sm->pw[cpu].fd = open(sm->files[cpu], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (sm->pw[cpu].fd < 0) {
+			mr_error("cannot create '%s': %s", sm->files[cpu], strerror(errno));
+			mr_samples_close(sm, true);
+			return NULL;
+		}
+	}
+	return sm;
+}
+
+static int open_event(struct mr_samples *sm, uint32_t id, pid_t tid, int cpu)
+{
+	struct perf_event_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_TRACEPOINT;
+	attr.config = id;
+	attr.sample_period = 1;
+	attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CALLCHAIN |
+			   PERF_SAMPLE_RAW;
+	attr.exclude_callchain_kernel = 1;
+	attr.sample_max_stack = sm->max_stack;
+	attr.inherit = 1;
+	attr.use_clockid = 1;
+	attr.clockid = CLOCK_MONOTONIC;
+	return syscall(SYS_perf_event_open, &attr, tid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+static int attach_thread(struct mr_samples *sm, pid_t tid)
+{
+	for (int i = 0; i < sm->nr_ids; i++)
+		for (int cpu = 0; cpu < sm->nr_cpus; cpu++) {
+			int fd = open_event(sm, sm->ids[i], tid, cpu);
+
+			if (fd < 0 || mr_perf_rings_attach(sm->rings, fd, cpu) < 0) {
+				int e = errno;
+
+				if (fd >= 0)
+					close(fd);
+				return mr_error("cannot attach the allocator probes to pid %d with "
+						"perf_event_open: %s%s", tid, strerror(e),
+						e == EMFILE ? " (raise ulimit -n)" :
+						"; try --uprobes=ftrace");
+			}
+		}
+	return 0;
+}
+
+int mr_samples_add_process(struct mr_samples *sm, pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	int ret = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return mr_error("no process with pid %d", pid);
+	while (!ret && (de = readdir(d)))
+		if (atoi(de->d_name) > 0)
+			ret = attach_thread(sm, atoi(de->d_name));
+	closedir(d);
+	return ret;
+}
+
+int mr_samples_start(struct mr_samples *sm)
+{
+	if (pthread_create(&sm->thread, NULL, samples_main, sm))
+		return mr_error("cannot start the sample reader thread");
+	sm->started = true;
+	return 0;
+}
+
+void mr_samples_stop(struct mr_samples *sm)
+{
+	if (!sm)
+		return;
+	mr_perf_rings_disable(sm->rings);
+	sm->stop = 1;
+	if (sm->started)
+		pthread_join(sm->thread, NULL);
+	sm->started = false;
+	mr_perf_rings_drain(sm->rings, on_record, sm);
+	for (int cpu = 0; cpu < sm->nr_cpus; cpu++)
+		pw_flush(sm, &sm->pw[cpu]);
+}
+
+int mr_samples_error(const struct mr_samples *sm)
+{
+	return sm->error;
+}
+
+const char *const *mr_samples_files(const struct mr_samples *sm)
+{
+	return (const char *const *)sm->files;
+}
+
+void mr_samples_stats(const struct mr_samples *sm, uint64_t *samples, uint64_t *lost,
+		      uint64_t *bytes, int *error)
+{
+	*samples = sm->samples;
+	*lost = sm->lost;
+	*bytes = sm->bytes;
+	*error = sm->error;
+}
+
+void mr_samples_close(struct mr_samples *sm, bool unlink_files)
+{
+	if (!sm)
+		return;
+	mr_samples_stop(sm);
+	mr_perf_rings_free(sm->rings);
+	for (int cpu = 0; cpu < sm->nr_cpus; cpu++) {
+		if (sm->pw[cpu].fd > 0)
+			close(sm->pw[cpu].fd);
+		if (unlink_files && sm->files[cpu])
+			unlink(sm->files[cpu]);
+		free(sm->files[cpu]);
+	}
+	free(sm->files);
+	free(sm->pw);
+	free(sm);
+}
