@@ -79,7 +79,11 @@ tests/progs/%: tests/progs/%.c
 tests/progs/%: tests/progs/%.cc
 	$(call quiet,CXX,$@)$(CXX) $(PROG_CFLAGS) -o $@ $< -lpthread
 
-progs: $(PROG_BIN) $(PROG_CXX_BIN) $(PROG_LIB_SO)
+# The same deep recursion without frame pointers, for --call-graph dwarf.
+tests/progs/deep_leak_nofp: tests/progs/deep_leak.c
+	$(call quiet,CC,$@)$(CC) $(PROG_CFLAGS) -fomit-frame-pointer -o $@ $<
+
+progs: $(PROG_BIN) $(PROG_CXX_BIN) $(PROG_LIB_SO) tests/progs/deep_leak_nofp
 unit: $(UNIT_BIN)
 
 check: all unit progs
@@ -104,6 +108,7 @@ uninstall:
 
 clean:
 	rm -f memrec *.o */*.o libmemrec.a $(PLUGIN) $(UNIT_BIN) $(PROG_BIN) $(PROG_CXX_BIN) \
+		tests/progs/deep_leak_nofp scripts/bench_reader \
 		$(PROG_LIB_SO) *.d */*.d tests/*/*.d
 	rm -rf tests/out
 

@@ -8,6 +8,7 @@
 #ifndef MR_EVENT_H
 #define MR_EVENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -71,6 +72,10 @@ struct mr_event {
 	/* The user stack recorded with this event, innermost first. */
 	const uint64_t	*stack;
 	int		nr_stack;
+	/* --call-graph dwarf: registers and stack copy to unwind (nr_stack is 0) */
+	const uint64_t	*uregs;
+	const void	*ustack_copy;
+	size_t		ustack_len;
 	/* TASK_NEW */
 	int		child_tid;
 	uint64_t	clone_flags;
@@ -127,6 +132,32 @@ extern const int mr_nr_probe_defs;
 	"\tfield:__data_loc unsigned long[] caller;\toffset:16;\tsize:4;\tsigned:0;\n" \
 	"\n"								\
 	"print fmt: \"tgid=%d nr=%d\", REC->tgid, REC->nr\n"
+
+/*
+ * memrec/uregs: for --call-graph dwarf, the user registers (x86_64: rbx, rbp,
+ * rsp, rip, r12-r15, in that order, as enum mr_ureg) and a copy of the top of
+ * the user stack, unwound at report time with the modules' CFI. It must fit a
+ * 4096-byte ring-buffer page with its headers: MR_UREGS_MAX_STACK bytes.
+ */
+#define MR_UREGS_ID		65001
+#define MR_UREGS_NR		8
+#define MR_UREGS_DATA		88	/* offset of the stack bytes */
+#define MR_UREGS_MAX_STACK	3968
+#define MR_UREGS_FORMAT							\
+	"name: uregs\n"							\
+	"ID: 65001\n"							\
+	"format:\n"							\
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n" \
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n" \
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n" \
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"	\
+	"\n"								\
+	"\tfield:int tgid;\toffset:8;\tsize:4;\tsigned:1;\n"		\
+	"\tfield:int abi;\toffset:12;\tsize:4;\tsigned:1;\n"		\
+	"\tfield:unsigned long regs[8];\toffset:16;\tsize:64;\tsigned:0;\n" \
+	"\tfield:__data_loc unsigned char[] stack;\toffset:80;\tsize:4;\tsigned:0;\n" \
+	"\n"								\
+	"print fmt: \"tgid=%d sp=0x%lx ip=0x%lx\", REC->tgid, REC->regs[2], REC->regs[3]\n"
 
 /* Maps a uprobe event name to its function; -1 if it is not memrec's. */
 int mr_fn_by_event(const char *name, int *is_ret);

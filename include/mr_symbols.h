@@ -9,6 +9,7 @@
 #define MR_SYMBOLS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct mr_symbols;
@@ -72,6 +73,24 @@ int mr_symbols_lookup_inline(struct mr_symbols *s, int pid, uint64_t ts, uint64_
 void mr_symbols_add_debug_dir(struct mr_symbols *s, const char *dir, const char *label);
 /* Looks for a module at DIR/its-recorded-path, before the path itself. */
 void mr_symbols_set_sysroot(struct mr_symbols *s, const char *dir);
+
+/* x86_64 user registers as recorded (perf's PERF_SAMPLE_REGS_USER), in this order */
+enum mr_ureg {
+	MR_UREG_BX, MR_UREG_BP, MR_UREG_SP, MR_UREG_IP,
+	MR_UREG_R12, MR_UREG_R13, MR_UREG_R14, MR_UREG_R15,
+	MR_UREG_NR
+};
+
+/*
+ * Unwinds the user stack of pid at time ts from regs and a copy of the stack
+ * starting at regs[MR_UREG_SP] (stack_len bytes), with the CFI (.eh_frame or
+ * .debug_frame) of the modules pid had mapped then. frames[0] = regs[IP];
+ * each further frame is a return address. Returns the number of frames
+ * (>= 1 when max >= 1), stopping at max, at the end of the snapshot, or
+ * where CFI is missing. Only the snapshot is read, never live memory.
+ */
+int mr_symbols_unwind(struct mr_symbols *s, int pid, uint64_t ts, const uint64_t *regs,
+		      const void *stack, size_t stack_len, uint64_t *frames, int max);
 
 /* Reads the GNU build-id of an ELF file as lowercase hex; NULL if none. */
 char *mr_read_build_id(const char *path);

@@ -41,6 +41,7 @@ struct rec_opts {
 	bool		debuginfo;
 	bool		ftrace_uprobes;	/* --uprobes=ftrace: armed host-wide */
 	uint64_t	stack_depth;
+	uint64_t	dwarf_stack;	/* --call-graph dwarf[,SIZE]: bytes, else 0 */
 };
 
 struct recorder {
@@ -90,6 +91,10 @@ static const char record_usage[] =
 "                        stacks, for hosts that refuse perf_event_open\n"
 "      --stack-depth N   user stack frames to keep (perf path; default and\n"
 "                        maximum: kernel.perf_event_max_stack, at most 128)\n"
+"      --call-graph MODE fp (default): frame-pointer call chains; dwarf[,SIZE]:\n"
+"                        copy SIZE bytes of user stack (default and maximum\n"
+"                        3968) and unwind them at report time with the CFI, for\n"
+"                        code built without frame pointers (perf path)\n"
 "      --debuginfo       also embed DWARF (file:line on hosts without the\n"
 "                        binaries' debug info; a bigger file)\n"
 "      --no-embed        do not embed the modules' symbol tables (the report then\n"
@@ -101,6 +106,23 @@ static const char record_usage[] =
 "  memrec record -- ./server --port 8080     # from the first malloc\n"
 "  memrec record -p 1234 -d 60               # attach for a minute\n";
 
+static int parse_call_graph(struct rec_opts *o, const char *arg)
+{
+	if (!strcmp(arg, "fp")) {
+		o->dwarf_stack = 0;
+		return 0;
+	}
+	if (strncmp(arg, "dwarf", 5) || (arg[5] && arg[5] != ','))
+		return mr_usage_error("--call-graph takes fp or dwarf[,SIZE], not '%s'", arg);
+	o->dwarf_stack = MR_UREGS_MAX_STACK;
+	if (arg[5] && (mr_parse_u64(arg + 6, &o->dwarf_stack) < 0 || o->dwarf_stack < 64 ||
+		       o->dwarf_stack > MR_UREGS_MAX_STACK))
+		return mr_usage_error("--call-graph dwarf,SIZE takes 64 to %d bytes, not '%s'",
+				      MR_UREGS_MAX_STACK, arg + 6);
+	o->dwarf_stack &= ~7ull;	/* perf wants a multiple of 8 */
+	return 0;
+}
+
 static int parse_opts(struct rec_opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -111,6 +133,7 @@ static int parse_opts(struct rec_opts *o, int argc, char **argv)
 		{ "debuginfo", no_argument, NULL, 'D' },
 		{ "uprobes", required_argument, NULL, 'U' },
 		{ "stack-depth", required_argument, NULL, 'S' },
+		{ "call-graph", required_argument, NULL, 'C' },
 		{ "no-embed", no_argument, NULL, 'E' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -140,6 +163,10 @@ static int parse_opts(struct rec_opts *o, int argc, char **argv)
 						      optarg);
 			o->ftrace_uprobes = !strcmp(optarg, "ftrace");
 			break;
+		case 'C':
+			if (parse_call_graph(o, optarg) < 0)
+				return -MR_EXIT_USAGE;
+			break;
 		case 'S':
 			if (mr_parse_u64(optarg, &o->stack_depth) < 0 || !o->stack_depth ||
 			    o->stack_depth > MR_MAX_STACK)
@@ -156,6 +183,8 @@ static int parse_opts(struct rec_opts *o, int argc, char **argv)
 		o->cmd = argv + optind;
 	if (!o->cmd == !o->pids)
 		return mr_usage_error("give either -p PID or -- COMMAND (see 'memrec record -h')");
+	if (o->dwarf_stack && o->ftrace_uprobes)
+		return mr_usage_error("--call-graph dwarf needs the perf path, not --uprobes=ftrace");
 	return 0;
 }
 
@@ -262,8 +291,10 @@ static int setup_instance(struct recorder *r)
 		if (enable_event(r, r->events[i]) < 0)
 			return -1;
 	r->hdr = mr_tracedat_capture(r->tdir, r->events, 0);
-	if (r->hdr && !r->o.ftrace_uprobes)
+	if (r->hdr && !r->o.ftrace_uprobes) {
 		mr_tracedat_add_format(r->hdr, "memrec", "ustack", MR_USTACK_FORMAT);
+		mr_tracedat_add_format(r->hdr, "memrec", "uregs", MR_UREGS_FORMAT);
+	}
 	return r->hdr ? 0 : -1;
 }
 
@@ -334,7 +365,7 @@ static int setup_samples(struct recorder *r)
 		free(id);
 	}
 	r->samples = mr_samples_open(r->probe_ids, r->probes.nr, r->o.output, depth,
-				     r->o.buffer_kb);
+				     r->o.dwarf_stack, r->o.buffer_kb);
 	if (!r->samples)
 		return -1;
 	for (int i = 0; i < r->target.nr_pids; i++)

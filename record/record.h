@@ -62,8 +62,9 @@ void mr_perf_rings_free(struct mr_perf_rings *pr);	/* closes the fds */
 
 /* samples.c: allocator probes per target through perf, written as pages */
 struct mr_samples;
+/* dwarf_stack: bytes of user stack to copy per sample (--call-graph dwarf), or 0 */
 struct mr_samples *mr_samples_open(const uint32_t *ids, int nr_ids, const char *base,
-				   int max_stack, uint64_t ring_kb);
+				   int max_stack, int dwarf_stack, uint64_t ring_kb);
 /* Arms the probes in every thread pid has now; children inherit them. */
 int mr_samples_add_process(struct mr_samples *sm, pid_t pid);
 int mr_samples_start(struct mr_samples *sm);

@@ -45,6 +45,7 @@ struct mr_samples {
 	const uint32_t		*ids;
 	int			nr_ids;
 	int			max_stack;
+	int			dwarf_stack;	/* --call-graph dwarf: bytes of stack, else 0 */
 	pthread_t		thread;
 	volatile int		stop;
 	bool			started;
@@ -131,6 +132,59 @@ static size_t make_ustack(unsigned char *buf, int tid, int tgid, const uint64_t 
 	return 24 + 8 * n;
 }
 
+/* perf's x86 user registers memrec keeps, in the order of enum mr_ureg. */
+#define UREGS_MASK	((1ull << 1) | (1ull << 6) | (1ull << 7) | (1ull << 8) | \
+			 (1ull << 20) | (1ull << 21) | (1ull << 22) | (1ull << 23))
+
+/*
+ * --call-graph dwarf: a sample is TID, TIME, RAW, REGS_USER (abi, 8 regs),
+ * STACK_USER (size, data, dyn_size); written as the uprobe record and a
+ * memrec/uregs record.
+ */
+static void handle_dwarf_sample(struct mr_samples *sm, int cpu, const unsigned char *p,
+				const unsigned char *end)
+{
+	unsigned char rec[MR_UREGS_DATA + MR_UREGS_MAX_STACK];
+	uint64_t ts, abi, size, dyn = 0;
+	uint32_t pid, tid, raw_size, loc;
+	const unsigned char *raw, *regs;
+	uint16_t type = MR_UREGS_ID;
+
+	if (p + 20 > end)
+		return;
+	memcpy(&pid, p, 4);
+	memcpy(&tid, p + 4, 4);
+	memcpy(&ts, p + 8, 8);
+	memcpy(&raw_size, p + 16, 4);
+	raw = p + 20;
+	p = raw + raw_size;
+	if (p + 8 > end || raw_size < 8)
+		return;
+	memcpy(&abi, p, 8);
+	regs = p + 8;
+	p = abi ? regs + 8 * MR_UREGS_NR : regs;
+	if (p + 8 > end)
+		return;
+	memcpy(&size, p, 8);
+	if (size && p + 8 + size + 8 <= end)
+		memcpy(&dyn, p + 8 + size, 8);
+	if (dyn > size || dyn > MR_UREGS_MAX_STACK)
+		dyn = size < MR_UREGS_MAX_STACK ? size : MR_UREGS_MAX_STACK;
+	memset(rec, 0, MR_UREGS_DATA);
+	memcpy(rec, &type, 2);
+	memcpy(rec + 4, &tid, 4);
+	memcpy(rec + 8, &pid, 4);
+	memcpy(rec + 12, &abi, 4);
+	if (abi)
+		memcpy(rec + 16, regs, 8 * MR_UREGS_NR);
+	loc = MR_UREGS_DATA | (uint32_t)dyn << 16;
+	memcpy(rec + 80, &loc, 4);
+	memcpy(rec + MR_UREGS_DATA, p + 8, dyn);
+	pw_add(sm, &sm->pw[cpu], ts, raw, raw_size);
+	pw_add(sm, &sm->pw[cpu], ts, rec, MR_UREGS_DATA + dyn);
+	sm->samples++;
+}
+
 /* A sample is TID, TIME, CALLCHAIN, RAW in that order (sample_type below). */
 static void handle_sample(struct mr_samples *sm, int cpu, const struct perf_event_header *h)
 {
@@ -162,7 +216,10 @@ static void on_record(int cpu, const struct perf_event_header *h, void *ctx)
 {
 	struct mr_samples *sm = ctx;
 
-	if (h->type == PERF_RECORD_SAMPLE)
+	if (h->type == PERF_RECORD_SAMPLE && sm->dwarf_stack)
+		handle_dwarf_sample(sm, cpu, (const unsigned char *)(h + 1),
+				    (const unsigned char *)h + h->size);
+	else if (h->type == PERF_RECORD_SAMPLE)
 		handle_sample(sm, cpu, h);
 	else if (h->type == PERF_RECORD_LOST && h->size >= sizeof(*h) + 16)
 		sm->lost += *(const uint64_t *)((const char *)(h + 1) + 8);
@@ -181,10 +238,11 @@ static void *samples_main(void *arg)
 }
 
 struct mr_samples *mr_samples_open(const uint32_t *ids, int nr_ids, const char *base,
-				   int max_stack, uint64_t ring_kb)
+				   int max_stack, int dwarf_stack, uint64_t ring_kb)
 {
 	struct mr_samples *sm = mr_xcalloc(1, sizeof(*sm));
 
+	sm->dwarf_stack = dwarf_stack;
 	sm->nr_cpus = sysconf(_SC_NPROCESSORS_CONF);
 	sm->ids = ids;
 	sm->nr_ids = nr_ids;
@@ -217,6 +275,12 @@ static int open_event(struct mr_samples *sm, uint32_t id, pid_t tid, int cpu)
 			   PERF_SAMPLE_RAW;
 	attr.exclude_callchain_kernel = 1;
 	attr.sample_max_stack = sm->max_stack;
+	if (sm->dwarf_stack) {
+		attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_RAW |
+				   PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+		attr.sample_regs_user = UREGS_MASK;
+		attr.sample_stack_user = sm->dwarf_stack;
+	}
 	attr.inherit = 1;
 	attr.use_clockid = 1;
 	attr.clockid = CLOCK_MONOTONIC;

@@ -28,6 +28,8 @@ struct pending {
 	char			comm[17];
 	char			path[4096];
 	uint64_t		stack[MR_MAX_STACK];
+	uint64_t		uregs[MR_UREGS_NR];
+	unsigned char		ustack[MR_UREGS_MAX_STACK];	/* --call-graph dwarf */
 };
 
 struct mr_reader {
@@ -39,6 +41,8 @@ struct mr_reader {
 	struct tep_format_field	*us_tgid, *us_caller;
 	int			ustack_id;	/* memrec/ustack: the perf path's */
 	struct tep_format_field	*ms_tgid, *ms_caller;
+	int			uregs_id;	/* memrec/uregs: --call-graph dwarf */
+	struct tep_format_field	*mu_tgid, *mu_regs, *mu_stack;
 	struct pending		*pending;	/* per CPU */
 	int			nr_cpus;
 	struct mr_reader_stats	stats;
@@ -158,6 +162,13 @@ static void setup_decoders(struct mr_reader *r)
 	if (us) {
 		r->ms_tgid = field(us, "tgid");
 		r->ms_caller = field(us, "caller");
+	}
+	us = tep_find_event_by_name(r->tep, "memrec", "uregs");
+	r->uregs_id = us ? us->id : -1;
+	if (us) {
+		r->mu_tgid = field(us, "tgid");
+		r->mu_regs = field(us, "regs");
+		r->mu_stack = field(us, "stack");
 	}
 }
 
@@ -315,6 +326,31 @@ static void attach_stack(struct mr_reader *r, struct tep_record *rec, int cpu, b
 	emit(r, p);
 }
 
+/* Registers and a stack copy for the report to unwind (--call-graph dwarf). */
+static void attach_uregs(struct mr_reader *r, struct tep_record *rec, int cpu)
+{
+	struct pending *p = &r->pending[cpu];
+	uint32_t loc, off, len;
+
+	if (!p->valid || tep_data_pid(r->tep, rec) != p->ev.tid || !fits(r->mu_regs, rec) ||
+	    r->mu_regs->size != 8 * MR_UREGS_NR || !fits(r->mu_stack, rec))
+		return;
+	memcpy(p->uregs, (char *)rec->data + r->mu_regs->offset, sizeof(p->uregs));
+	memcpy(&loc, (char *)rec->data + r->mu_stack->offset, 4);
+	off = loc & 0xffff;
+	len = loc >> 16;
+	if (off + len > (unsigned int)rec->size || len > sizeof(p->ustack))
+		len = 0;
+	memcpy(p->ustack, (char *)rec->data + off, len);
+	p->ev.uregs = p->uregs;
+	p->ev.ustack_copy = p->ustack;
+	p->ev.ustack_len = len;
+	p->ev.nr_stack = 0;
+	p->ev.tgid = num(r->mu_tgid, rec);
+	r->stats.stacks++;
+	emit(r, p);
+}
+
 static int on_record(struct tracecmd_input *h, struct tep_record *rec, int cpu, void *data)
 {
 	struct mr_reader *r = data;
@@ -339,6 +375,10 @@ static int on_record(struct tracecmd_input *h, struct tep_record *rec, int cpu, 
 	type = tep_data_type(r->tep, rec);
 	if (type == r->user_stack_id || type == r->ustack_id) {
 		attach_stack(r, rec, cpu, type == r->ustack_id);
+		return 0;
+	}
+	if (type == r->uregs_id) {
+		attach_uregs(r, rec, cpu);
 		return 0;
 	}
 	emit(r, &r->pending[cpu]);

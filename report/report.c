@@ -130,12 +130,48 @@ static int load_meta(struct mr_report *rep)
 	return ret;
 }
 
-static void on_event(const struct mr_event *ev, void *ctx)
+/* --call-graph dwarf: the stack comes from unwinding the copy now. */
+static void unwind(struct mr_report *rep, const struct mr_event *ev, struct mr_event *out,
+		   uint64_t *frames)
 {
-	mr_pairing_feed(ctx, ev);
+	*out = *ev;
+	out->nr_stack = mr_symbols_unwind(rep->symbols, ev->tgid ? ev->tgid : ev->tid, ev->ts,
+					  ev->uregs, ev->ustack_copy, ev->ustack_len, frames,
+					  MR_MAX_STACK);
+	out->stack = frames;
+	rep->unwound++;
 }
 
-static void feed_symbols(struct mr_report *rep)
+/* A forked child's modules are its parent's until it maps its own. */
+static void note_fork(struct mr_report *rep, const struct mr_event *ev)
+{
+	const struct mr_aspace *as = mr_pairing_find_aspace(rep->pairing, ev->child_tid, ev->ts);
+	const struct mr_aspace *parent;
+
+	if (!as || as->parent_id < 0 || as->pid != ev->child_tid)
+		return;
+	parent = mr_pairing_aspace(rep->pairing, as->parent_id);
+	if (parent && parent->pid != as->pid)
+		mr_symbols_inherit(rep->symbols, as->pid, parent->pid, ev->ts);
+}
+
+static void on_event(const struct mr_event *ev, void *ctx)
+{
+	struct mr_report *rep = ctx;
+	uint64_t frames[MR_MAX_STACK];
+	struct mr_event copy;
+
+	if (ev->uregs) {
+		unwind(rep, ev, &copy, frames);
+		ev = &copy;
+	}
+	mr_pairing_feed(rep->pairing, ev);
+	if (ev->kind == MR_EV_TASK_NEW)
+		note_fork(rep, ev);
+}
+
+/* Symbols must be ready before the events: dwarf stacks are unwound as read. */
+static void setup_symbols(struct mr_report *rep)
 {
 	const struct mr_meta *m = &rep->meta;
 
@@ -153,16 +189,6 @@ static void feed_symbols(struct mr_report *rep)
 
 		mr_symbols_add_map(rep->symbols, p->pid, p->ts, p->start, p->len, p->pgoff,
 				   p->path, bid);
-	}
-	for (uint32_t i = 0; i < mr_pairing_nr_aspaces(rep->pairing); i++) {
-		const struct mr_aspace *as = mr_pairing_aspace(rep->pairing, i);
-		const struct mr_aspace *parent;
-
-		if (as->parent_id < 0)
-			continue;
-		parent = mr_pairing_aspace(rep->pairing, as->parent_id);
-		if (parent && parent->pid != as->pid)
-			mr_symbols_inherit(rep->symbols, as->pid, parent->pid, as->start_ts);
 	}
 }
 
@@ -185,7 +211,8 @@ static int analyse(struct mr_report *rep)
 	if (!r)
 		return -1;
 	rep->pairing = mr_pairing_new();
-	ret = mr_reader_run(r, on_event, rep->pairing);
+	setup_symbols(rep);
+	ret = mr_reader_run(r, on_event, rep);
 	rep->rstats = *mr_reader_stats(r);
 	mr_reader_close(r);
 	if (ret < 0)
@@ -194,10 +221,9 @@ static int analyse(struct mr_report *rep)
 							     : rep->rstats.last_ts;
 	mr_pairing_finish(rep->pairing, rep->end_ts);
 	count_lost(rep);
-	feed_symbols(rep);
-	mr_info(1, "%llu records, %llu events, %llu user stacks",
+	mr_info(1, "%llu records, %llu events, %llu user stacks (%llu unwound)",
 		(unsigned long long)rep->rstats.records, (unsigned long long)rep->rstats.events,
-		(unsigned long long)rep->rstats.stacks);
+		(unsigned long long)rep->rstats.stacks, (unsigned long long)rep->unwound);
 	return 0;
 }
 

@@ -55,6 +55,7 @@ struct mr_report {
 	uint64_t			end_ts;		/* ages are measured to here */
 	uint64_t			lost_total;
 	char				*unpacked;	/* embedded symbols, unpacked */
+	uint64_t			unwound;	/* stacks unwound (--call-graph dwarf) */
 };
 
 /* leak.c: outstanding blocks grouped per (process, stack, allocator). */

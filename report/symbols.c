@@ -9,6 +9,8 @@
  * (start, pgoff) and the file's PT_LOAD headers rather than through a live
  * address space: the process is long gone when the report runs, maybe on
  * another machine, so libdwfl is only ever asked about files at bias 0.
+ * unwind.c, which needs modules at their runtime addresses, gets from here
+ * (symbols_int.h) which modules a process had and the files found for them.
  */
 #include <dwarf.h>
 #include <elfutils/libdwelf.h>
@@ -20,6 +22,7 @@
 #include <unistd.h>
 #include "memrec.h"
 #include "mr_symbols.h"
+#include "symbols_int.h"
 
 /* libstdc++'s abi::__cxa_demangle, through its C ABI symbol. */
 char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
@@ -28,6 +31,8 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 #define MAX_INHERIT_DEPTH	64
 /* How many nearer symbols may sit inside an enclosing sized one. */
 #define MAX_ENCLOSING		16
+/* mmap offsets are page aligned; x86_64 pages */
+#define PAGE_MASK		(~(uint64_t)4095)
 
 /*
  * A small open-addressing set of pointers with caller-supplied hashes; items
@@ -52,6 +57,7 @@ struct seg {
 	uint64_t	offset;
 	uint64_t	size;
 	uint64_t	vaddr;
+	bool		exec;
 };
 
 /* A function symbol, at its file virtual address. */
@@ -66,6 +72,7 @@ struct mr_file {
 	struct mr_symbols *s;
 	struct istr	*path;
 	const char	*build_id;	/* as recorded, NULL if not */
+	char		*found;		/* the file its symbols came from */
 	Dwfl		*dwfl;
 	Dwfl_Module	*mod;
 	uint64_t	bias;		/* dwfl address - file vaddr */
@@ -95,6 +102,7 @@ struct proc {
 	bool		sorted;
 	struct map	*maps;
 	uint64_t	*max_end;	/* max end of maps[0..i], for the backward scan */
+	uint64_t	*map_ts;	/* the maps' ts, sorted: what pid sees changes there */
 	size_t		nr;
 	size_t		alloc;
 };
@@ -141,6 +149,8 @@ struct mr_symbols {
 	char		*sysroot;
 	char		*debuginfo_path;	/* libdwfl's search path for DWARF */
 	Dwfl_Callbacks	callbacks;
+	void		*ext;		/* unwind.c's caches, freed with s */
+	void		(*free_ext)(void *ext);
 };
 
 /* ---- hashing and the table ---- */
@@ -272,6 +282,7 @@ static void free_file(void *item)
 
 	if (f->dwfl)
 		dwfl_end(f->dwfl);
+	free(f->found);
 	free(f->segs);
 	free(f->fsyms);
 	free(f);
@@ -344,7 +355,7 @@ static int read_segments(struct mr_file *f, Elf *elf)
 			continue;
 		f->segs[f->nr_segs++] = (struct seg){
 			ph->p_offset, ph->p_filesz > ph->p_memsz ? ph->p_filesz : ph->p_memsz,
-			ph->p_vaddr,
+			ph->p_vaddr, ph->p_flags & PF_X,
 		};
 	}
 	return f->nr_segs ? 0 : -1;
@@ -490,6 +501,7 @@ static bool try_file(struct mr_file *f, const char *file, const char *how)
 	f->dwfl = dwfl;
 	f->mod = mod;
 	f->bias = bias;
+	f->found = mr_xstrdup(file);
 	read_functions(f);
 	mr_info(1, "symbols of '%s'%s%.12s: %s '%s'", f->path->s, f->build_id ? " build-id " : "",
 		f->build_id ? f->build_id : "", how, file);
@@ -755,6 +767,7 @@ static void free_proc(void *item)
 
 	free(p->maps);
 	free(p->max_end);
+	free(p->map_ts);
 	free(p);
 }
 
@@ -811,6 +824,13 @@ static int map_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static void sort_maps(struct proc *p)
 {
 	uint64_t max = 0;
@@ -818,11 +838,14 @@ static void sort_maps(struct proc *p)
 
 	qsort(p->maps, p->nr, sizeof(*p->maps), map_cmp);
 	p->max_end = mr_xrealloc(p->max_end, (p->nr ? p->nr : 1) * sizeof(*p->max_end));
+	p->map_ts = mr_xrealloc(p->map_ts, (p->nr ? p->nr : 1) * sizeof(*p->map_ts));
 	for (i = 0; i < p->nr; i++) {
 		if (p->maps[i].end > max)
 			max = p->maps[i].end;
 		p->max_end[i] = max;
+		p->map_ts[i] = p->maps[i].ts;
 	}
+	qsort(p->map_ts, p->nr, sizeof(*p->map_ts), u64_cmp);
 	p->sorted = true;
 }
 
@@ -969,6 +992,185 @@ int mr_symbols_lookup_inline(struct mr_symbols *s, int pid, uint64_t ts, uint64_
 	return n;
 }
 
+/* ---- the modules a process had mapped, for unwind.c ---- */
+
+/* How many of p's mappings are from ts or before. */
+static size_t maps_until(const struct proc *p, uint64_t ts)
+{
+	size_t lo = 0, hi = p->nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->map_ts[mid] <= ts)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * find_map() picks among the maps of the fork chain from ts (as clamped at
+ * each fork) or before, and falls back on later ones; so what pid sees at
+ * ts is fixed by those counts and the totals.
+ */
+uint64_t mr_symbols_generation(struct mr_symbols *s, int pid, uint64_t ts)
+{
+	struct proc *p = find_proc(s, pid);
+	uint64_t gen = hash_u64((uint32_t)pid);
+	int depth;
+
+	for (depth = 0; p && depth < MAX_INHERIT_DEPTH; depth++) {
+		if (!p->sorted)
+			sort_maps(p);
+		gen = hash_u64(gen + (uint32_t)p->pid);
+		gen = hash_u64(gen + maps_until(p, ts));
+		gen = hash_u64(gen + p->nr);
+		if (!p->has_parent)
+			break;
+		if (p->fork_ts < ts)
+			ts = p->fork_ts;
+		p = find_proc(s, p->parent);
+	}
+	return gen;
+}
+
+/*
+ * The file vaddr mapped at offset pgoff when that is code. The mapping of
+ * a segment starts at the page holding its first byte, so pgoff may lie a
+ * little before p_offset, and may then lie in the previous segment too.
+ */
+static bool exec_vaddr(const struct mr_file *f, uint64_t pgoff, uint64_t *vaddr)
+{
+	size_t i;
+
+	for (i = 0; i < f->nr_segs; i++) {
+		const struct seg *sg = &f->segs[i];
+
+		if (sg->exec && pgoff >= (sg->offset & PAGE_MASK) &&
+		    pgoff < sg->offset + sg->size) {
+			*vaddr = sg->vaddr + pgoff - sg->offset;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The addresses libdwfl gives a module reported at bias: all its PT_LOADs. */
+static void module_range(const struct mr_file *f, struct mr_sym_module *mod)
+{
+	uint64_t low = UINT64_MAX, high = 0;
+	size_t i;
+
+	for (i = 0; i < f->nr_segs; i++) {
+		if ((f->segs[i].vaddr & PAGE_MASK) < low)
+			low = f->segs[i].vaddr & PAGE_MASK;
+		if (f->segs[i].vaddr + f->segs[i].size > high)
+			high = f->segs[i].vaddr + f->segs[i].size;
+	}
+	mod->low = mod->bias + low;
+	mod->high = mod->bias + high;
+}
+
+static bool overlaps(const struct mr_sym_module *mods, int n, const struct mr_sym_module *m)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (m->low < mods[i].high && mods[i].low < m->high)
+			return true;
+	return false;
+}
+
+/* Newest first: where two modules overlap, the later mapping won. */
+static int newest_cmp(const void *pa, const void *pb)
+{
+	const struct map *a = *(const struct map *const *)pa, *b = *(const struct map *const *)pb;
+
+	if (a->ts != b->ts)
+		return a->ts > b->ts ? -1 : 1;
+	return a->seq > b->seq ? -1 : a->seq < b->seq;
+}
+
+/*
+ * The code mappings of the fork chain that find_map() gives for their own
+ * start: the ones pid saw at ts. Every proc of the chain is sorted first, as
+ * find_map() must not sort the array being walked.
+ */
+static size_t visible_code_maps(struct mr_symbols *s, int pid, uint64_t ts,
+				const struct map ***out)
+{
+	const struct map **v = NULL;
+	size_t nr = 0, alloc = 0, i;
+	struct proc *p;
+	int depth;
+
+	mr_symbols_generation(s, pid, ts);
+	p = find_proc(s, pid);
+	for (depth = 0; p && depth < MAX_INHERIT_DEPTH; depth++) {
+		for (i = 0; i < p->nr; i++) {
+			const struct map *m = &p->maps[i];
+			uint64_t vaddr;
+
+			if (!m->file || find_map(s, pid, ts, m->start) != m ||
+			    !file_usable(m->file) || !exec_vaddr(m->file, m->pgoff, &vaddr))
+				continue;
+			if (nr == alloc) {
+				alloc = alloc ? 2 * alloc : 32;
+				v = mr_xrealloc(v, alloc * sizeof(*v));
+			}
+			v[nr++] = m;
+		}
+		if (!p->has_parent)
+			break;
+		p = find_proc(s, p->parent);
+	}
+	*out = v;
+	return nr;
+}
+
+int mr_symbols_modules(struct mr_symbols *s, int pid, uint64_t ts, struct mr_sym_module **mods)
+{
+	const struct map **v;
+	size_t nr = visible_code_maps(s, pid, ts, &v), i;
+	int n = 0;
+
+	*mods = mr_xcalloc(nr ? nr : 1, sizeof(**mods));
+	qsort(v, nr, sizeof(*v), newest_cmp);
+	for (i = 0; i < nr; i++) {
+		struct mr_sym_module *mod = &(*mods)[n];
+		uint64_t vaddr;
+
+		exec_vaddr(v[i]->file, v[i]->pgoff, &vaddr);
+		mod->name = v[i]->name;
+		mod->file = v[i]->file->found;
+		mod->bias = v[i]->start - vaddr;
+		module_range(v[i]->file, mod);
+		/* a module's other code mappings, or one it was mapped over */
+		if (!overlaps(*mods, n, mod))
+			n++;
+	}
+	free(v);
+	return n;
+}
+
+const Dwfl_Callbacks *mr_symbols_dwfl_callbacks(struct mr_symbols *s)
+{
+	return &s->callbacks;
+}
+
+void *mr_symbols_ext(struct mr_symbols *s)
+{
+	return s->ext;
+}
+
+void mr_symbols_set_ext(struct mr_symbols *s, void *ext, void (*free_ext)(void *ext))
+{
+	s->ext = ext;
+	s->free_ext = free_ext;
+}
+
 /*
  * DWARF for a module whose symbols came from the copy in the trace file
  * (which has none without --debuginfo): the usual places by build-id and
@@ -1045,6 +1247,8 @@ void mr_symbols_free(struct mr_symbols *s)
 {
 	if (!s)
 		return;
+	if (s->free_ext)
+		s->free_ext(s->ext);
 	htab_release(&s->syms, free_sym);
 	htab_release(&s->procs, free_proc);
 	htab_release(&s->files, free_file);

@@ -205,6 +205,25 @@ if [ -f "$OUT/ftrace-deep.record.log" ]; then
 	fi
 fi
 
+# --call-graph dwarf: the same recursion built without frame pointers
+# (tests/progs/deep_leak_nofp). Frame-pointer chains stop at once there;
+# unwinding the copied stack with the CFI gives the full 41 deep frames.
+NOFP_CHECKS=(--leak deep_leaf 1 4242 --fn malloc --pid target
+	--file-suffix deep_leak.c --line "$(src_line "$DL" deep_leaf)")
+if record_prog nofp-fp '^done$' -- "$P/deep_leak_nofp"; then
+	check nofp-fp "$OUT/nofp-fp.json" "${common[@]}" "${NOFP_CHECKS[@]}"
+	check_stack nofp-fp "$OUT/nofp-fp.json" deep_leaf max=3 absent=main
+fi
+if record_prog nofp-dwarf '^done$' --call-graph dwarf -- "$P/deep_leak_nofp"; then
+	check nofp-dwarf "$OUT/nofp-dwarf.json" "${common[@]}" "${NOFP_CHECKS[@]}"
+	check_stack nofp-dwarf "$OUT/nofp-dwarf.json" deep_leaf \
+		min=43 run=deep:41 next=main next_line="$(src_line "$DL" main_call)"
+fi
+expect_error perf/usage-call-graph 2 \
+	"$MEMREC" record -o "$OUT/usagecg.dat" --call-graph lbr -- "$P/deep_leak"
+expect_error perf/usage-dwarf-ftrace 2 \
+	"$MEMREC" record -o "$OUT/usagecg.dat" --uprobes=ftrace --call-graph dwarf -- "$P/deep_leak"
+
 # ------------------------------------------------------------------ (c)
 if record_prog depth5 '^done$' --stack-depth 5 -- "$P/deep_leak"; then
 	check depth5 "$OUT/depth5.json" "${common[@]}" "${deep_leak_checks[@]}"

@@ -21,6 +21,8 @@
  *                              malloc, inherited false, line L:after_leak
  *   pid = child:  child_leak   count 2, bytes 444, size 222..222, alloc_fn
  *                              malloc, inherited false, line L:child_leak
+ *   (-O1 unrolls child_leak's 2-iteration loop: two call sites on the same
+ *   line, hence two groups of 1 x 222; the checks sum over groups)
  *   no child_leak group in the target, no after_leak group in the child;
  *   the child's copy of the 6 thread_leak blocks is inherited (not shown by
  *   default). pthread_create itself may calloc a thread's DTV in ld.so
