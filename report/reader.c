@@ -6,9 +6,12 @@
  * writes right after an event (same CPU, same task) is attached to it.
  */
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <trace-cmd/trace-cmd.h>
+#include <unistd.h>
 #include "memrec.h"
 #include "report.h"
 
@@ -172,6 +175,31 @@ static void setup_decoders(struct mr_reader *r)
 	}
 }
 
+/*
+ * The message for a crash inside libtraceevent or libtracecmd: file-scope
+ * because only a signal handler can use it, and it is set before any
+ * library call. The file is checked before (report/tdfile.c), but event
+ * formats and records can be damaged in ways only those libraries see.
+ */
+static char crash_msg[512];
+
+static void on_crash(int sig)
+{
+	if (write(STDERR_FILENO, crash_msg, strlen(crash_msg)) < 0)
+		_exit(MR_EXIT_FAIL);
+	_exit(MR_EXIT_FAIL);
+}
+
+static void guard_crashes(const char *path)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL };
+
+	snprintf(crash_msg, sizeof(crash_msg), "memrec: error: '%s' is corrupt: the trace "
+		 "library crashed reading it\n", path);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		signal(sigs[i], on_crash);
+}
+
 struct mr_reader *mr_reader_open(const char *path)
 {
 	struct mr_reader *r = mr_xcalloc(1, sizeof(*r));
@@ -179,6 +207,7 @@ struct mr_reader *mr_reader_open(const char *path)
 	tracecmd_set_loglevel(mr_verbosity() > 1 ? TEP_LOG_INFO : TEP_LOG_CRITICAL);
 	tep_set_loglevel(mr_verbosity() > 1 ? TEP_LOG_INFO : TEP_LOG_CRITICAL);
 	r->path = path;
+	guard_crashes(path);
 	r->handle = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
 	if (!r->handle) {
 		mr_error("cannot read '%s': not a readable trace file (truncated or corrupt?)",

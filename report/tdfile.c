@@ -26,6 +26,8 @@ struct td_in {
 	uint64_t	size;
 	int		fd;
 	int		big_endian;
+	int		long_size;
+	uint64_t	page_size;
 };
 
 /* What the walk found: the first copy of the option asked for. */
@@ -188,8 +190,11 @@ static int read_file_header(struct td_in *in)
 	in->big_endian = endian;
 	if (get_num(in, 4, &page_size))
 		return -1;
-	if (!page_size || (page_size & (page_size - 1)))
+	if (!page_size || (page_size & (page_size - 1)) || page_size > (1 << 20) ||
+	    page_size < 64)
 		return corrupt(in);
+	in->long_size = long_size;
+	in->page_size = page_size;
 	return 0;
 }
 
@@ -284,6 +289,79 @@ static int read_options(struct td_in *in, struct td_found *f)
 	}
 }
 
+static uint32_t u32_at(const struct td_in *in, const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return in->big_endian ? __builtin_bswap32(v) : v;
+}
+
+static uint64_t u64_at(const struct td_in *in, const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return in->big_endian ? __builtin_bswap64(v) : v;
+}
+
+/*
+ * One sub-buffer: its used length and every event header in it must stay
+ * inside it. libtraceevent's kbuffer trusts both and reads past the page
+ * on a damaged one, so a file from elsewhere is checked here first.
+ */
+static int check_page(const struct td_in *in, const unsigned char *page)
+{
+	uint64_t hdr = 8 + in->long_size, commit, pos;
+
+	commit = in->long_size == 8 ? u64_at(in, page + 8) : u32_at(in, page + 8);
+	commit &= (1u << 27) - 1;	/* the high bits flag missed events */
+	if (commit > in->page_size - hdr)
+		return -1;
+	for (pos = 0; pos + 4 <= commit;) {
+		const unsigned char *e = page + hdr + pos;
+		uint32_t type_len = u32_at(in, e) & 31;
+		uint64_t len;
+
+		if (type_len == 29 || type_len == 0) {	/* padding, or long data */
+			if (pos + 8 > commit)
+				return -1;
+			len = u32_at(in, e + 4);
+			len = type_len ? 8 + len : 4 + ((len + 3) & ~3ull);
+			if (!type_len && u32_at(in, e + 4) < 4)
+				return -1;
+		} else if (type_len == 30) {		/* time extend */
+			len = 8;
+		} else if (type_len == 31) {		/* absolute time stamp */
+			len = 16;
+		} else {
+			len = 4 + 4 * (uint64_t)type_len;
+		}
+		if (len > commit - pos)
+			return type_len == 29 ? 0 : -1;	/* padding may end the page */
+		pos += len;
+	}
+	return 0;
+}
+
+static int check_pages(struct td_in *in, uint64_t offset, uint64_t size)
+{
+	unsigned char *buf = mr_xmalloc(in->page_size);
+	uint64_t saved = in->pos;
+	int ret = 0;
+
+	in->part = "the cpu data";
+	for (uint64_t p = 0; !ret && p + in->page_size <= size; p += in->page_size) {
+		in->pos = offset + p;
+		ret = peek(in, buf, in->page_size);
+		if (!ret && check_page(in, buf) < 0)
+			ret = corrupt(in);
+	}
+	in->pos = saved;
+	free(buf);
+	return ret;
+}
+
 /* Rows 15-18: the data must lie inside the file, or the reader fails later. */
 static int check_cpu_data(struct td_in *in, uint64_t nr_cpus, const struct td_found *f)
 {
@@ -304,6 +382,8 @@ static int check_cpu_data(struct td_in *in, uint64_t nr_cpus, const struct td_fo
 			in->part = "the cpu data";
 			return corrupt(in);
 		}
+		if (size && check_pages(in, offset, size) < 0)
+			return -1;
 	}
 	if (f->has_clock)
 		return skip_blob(in, 8);
