@@ -42,6 +42,21 @@ enum mr_ev_kind {
 	MR_EV_EXEC,		/* tid exec'd; a fresh address space */
 	MR_EV_EXIT,		/* tid exited; group_dead when the whole process is gone */
 	MR_EV_LOST,		/* the ring buffer dropped 'lost' events on 'cpu' here */
+	/* memory pressure and OOM (record -e oom); fields in k[] as listed */
+	MR_EV_RSS,		/* kmem:rss_stat: k = {member (0 file, 1 anon, 2 swap,
+				 * 3 shmem), size in bytes (absolute), mm_id, curr} */
+	MR_EV_OOM_VICTIM,	/* oom:mark_victim, in the task that triggered the kill:
+				 * k = {victim pid, total_vm kB, anon_rss kB, file_rss kB,
+				 * shmem_rss kB, oom_score_adj}; comm = the victim's */
+	MR_EV_OOM_OTHER,	/* other oom:* events: name; k[0] = the pid it names */
+	MR_EV_RECLAIM_BEGIN,	/* vmscan direct or memcg reclaim: k = {memcg 0/1, order} */
+	MR_EV_RECLAIM_END,	/* k = {memcg 0/1, pages reclaimed} */
+	MR_EV_COMPACT_BEGIN,	/* compaction:mm_compaction_try_to_compact_pages or
+				 * mm_compaction_begin: k = {order (-1: unknown), prio} */
+	MR_EV_COMPACT_END,	/* compaction:mm_compaction_end: k = {status} */
+	MR_EV_KSWAPD,		/* vmscan kswapd wake/sleep: k = {1 wake, 0 sleep, node} */
+	MR_EV_SIGNAL,		/* signal:signal_generate: k = {sig, target pid, result};
+				 * comm = the target's */
 };
 
 #define MR_MAX_STACK	128
@@ -88,6 +103,9 @@ struct mr_event {
 	uint64_t	lost;
 	/* The task's command name when the record carries one (TASK_NEW, EXIT). */
 	const char	*comm;
+	/* Kernel memory events: the event's name and fields (see enum mr_ev_kind). */
+	const char	*name;
+	int64_t		k[6];
 };
 
 const char *mr_fn_name(enum mr_fn fn);

@@ -956,6 +956,8 @@ void mr_pairing_feed(struct mr_pairing *p, const struct mr_event *ev)
 	case MR_EV_LOST:
 		p->stats.lost_events += ev->lost;
 		break;
+	default:
+		break;	/* memory pressure events are the OOM analyser's */
 	}
 }
 
