@@ -32,6 +32,14 @@ struct mr_meta_map {
 	char		*path;
 };
 
+/* A target's memory cgroup at a moment (start or stop); -1: no limit / unknown. */
+struct mr_meta_memcg {
+	uint64_t	ts;
+	int		pid;
+	char		*path;
+	int64_t		limit, usage;
+};
+
 struct mr_meta_buildid {
 	char		*build_id;
 	char		*path;
@@ -60,6 +68,10 @@ struct mr_meta {
 	int			nr_maps;
 	struct mr_meta_buildid	*buildids;
 	int			nr_buildids;
+	struct mr_meta_memcg	*memcgs;
+	int			nr_memcgs;
+	char			*groups;		/* the -e groups recorded */
+	int			system_wide;		/* -a */
 };
 
 void mr_meta_init(struct mr_meta *m);
@@ -68,6 +80,8 @@ void mr_meta_add_target(struct mr_meta *m, int pid, const char *cmdline);
 void mr_meta_add_map(struct mr_meta *m, uint64_t ts, int pid, uint64_t start, uint64_t len,
 		     uint64_t pgoff, const char *build_id, const char *path);
 void mr_meta_add_buildid(struct mr_meta *m, const char *build_id, const char *path);
+void mr_meta_add_memcg(struct mr_meta *m, uint64_t ts, int pid, const char *path, int64_t limit,
+		       int64_t usage);
 /* The recorded build-id of path, or NULL. */
 const char *mr_meta_buildid_of(const struct mr_meta *m, const char *path);
 

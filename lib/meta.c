@@ -41,6 +41,10 @@ void mr_meta_release(struct mr_meta *m)
 		free(m->buildids[i].path);
 	}
 	free(m->buildids);
+	for (i = 0; i < m->nr_memcgs; i++)
+		free(m->memcgs[i].path);
+	free(m->memcgs);
+	free(m->groups);
 	mr_meta_init(m);
 }
 
@@ -77,6 +81,14 @@ void mr_meta_add_buildid(struct mr_meta *m, const char *build_id, const char *pa
 	m->buildids[m->nr_buildids].build_id = mr_xstrdup(build_id);
 	m->buildids[m->nr_buildids].path = mr_xstrdup(path);
 	m->nr_buildids++;
+}
+
+void mr_meta_add_memcg(struct mr_meta *m, uint64_t ts, int pid, const char *path, int64_t limit,
+		       int64_t usage)
+{
+	m->memcgs = mr_xrealloc(m->memcgs, (m->nr_memcgs + 1) * sizeof(*m->memcgs));
+	m->memcgs[m->nr_memcgs++] = (struct mr_meta_memcg){ ts, pid, mr_xstrdup(path), limit,
+							    usage };
 }
 
 const char *mr_meta_buildid_of(const struct mr_meta *m, const char *path)
@@ -147,6 +159,9 @@ void mr_meta_encode(const struct mr_meta *m, struct mr_buf *b)
 	add_str(b, m->stop_reason);
 	mr_buf_add(b, "\nuprobes ", 9);
 	add_str(b, m->uprobes);
+	mr_buf_add(b, "\ngroups ", 8);
+	add_str(b, m->groups);
+	mr_buf_addf(b, "\nsystem_wide %d", m->system_wide);
 	mr_buf_addf(b, "\ntime %llu %llu %llu\n", (unsigned long long)m->start_ts,
 		    (unsigned long long)m->stop_ts, (unsigned long long)m->start_epoch_ns);
 	mr_buf_addf(b, "samples %llu %llu\n", (unsigned long long)m->samples,
@@ -176,6 +191,13 @@ void mr_meta_encode(const struct mr_meta *m, struct mr_buf *b)
 		add_str(b, p->build_id);
 		mr_buf_add(b, " ", 1);
 		add_str(b, p->path);
+		mr_buf_add(b, "\n", 1);
+	}
+	for (i = 0; i < m->nr_memcgs; i++) {
+		mr_buf_addf(b, "memcg %llu %d %lld %lld ", (unsigned long long)m->memcgs[i].ts,
+			    m->memcgs[i].pid, (long long)m->memcgs[i].limit,
+			    (long long)m->memcgs[i].usage);
+		add_str(b, m->memcgs[i].path);
 		mr_buf_add(b, "\n", 1);
 	}
 	for (i = 0; i < m->nr_buildids; i++) {
@@ -226,6 +248,18 @@ static int decode_line(struct mr_meta *m, char **f, int n)
 		NEED(2); m->command = unescape(f[1]);
 	} else if (!strcmp(f[0], "stop_reason")) {
 		NEED(2); m->stop_reason = unescape(f[1]);
+	} else if (!strcmp(f[0], "groups")) {
+		NEED(2); m->groups = unescape(f[1]);
+	} else if (!strcmp(f[0], "system_wide")) {
+		NEED(2); m->system_wide = (int)num(f[1], 10, &bad);
+	} else if (!strcmp(f[0], "memcg")) {
+		char *path;
+
+		NEED(6);
+		path = unescape(f[5]);
+		mr_meta_add_memcg(m, num(f[1], 10, &bad), (int)num(f[2], 10, &bad),
+				  path, strtoll(f[3], NULL, 10), strtoll(f[4], NULL, 10));
+		free(path);
 	} else if (!strcmp(f[0], "uprobes")) {
 		NEED(2); m->uprobes = unescape(f[1]);
 	} else if (!strcmp(f[0], "samples")) {

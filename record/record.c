@@ -26,10 +26,6 @@
 
 #define DEFAULT_BUFFER_KB	8192
 
-/* Task lifecycle events the pairing needs besides the uprobes. */
-static const char *const task_events[] = {
-	"sched/sched_process_exec", "sched/sched_process_exit", "task/task_newtask",
-};
 
 struct rec_opts {
 	const char	*output;
@@ -39,6 +35,9 @@ struct rec_opts {
 	uint64_t	buffer_kb;
 	bool		no_embed;
 	bool		debuginfo;
+	bool		system_wide;	/* -a */
+	const char	*groups_arg;	/* -e */
+	unsigned int	groups;
 	bool		ftrace_uprobes;	/* --uprobes=ftrace: armed host-wide */
 	uint64_t	stack_depth;
 	uint64_t	dwarf_stack;	/* --call-graph dwarf[,SIZE]: bytes, else 0 */
@@ -74,6 +73,7 @@ struct recorder {
 static const char record_usage[] =
 "usage: memrec record [options] -p PID[,PID...]\n"
 "   or: memrec record [options] -- COMMAND [ARGS...]\n"
+"   or: memrec record [options] -a [-e oom]\n"
 "\n"
 "Records the glibc allocator calls (malloc, free, calloc, realloc, reallocarray,\n"
 "posix_memalign, aligned_alloc/memalign, valloc, pvalloc, strdup, strndup and C++\n"
@@ -82,6 +82,10 @@ static const char record_usage[] =
 "another host. Stops on Ctrl-C/SIGTERM, after -d, or when every target exited.\n"
 "\n"
 "  -p, --pid PID[,PID]   record running processes (every thread, and children)\n"
+"  -a, --all-cpus        record the whole host (kernel events only; default -e oom)\n"
+"  -e, --events GROUPS   what to record, comma-separated: user (the allocator\n"
+"                        calls; the default for targets), oom (RSS, reclaim and\n"
+"                        compaction stalls, the OOM killer, for 'memrec report oom')\n"
 "  -o, --output FILE     write FILE (default memrec.dat)\n"
 "  -d, --duration SEC    stop after SEC seconds\n"
 "  -b, --buffer-kb KB    ring buffer per CPU in KiB (default 8192)\n"
@@ -123,10 +127,14 @@ static int parse_call_graph(struct rec_opts *o, const char *arg)
 	return 0;
 }
 
+static int check_targets(struct rec_opts *o);
+
 static int parse_opts(struct rec_opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
+		{ "all-cpus", no_argument, NULL, 'a' },
+		{ "events", required_argument, NULL, 'e' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "buffer-kb", required_argument, NULL, 'b' },
@@ -143,9 +151,11 @@ static int parse_opts(struct rec_opts *o, int argc, char **argv)
 
 	o->output = "memrec.dat";
 	o->buffer_kb = DEFAULT_BUFFER_KB;
-	while ((c = getopt_long(argc, argv, "+p:o:d:b:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:ae:o:d:b:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p': o->pids = optarg; break;
+		case 'a': o->system_wide = true; break;
+		case 'e': o->groups_arg = optarg; break;
 		case 'o': o->output = optarg; break;
 		case 'd':
 			if (mr_parse_u64(optarg, &o->duration_s) < 0 || !o->duration_s)
@@ -181,8 +191,21 @@ static int parse_opts(struct rec_opts *o, int argc, char **argv)
 	}
 	if (optind < argc)
 		o->cmd = argv + optind;
-	if (!o->cmd == !o->pids)
-		return mr_usage_error("give either -p PID or -- COMMAND (see 'memrec record -h')");
+	return check_targets(o);
+}
+
+static int check_targets(struct rec_opts *o)
+{
+	if (o->groups_arg && mr_groups_parse(o->groups_arg, &o->groups))
+		return -MR_EXIT_USAGE;
+	if (!o->groups_arg)
+		o->groups = o->system_wide ? MR_GROUP_OOM : MR_GROUP_USER;
+	if (o->system_wide && (o->cmd || o->pids))
+		return mr_usage_error("-a records the whole host; it takes no -p or command");
+	if (o->system_wide && (o->groups & MR_GROUP_USER))
+		return mr_usage_error("-e user needs targets (-p or a command), not -a");
+	if (!o->system_wide && !o->cmd == !o->pids)
+		return mr_usage_error("give -p PID, -- COMMAND or -a (see 'memrec record -h')");
 	if (o->dwarf_stack && o->ftrace_uprobes)
 		return mr_usage_error("--call-graph dwarf needs the perf path, not --uprobes=ftrace");
 	return 0;
@@ -223,11 +246,13 @@ static int setup_target(struct recorder *r)
 	char *libc = NULL, *libstdcxx = NULL;
 	int ret;
 
+	if (r->o.system_wide)
+		return 0;
 	if (r->o.cmd)
 		ret = mr_target_spawn(&r->target, r->o.cmd);
 	else
 		ret = mr_target_parse_pids(&r->target, r->o.pids);
-	if (ret)
+	if (ret || !(r->o.groups & MR_GROUP_USER))
 		return ret;
 	/* a spawned command maps the same libc as memrec (it is not exec'd yet) */
 	ret = mr_probes_find_libs(r->o.cmd ? 0 : r->target.pids[0], &libc, &libstdcxx);
@@ -276,20 +301,26 @@ static int setup_instance(struct recorder *r)
 	    tracefs_instance_file_write(r->inst, "buffer_percent", "1") < 0)
 		return mr_error("cannot configure tracefs instance '%s': %s", r->name,
 				strerror(errno));
-	if (set_option(r, "userstacktrace") || set_option(r, "event-fork") ||
-	    set_option(r, "overwrite"))
+	if (set_option(r, "overwrite"))
 		return -1;
-	if (mr_target_set_event_pid(&r->target, r->inst) < 0)
+	/* host-wide, user stacks of every event would cost every process */
+	if (!r->o.system_wide && (set_option(r, "userstacktrace") ||
+				  set_option(r, "event-fork") ||
+				  mr_target_set_event_pid(&r->target, r->inst) < 0))
 		return -1;
-	r->events = mr_xcalloc(r->probes.nr + ARRAY_SIZE(task_events) + 1, sizeof(*r->events));
-	for (int i = 0; i < r->probes.nr; i++)
-		r->events[n++] = r->probes.events[i];
-	for (size_t i = 0; i < ARRAY_SIZE(task_events); i++)
-		r->events[n++] = task_events[i];
+	r->events = mr_events_for(r->tdir, r->o.groups, (const char *const *)r->probes.events,
+				  r->probes.nr);
+	while (r->events[n])
+		n++;
 	/* on the perf path the probes are armed per target, not in the instance */
 	for (int i = r->o.ftrace_uprobes ? 0 : r->probes.nr; i < n; i++)
 		if (enable_event(r, r->events[i]) < 0)
 			return -1;
+	/* the OOM killer's SIGKILL is the one signal the report needs */
+	if ((r->o.groups & MR_GROUP_OOM) &&
+	    tracefs_instance_file_write(r->inst, "events/signal/signal_generate/filter",
+					"sig == 9") < 0)
+		mr_warning("cannot filter signal events to SIGKILL: %s", strerror(errno));
 	r->hdr = mr_tracedat_capture(r->tdir, r->events, 0);
 	if (r->hdr && !r->o.ftrace_uprobes) {
 		mr_tracedat_add_format(r->hdr, "memrec", "ustack", MR_USTACK_FORMAT);
@@ -351,7 +382,7 @@ static int setup_samples(struct recorder *r)
 {
 	uint64_t depth = r->o.stack_depth ? r->o.stack_depth : max_stack();
 
-	if (r->o.ftrace_uprobes)
+	if (r->o.ftrace_uprobes || !r->probes.nr)
 		return 0;
 	r->probe_ids = mr_xcalloc(r->probes.nr, sizeof(*r->probe_ids));
 	for (int i = 0; i < r->probes.nr; i++) {
@@ -386,6 +417,9 @@ static void fill_meta_start(struct recorder *r, int argc, char **argv)
 					     u.version, u.machine);
 	r->meta.clock = mr_xstrdup("mono");
 	r->meta.uprobes = mr_xstrdup(r->o.ftrace_uprobes ? "ftrace" : "perf");
+	r->meta.groups = mr_xstrdup(r->o.groups_arg ? r->o.groups_arg :
+				    r->o.system_wide ? "oom" : "user");
+	r->meta.system_wide = r->o.system_wide;
 	r->meta.buffer_kb = r->o.buffer_kb;
 	for (int i = 0; i < argc; i++)
 		mr_buf_addf(&b, "%s%s", i ? " " : "", argv[i]);
@@ -408,6 +442,7 @@ static void add_targets_meta(struct recorder *r)
 			cmd = mr_target_cmdline(r->target.pids[i]);
 		}
 		mr_meta_add_target(&r->meta, r->target.pids[i], cmd);
+		mr_memcg_snapshot(&r->meta, r->target.pids[i], r->t0);
 		free(cmd);
 	}
 }
@@ -453,7 +488,7 @@ static const char *wait_for_stop(struct recorder *r)
 			return "write error";
 		if (r->o.duration_s && now - r->t0 >= r->o.duration_s * 1000000000ull)
 			return "duration reached";
-		if (!mr_target_alive(&r->target, r->inst))
+		if (!r->o.system_wide && !mr_target_alive(&r->target, r->inst))
 			return "targets exited";
 		if (now - last_status > 1000000000ull) {
 			print_status(r, false);
@@ -667,7 +702,10 @@ static void announce(struct recorder *r)
 		mr_warning("--uprobes=ftrace: the probes are armed in every process mapping "
 			   "this libc: all of them pay about 1-3 us per allocation while memrec "
 			   "records");
-	if (r->o.cmd)
+	if (r->o.system_wide)
+		fprintf(stderr, "memrec: recording the whole host (-e %s) into '%s'; Ctrl-C to "
+			"stop\n", r->meta.groups, r->o.output);
+	else if (r->o.cmd)
 		fprintf(stderr, "memrec: recording '%s' (pid %d) into '%s'\n", r->o.cmd[0],
 			r->target.child, r->o.output);
 	else
@@ -681,6 +719,8 @@ static int stop_and_write(struct recorder *r, const char *reason)
 
 	tracefs_trace_off(r->inst);
 	r->meta.stop_ts = mr_now_ns();
+	for (int i = 0; i < r->target.nr_pids; i++)
+		mr_memcg_snapshot(&r->meta, r->target.pids[i], r->meta.stop_ts);
 	r->meta.stop_reason = mr_xstrdup(reason);
 	mr_stream_stop(&r->stream);
 	r->streaming = false;

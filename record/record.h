@@ -93,6 +93,17 @@ struct mr_embed_stats {
 void mr_embed_modules(const struct mr_meta *m, bool debuginfo, struct mr_buf *b,
 		      struct mr_embed_stats *st);
 
+/* events.c: the tracefs events of each -e group */
+#define MR_GROUP_USER	(1u << 0)	/* the allocator uprobes */
+#define MR_GROUP_OOM	(1u << 1)	/* memory pressure and the OOM killer */
+int mr_groups_parse(const char *list, unsigned int *groups);
+/* probes, the task lifecycle, then each group's events this kernel has */
+const char **mr_events_for(const char *tdir, unsigned int groups, const char *const *probes,
+			   int nr_probes);
+
+/* memcg.c: the target's memory cgroup, limit and usage, into the metadata */
+void mr_memcg_snapshot(struct mr_meta *m, pid_t pid, uint64_t ts);
+
 /* cleanup.c */
 /* Removes the instance and uprobe group named name; returns how many it removed. */
 int mr_cleanup_state(const char *tracing_dir, const char *name);

@@ -23,6 +23,39 @@ struct decoder {
 	/* task events */
 	struct tep_format_field		*pid, *old_pid, *clone_flags, *group_dead, *comm,
 					*filename;
+	/* memory pressure events: k[] in order; name is the event's */
+	struct tep_format_field		*k[6];
+	const char			*name;
+	int				k_const[6];	/* used where a field is absent */
+};
+
+/* How each memory pressure event maps onto struct mr_event's k[] (mr_event.h). */
+static const struct kernel_def {
+	const char	*sys, *name;
+	enum mr_ev_kind	kind;
+	const char	*k[6];		/* field names; "=N" is the constant N */
+	const char	*comm;
+} kernel_defs[] = {
+	{ "kmem", "rss_stat", MR_EV_RSS, { "member", "size", "mm_id", "curr" } },
+	{ "oom", "mark_victim", MR_EV_OOM_VICTIM,
+	  { "pid", "total_vm", "anon_rss", "file_rss", "shmem_rss", "oom_score_adj" }, "comm" },
+	{ "oom", "wake_reaper", MR_EV_OOM_OTHER, { "pid" } },
+	{ "oom", "start_task_reaping", MR_EV_OOM_OTHER, { "pid" } },
+	{ "oom", "finish_task_reaping", MR_EV_OOM_OTHER, { "pid" } },
+	{ "oom", "skip_task_reaping", MR_EV_OOM_OTHER, { "pid" } },
+	{ "oom", "reclaim_retry_zone", MR_EV_OOM_OTHER, { "=0", "order" } },
+	{ "oom", "compact_retry", MR_EV_OOM_OTHER, { "=0", "order" } },
+	{ "vmscan", "mm_vmscan_direct_reclaim_begin", MR_EV_RECLAIM_BEGIN, { "=0", "order" } },
+	{ "vmscan", "mm_vmscan_direct_reclaim_end", MR_EV_RECLAIM_END, { "=0", "nr_reclaimed" } },
+	{ "vmscan", "mm_vmscan_memcg_reclaim_begin", MR_EV_RECLAIM_BEGIN, { "=1", "order" } },
+	{ "vmscan", "mm_vmscan_memcg_reclaim_end", MR_EV_RECLAIM_END, { "=1", "nr_reclaimed" } },
+	{ "vmscan", "mm_vmscan_kswapd_wake", MR_EV_KSWAPD, { "=1", "nid" } },
+	{ "vmscan", "mm_vmscan_kswapd_sleep", MR_EV_KSWAPD, { "=0", "nid" } },
+	{ "compaction", "mm_compaction_try_to_compact_pages", MR_EV_COMPACT_BEGIN,
+	  { "order", "prio" } },
+	{ "compaction", "mm_compaction_begin", MR_EV_COMPACT_BEGIN, { "=-1", "=0" } },
+	{ "compaction", "mm_compaction_end", MR_EV_COMPACT_END, { "status" } },
+	{ "signal", "signal_generate", MR_EV_SIGNAL, { "sig", "pid", "result" }, "comm" },
 };
 
 struct pending {
@@ -110,6 +143,30 @@ static struct decoder *probe_decoder(struct tep_event *e)
 	return d;
 }
 
+static struct decoder *kernel_decoder(struct tep_event *e)
+{
+	const struct kernel_def *def = NULL;
+	struct decoder *d;
+
+	for (size_t i = 0; i < ARRAY_SIZE(kernel_defs) && !def; i++)
+		if (!strcmp(e->system, kernel_defs[i].sys) && !strcmp(e->name, kernel_defs[i].name))
+			def = &kernel_defs[i];
+	if (!def)
+		return NULL;
+	d = mr_xcalloc(1, sizeof(*d));
+	d->kind = def->kind;
+	d->name = def->name;
+	for (int i = 0; i < 6 && def->k[i]; i++) {
+		if (def->k[i][0] == '=')
+			d->k_const[i] = atoi(def->k[i] + 1);
+		else
+			d->k[i] = field(e, def->k[i]);
+	}
+	if (def->comm)
+		d->comm = field(e, def->comm);
+	return d;
+}
+
 static struct decoder *task_decoder(struct tep_event *e)
 {
 	struct decoder *d;
@@ -152,6 +209,8 @@ static void setup_decoders(struct mr_reader *r)
 
 		if (!d)
 			d = task_decoder(events[i]);
+		if (!d)
+			d = kernel_decoder(events[i]);
 		r->by_id[events[i]->id] = d;
 	}
 	us = tep_find_event_by_name(r->tep, "ftrace", "user_stack");
@@ -233,6 +292,19 @@ static bool fits(const struct tep_format_field *f, const struct tep_record *rec)
 	return f && f->offset >= 0 && f->size >= 0 && f->offset + f->size <= rec->size;
 }
 
+static uint64_t num(struct tep_format_field *f, struct tep_record *rec);
+
+/* A field's value, sign-extended from its size when the field is signed. */
+static int64_t snum(struct tep_format_field *f, struct tep_record *rec)
+{
+	uint64_t v = num(f, rec);
+
+	if (f && (f->flags & TEP_FIELD_IS_SIGNED) && f->size > 0 && f->size < 8 &&
+	    (v & (1ull << (8 * f->size - 1))))
+		v |= ~0ull << (8 * f->size);
+	return (int64_t)v;
+}
+
 static uint64_t num(struct tep_format_field *f, struct tep_record *rec)
 {
 	unsigned long long v = 0;
@@ -303,6 +375,10 @@ static void decode(struct mr_reader *r, struct decoder *d, struct tep_record *re
 		ev->path = p->path;
 	} else if (d->kind == MR_EV_EXIT) {
 		ev->group_dead = num(d->group_dead, rec);
+	} else if (d->name) {
+		ev->name = d->name;
+		for (int i = 0; i < 6; i++)
+			ev->k[i] = d->k[i] ? snum(d->k[i], rec) : d->k_const[i];
 	}
 	if (d->comm) {
 		str(d->comm, rec, p->comm, sizeof(p->comm));
