@@ -72,6 +72,7 @@ struct mr_meta {
 	int			nr_memcgs;
 	char			*groups;		/* the -e groups recorded */
 	int			system_wide;		/* -a */
+	uint64_t		flight_mb;		/* --flight window; overruns are by design */
 };
 
 void mr_meta_init(struct mr_meta *m);

@@ -161,7 +161,8 @@ void mr_meta_encode(const struct mr_meta *m, struct mr_buf *b)
 	add_str(b, m->uprobes);
 	mr_buf_add(b, "\ngroups ", 8);
 	add_str(b, m->groups);
-	mr_buf_addf(b, "\nsystem_wide %d", m->system_wide);
+	mr_buf_addf(b, "\nsystem_wide %d\nflight_mb %llu", m->system_wide,
+		    (unsigned long long)m->flight_mb);
 	mr_buf_addf(b, "\ntime %llu %llu %llu\n", (unsigned long long)m->start_ts,
 		    (unsigned long long)m->stop_ts, (unsigned long long)m->start_epoch_ns);
 	mr_buf_addf(b, "samples %llu %llu\n", (unsigned long long)m->samples,
@@ -250,6 +251,8 @@ static int decode_line(struct mr_meta *m, char **f, int n)
 		NEED(2); m->stop_reason = unescape(f[1]);
 	} else if (!strcmp(f[0], "groups")) {
 		NEED(2); m->groups = unescape(f[1]);
+	} else if (!strcmp(f[0], "flight_mb")) {
+		NEED(2); m->flight_mb = num(f[1], 10, &bad);
 	} else if (!strcmp(f[0], "system_wide")) {
 		NEED(2); m->system_wide = (int)num(f[1], 10, &bad);
 	} else if (!strcmp(f[0], "memcg")) {

@@ -36,6 +36,7 @@ struct rec_opts {
 	bool		no_embed;
 	bool		debuginfo;
 	bool		system_wide;	/* -a */
+	uint64_t	flight_mb;	/* --flight: keep this window, write on an OOM kill */
 	const char	*groups_arg;	/* -e */
 	unsigned int	groups;
 	bool		ftrace_uprobes;	/* --uprobes=ftrace: armed host-wide */
@@ -87,6 +88,10 @@ static const char record_usage[] =
 "                        calls; the default for targets), oom (RSS, reclaim and\n"
 "                        compaction stalls, the OOM killer, for 'memrec report oom')\n"
 "  -o, --output FILE     write FILE (default memrec.dat)\n"
+"      --flight          flight recorder: keep only the last --size MB of events\n"
+"                        in memory and write the file when the OOM killer kills\n"
+"                        (or on Ctrl-C); kernel events, or --uprobes=ftrace\n"
+"      --size MB         the flight recorder's window (default 32)\n"
 "  -d, --duration SEC    stop after SEC seconds\n"
 "  -b, --buffer-kb KB    ring buffer per CPU in KiB (default 8192)\n"
 "      --uprobes=MODE    perf (default): the allocator probes are armed in the\n"
@@ -135,6 +140,8 @@ static int parse_opts(struct rec_opts *o, int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "all-cpus", no_argument, NULL, 'a' },
 		{ "events", required_argument, NULL, 'e' },
+		{ "flight", no_argument, NULL, 'F' },
+		{ "size", required_argument, NULL, 'Z' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "buffer-kb", required_argument, NULL, 'b' },
@@ -151,11 +158,25 @@ static int parse_opts(struct rec_opts *o, int argc, char **argv)
 
 	o->output = "memrec.dat";
 	o->buffer_kb = DEFAULT_BUFFER_KB;
+	bool has_size = false, flight = false;
+
 	while ((c = getopt_long(argc, argv, "+p:ae:o:d:b:vh", longopts, NULL)) != -1) {
+		if (c == 'F')
+			flight = true;
 		switch (c) {
 		case 'p': o->pids = optarg; break;
 		case 'a': o->system_wide = true; break;
 		case 'e': o->groups_arg = optarg; break;
+		case 'F':
+			if (!o->flight_mb)
+				o->flight_mb = 32;
+			break;
+		case 'Z':
+			if (mr_parse_u64(optarg, &o->flight_mb) < 0 || !o->flight_mb ||
+			    o->flight_mb > 65536)
+				return mr_usage_error("--size takes MB (1 to 65536), not '%s'", optarg);
+			has_size = true;
+			break;
 		case 'o': o->output = optarg; break;
 		case 'd':
 			if (mr_parse_u64(optarg, &o->duration_s) < 0 || !o->duration_s)
@@ -189,6 +210,10 @@ static int parse_opts(struct rec_opts *o, int argc, char **argv)
 		default: fputs(record_usage, stderr); return -MR_EXIT_USAGE;
 		}
 	}
+	if (has_size && !flight)
+		return mr_usage_error("--size is the flight recorder's window: use it with --flight");
+	if (!flight)
+		o->flight_mb = 0;
 	if (optind < argc)
 		o->cmd = argv + optind;
 	return check_targets(o);
@@ -206,6 +231,11 @@ static int check_targets(struct rec_opts *o)
 		return mr_usage_error("-e user needs targets (-p or a command), not -a");
 	if (!o->system_wide && !o->cmd == !o->pids)
 		return mr_usage_error("give -p PID, -- COMMAND or -a (see 'memrec record -h')");
+	if (o->flight_mb && (o->groups & MR_GROUP_USER) && !o->ftrace_uprobes)
+		return mr_usage_error("--flight keeps a window in the ring buffer: -e user needs "
+				      "--uprobes=ftrace with it");
+	if (o->flight_mb)
+		o->buffer_kb = o->flight_mb * 1024 / sysconf(_SC_NPROCESSORS_CONF);
 	if (o->dwarf_stack && o->ftrace_uprobes)
 		return mr_usage_error("--call-graph dwarf needs the perf path, not --uprobes=ftrace");
 	return 0;
@@ -420,6 +450,7 @@ static void fill_meta_start(struct recorder *r, int argc, char **argv)
 	r->meta.groups = mr_xstrdup(r->o.groups_arg ? r->o.groups_arg :
 				    r->o.system_wide ? "oom" : "user");
 	r->meta.system_wide = r->o.system_wide;
+	r->meta.flight_mb = r->o.flight_mb;
 	r->meta.buffer_kb = r->o.buffer_kb;
 	for (int i = 0; i < argc; i++)
 		mr_buf_addf(&b, "%s%s", i ? " " : "", argv[i]);
@@ -469,10 +500,22 @@ static void print_status(struct recorder *r, bool final)
 }
 
 /* Waits for a stop condition; returns the reason. */
+/* The OOM killer's count of kills (memcg ones too), from /proc/vmstat. */
+static uint64_t oom_kills(void)
+{
+	char *s = mr_read_file("/proc/vmstat", NULL), *p;
+	uint64_t n = 0;
+
+	if (s && (p = strstr(s, "\noom_kill ")))
+		n = strtoull(p + 10, NULL, 10);
+	free(s);
+	return n;
+}
+
 static const char *wait_for_stop(struct recorder *r)
 {
-	struct timespec tick = { 0, 200 * 1000000L };
-	uint64_t last_status = 0;
+	struct timespec tick = { 0, 200 * 1000000L }, settle = { 0, 300 * 1000000L };
+	uint64_t last_status = 0, kills = oom_kills();
 
 	for (;;) {
 		int sig = sigtimedwait(&r->stop_sigs, NULL, &tick);
@@ -486,6 +529,11 @@ static const char *wait_for_stop(struct recorder *r)
 			return "hangup (SIGHUP)";
 		if (r->stream.error || (r->samples && mr_samples_error(r->samples)))
 			return "write error";
+		if (r->o.flight_mb && oom_kills() != kills) {
+			/* let the kill's aftermath (reaping, exit) reach the buffer */
+			nanosleep(&settle, NULL);
+			return "OOM kill (flight recorder)";
+		}
 		if (r->o.duration_s && now - r->t0 >= r->o.duration_s * 1000000000ull)
 			return "duration reached";
 		if (!r->o.system_wide && !mr_target_alive(&r->target, r->inst))
@@ -544,8 +592,9 @@ static uint64_t total_lost(const struct mr_meta *m)
 {
 	uint64_t n = m->perf_lost + m->samples_lost;
 
+	/* a flight recorder overwrites its oldest events by design */
 	for (int i = 0; i < m->nr_cpus; i++)
-		n += m->cpus[i].overrun + m->cpus[i].dropped;
+		n += (m->flight_mb ? 0 : m->cpus[i].overrun) + m->cpus[i].dropped;
 	return n;
 }
 
@@ -685,9 +734,10 @@ static int start(struct recorder *r)
 	if (setup_target(r) || setup_instance(r) < 0 || setup_mmaps(r) < 0 ||
 	    setup_samples(r) < 0)
 		return -1;
-	if (mr_stream_start(&r->stream, r->inst, r->o.output) < 0)
+	/* a flight recorder reads its ring buffers only at the end */
+	if (!r->o.flight_mb && mr_stream_start(&r->stream, r->inst, r->o.output) < 0)
 		return -1;
-	r->streaming = true;
+	r->streaming = !r->o.flight_mb;
 	r->t0 = mr_now_ns();
 	r->meta.start_ts = r->t0;
 	if (tracefs_trace_on(r->inst) < 0)
@@ -718,6 +768,8 @@ static int stop_and_write(struct recorder *r, const char *reason)
 	int ret;
 
 	tracefs_trace_off(r->inst);
+	if (r->o.flight_mb && mr_stream_start(&r->stream, r->inst, r->o.output) < 0)
+		return -1;
 	r->meta.stop_ts = mr_now_ns();
 	for (int i = 0; i < r->target.nr_pids; i++)
 		mr_memcg_snapshot(&r->meta, r->target.pids[i], r->meta.stop_ts);
@@ -778,9 +830,11 @@ static void summary(struct recorder *r, const char *reason, int ret)
 	if (r->target.child && r->target.child_reaped && WIFSIGNALED(r->target.child_status))
 		fprintf(stderr, "memrec: the command was killed by signal %d\n",
 			WTERMSIG(r->target.child_status));
-	fprintf(stderr, "memrec: run 'memrec report%s%s' to see the leaks\n",
+	fprintf(stderr, "memrec: run 'memrec report%s%s%s' to see the %s\n",
+		(r->o.groups & MR_GROUP_USER) ? "" : " oom",
 		strcmp(r->o.output, "memrec.dat") ? " -i " : "",
-		strcmp(r->o.output, "memrec.dat") ? r->o.output : "");
+		strcmp(r->o.output, "memrec.dat") ? r->o.output : "",
+		(r->o.groups & MR_GROUP_USER) ? "leaks" : "road to the OOM kills");
 }
 
 int mr_cmd_record(int argc, char **argv)

@@ -197,8 +197,9 @@ static void count_lost(struct mr_report *rep)
 	const struct mr_meta *m = &rep->meta;
 	uint64_t stats = m->perf_lost + m->samples_lost;
 
+	/* a flight recorder's window overwrites its oldest events by design */
 	for (int i = 0; i < m->nr_cpus; i++)
-		stats += m->cpus[i].overrun + m->cpus[i].dropped;
+		stats += (m->flight_mb ? 0 : m->cpus[i].overrun) + m->cpus[i].dropped;
 	/* the pages' own marks and the stats count the same losses: take the larger */
 	rep->lost_total = stats > rep->rstats.missed ? stats : rep->rstats.missed;
 }
