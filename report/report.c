@@ -12,17 +12,30 @@
 #include "mr_tracedat.h"
 #include "report.h"
 
-static const struct mr_writer writers[] = {
-	{ "text", mr_write_text_leaks },
-	{ "json", mr_write_json_leaks },
+/* The reports, and a writer per format for each. */
+struct report_kind {
+	const char	*name;
+	const char	*format;
+	int		(*leaks)(FILE *f, struct mr_report *rep, const struct mr_leaks *l);
+	int		(*oom)(FILE *f, struct mr_report *rep, struct mr_oom *o);
+};
+
+static const struct report_kind kinds[] = {
+	{ "leak", "text", mr_write_text_leaks, NULL },
+	{ "leak", "json", mr_write_json_leaks, NULL },
+	{ "oom", "text", NULL, mr_write_text_oom },
+	{ "oom", "json", NULL, mr_write_json_oom },
 };
 
 static const char report_usage[] =
-"usage: memrec report [options] [leak]\n"
+"usage: memrec report [options] [leak | oom]\n"
 "\n"
-"Reads a file written by 'memrec record' (here or on another host) and reports\n"
-"the blocks still allocated at the end of the trace, grouped by call stack and\n"
-"sorted by bytes, with the counts of everything recorded and lost.\n"
+"Reads a file written by 'memrec record' (here or on another host).\n"
+"leak (default): the blocks still allocated at the end of the trace, grouped by\n"
+"call stack and sorted by bytes, with the counts of everything recorded and lost.\n"
+"oom: per process, RSS by kind over time, reclaim and compaction stalls, and\n"
+"each OOM kill: victim, trigger, memcg or global, and what grew before it\n"
+"(record with -e oom).\n"
 "\n"
 "  -i, --input FILE      read FILE (default memrec.dat)\n"
 "  -f, --format FMT      text (default) or json\n"
@@ -96,20 +109,23 @@ static int parse_opts(struct mr_report_opts *o, int argc, char **argv)
 		default: fputs(report_usage, stderr); return -MR_EXIT_USAGE;
 		}
 	}
-	for (; optind < argc; optind++)
-		if (strcmp(argv[optind], "leak"))
-			return mr_usage_error("unknown report '%s'; the reports are: leak",
+	o->kind = "leak";
+	for (; optind < argc; optind++) {
+		if (strcmp(argv[optind], "leak") && strcmp(argv[optind], "oom"))
+			return mr_usage_error("unknown report '%s'; the reports are: leak, oom",
 					      argv[optind]);
+		o->kind = argv[optind];
+	}
 	if (o->top < 0)
 		o->top = strcmp(o->format, "text") ? 0 : 10;
 	return 0;
 }
 
-static const struct mr_writer *find_writer(const char *name)
+static const struct report_kind *find_kind(const char *kind, const char *format)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(writers); i++)
-		if (!strcmp(writers[i].name, name))
-			return &writers[i];
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (!strcmp(kinds[i].name, kind) && !strcmp(kinds[i].format, format))
+			return &kinds[i];
 	return NULL;
 }
 
@@ -166,6 +182,8 @@ static void on_event(const struct mr_event *ev, void *ctx)
 		ev = &copy;
 	}
 	mr_pairing_feed(rep->pairing, ev);
+	if (rep->oom)
+		mr_oom_feed(rep->oom, ev);
 	if (ev->kind == MR_EV_TASK_NEW)
 		note_fork(rep, ev);
 }
@@ -262,7 +280,7 @@ const char *mr_report_comm(struct mr_report *rep, uint32_t aspace)
 int mr_cmd_report(int argc, char **argv)
 {
 	struct mr_report_opts o = { 0 };
-	const struct mr_writer *w;
+	const struct report_kind *k;
 	struct mr_report rep;
 	struct mr_leaks leaks;
 	int ret;
@@ -270,21 +288,27 @@ int mr_cmd_report(int argc, char **argv)
 	ret = parse_opts(&o, argc, argv);
 	if (ret)
 		return ret > 0 ? MR_EXIT_OK : MR_EXIT_USAGE;
-	w = find_writer(o.format);
-	if (!w) {
+	k = find_kind(o.kind, o.format);
+	if (!k) {
 		mr_usage_error("unknown format '%s'; use text or json", o.format);
 		return MR_EXIT_USAGE;
 	}
 	memset(&rep, 0, sizeof(rep));
 	rep.o = &o;
+	if (k->oom)
+		rep.oom = mr_oom_new();
 	ret = load_meta(&rep);
 	if (!ret)
 		ret = analyse(&rep);
-	if (!ret) {
+	if (!ret && k->oom) {
+		mr_oom_finish(rep.oom, &rep);
+		ret = k->oom(stdout, &rep, rep.oom);
+	} else if (!ret) {
 		mr_leaks_build(&rep, &leaks);
-		ret = w->leaks(stdout, &rep, &leaks);
+		ret = k->leaks(stdout, &rep, &leaks);
 		mr_leaks_release(&leaks);
 	}
+	mr_oom_free(rep.oom);
 	mr_symbols_free(rep.symbols);
 	mr_unpack_remove(rep.unpacked);
 	mr_pairing_free(rep.pairing);

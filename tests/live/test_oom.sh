@@ -1,0 +1,435 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# test_oom.sh - a real memory cgroup OOM kill, recorded and reported.
+#
+# A private memory cgroup (memrec-test-PID, 64 MiB, no swap) holds
+# tests/progs/hog, which grows by 1 MiB every 20 ms until the kernel kills it
+# (after ~1.3 s). A `sh -c` puts itself into the cgroup and then execs the
+# hog, so the hog runs under the limit from its first malloc and keeps the
+# sh's pid (which the sh prints first: "hog pid N").
+#
+#  (a) memrec record -e user,oom -- sh -c '...; exec hog': record exits 0;
+#      `report oom --format json` has exactly one kill, of the hog (pid,
+#      comm "hog", memcg true, anon_rss_kb 30000..70000); the hog's process
+#      entry shows the anon RSS ramp (start < 10 MiB, peak >= 40 MiB, a
+#      timeline of >= 5 points rising overall) and memcg reclaim stalls; the
+#      text report names the hog and the kill; the leak report of the same
+#      file still works and lists grow_heap's 1 MiB blocks.
+#  (b) memrec record -a -e oom in the background, the hog run outside
+#      memrec, SIGINT: `report oom` has the kill of that pid.
+#  (c) no memrec tracing state is left and the cgroup is gone.
+#
+# The cgroup's own oom_kill counter is checked too, so that a setup problem
+# (no kill happened) is not blamed on memrec. Skips (exit 0) without root,
+# tracefs, the oom:mark_victim event or a memory cgroup controller.
+. "$(dirname "$0")/lib.sh"
+live_init
+
+T=oom
+RECORD_TIMEOUT=40		# the hog dies in ~1.3 s; keep the test under 2 min
+REPORT_TIMEOUT=30
+MiB=$((1024 * 1024))
+
+[ -e "$TRACEFS/events/oom/mark_victim" ] ||
+	skip_all "no oom:mark_victim event in $TRACEFS/events (kernel without it)"
+if [ ! -x "$PROGS/hog" ]; then
+	fail $T/test-program "$PROGS/hog missing; run make progs"
+	live_finish
+fi
+
+# ------------------------------------------------------------ the cgroup
+
+# cgroup v1 memory controller, or else a cgroup2 mount whose root hands the
+# memory controller to its children (we do not change the host's
+# subtree_control to get one).
+CG_V1=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2; exit }' /proc/mounts)
+CG_V2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+if [ -n "$CG_V1" ] && [ -f "$CG_V1/cgroup.procs" ]; then
+	CG_VER=1
+	CG=$CG_V1/memrec-test-$$
+elif [ -n "$CG_V2" ] && grep -qw memory "$CG_V2/cgroup.subtree_control" 2>/dev/null; then
+	CG_VER=2
+	CG=$CG_V2/memrec-test-$$
+else
+	skip_all "no memory cgroup controller: cgroup v1 memory is not mounted (/sys/fs/cgroup/memory) and no cgroup2 mount has memory in its cgroup.subtree_control${CG_V2:+ ($CG_V2)}"
+fi
+
+# Where the test itself lives in that hierarchy: leftover pids go back there.
+if [ "$CG_VER" = 1 ]; then
+	HOME_CG=$CG_V1$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3; exit }' /proc/$$/cgroup)
+else
+	HOME_CG=$CG_V2$(awk -F: '$1 == "0" { print $3; exit }' /proc/$$/cgroup)
+fi
+
+# cg_remove: move whatever is still in the cgroup out (and kill it: only
+# this test's hogs can be there), then rmdir, retrying while a killed task
+# is still being torn down. Safe to call more than once.
+cg_remove() {
+	local p n=50
+	[ -d "$CG" ] || return 0
+	while [ "$n" -gt 0 ]; do
+		for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do
+			echo "$p" > "$HOME_CG/cgroup.procs" 2>/dev/null ||
+				echo "$p" > "${CG%/*}/cgroup.procs" 2>/dev/null
+			kill -KILL "$p" 2>/dev/null
+		done
+		rmdir "$CG" 2>/dev/null && return 0
+		[ -d "$CG" ] || return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	echo "$LIVE_NAME: cannot remove cgroup $CG" >&2
+	return 1
+}
+
+trap 'cg_remove; live_cleanup' EXIT
+trap 'exit 130' INT TERM
+
+# cg_oom_kills: how many tasks the kernel OOM-killed in the cgroup so far.
+cg_oom_kills() {
+	local f=memory.oom_control
+	[ "$CG_VER" = 2 ] && f=memory.events
+	awk '$1 == "oom_kill" { print $2; found = 1 } END { if (!found) print "?" }' "$CG/$f" 2>/dev/null
+}
+
+mkdir "$CG" 2>/dev/null || skip_all "cannot create the cgroup $CG (read-only cgroupfs?)"
+if [ "$CG_VER" = 1 ]; then
+	echo 64M > "$CG/memory.limit_in_bytes" 2>/dev/null ||
+		skip_all "cannot set $CG/memory.limit_in_bytes"
+	# memsw >= limit is required; equal means no swapping around the limit.
+	if [ -f "$CG/memory.memsw.limit_in_bytes" ]; then
+		echo 64M > "$CG/memory.memsw.limit_in_bytes" ||
+			skip_all "cannot set $CG/memory.memsw.limit_in_bytes"
+	fi
+	[ -f "$CG/memory.swappiness" ] && echo 0 > "$CG/memory.swappiness"
+	[ -f "$CG/memory.oom_control" ] && echo 0 > "$CG/memory.oom_control" 2>/dev/null
+else
+	echo 64M > "$CG/memory.max" 2>/dev/null || skip_all "cannot set $CG/memory.max"
+	[ -f "$CG/memory.swap.max" ] && echo 0 > "$CG/memory.swap.max"
+fi
+echo "$LIVE_NAME: cgroup v$CG_VER $CG, limit 64 MiB" >&2
+
+# The hog's launcher: put this sh into the cgroup, say its pid, become the
+# hog (same pid). $1: the cgroup's cgroup.procs, $2: the hog.
+HOG_SH='echo $$ > "$1" && echo "hog pid $$" && exec "$2" 256 20'
+HOG=("sh" "-c" "$HOG_SH" "sh" "$CG/cgroup.procs" "$PROGS/hog")
+
+# report_oom NAME FILE OUTPUT FORMAT: memrec report oom (bounded in time).
+report_oom() {
+	local name=$1 file=$2 out=$3 fmt=$4 rc
+	timeout -k 5 "$REPORT_TIMEOUT" "$MEMREC" report oom --format "$fmt" -i "$file" \
+		> "$out" 2> "$out.stderr"
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		ok "$name"
+	else
+		fail "$name" "memrec report oom --format $fmt $(describe_rc $rc) (stderr: $out.stderr)"
+	fi
+	return "$rc"
+}
+
+# The options this test needs; without them everything below fails, and
+# this line says why.
+if "$MEMREC" record -h 2>&1 | grep -qE '(^|[[:space:]])-e[, ]'; then
+	ok $T/record-has-e
+else
+	fail $T/record-has-e "memrec record -h does not mention -e GROUPS"
+fi
+
+# ------------------------------------------------- (a) target under memrec
+
+A=$T/target
+log=$OUT/target.record.log
+kills0=$(cg_oom_kills)
+run_record $A/record "$log" -e user,oom -o "$OUT/target.dat" -- "${HOG[@]}"
+hog_pid=$(sed -n 's/^hog pid \([0-9][0-9]*\)$/\1/p' "$log.out" 2>/dev/null | head -1)
+kills1=$(cg_oom_kills)
+if [ -z "$hog_pid" ]; then
+	fail $A/hog-started "the sh did not enter the cgroup or did not run (output: $log.out, log: $log)"
+	hog_pid=-1
+elif grep -q '^survived$' "$log.out"; then
+	fail $A/hog-killed "the hog survived 256 MiB in a 64 MiB cgroup (output: $log.out)"
+elif [ "$kills0" = "?" ] || [ "$kills1" != $((kills0 + 1)) ]; then
+	fail $A/hog-killed "the cgroup's oom_kill went from $kills0 to $kills1, expected one kill"
+else
+	ok $A/hog-killed
+fi
+
+if report_oom $A/report-oom-json "$OUT/target.dat" "$OUT/target.oom.json" json; then
+	python3 - "$OUT/target.oom.json" "$hog_pid" "$A" <<'EOF'
+import json, sys
+
+path, hog, prefix = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+MiB = 1024 * 1024
+bad = 0
+
+def emit(name, problem):
+    global bad
+    if problem is None:
+        print("ok - %s/%s" % (prefix, name))
+    else:
+        print("not ok - %s/%s: %s" % (prefix, name, " ".join(str(problem).split())))
+        bad = 1
+
+def num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+def to_bytes(v, key):
+    """An RSS value in bytes: keys ending in _kb / _pages are scaled."""
+    if not num(v):
+        return None
+    if key.endswith("_kb"):
+        return v * 1024
+    if key.endswith("_pages"):
+        return v * 4096
+    return v
+
+def rss_val(obj, what):
+    """obj["what"] in bytes, accepting what / what_bytes / what_kb."""
+    if not isinstance(obj, dict):
+        return None
+    for k in (what, what + "_bytes", what + "_kb", what + "_pages"):
+        if k in obj:
+            return to_bytes(obj[k], k)
+    return None
+
+def point_anon(pt):
+    """The anon RSS (bytes) of one timeline point."""
+    if not isinstance(pt, dict):
+        return None
+    v = rss_val(pt, "anon")
+    if v is None:
+        v = rss_val(pt.get("rss"), "anon")
+    return v
+
+def point_t(pt):
+    for k in ("t", "ts", "time_s"):
+        if isinstance(pt, dict) and num(pt.get(k)):
+            return pt[k]
+    return None
+
+try:
+    with open(path) as f:
+        doc = json.load(f)
+except (OSError, ValueError) as ex:
+    emit("json", "%s: not a JSON report: %s" % (path, ex))
+    sys.exit(1)
+emit("json", None if isinstance(doc, dict) else "top level is not an object")
+if not isinstance(doc, dict):
+    sys.exit(1)
+
+kills = doc.get("oom_kills")
+if not isinstance(kills, list):
+    emit("one-kill", "no \"oom_kills\" list (keys: %s)" % sorted(doc))
+    kills = []
+elif len(kills) != 1:
+    emit("one-kill", "%d OOM kills, expected exactly 1: %r" % (len(kills), kills[:4]))
+else:
+    emit("one-kill", None)
+k = kills[0] if len(kills) == 1 and isinstance(kills[0], dict) else {}
+emit("kill-pid", None if k.get("pid") == hog else
+     "killed pid %r, expected the hog %d" % (k.get("pid"), hog))
+emit("kill-comm", None if k.get("comm") == "hog" else
+     "killed comm %r, expected \"hog\"" % k.get("comm"))
+emit("kill-memcg", None if k.get("memcg") is True else
+     "memcg is %r, expected true (a memory cgroup OOM)" % k.get("memcg"))
+a = k.get("anon_rss_kb")
+emit("kill-anon-rss", None if num(a) and 30000 <= a <= 70000 else
+     "anon_rss_kb %r, expected 30000..70000 (64 MiB limit)" % a)
+
+procs = doc.get("processes")
+if not isinstance(procs, list):
+    procs = []
+mine = [p for p in procs if isinstance(p, dict) and p.get("pid") == hog]
+emit("process", None if len(mine) == 1 else
+     "%d process entries with pid %d (pids: %s)" % (
+         len(mine), hog, [p.get("pid") for p in procs if isinstance(p, dict)][:16]))
+p = mine[0] if len(mine) == 1 else {}
+if p and p.get("comm") != "hog":
+    emit("process-comm", "comm %r, expected \"hog\"" % p.get("comm"))
+elif p:
+    emit("process-comm", None)
+
+anon = (p.get("rss") or {}).get("anon") if isinstance(p.get("rss"), dict) else None
+start, peak = rss_val(anon, "start"), rss_val(anon, "peak")
+emit("rss-anon-peak", None if num(peak) and peak >= 40 * MiB else
+     "rss.anon.peak %r, expected >= 40 MiB (%d bytes): %r" % (peak, 40 * MiB, anon))
+emit("rss-anon-start", None if num(start) and start < 10 * MiB else
+     "rss.anon.start %r, expected < 10 MiB (%d bytes): %r" % (start, 10 * MiB, anon))
+
+tl = p.get("timeline")
+pts = [point_anon(x) for x in tl] if isinstance(tl, list) else []
+pts = [v for v in pts if num(v)]
+if len(pts) < 5:
+    emit("timeline", "%d timeline points with an anon RSS, expected >= 5: %r" % (
+        len(pts), tl if not isinstance(tl, list) else tl[:8]))
+else:
+    ups = sum(1 for x, y in zip(pts, pts[1:]) if y >= x)
+    ts = [point_t(x) for x in tl]
+    ts = [t for t in ts if t is not None]
+    why = []
+    if pts[-1] - pts[0] < 30 * MiB and max(pts) - pts[0] < 30 * MiB:
+        why.append("anon goes from %d to %d (max %d) bytes: not a 30+ MiB ramp"
+                   % (pts[0], pts[-1], max(pts)))
+    if ups < 0.8 * (len(pts) - 1):
+        why.append("only %d of %d steps do not decrease" % (ups, len(pts) - 1))
+    if ts and ts != sorted(ts):
+        why.append("times not in order")
+    emit("timeline", "; ".join(why) if why else None)
+
+st = p.get("stalls") if isinstance(p.get("stalls"), dict) else {}
+mr = st.get("memcg_reclaim")
+if not isinstance(mr, dict):
+    emit("memcg-reclaim", "no stalls.memcg_reclaim (stalls: %r)" % st)
+else:
+    c, tot, worst = mr.get("count"), mr.get("total_ms"), mr.get("worst_ms")
+    why = []
+    if not (num(c) and c >= 1):
+        why.append("count %r, expected >= 1" % c)
+    if not (num(tot) and num(worst) and 0 <= worst <= tot):
+        why.append("total_ms %r / worst_ms %r inconsistent" % (tot, worst))
+    emit("memcg-reclaim", "; ".join(why) if why else None)
+sys.exit(bad)
+EOF
+	note_rc $?
+fi
+
+# The text report names the hog and its kill.
+txt=$OUT/target.oom.txt
+if report_oom $A/report-oom-text "$OUT/target.dat" "$txt" text; then
+	if ! grep -qw hog "$txt"; then
+		fail $A/text-names-hog "the text report does not mention \"hog\" ($txt)"
+	elif ! grep -qiE 'kill|oom' "$txt"; then
+		fail $A/text-names-hog "the text report does not mention the kill ($txt)"
+	elif [ "$hog_pid" -gt 0 ] && ! grep -qw "$hog_pid" "$txt"; then
+		fail $A/text-names-hog "the text report does not give the hog's pid $hog_pid ($txt)"
+	else
+		ok $A/text-names-hog
+	fi
+fi
+
+# The leak report (the default) of the same file: the hog never frees, so
+# every 1 MiB block of grow_heap is still there.
+if run_report $A/report-leak "$OUT/target.dat" "$OUT/target.leak.json"; then
+	check $A/leak "$OUT/target.leak.json" --eq targets.0.pid "$hog_pid" \
+		--target-cmd tests/progs/hog
+	python3 - "$OUT/target.leak.json" "$hog_pid" "$A" <<'EOF'
+import json, sys
+
+path, hog, prefix = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+MiB = 1024 * 1024
+
+def fn0(lk):
+    st = lk.get("stack") or [{}]
+    f = st[0].get("function") or st[0].get("symbol") or ""
+    return f.split("(")[0].split("+0x")[0].strip()
+
+try:
+    with open(path) as f:
+        doc = json.load(f)
+    gs = [lk for lk in doc.get("leaks") or [] if fn0(lk) == "grow_heap"]
+except (OSError, ValueError, AttributeError, TypeError) as ex:
+    print("not ok - %s/leak-grow-heap: cannot read %s: %s" % (prefix, path, ex))
+    sys.exit(1)
+c = sum(lk.get("count", 0) for lk in gs)
+b = sum(lk.get("bytes", 0) for lk in gs)
+why = []
+if not 30 <= c <= 70:
+    why.append("%d blocks, expected 30..70 (the hog dies near 64 MiB)" % c)
+if b != c * MiB:
+    why.append("%d bytes, expected %d x 1 MiB" % (b, c))
+if any(lk.get("pid") != hog for lk in gs):
+    why.append("pids %s, expected %d" % (sorted({lk.get("pid") for lk in gs}), hog))
+if any(lk.get("alloc_fn") != "malloc" for lk in gs):
+    why.append("alloc_fn %s, expected malloc" % sorted({str(lk.get("alloc_fn")) for lk in gs}))
+if why:
+    print("not ok - %s/leak-grow-heap: %s" % (prefix, "; ".join(why)))
+    sys.exit(1)
+print("ok - %s/leak-grow-heap" % prefix)
+EOF
+	note_rc $?
+fi
+
+# ------------------------------------------------- (b) host-wide recording
+
+B=$T/host
+log=$OUT/host.record.log
+start_record_bg "$log" -a -e oom -o "$OUT/host.dat"
+if ! wait_for_line "$log" '^memrec: recording' 20; then
+	if pid_running "$REC_PID"; then
+		fail $B/recording-line "no \"memrec: recording\" line within 20 s (log: $log)"
+		kill -INT "$REC_PID"
+		wait_record_bg 10
+	else
+		wait_record_bg 1
+		fail $B/recording-line "memrec record -a exited early: $(describe_rc $REC_RC) (log: $log)"
+	fi
+else
+	ok $B/recording-line
+	kills0=$(cg_oom_kills)
+	"${HOG[@]}" > "$OUT/host.hog.out" 2>&1 &
+	hpid=$!
+	BG_PIDS+=("$hpid")
+	if wait_gone "$hpid" 20; then
+		wait "$hpid" 2>/dev/null
+		hrc=$?
+	else
+		kill -KILL "$hpid" 2>/dev/null
+		wait "$hpid" 2>/dev/null
+		hrc=124
+	fi
+	kills1=$(cg_oom_kills)
+	if [ "$hrc" -ne 137 ] || [ "$kills0" = "?" ] || [ "$kills1" != $((kills0 + 1)) ]; then
+		fail $B/hog-killed "hog $(describe_rc $hrc), expected SIGKILL; cgroup oom_kill $kills0 -> $kills1 (output: $OUT/host.hog.out)"
+	else
+		ok $B/hog-killed
+	fi
+	# Let the recorder drain the kill's events before stopping it.
+	sleep 0.5
+	kill -INT "$REC_PID" 2>/dev/null
+	wait_record_bg 20
+	if [ "$REC_RC" -eq 0 ]; then
+		ok $B/record-sigint
+	else
+		fail $B/record-sigint "memrec record -a $(describe_rc $REC_RC) after SIGINT (log: $log)"
+	fi
+	if report_oom $B/report-oom-json "$OUT/host.dat" "$OUT/host.oom.json" json; then
+		python3 - "$OUT/host.oom.json" "$hpid" "$B" <<'EOF'
+import json, sys
+
+path, hog, prefix = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+try:
+    with open(path) as f:
+        kills = json.load(f).get("oom_kills")
+    mine = [k for k in kills if k.get("pid") == hog]
+except (OSError, ValueError, AttributeError, TypeError) as ex:
+    print("not ok - %s/kill: cannot read the oom_kills of %s: %s" % (prefix, path, ex))
+    sys.exit(1)
+if len(mine) != 1:
+    print("not ok - %s/kill: %d kills of pid %d, expected 1 (kills: %s)" % (
+        prefix, len(mine), hog, [(k.get("pid"), k.get("comm")) for k in kills][:8]))
+    sys.exit(1)
+why = []
+if mine[0].get("comm") != "hog":
+    why.append("comm %r, expected \"hog\"" % mine[0].get("comm"))
+if mine[0].get("memcg") is not True:
+    why.append("memcg %r, expected true" % mine[0].get("memcg"))
+if why:
+    print("not ok - %s/kill: %s" % (prefix, "; ".join(why)))
+    sys.exit(1)
+print("ok - %s/kill" % prefix)
+EOF
+		note_rc $?
+	fi
+fi
+
+# ------------------------------------------------------------ (c) cleanup
+
+assert_no_state $T/no-state-left
+cg_remove
+if [ -d "$CG" ]; then
+	fail $T/cgroup-removed "$CG still exists (procs: $(cat "$CG/cgroup.procs" 2>/dev/null | tr '\n' ' '))"
+else
+	ok $T/cgroup-removed
+fi
+live_finish
