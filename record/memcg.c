@@ -53,7 +53,16 @@ static int64_t read_num(const char *dir, const char *file)
 	return v;
 }
 
-void mr_memcg_snapshot(struct mr_meta *m, pid_t pid, uint64_t ts)
+/* The last record of pid's memory cgroup, or NULL. */
+static const struct mr_meta_memcg *last_of(const struct mr_meta *m, pid_t pid)
+{
+	for (int i = m->nr_memcgs - 1; i >= 0; i--)
+		if (m->memcgs[i].pid == pid)
+			return &m->memcgs[i];
+	return NULL;
+}
+
+void mr_memcg_snapshot(struct mr_meta *m, pid_t pid, uint64_t ts, bool if_changed)
 {
 	bool v1 = false;
 	char *cg = memcg_of(pid, &v1), *dir;
@@ -62,9 +71,11 @@ void mr_memcg_snapshot(struct mr_meta *m, pid_t pid, uint64_t ts)
 		return;
 	cg[strcspn(cg, "\n")] = '\0';
 	dir = mr_xasprintf(v1 ? "/sys/fs/cgroup/memory%s" : "/sys/fs/cgroup%s", cg);
-	mr_meta_add_memcg(m, ts, pid, cg,
-			  read_num(dir, v1 ? "memory.limit_in_bytes" : "memory.max"),
-			  read_num(dir, v1 ? "memory.usage_in_bytes" : "memory.current"));
+	/* a target may move itself (sh -c 'echo $$ > cgroup.procs; exec ...') */
+	if (!if_changed || !last_of(m, pid) || strcmp(last_of(m, pid)->path, cg))
+		mr_meta_add_memcg(m, ts, pid, cg,
+				  read_num(dir, v1 ? "memory.limit_in_bytes" : "memory.max"),
+				  read_num(dir, v1 ? "memory.usage_in_bytes" : "memory.current"));
 	free(dir);
 	free(cg);
 }

@@ -473,7 +473,7 @@ static void add_targets_meta(struct recorder *r)
 			cmd = mr_target_cmdline(r->target.pids[i]);
 		}
 		mr_meta_add_target(&r->meta, r->target.pids[i], cmd);
-		mr_memcg_snapshot(&r->meta, r->target.pids[i], r->t0);
+		mr_memcg_snapshot(&r->meta, r->target.pids[i], r->t0, false);
 		free(cmd);
 	}
 }
@@ -538,6 +538,9 @@ static const char *wait_for_stop(struct recorder *r)
 			return "duration reached";
 		if (!r->o.system_wide && !mr_target_alive(&r->target, r->inst))
 			return "targets exited";
+		if (r->o.groups & MR_GROUP_OOM)
+			for (int i = 0; i < r->target.nr_pids; i++)
+				mr_memcg_snapshot(&r->meta, r->target.pids[i], now, true);
 		if (now - last_status > 1000000000ull) {
 			print_status(r, false);
 			last_status = now;
@@ -772,7 +775,7 @@ static int stop_and_write(struct recorder *r, const char *reason)
 		return -1;
 	r->meta.stop_ts = mr_now_ns();
 	for (int i = 0; i < r->target.nr_pids; i++)
-		mr_memcg_snapshot(&r->meta, r->target.pids[i], r->meta.stop_ts);
+		mr_memcg_snapshot(&r->meta, r->target.pids[i], r->meta.stop_ts, false);
 	r->meta.stop_reason = mr_xstrdup(reason);
 	mr_stream_stop(&r->stream);
 	r->streaming = false;

@@ -102,7 +102,8 @@ const char **mr_events_for(const char *tdir, unsigned int groups, const char *co
 			   int nr_probes);
 
 /* memcg.c: the target's memory cgroup, limit and usage, into the metadata */
-void mr_memcg_snapshot(struct mr_meta *m, pid_t pid, uint64_t ts);
+/* if_changed: only when pid is in another cgroup than last recorded */
+void mr_memcg_snapshot(struct mr_meta *m, pid_t pid, uint64_t ts, bool if_changed);
 
 /* cleanup.c */
 /* Removes the instance and uprobe group named name; returns how many it removed. */
