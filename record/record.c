@@ -25,6 +25,7 @@
 #include "record.h"
 
 #define DEFAULT_BUFFER_KB	8192
+#define FLIGHT_REASON		"OOM kill (flight recorder)"
 
 
 struct rec_opts {
@@ -37,6 +38,7 @@ struct rec_opts {
 	bool		debuginfo;
 	bool		system_wide;	/* -a */
 	uint64_t	flight_mb;	/* --flight: keep this window, write on an OOM kill */
+	bool		keep;		/* --keep: after writing, watch for the next kill */
 	const char	*groups_arg;	/* -e */
 	unsigned int	groups;
 	bool		ftrace_uprobes;	/* --uprobes=ftrace: armed host-wide */
@@ -69,6 +71,9 @@ struct recorder {
 	struct mr_embed_stats		embed;
 	struct mr_buf			archive;	/* the symbol archive option */
 	int				write_error;	/* errno that stopped streaming */
+	const char			*output;	/* the file being written */
+	char				*output_buf;	/* --keep: FILE.N */
+	int				nr_written;
 };
 
 static const char record_usage[] =
@@ -92,6 +97,8 @@ static const char record_usage[] =
 "                        in memory and write the file when the OOM killer kills\n"
 "                        (or on Ctrl-C); kernel events, or --uprobes=ftrace\n"
 "      --size MB         the flight recorder's window (default 32)\n"
+"      --keep            after writing, keep watching: the next kill goes to\n"
+"                        FILE.1, then FILE.2, ...\n"
 "  -d, --duration SEC    stop after SEC seconds\n"
 "  -b, --buffer-kb KB    ring buffer per CPU in KiB (default 8192)\n"
 "      --uprobes=MODE    perf (default): the allocator probes are armed in the\n"
@@ -142,6 +149,7 @@ static int parse_opts(struct rec_opts *o, int argc, char **argv)
 		{ "events", required_argument, NULL, 'e' },
 		{ "flight", no_argument, NULL, 'F' },
 		{ "size", required_argument, NULL, 'Z' },
+		{ "keep", no_argument, NULL, 'K' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "buffer-kb", required_argument, NULL, 'b' },
@@ -171,6 +179,7 @@ static int parse_opts(struct rec_opts *o, int argc, char **argv)
 			if (!o->flight_mb)
 				o->flight_mb = 32;
 			break;
+		case 'K': o->keep = true; break;
 		case 'Z':
 			if (mr_parse_u64(optarg, &o->flight_mb) < 0 || !o->flight_mb ||
 			    o->flight_mb > 65536)
@@ -210,6 +219,8 @@ static int parse_opts(struct rec_opts *o, int argc, char **argv)
 		default: fputs(record_usage, stderr); return -MR_EXIT_USAGE;
 		}
 	}
+	if (o->keep && !flight)
+		return mr_usage_error("--keep goes with --flight");
 	if (has_size && !flight)
 		return mr_usage_error("--size is the flight recorder's window: use it with --flight");
 	if (!flight)
@@ -532,7 +543,7 @@ static const char *wait_for_stop(struct recorder *r)
 		if (r->o.flight_mb && oom_kills() != kills) {
 			/* let the kill's aftermath (reaping, exit) reach the buffer */
 			nanosleep(&settle, NULL);
-			return "OOM kill (flight recorder)";
+			return FLIGHT_REASON;
 		}
 		if (r->o.duration_s && now - r->t0 >= r->o.duration_s * 1000000000ull)
 			return "duration reached";
@@ -685,7 +696,7 @@ static int write_file(struct recorder *r)
 	out.nr_opts = nr;
 	out.clock = "mono";
 	out.unlink_cpu_files = 1;
-	ret = mr_tracedat_write(r->o.output, &out);
+	ret = mr_tracedat_write(r->output, &out);
 	free(cmdlines);
 	mr_buf_release(&b);
 	return ret;
@@ -771,7 +782,7 @@ static int stop_and_write(struct recorder *r, const char *reason)
 	int ret;
 
 	tracefs_trace_off(r->inst);
-	if (r->o.flight_mb && mr_stream_start(&r->stream, r->inst, r->o.output) < 0)
+	if (r->o.flight_mb && mr_stream_start(&r->stream, r->inst, r->output) < 0)
 		return -1;
 	r->meta.stop_ts = mr_now_ns();
 	for (int i = 0; i < r->target.nr_pids; i++)
@@ -819,7 +830,7 @@ static void summary(struct recorder *r, const char *reason, int ret)
 	if (ret < 0 && !r->write_error)
 		return;
 	fprintf(stderr, "memrec: stopped after %.1f s: %s; wrote '%s' (%.2f MB of events)%s\n",
-		(r->meta.stop_ts - r->meta.start_ts) / 1e9, reason, r->o.output,
+		(r->meta.stop_ts - r->meta.start_ts) / 1e9, reason, r->output,
 		r->bytes / 1048576.0, lost || r->meta.truncated_bytes ? "" : ", no events lost");
 	if (lost)
 		mr_warning("%llu events were lost (ring buffer full); raise -b", (unsigned long long)lost);
@@ -835,9 +846,34 @@ static void summary(struct recorder *r, const char *reason, int ret)
 			WTERMSIG(r->target.child_status));
 	fprintf(stderr, "memrec: run 'memrec report%s%s%s' to see the %s\n",
 		(r->o.groups & MR_GROUP_USER) ? "" : " oom",
-		strcmp(r->o.output, "memrec.dat") ? " -i " : "",
-		strcmp(r->o.output, "memrec.dat") ? r->o.output : "",
+		strcmp(r->output, "memrec.dat") ? " -i " : "",
+		strcmp(r->output, "memrec.dat") ? r->output : "",
 		(r->o.groups & MR_GROUP_USER) ? "leaks" : "road to the OOM kills");
+}
+
+/* --keep: an empty window again, and the next file name. */
+static int rearm(struct recorder *r)
+{
+	mr_stream_release(&r->stream, true);
+	free(r->files);
+	r->files = NULL;
+	r->nr_files = 0;
+	free(r->meta.cpus);
+	r->meta.cpus = NULL;
+	r->meta.nr_cpus = 0;
+	free(r->meta.stop_reason);
+	r->meta.stop_reason = NULL;
+	mr_buf_release(&r->archive);
+	r->bytes = 0;
+	free(r->output_buf);
+	r->output = r->output_buf = mr_xasprintf("%s.%d", r->o.output, ++r->nr_written);
+	if (tracefs_instance_file_clear(r->inst, "trace") < 0)
+		return mr_error("cannot clear the ring buffers: %s", strerror(errno));
+	r->t0 = r->meta.start_ts = mr_now_ns();
+	if (tracefs_trace_on(r->inst) < 0)
+		return mr_error("cannot turn tracing on: %s", strerror(errno));
+	fprintf(stderr, "memrec: watching for the next OOM kill; it goes to '%s'\n", r->output);
+	return 0;
 }
 
 int mr_cmd_record(int argc, char **argv)
@@ -860,10 +896,20 @@ int mr_cmd_record(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &r.stop_sigs, NULL);
 	fill_meta_start(&r, argc, argv);
 	ret = start(&r);
+	r.output = r.o.output;
 	if (!ret) {
 		announce(&r);
-		reason = wait_for_stop(&r);
-		ret = stop_and_write(&r, reason);
+		for (;;) {
+			reason = wait_for_stop(&r);
+			ret = stop_and_write(&r, reason);
+			if (!r.o.keep || ret < 0 || strcmp(reason, FLIGHT_REASON))
+				break;
+			summary(&r, reason, ret);
+			if (rearm(&r) < 0) {
+				ret = -1;
+				break;
+			}
+		}
 	}
 	teardown(&r);
 	if (r.stream.files)
@@ -875,6 +921,7 @@ int mr_cmd_record(int argc, char **argv)
 	free(r.events);
 	free(r.files);
 	free(r.probe_ids);
+	free(r.output_buf);
 	mr_meta_release(&r.meta);
 	return ret < 0 ? MR_EXIT_FAIL : MR_EXIT_OK;
 }

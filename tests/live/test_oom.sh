@@ -18,6 +18,8 @@
 #  (b) memrec record -a -e oom in the background, the hog run outside
 #      memrec, SIGINT: `report oom` has the kill of that pid.
 #  (c) no memrec tracing state is left and the cgroup is gone.
+#  (d) the flight recorder (-a --flight --size 4 --keep) writes each kill
+#      to its own bounded file by itself.
 #
 # The cgroup's own oom_kill counter is checked too, so that a setup problem
 # (no kill happened) is not blamed on memrec. Skips (exit 0) without root,
@@ -431,6 +433,61 @@ print("ok - %s/kill" % prefix)
 EOF
 		note_rc $?
 	fi
+fi
+
+# ------------------------------------------- (d) the flight recorder
+# memrec record -a --flight --size 4 --keep watches; two hogs die one after
+# the other; each kill is written to its own file, by memrec itself (no
+# signal), each bounded by the window (4 MiB plus the header), and each
+# report names that kill. Then SIGINT ends the watch.
+D=$T/flight
+log=$OUT/flight.record.log
+start_record_bg "$log" -a --flight --size 4 --keep -o "$OUT/flight.dat"
+if ! wait_for_line "$log" '^memrec: recording' 20; then
+	fail $D/recording-line "no \"memrec: recording\" line within 20 s (log: $log)"
+	kill -INT "$REC_PID" 2>/dev/null
+	wait_record_bg 10
+else
+	ok $D/recording-line
+	pids=()
+	for n in 0 1; do
+		"${HOG[@]}" > "$OUT/flight.hog$n.out" 2>&1 &
+		hpid=$!
+		BG_PIDS+=("$hpid")
+		wait_gone "$hpid" 20 2>/dev/null || kill -KILL "$hpid" 2>/dev/null
+		wait "$hpid" 2>/dev/null
+		pids+=("$hpid")
+		f=$OUT/flight.dat; [ $n = 1 ] && f=$OUT/flight.dat.1
+		if wait_for_line "$log" "wrote '$f'" 10; then
+			ok "$D/kill-$n-written-by-itself"
+		else
+			fail "$D/kill-$n-written-by-itself" "no \"wrote '$f'\" in $log"
+		fi
+	done
+	kill -INT "$REC_PID" 2>/dev/null
+	wait_record_bg 20
+	[ "$REC_RC" -eq 0 ] && ok $D/record-sigint || fail $D/record-sigint "$(describe_rc $REC_RC) (log: $log)"
+	for n in 0 1; do
+		f=$OUT/flight.dat; [ $n = 1 ] && f=$OUT/flight.dat.1
+		size=$(stat -c %s "$f" 2>/dev/null || echo 0)
+		if [ "$size" -gt 0 ] && [ "$size" -le $((5 * MiB)) ]; then
+			ok "$D/file-$n-bounded ($size bytes)"
+		else
+			fail "$D/file-$n-bounded" "$f is $size bytes, expected 1..$((5 * MiB))"
+		fi
+		report_oom "$D/report-$n" "$f" "$OUT/flight$n.json" json
+		if python3 - "$OUT/flight$n.json" "${pids[$n]}" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+k = r["oom_kills"]
+assert len(k) == 1 and k[0]["pid"] == int(sys.argv[2]) and k[0]["comm"] == "hog", k
+PY
+		then
+			ok "$D/kill-$n-in-its-file"
+		else
+			fail "$D/kill-$n-in-its-file" "see $OUT/flight$n.json"
+		fi
+	done
 fi
 
 # ------------------------------------------------------------ (c) cleanup
