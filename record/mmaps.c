@@ -85,6 +85,8 @@ int mr_mmaps_add_process(struct mr_mmaps *mm, pid_t pid)
 
 				if (fd >= 0)
 					close(fd);
+				if (e == ESRCH)
+					break;	/* the thread ended meanwhile */
 				closedir(d);
 				return mr_error("cannot follow the mappings of pid %d with "
 						"perf_event_open: %s", tid, strerror(e));

@@ -50,18 +50,23 @@ int mr_perf_rings_attach(struct mr_perf_rings *pr, int fd, int cpu)
 {
 	struct ring *r = &pr->rings[cpu];
 
+	/* on failure the caller still owns fd and closes it */
+	if (r->fd >= 0) {
+		if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, r->fd) < 0)
+			return -1;
+	} else {
+		r->size = pr->pages * pr->page;
+		r->meta = mmap(NULL, r->size + pr->page, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       fd, 0);
+		if (r->meta == MAP_FAILED) {
+			r->meta = NULL;
+			return -1;
+		}
+		r->data = (char *)r->meta + pr->page;
+		r->fd = fd;
+	}
 	pr->fds = mr_xrealloc(pr->fds, (pr->nr_fds + 1) * sizeof(*pr->fds));
 	pr->fds[pr->nr_fds++] = fd;
-	if (r->fd >= 0)
-		return ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, r->fd);
-	r->size = pr->pages * pr->page;
-	r->meta = mmap(NULL, r->size + pr->page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (r->meta == MAP_FAILED) {
-		r->meta = NULL;
-		return -1;
-	}
-	r->data = (char *)r->meta + pr->page;
-	r->fd = fd;
 	return 0;
 }
 

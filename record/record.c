@@ -242,6 +242,13 @@ static int check_targets(struct rec_opts *o)
 		return mr_usage_error("-e user needs targets (-p or a command), not -a");
 	if (!o->system_wide && !o->cmd == !o->pids)
 		return mr_usage_error("give -p PID, -- COMMAND or -a (see 'memrec record -h')");
+	if (!(o->groups & MR_GROUP_USER) && (o->dwarf_stack || o->stack_depth))
+		return mr_usage_error("--call-graph and --stack-depth are for -e user");
+	if (o->dwarf_stack && o->stack_depth)
+		return mr_usage_error("--stack-depth counts frame-pointer frames; --call-graph "
+				      "dwarf unwinds as far as its stack copy reaches");
+	if (o->flight_mb && o->buffer_kb != DEFAULT_BUFFER_KB)
+		return mr_usage_error("-b and --flight: the window is --size MB");
 	if (o->flight_mb && (o->groups & MR_GROUP_USER) && !o->ftrace_uprobes)
 		return mr_usage_error("--flight keeps a window in the ring buffer: -e user needs "
 				      "--uprobes=ftrace with it");
@@ -749,9 +756,10 @@ static int start(struct recorder *r)
 	    setup_samples(r) < 0)
 		return -1;
 	/* a flight recorder reads its ring buffers only at the end */
+	/* set first: a partly started stream must be stopped by the teardown */
+	r->streaming = !r->o.flight_mb;
 	if (!r->o.flight_mb && mr_stream_start(&r->stream, r->inst, r->o.output) < 0)
 		return -1;
-	r->streaming = !r->o.flight_mb;
 	r->t0 = mr_now_ns();
 	r->meta.start_ts = r->t0;
 	if (tracefs_trace_on(r->inst) < 0)
@@ -762,7 +770,7 @@ static int start(struct recorder *r)
 
 static void announce(struct recorder *r)
 {
-	if (r->o.ftrace_uprobes)
+	if (r->o.ftrace_uprobes && r->probes.nr)
 		mr_warning("--uprobes=ftrace: the probes are armed in every process mapping "
 			   "this libc: all of them pay about 1-3 us per allocation while memrec "
 			   "records");
@@ -782,8 +790,11 @@ static int stop_and_write(struct recorder *r, const char *reason)
 	int ret;
 
 	tracefs_trace_off(r->inst);
-	if (r->o.flight_mb && mr_stream_start(&r->stream, r->inst, r->output) < 0)
-		return -1;
+	if (r->o.flight_mb) {
+		r->streaming = true;
+		if (mr_stream_start(&r->stream, r->inst, r->output) < 0)
+			return -1;
+	}
 	r->meta.stop_ts = mr_now_ns();
 	for (int i = 0; i < r->target.nr_pids; i++)
 		mr_memcg_snapshot(&r->meta, r->target.pids[i], r->meta.stop_ts, false);
@@ -894,6 +905,8 @@ int mr_cmd_record(int argc, char **argv)
 	sigaddset(&r.stop_sigs, SIGTERM);
 	sigaddset(&r.stop_sigs, SIGHUP);
 	sigprocmask(SIG_BLOCK, &r.stop_sigs, NULL);
+	/* a command that died while held must not kill us through its pipe */
+	signal(SIGPIPE, SIG_IGN);
 	fill_meta_start(&r, argc, argv);
 	ret = start(&r);
 	r.output = r.o.output;

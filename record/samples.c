@@ -298,8 +298,10 @@ static int attach_thread(struct mr_samples *sm, pid_t tid)
 
 				if (fd >= 0)
 					close(fd);
-				return mr_error("cannot attach the allocator probes to pid %d with "
-						"perf_event_open: %s%s", tid, strerror(e),
+				if (e == ESRCH)
+					return 0;	/* the thread ended meanwhile */
+				return mr_error("cannot attach the allocator probes to thread %d "
+						"with perf_event_open: %s%s", tid, strerror(e),
 						e == EMFILE ? " (raise ulimit -n)" :
 						"; try --uprobes=ftrace");
 			}

@@ -18,6 +18,28 @@
 #include "memrec.h"
 #include "record.h"
 
+/* The process a pid (or a thread id) belongs to; 0 when it is gone. */
+static pid_t tgid_of(pid_t pid)
+{
+	char path[64], *s, *p;
+	pid_t tgid = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	s = mr_read_file(path, NULL);
+	if (s && (p = strstr(s, "\nTgid:")))
+		tgid = atoi(p + 6);
+	free(s);
+	return tgid;
+}
+
+static bool have_pid(const struct mr_target *t, pid_t pid)
+{
+	for (int i = 0; i < t->nr_pids; i++)
+		if (t->pids[i] == pid)
+			return true;
+	return false;
+}
+
 int mr_target_parse_pids(struct mr_target *t, const char *list)
 {
 	char *copy = mr_xstrdup(list), *tok, *save;
@@ -26,18 +48,26 @@ int mr_target_parse_pids(struct mr_target *t, const char *list)
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		uint64_t pid;
 		char path[64];
+		pid_t tgid;
 
 		if (mr_parse_u64(tok, &pid) < 0 || !pid || pid > 0x3fffffff) {
 			ret = mr_usage_error("'%s' is not a pid", tok);
 			break;
 		}
 		snprintf(path, sizeof(path), "/proc/%llu/maps", (unsigned long long)pid);
-		if (access(path, R_OK) < 0) {
+		tgid = tgid_of(pid);
+		if (access(path, R_OK) < 0 || !tgid) {
 			ret = mr_error("no process with pid %llu", (unsigned long long)pid);
 			break;
 		}
+		/* a thread id stands for its process, which is recorded once */
+		if (tgid != (pid_t)pid)
+			mr_warning("%llu is a thread of process %d; recording the whole process",
+				   (unsigned long long)pid, tgid);
+		if (have_pid(t, tgid))
+			continue;
 		t->pids = mr_xrealloc(t->pids, (t->nr_pids + 1) * sizeof(*t->pids));
-		t->pids[t->nr_pids++] = (pid_t)pid;
+		t->pids[t->nr_pids++] = tgid;
 	}
 	free(copy);
 	return ret;

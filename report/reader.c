@@ -200,12 +200,17 @@ static void setup_decoders(struct mr_reader *r)
 	struct tep_event **events = tep_list_events(r->tep, TEP_EVENT_SORT_ID);
 	struct tep_event *us;
 
+	/* common_type is 16 bits: a larger id in a file is corruption */
 	for (int i = 0; events && events[i]; i++)
-		if (events[i]->id >= r->nr_ids)
+		if (events[i]->id >= r->nr_ids && events[i]->id <= 0xffff)
 			r->nr_ids = events[i]->id + 1;
 	r->by_id = mr_xcalloc(r->nr_ids, sizeof(*r->by_id));
 	for (int i = 0; events && events[i]; i++) {
-		struct decoder *d = probe_decoder(events[i]);
+		struct decoder *d;
+
+		if (events[i]->id < 0 || events[i]->id >= r->nr_ids)
+			continue;
+		d = probe_decoder(events[i]);
 
 		if (!d)
 			d = task_decoder(events[i]);
@@ -259,6 +264,14 @@ static void guard_crashes(const char *path)
 		signal(sigs[i], on_crash);
 }
 
+static void unguard_crashes(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL };
+
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		signal(sigs[i], SIG_DFL);
+}
+
 struct mr_reader *mr_reader_open(const char *path)
 {
 	struct mr_reader *r = mr_xcalloc(1, sizeof(*r));
@@ -269,6 +282,7 @@ struct mr_reader *mr_reader_open(const char *path)
 	guard_crashes(path);
 	r->handle = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
 	if (!r->handle) {
+		unguard_crashes();
 		mr_error("cannot read '%s': not a readable trace file (truncated or corrupt?)",
 			 path);
 		free(r);
@@ -289,7 +303,8 @@ struct mr_reader *mr_reader_open(const char *path)
 /* The file comes from elsewhere: a field must lie inside its record. */
 static bool fits(const struct tep_format_field *f, const struct tep_record *rec)
 {
-	return f && f->offset >= 0 && f->size >= 0 && f->offset + f->size <= rec->size;
+	return f && f->offset >= 0 && f->size >= 0 && rec->size >= 0 &&
+	       f->offset <= rec->size && f->size <= rec->size - f->offset;
 }
 
 static uint64_t num(struct tep_format_field *f, struct tep_record *rec);
@@ -497,8 +512,12 @@ int mr_reader_run(struct mr_reader *r, void (*fn)(const struct mr_event *ev, voi
 {
 	r->fn = fn;
 	r->ctx = ctx;
-	if (tracecmd_iterate_events(r->handle, NULL, 0, on_record, r) < 0)
+	if (tracecmd_iterate_events(r->handle, NULL, 0, on_record, r) < 0) {
+		unguard_crashes();
 		return mr_error("cannot read the events of '%s'", r->path);
+	}
+	/* past the trace libraries: a crash now is memrec's own, with its core */
+	unguard_crashes();
 	for (int cpu = 0; cpu < r->nr_cpus; cpu++)
 		emit(r, &r->pending[cpu]);
 	return 0;
