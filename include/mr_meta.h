@@ -83,6 +83,8 @@ void mr_meta_add_map(struct mr_meta *m, uint64_t ts, int pid, uint64_t start, ui
 void mr_meta_add_buildid(struct mr_meta *m, const char *build_id, const char *path);
 void mr_meta_add_memcg(struct mr_meta *m, uint64_t ts, int pid, const char *path, int64_t limit,
 		       int64_t usage);
+/* Events lost, by the kernel's statistics (a flight window's overruns are not). */
+uint64_t mr_meta_lost(const struct mr_meta *m);
 /* The recorded build-id of path, or NULL. */
 const char *mr_meta_buildid_of(const struct mr_meta *m, const char *path);
 

@@ -91,6 +91,16 @@ void mr_meta_add_memcg(struct mr_meta *m, uint64_t ts, int pid, const char *path
 							    usage };
 }
 
+uint64_t mr_meta_lost(const struct mr_meta *m)
+{
+	uint64_t n = m->perf_lost + m->samples_lost;
+
+	/* a flight recorder overwrites its oldest events by design */
+	for (int i = 0; i < m->nr_cpus; i++)
+		n += (m->flight_mb ? 0 : m->cpus[i].overrun) + m->cpus[i].dropped;
+	return n;
+}
+
 const char *mr_meta_buildid_of(const struct mr_meta *m, const char *path)
 {
 	int i;

@@ -343,6 +343,13 @@ static int setup_instance(struct recorder *r)
 	r->inst = tracefs_instance_create(r->name);
 	if (!r->inst)
 		return mr_error("cannot create tracefs instance '%s': %s", r->name, strerror(errno));
+	/* the same pid in another pid namespace: never share its instance */
+	if (!tracefs_instance_is_new(r->inst)) {
+		tracefs_instance_free(r->inst);
+		r->inst = NULL;
+		return mr_error("tracefs instance '%s' already exists (a memrec with this pid in "
+				"another pid namespace?); not touching it", r->name);
+	}
 	if (tracefs_trace_off(r->inst) < 0 ||
 	    tracefs_instance_set_buffer_size(r->inst, r->o.buffer_kb, -1) < 0 ||
 	    tracefs_instance_file_write(r->inst, "trace_clock", "mono") < 0 ||
@@ -506,14 +513,21 @@ static void print_status(struct recorder *r, bool final)
 
 	if (!isatty(STDERR_FILENO))
 		return;
-	for (int cpu = 0; cpu < r->stream.nr_cpus && r->inst; cpu++) {
+	uint64_t samples = 0, slost = 0, sbytes = 0;
+	int err;
+
+	for (int cpu = 0; cpu < sysconf(_SC_NPROCESSORS_CONF) && r->inst; cpu++) {
 		read_one_stats(r, cpu, &c);
 		events += c.entries + c.read;
-		lost += c.overrun + c.dropped;
+		lost += (r->o.flight_mb ? 0 : c.overrun) + c.dropped;
 	}
+	if (r->samples)
+		mr_samples_stats(r->samples, &samples, &slost, &sbytes, &err);
+	events += samples;
+	lost += slost;
 	fprintf(stderr, "\rmemrec: %6.1f s  %10llu events  %8llu lost  %8.2f MB%s",
 		(mr_now_ns() - r->t0) / 1e9, (unsigned long long)events,
-		(unsigned long long)lost, mr_stream_bytes(&r->stream) / 1048576.0,
+		(unsigned long long)lost, (mr_stream_bytes(&r->stream) + sbytes) / 1048576.0,
 		final ? "\n" : "");
 }
 
@@ -607,16 +621,6 @@ static void add_build_ids(struct recorder *r)
 			mr_meta_add_buildid(&r->meta, bid, m->path);
 		free(bid);
 	}
-}
-
-static uint64_t total_lost(const struct mr_meta *m)
-{
-	uint64_t n = m->perf_lost + m->samples_lost;
-
-	/* a flight recorder overwrites its oldest events by design */
-	for (int i = 0; i < m->nr_cpus; i++)
-		n += (m->flight_mb ? 0 : m->cpus[i].overrun) + m->cpus[i].dropped;
-	return n;
 }
 
 /* The trace's CPUs: the instance's, then as many more for the perf samples. */
@@ -826,7 +830,7 @@ static int stop_and_write(struct recorder *r, const char *reason)
 	add_build_ids(r);
 	if (!r->o.no_embed)
 		mr_embed_modules(&r->meta, r->o.debuginfo, &r->archive, &r->embed);
-	if (r->write_error == ENOSPC)
+	if (r->write_error == ENOSPC || r->write_error == EDQUOT)
 		make_room(r);
 	ret = write_file(r);
 	print_status(r, true);
@@ -836,7 +840,7 @@ static int stop_and_write(struct recorder *r, const char *reason)
 
 static void summary(struct recorder *r, const char *reason, int ret)
 {
-	uint64_t lost = total_lost(&r->meta);
+	uint64_t lost = mr_meta_lost(&r->meta);
 
 	if (ret < 0 && !r->write_error)
 		return;
@@ -907,6 +911,8 @@ int mr_cmd_record(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &r.stop_sigs, NULL);
 	/* a command that died while held must not kill us through its pipe */
 	signal(SIGPIPE, SIG_IGN);
+	/* past a file size limit, write() must fail with EFBIG, not kill us */
+	signal(SIGXFSZ, SIG_IGN);
 	fill_meta_start(&r, argc, argv);
 	ret = start(&r);
 	r.output = r.o.output;

@@ -25,6 +25,7 @@ static const struct report_kind kinds[] = {
 	{ "leak", "json", mr_write_json_leaks, NULL },
 	{ "oom", "text", NULL, mr_write_text_oom },
 	{ "oom", "json", NULL, mr_write_json_oom },
+	{ "oom", "html", NULL, mr_write_html_oom },
 };
 
 static const char report_usage[] =
@@ -212,12 +213,8 @@ static void setup_symbols(struct mr_report *rep)
 
 static void count_lost(struct mr_report *rep)
 {
-	const struct mr_meta *m = &rep->meta;
-	uint64_t stats = m->perf_lost + m->samples_lost;
+	uint64_t stats = mr_meta_lost(&rep->meta);
 
-	/* a flight recorder's window overwrites its oldest events by design */
-	for (int i = 0; i < m->nr_cpus; i++)
-		stats += (m->flight_mb ? 0 : m->cpus[i].overrun) + m->cpus[i].dropped;
 	/* the pages' own marks and the stats count the same losses: take the larger */
 	rep->lost_total = stats > rep->rstats.missed ? stats : rep->rstats.missed;
 }
