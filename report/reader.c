@@ -471,6 +471,20 @@ static void attach_uregs(struct mr_reader *r, struct tep_record *rec, int cpu)
 	emit(r, p);
 }
 
+/*
+ * A user stack follows its event at once; an event still waiting for one
+ * well after (a kernel thread has none) is emitted, so that events leave
+ * in time order across CPUs.
+ */
+#define STACK_WAIT_NS	100000
+
+static void flush_stale(struct mr_reader *r, uint64_t ts, int cpu)
+{
+	for (int c = 0; c < r->nr_cpus; c++)
+		if (c != cpu && r->pending[c].valid && r->pending[c].ev.ts + STACK_WAIT_NS < ts)
+			emit(r, &r->pending[c]);
+}
+
 static int on_record(struct tracecmd_input *h, struct tep_record *rec, int cpu, void *data)
 {
 	struct mr_reader *r = data;
@@ -493,6 +507,7 @@ static int on_record(struct tracecmd_input *h, struct tep_record *rec, int cpu, 
 		r->fn(&lost, r->ctx);
 	}
 	type = tep_data_type(r->tep, rec);
+	flush_stale(r, rec->ts, cpu);
 	if (type == r->user_stack_id || type == r->ustack_id) {
 		attach_stack(r, rec, cpu, type == r->ustack_id);
 		return 0;

@@ -39,7 +39,7 @@ static const char report_usage[] =
 "(record with -e oom).\n"
 "\n"
 "  -i, --input FILE      read FILE (default memrec.dat)\n"
-"  -f, --format FMT      text (default) or json\n"
+"  -f, --format FMT      text (default) or json; oom also html\n"
 "  -t, --top N           show the N biggest call sites (default 10 for text,\n"
 "                        all for json; 0 = all)\n"
 "  -a, --min-age SEC     leave out blocks younger than SEC seconds at the end\n"
@@ -287,7 +287,8 @@ int mr_cmd_report(int argc, char **argv)
 		return ret > 0 ? MR_EXIT_OK : MR_EXIT_USAGE;
 	k = find_kind(o.kind, o.format);
 	if (!k) {
-		mr_usage_error("unknown format '%s'; use text or json", o.format);
+		mr_usage_error("unknown format '%s' for the %s report; use text or json%s",
+			       o.format, o.kind, strcmp(o.kind, "oom") ? "" : " or html");
 		return MR_EXIT_USAGE;
 	}
 	memset(&rep, 0, sizeof(rep));

@@ -198,5 +198,7 @@ int64_t mr_oom_total_rss(const int64_t v[MR_RSS_NR]);	/* file + anon + shmem */
 /* write_oom.c: the writers (schema: docs/memrec-report-oom-json.md) */
 int mr_write_text_oom(FILE *f, struct mr_report *rep, struct mr_oom *o);
 int mr_write_json_oom(FILE *f, struct mr_report *rep, struct mr_oom *o);
+/* write_oom_html.c: one self-contained page with a chart per process */
+int mr_write_html_oom(FILE *f, struct mr_report *rep, struct mr_oom *o);
 /* ==== end of oom.c ==== */
 #endif

@@ -7,5 +7,12 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ] || command -v sudo >/dev/null; then
 	scripts/install-deps.sh
 fi
+# tests/live/test_oom_html.sh renders the HTML report with headless Chromium
+# and checks the screenshot's pixels with PIL; without them it says SKIP.
+if [ "$(id -u)" = 0 ]; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		chromium python3-pil >/dev/null ||
+		echo "memrec: could not install chromium and python3-pil; the screenshot test will skip" >&2
+fi
 make -s all unit progs
 exec tests/run.sh "$@"
