@@ -196,6 +196,17 @@ const struct mr_oom_totals *mr_oom_totals(const struct mr_oom *o);
 int64_t mr_oom_total_rss(const int64_t v[MR_RSS_NR]);	/* file + anon + shmem */
 
 /* write_oom.c: the writers (schema: docs/memrec-report-oom-json.md) */
+/* A byte count for people; the struct lets several share one printf. */
+struct mr_human {
+	char	s[24];
+};
+struct mr_human mr_human_bytes(int64_t v);
+double mr_oom_rel_s(const struct mr_report *rep, uint64_t ts);	/* from the start */
+const char *mr_comm_or(const char *comm);			/* "?" when none */
+/* --pid: the kills of that process, or that it triggered */
+bool mr_oom_kill_wanted(const struct mr_report *rep, const struct mr_oom_kill *k);
+/* pid's memory cgroup as recorded: the last record at or before ts */
+const struct mr_meta_memcg *mr_oom_memcg_of(const struct mr_report *rep, int pid, uint64_t ts);
 int mr_write_text_oom(FILE *f, struct mr_report *rep, struct mr_oom *o);
 int mr_write_json_oom(FILE *f, struct mr_report *rep, struct mr_oom *o);
 /* write_oom_html.c: one self-contained page with a chart per process */

@@ -23,15 +23,10 @@ static const char *const stall_names[MR_STALL_NR] = {
 	"direct reclaim", "memcg reclaim", "compaction"
 };
 
-/* A byte count for people; the struct lets several share one printf. */
-struct human {
-	char	s[24];
-};
-
-static struct human human(int64_t v)
+struct mr_human mr_human_bytes(int64_t v)
 {
 	double a = v < 0 ? -(double)v : (double)v;
-	struct human h;
+	struct mr_human h;
 
 	if (a >= 1024.0 * 1024 * 1024)
 		snprintf(h.s, sizeof(h.s), "%.2f GiB", v / (1024.0 * 1024 * 1024));
@@ -50,12 +45,12 @@ static uint64_t origin(const struct mr_report *rep)
 }
 
 /* Seconds from the start of the recording (negative before it). */
-static double rel_s(const struct mr_report *rep, uint64_t ts)
+double mr_oom_rel_s(const struct mr_report *rep, uint64_t ts)
 {
 	return (double)(int64_t)(ts - origin(rep)) / 1e9;
 }
 
-static const char *comm_or(const char *comm)
+const char *mr_comm_or(const char *comm)
 {
 	return comm && *comm ? comm : "?";
 }
@@ -74,7 +69,7 @@ static size_t shown_procs(const struct mr_report *rep, const struct mr_oom *o)
 }
 
 /* --pid: the kills of that process, or that it triggered */
-static bool kill_wanted(const struct mr_report *rep, const struct mr_oom_kill *k)
+bool mr_oom_kill_wanted(const struct mr_report *rep, const struct mr_oom_kill *k)
 {
 	int pid = rep->o ? rep->o->pid : 0;
 
@@ -82,7 +77,7 @@ static bool kill_wanted(const struct mr_report *rep, const struct mr_oom_kill *k
 }
 
 /* The victim's memory cgroup as recorded: the last record at or before ts. */
-static const struct mr_meta_memcg *memcg_of(const struct mr_report *rep, int pid, uint64_t ts)
+const struct mr_meta_memcg *mr_oom_memcg_of(const struct mr_report *rep, int pid, uint64_t ts)
 {
 	const struct mr_meta_memcg *best = NULL;
 
@@ -98,11 +93,11 @@ static const struct mr_meta_memcg *memcg_of(const struct mr_report *rep, int pid
 }
 
 /* -1 is "no limit" or "unknown" in the memcg records */
-static const char *limit_str(struct human *h, int64_t v)
+static const char *limit_str(struct mr_human *h, int64_t v)
 {
 	if (v < 0)
 		return "none";
-	*h = human(v);
+	*h = mr_human_bytes(v);
 	return h->s;
 }
 
@@ -180,7 +175,7 @@ static void text_totals(FILE *f, const struct mr_report *rep, struct mr_oom *o)
 	if (t->worst_ns) {
 		fprintf(f, "  worst: %s of %.3f ms in pid %d tid %d at t=%+.3fs\n",
 			stall_names[t->worst_kind], t->worst_ns / 1e6, t->worst_pid,
-			t->worst_tid, rel_s(rep, t->worst_ts));
+			t->worst_tid, mr_oom_rel_s(rep, t->worst_ts));
 	}
 	if (t->unpaired)
 		fprintf(f, "  (%" PRIu64 " stall begins or ends without their pair: lost events "
@@ -190,21 +185,21 @@ static void text_totals(FILE *f, const struct mr_report *rep, struct mr_oom *o)
 static void text_proc(FILE *f, const struct mr_report *rep, const struct mr_oom_totals *t,
 		      const struct mr_oom_proc *p)
 {
-	fprintf(f, "\n  pid %d (%s)", p->pid, comm_or(p->comm));
+	fprintf(f, "\n  pid %d (%s)", p->pid, mr_comm_or(p->comm));
 	if (p->exited)
-		fprintf(f, ", exited at t=%+.3fs", rel_s(rep, p->exit_ts));
+		fprintf(f, ", exited at t=%+.3fs", mr_oom_rel_s(rep, p->exit_ts));
 	fputc('\n', f);
 	for (int k = 0; k < MR_RSS_NR; k++)
 		if (p->seen & (1u << k))
 			fprintf(f, "    %-6s %11s -> %11s -> %11s  (start -> peak -> end)\n",
-				rss_names[k], human(p->start[k]).s, human(p->peak[k]).s,
-				human(p->end[k]).s);
+				rss_names[k], mr_human_bytes(p->start[k]).s, mr_human_bytes(p->peak[k]).s,
+				mr_human_bytes(p->end[k]).s);
 	if (!p->seen)
 		fprintf(f, "    no rss_stat events\n");
 	if (p->alloc_count)
 		fprintf(f, "    allocated %s in %" PRIu64 " calls (%s/s over the recording)\n",
-			human(p->alloc_bytes).s, p->alloc_count,
-			human(rate(p->alloc_bytes, t->duration_s)).s);
+			mr_human_bytes(p->alloc_bytes).s, p->alloc_count,
+			mr_human_bytes(rate(p->alloc_bytes, t->duration_s)).s);
 	fprintf(f, "    stalls    ");
 	text_stalls(f, p->stalls, p->compact_attempts);
 }
@@ -248,7 +243,7 @@ static void text_growing(FILE *f, struct mr_report *rep, const struct mr_oom_kil
 		return;
 	}
 	fprintf(f, "  growing     %s in %" PRIu64 " heap blocks allocated in the last %.0f s "
-		"and never freed; top sites:\n", human(k->growing_bytes).s, k->growing_count,
+		"and never freed; top sites:\n", mr_human_bytes(k->growing_bytes).s, k->growing_count,
 		MR_OOM_WINDOW_NS / 1e9);
 	for (size_t i = 0; i < k->nr_growing; i++) {
 		const struct mr_leak *l = &k->growing[i];
@@ -256,7 +251,7 @@ static void text_growing(FILE *f, struct mr_report *rep, const struct mr_oom_kil
 		int nr = mr_report_frames(rep, l, frames, MR_MAX_STACK);
 
 		fprintf(f, "    #%zu %s in %" PRIu64 " block%s from %s, pid %d (%s)\n", i + 1,
-			human(l->bytes).s, l->count, l->count == 1 ? "" : "s", mr_fn_name(l->fn),
+			mr_human_bytes(l->bytes).s, l->count, l->count == 1 ? "" : "s", mr_fn_name(l->fn),
 			as ? as->pid : -1, mr_report_comm(rep, l->aspace));
 		for (int j = 0; j < nr && j < TEXT_FRAMES; j++)
 			text_frame(f, j, &frames[j]);
@@ -281,9 +276,9 @@ static void ramp_row(FILE *f, const struct mr_report *rep, uint64_t ts,
 
 	if (total > 0 && !bar)
 		bar = 1;
-	fprintf(f, "    t=%+8.3fs %11s  anon %11s  swap %11s  |%.*s\n", rel_s(rep, ts),
-		human(total).s, human(pt ? pt->v[MR_RSS_ANON] : 0).s,
-		human(pt ? pt->v[MR_RSS_SWAP] : 0).s, bar,
+	fprintf(f, "    t=%+8.3fs %11s  anon %11s  swap %11s  |%.*s\n", mr_oom_rel_s(rep, ts),
+		mr_human_bytes(total).s, mr_human_bytes(pt ? pt->v[MR_RSS_ANON] : 0).s,
+		mr_human_bytes(pt ? pt->v[MR_RSS_SWAP] : 0).s, bar,
 		"########################################");
 }
 
@@ -329,20 +324,20 @@ static void text_when(FILE *f, const struct mr_report *rep, const char *what, ui
 	if (!ts)
 		fprintf(f, "not seen in the trace\n");
 	else
-		fprintf(f, "t=%+.3fs, %.3f ms %s mark_victim\n", rel_s(rep, ts),
+		fprintf(f, "t=%+.3fs, %.3f ms %s mark_victim\n", mr_oom_rel_s(rep, ts),
 			(ts > kill_ts ? ts - kill_ts : kill_ts - ts) / 1e6,
 			ts >= kill_ts ? "after" : "before");
 }
 
 static void text_cgroup(FILE *f, const struct mr_report *rep, const struct mr_oom_kill *k)
 {
-	const struct mr_meta_memcg *c = memcg_of(rep, k->tgid, k->ts);
-	struct human lim, use;
+	const struct mr_meta_memcg *c = mr_oom_memcg_of(rep, k->tgid, k->ts);
+	struct mr_human lim, use;
 
 	if (!c)
 		return;
 	fprintf(f, "  cgroup      %s: limit %s, usage %s at t=%+.3fs\n", c->path ? c->path : "?",
-		limit_str(&lim, c->limit), limit_str(&use, c->usage), rel_s(rep, c->ts));
+		limit_str(&lim, c->limit), limit_str(&use, c->usage), mr_oom_rel_s(rep, c->ts));
 }
 
 /* Allocation rates over the window; the trigger's only when it is another process. */
@@ -353,28 +348,28 @@ static void text_alloc_rate(FILE *f, const struct mr_oom_kill *k)
 	if (!k->victim_alloc_5s && !k->trigger_alloc_5s)
 		return;
 	fprintf(f, "  allocating  %s/s by the victim in its last %.1f s",
-		human(rate(k->victim_alloc_5s, vs)).s, vs);
+		mr_human_bytes(rate(k->victim_alloc_5s, vs)).s, vs);
 	if (k->trigger_pid != k->tgid)
 		fprintf(f, ", %s/s by the trigger in its last %.1f s",
-			human(rate(k->trigger_alloc_5s, ts)).s, ts);
+			mr_human_bytes(rate(k->trigger_alloc_5s, ts)).s, ts);
 	fputc('\n', f);
 }
 
 static void text_kill(FILE *f, struct mr_report *rep, const struct mr_oom_kill *k, size_t n)
 {
-	fprintf(f, "\noom kill #%zu at t=%+.3fs: pid %d (%s), %s OOM\n", n, rel_s(rep, k->ts),
-		k->tgid, comm_or(k->comm), k->memcg ? "memcg" : "global");
+	fprintf(f, "\noom kill #%zu at t=%+.3fs: pid %d (%s), %s OOM\n", n, mr_oom_rel_s(rep, k->ts),
+		k->tgid, mr_comm_or(k->comm), k->memcg ? "memcg" : "global");
 	if (k->pid != k->tgid)
 		fprintf(f, "  victim task tid %d\n", k->pid);
 	fprintf(f, "  trigger     pid %d tid %d (%s)", k->trigger_pid, k->trigger_tid,
-		comm_or(k->trigger_comm));
+		mr_comm_or(k->trigger_comm));
 	if (k->memcg)
-		fprintf(f, ", in memcg reclaim from t=%+.3fs", rel_s(rep, k->memcg_reclaim_ts));
+		fprintf(f, ", in memcg reclaim from t=%+.3fs", mr_oom_rel_s(rep, k->memcg_reclaim_ts));
 	fprintf(f, "\n  at the kill anon %s, file %s, shmem %s (total_vm %s), oom_score_adj %"
-		PRId64 "\n", human(k->anon_kb * 1024).s, human(k->file_kb * 1024).s,
-		human(k->shmem_kb * 1024).s, human(k->total_vm_kb * 1024).s, k->oom_score_adj);
+		PRId64 "\n", mr_human_bytes(k->anon_kb * 1024).s, mr_human_bytes(k->file_kb * 1024).s,
+		mr_human_bytes(k->shmem_kb * 1024).s, mr_human_bytes(k->total_vm_kb * 1024).s, k->oom_score_adj);
 	if (k->has_rss && k->rss[MR_RSS_SWAP])
-		fprintf(f, "  swapped     %s\n", human(k->rss[MR_RSS_SWAP]).s);
+		fprintf(f, "  swapped     %s\n", mr_human_bytes(k->rss[MR_RSS_SWAP]).s);
 	text_cgroup(f, rep, k);
 	text_when(f, rep, "sigkill", k->sigkill_ts, k->ts);
 	text_when(f, rep, "death", k->exit_ts, k->ts);
@@ -394,10 +389,10 @@ static void text_memcgs(FILE *f, const struct mr_report *rep)
 	fprintf(f, "\nmemory cgroups of the targets:\n");
 	for (int i = 0; i < m->nr_memcgs; i++) {
 		const struct mr_meta_memcg *c = &m->memcgs[i];
-		struct human lim, use;
+		struct mr_human lim, use;
 
 		fprintf(f, "  pid %d at t=%+.3fs: %s, usage %s, limit %s\n", c->pid,
-			rel_s(rep, c->ts), c->path ? c->path : "?", limit_str(&use, c->usage),
+			mr_oom_rel_s(rep, c->ts), c->path ? c->path : "?", limit_str(&use, c->usage),
 			limit_str(&lim, c->limit));
 	}
 }
@@ -412,7 +407,7 @@ int mr_write_text_oom(FILE *f, struct mr_report *rep, struct mr_oom *o)
 	text_procs(f, rep, o);
 	fprintf(f, "\noom kills: %zu\n", nr);
 	for (size_t i = 0; i < nr; i++)
-		if (kill_wanted(rep, mr_oom_kill(o, i)))
+		if (mr_oom_kill_wanted(rep, mr_oom_kill(o, i)))
 			text_kill(f, rep, mr_oom_kill(o, i), i + 1);
 	return ferror(f) ? -1 : 0;
 }
@@ -442,7 +437,7 @@ static void jt(FILE *f, const struct mr_report *rep, const char *key, uint64_t t
 {
 	fprintf(f, "\"%s\": ", key);
 	if (ts)
-		fprintf(f, "%.6f", rel_s(rep, ts));
+		fprintf(f, "%.6f", mr_oom_rel_s(rep, ts));
 	else
 		fputs("null", f);
 }
@@ -510,7 +505,7 @@ static void json_totals(FILE *f, const struct mr_report *rep, const struct mr_oo
 		return;
 	}
 	fprintf(f, "{\"kind\": \"%s\", \"pid\": %d, \"tid\": %d, \"t\": %.6f, \"ms\": %.3f},\n",
-		stall_keys[t->worst_kind], t->worst_pid, t->worst_tid, rel_s(rep, t->worst_ts),
+		stall_keys[t->worst_kind], t->worst_pid, t->worst_tid, mr_oom_rel_s(rep, t->worst_ts),
 		t->worst_ns / 1e6);
 }
 
@@ -524,7 +519,7 @@ static void json_proc(FILE *f, const struct mr_report *rep, const struct mr_oom_
 		      const struct mr_oom_proc *p, bool first)
 {
 	fprintf(f, "%s\n    {\"pid\": %d, \"comm\": ", first ? "" : ",", p->pid);
-	js(f, comm_or(p->comm));
+	js(f, mr_comm_or(p->comm));
 	fprintf(f, ", \"mm_id\": %" PRIu32 ", \"exited\": %s, ", p->mm_id,
 		p->exited ? "true" : "false");
 	jt(f, rep, "exit_t", p->exit_ts);
@@ -539,7 +534,7 @@ static void json_proc(FILE *f, const struct mr_report *rep, const struct mr_oom_
 		", \"bytes_per_s\": %.1f},\n      \"timeline\": [", p->alloc_bytes,
 		p->alloc_count, rate(p->alloc_bytes, t->duration_s));
 	for (size_t i = 0; i < p->nr_pts; i++) {
-		fprintf(f, "%s\n        {\"t\": %.6f, ", i ? "," : "", rel_s(rep, p->pts[i].ts));
+		fprintf(f, "%s\n        {\"t\": %.6f, ", i ? "," : "", mr_oom_rel_s(rep, p->pts[i].ts));
 		json_rss(f, p->pts[i].v);
 		fputc('}', f);
 	}
@@ -606,14 +601,14 @@ static void json_kill(FILE *f, struct mr_report *rep, const struct mr_oom_kill *
 
 	fprintf(f, "%s\n    {\"pid\": %d, \"tid\": %d, \"comm\": ", first ? "" : ",", k->tgid,
 		k->pid);
-	js(f, comm_or(k->comm));
+	js(f, mr_comm_or(k->comm));
 	fprintf(f, ", \"ts\": %" PRIu64 ", \"t\": %.6f, \"total_vm_kb\": %" PRId64
 		", \"anon_rss_kb\": %" PRId64 ", \"file_rss_kb\": %" PRId64 ", \"shmem_rss_kb\": %"
 		PRId64 ", \"oom_score_adj\": %" PRId64 ",\n      \"trigger_pid\": %d, "
-		"\"trigger_tid\": %d, \"trigger_comm\": ", k->ts, rel_s(rep, k->ts),
+		"\"trigger_tid\": %d, \"trigger_comm\": ", k->ts, mr_oom_rel_s(rep, k->ts),
 		k->total_vm_kb, k->anon_kb, k->file_kb, k->shmem_kb, k->oom_score_adj,
 		k->trigger_pid, k->trigger_tid);
-	js(f, comm_or(k->trigger_comm));
+	js(f, mr_comm_or(k->trigger_comm));
 	fprintf(f, ", \"memcg\": %s", k->memcg ? "true" : "false");
 	json_kill_times(f, rep, k);
 	fputs(",\n      \"rss_at_kill\": ", f);
@@ -652,7 +647,7 @@ static void json_memcgs(FILE *f, const struct mr_report *rep)
 		const struct mr_meta_memcg *c = &m->memcgs[i];
 
 		fprintf(f, "%s\n    {\"pid\": %d, \"t\": %.6f, \"path\": ", i ? "," : "", c->pid,
-			rel_s(rep, c->ts));
+			mr_oom_rel_s(rep, c->ts));
 		js(f, c->path);
 		json_bytes_or_null(f, "limit", c->limit);
 		json_bytes_or_null(f, "usage", c->usage);
@@ -673,7 +668,7 @@ int mr_write_json_oom(FILE *f, struct mr_report *rep, struct mr_oom *o)
 		json_proc(f, rep, t, mr_oom_proc(o, i), !i);
 	fputs("\n  ],\n  \"oom_kills\": [", f);
 	for (size_t i = 0, n = 0; i < mr_oom_nr_kills(o); i++)
-		if (kill_wanted(rep, mr_oom_kill(o, i)))
+		if (mr_oom_kill_wanted(rep, mr_oom_kill(o, i)))
 			json_kill(f, rep, mr_oom_kill(o, i), !n++);
 	fputs("\n  ]", f);
 	json_memcgs(f, rep);

@@ -58,66 +58,7 @@ static const char css[] =
 "svg text{font-family:sans-serif;font-size:12px;fill:#222}\n"
 "svg .halo{paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}\n";
 
-/* ---- small helpers (as in write_oom.c) ---- */
-
-/* A byte count for people; the struct lets several share one printf. */
-struct human {
-	char	s[24];
-};
-
-static struct human human(int64_t v)
-{
-	double a = v < 0 ? -(double)v : (double)v;
-	struct human h;
-
-	if (a >= 1024.0 * 1024 * 1024)
-		snprintf(h.s, sizeof(h.s), "%.2f GiB", v / (1024.0 * 1024 * 1024));
-	else if (a >= MiB)
-		snprintf(h.s, sizeof(h.s), "%.1f MiB", v / MiB);
-	else if (a >= 1024.0)
-		snprintf(h.s, sizeof(h.s), "%.1f KiB", v / 1024.0);
-	else
-		snprintf(h.s, sizeof(h.s), "%" PRId64 " B", v);
-	return h;
-}
-
-static uint64_t origin(const struct mr_report *rep)
-{
-	return rep->meta.start_ts ? rep->meta.start_ts : rep->rstats.first_ts;
-}
-
-static double rel_s(const struct mr_report *rep, uint64_t ts)
-{
-	return (double)(int64_t)(ts - origin(rep)) / 1e9;
-}
-
-static const char *comm_or(const char *comm)
-{
-	return comm && *comm ? comm : "?";
-}
-
-static bool kill_wanted(const struct mr_report *rep, const struct mr_oom_kill *k)
-{
-	int pid = rep->o ? rep->o->pid : 0;
-
-	return !pid || k->tgid == pid || k->trigger_pid == pid;
-}
-
-/* The last memcg record of pid at or before ts (else its first). */
-static const struct mr_meta_memcg *memcg_of(const struct mr_report *rep, int pid, uint64_t ts)
-{
-	const struct mr_meta_memcg *best = NULL;
-
-	for (int i = 0; i < rep->meta.nr_memcgs; i++) {
-		const struct mr_meta_memcg *c = &rep->meta.memcgs[i];
-
-		if (c->pid != pid)
-			continue;
-		if (!best || (c->ts <= ts && (best->ts > ts || c->ts > best->ts)))
-			best = c;
-	}
-	return best;
-}
+/* ---- small helpers shared with write_oom.c (report.h) ---- */
 
 /* Text for HTML, in an element or an attribute: every markup character escaped. */
 static void he(FILE *f, const char *s)
@@ -141,7 +82,7 @@ static void he(FILE *f, const char *s)
 /* "comm (pid N)", escaped */
 static void he_proc(FILE *f, const char *comm, int pid)
 {
-	he(f, comm_or(comm));
+	he(f, mr_comm_or(comm));
 	fprintf(f, " (pid %d)", pid);
 }
 
@@ -197,12 +138,12 @@ static struct span time_span(const struct mr_report *rep, struct mr_oom *o, size
 		const struct mr_oom_proc *p = mr_oom_proc(o, i);
 
 		if (p->nr_pts) {
-			span_add(&s, rel_s(rep, p->pts[0].ts));
-			span_add(&s, rel_s(rep, p->pts[p->nr_pts - 1].ts));
+			span_add(&s, mr_oom_rel_s(rep, p->pts[0].ts));
+			span_add(&s, mr_oom_rel_s(rep, p->pts[p->nr_pts - 1].ts));
 		}
 	}
 	for (size_t i = 0; i < mr_oom_nr_kills(o); i++)
-		span_add(&s, rel_s(rep, mr_oom_kill(o, i)->ts));
+		span_add(&s, mr_oom_rel_s(rep, mr_oom_kill(o, i)->ts));
 	if (s.t1 - s.t0 < 0.001)
 		s.t1 = s.t0 + 0.001;
 	/* the axis ends on a tick */
@@ -363,19 +304,19 @@ static void chart_bands(FILE *f, const struct mr_report *rep, struct mr_oom *o,
 	for (size_t i = 0; i < mr_oom_nr_kills(o); i++) {
 		const struct mr_oom_kill *k = mr_oom_kill(o, i);
 
-		if (!kill_wanted(rep, k) || !k->memcg_reclaim_ts || k->trigger_pid != p->pid)
+		if (!mr_oom_kill_wanted(rep, k) || !k->memcg_reclaim_ts || k->trigger_pid != p->pid)
 			continue;
 		snprintf(tip, sizeof(tip), "memcg reclaim from t=%.3f s to the OOM kill at "
-			 "t=%.3f s (%.3f ms)", rel_s(rep, k->memcg_reclaim_ts), rel_s(rep, k->ts),
+			 "t=%.3f s (%.3f ms)", mr_oom_rel_s(rep, k->memcg_reclaim_ts), mr_oom_rel_s(rep, k->ts),
 			 (k->ts - k->memcg_reclaim_ts) / 1e6);
-		band(f, c, rel_s(rep, k->memcg_reclaim_ts), rel_s(rep, k->ts), MEMCG_COLOUR, tip);
+		band(f, c, mr_oom_rel_s(rep, k->memcg_reclaim_ts), mr_oom_rel_s(rep, k->ts), MEMCG_COLOUR, tip);
 		*memcg = true;
 	}
 	if (worst_here(t, p)) {
 		snprintf(tip, sizeof(tip), "worst stall: %s of %.3f ms at t=%.3f s (tid %d)",
-			 stall_names[t->worst_kind], t->worst_ns / 1e6, rel_s(rep, t->worst_ts),
+			 stall_names[t->worst_kind], t->worst_ns / 1e6, mr_oom_rel_s(rep, t->worst_ts),
 			 t->worst_tid);
-		band(f, c, rel_s(rep, t->worst_ts), rel_s(rep, t->worst_ts + t->worst_ns),
+		band(f, c, mr_oom_rel_s(rep, t->worst_ts), mr_oom_rel_s(rep, t->worst_ts + t->worst_ns),
 		     WORST_COLOUR, tip);
 	}
 }
@@ -410,7 +351,7 @@ static void chart_line(FILE *f, const struct mr_report *rep, const struct chart 
 	fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
 		"stroke-linejoin=\"round\" points=\"", rss_colours[k]);
 	for (size_t i = 0; i < p->nr_pts; i++) {
-		double x = cx(c, rel_s(rep, pts[i]->ts)), y = cy(c, pts[i]->v[k]);
+		double x = cx(c, mr_oom_rel_s(rep, pts[i]->ts)), y = cy(c, pts[i]->v[k]);
 
 		if (i)
 			fprintf(f, " %.1f,%.1f", x, prev_y);
@@ -418,7 +359,7 @@ static void chart_line(FILE *f, const struct mr_report *rep, const struct chart 
 		prev_y = y;
 	}
 	fprintf(f, "\"><title>%s: peak ", rss_names[k]);
-	fputs(human(p->peak[k]).s, f);
+	fputs(mr_human_bytes(p->peak[k]).s, f);
 	fputs("</title></polyline>\n", f);
 }
 
@@ -428,11 +369,11 @@ static void chart_kills(FILE *f, const struct mr_report *rep, struct mr_oom *o,
 {
 	for (size_t i = 0, n = 0; i < mr_oom_nr_kills(o); i++) {
 		const struct mr_oom_kill *k = mr_oom_kill(o, i);
-		double x = cx(c, rel_s(rep, k->ts));
+		double x = cx(c, mr_oom_rel_s(rep, k->ts));
 		bool left = x > ML + PW * 0.6;
 		int y;
 
-		if (!kill_wanted(rep, k))
+		if (!mr_oom_kill_wanted(rep, k))
 			continue;
 		y = MT + 16 + 16 * (n++ % KILL_ROWS);
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"" KILL_RED
@@ -440,7 +381,7 @@ static void chart_kills(FILE *f, const struct mr_report *rep, struct mr_oom *o,
 			"<text class=\"halo\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\" "
 			"font-weight=\"bold\" style=\"fill:" KILL_RED "\">OOM kill: ", x, MT, x,
 			MT + PH, k->tgid == p->pid ? "stroke-width=\"2.5\"" :
-			"stroke-width=\"1.5\" stroke-dasharray=\"5 3\"", rel_s(rep, k->ts),
+			"stroke-width=\"1.5\" stroke-dasharray=\"5 3\"", mr_oom_rel_s(rep, k->ts),
 			left ? x - 6 : x + 6, y, left ? "end" : "start");
 		he_proc(f, k->comm, k->tgid);
 		fputs("</text>\n", f);
@@ -459,7 +400,7 @@ static void chart_legend(FILE *f, const struct mr_report *rep, struct mr_oom *o,
 		if (p->seen & (1u << k))
 			legend_item(&lg, 'l', rss_colours[k], 1, rss_names[k]);
 	for (size_t i = 0; i < mr_oom_nr_kills(o); i++)
-		kills |= kill_wanted(rep, mr_oom_kill(o, i));
+		kills |= mr_oom_kill_wanted(rep, mr_oom_kill(o, i));
 	if (kills)
 		legend_item(&lg, 'l', KILL_RED, 1, "OOM kill");
 	if (memcg)
@@ -470,7 +411,7 @@ static void chart_legend(FILE *f, const struct mr_report *rep, struct mr_oom *o,
 		legend_item(&lg, 'b', WORST_COLOUR, 0.3, text);
 	}
 	if (limit >= 0) {
-		snprintf(text, sizeof(text), "memcg limit %s", human(limit).s);
+		snprintf(text, sizeof(text), "memcg limit %s", mr_human_bytes(limit).s);
 		legend_item(&lg, 'd', "#555", 1, text);
 	}
 }
@@ -534,14 +475,14 @@ static void proc_section(FILE *f, const struct mr_report *rep, struct mr_oom *o,
 
 	fputs("<h3>", f);
 	he_proc(f, p->comm, p->pid);
-	fprintf(f, ": peak RSS %s", human(mr_oom_total_rss(p->peak)).s);
+	fprintf(f, ": peak RSS %s", mr_human_bytes(mr_oom_total_rss(p->peak)).s);
 	if (p->exited)
-		fprintf(f, ", exited at %.3f s", rel_s(rep, p->exit_ts));
+		fprintf(f, ", exited at %.3f s", mr_oom_rel_s(rep, p->exit_ts));
 	fputs("</h3>\n<p class=\"note\">", f);
 	for (int k = 0; k < MR_RSS_NR; k++)
 		if (p->seen & (1u << k)) {
 			fprintf(f, "%s %s %s", any ? "," : "peak", rss_names[k],
-				human(p->peak[k]).s);
+				mr_human_bytes(p->peak[k]).s);
 			any = true;
 		}
 	if (!any)
@@ -549,7 +490,7 @@ static void proc_section(FILE *f, const struct mr_report *rep, struct mr_oom *o,
 	fputs("; stalls: ", f);
 	stalls_text(f, p->stalls, p->compact_attempts);
 	if (p->alloc_count)
-		fprintf(f, "; allocated %s in %" PRIu64 " calls", human(p->alloc_bytes).s,
+		fprintf(f, "; allocated %s in %" PRIu64 " calls", mr_human_bytes(p->alloc_bytes).s,
 			p->alloc_count);
 	fputs("</p>\n", f);
 	chart(f, rep, o, span, p);
@@ -629,7 +570,7 @@ static void header(FILE *f, const struct mr_report *rep, const struct mr_oom_tot
 	if (t->worst_ns)
 		fprintf(f, "; worst: %s of %.3f ms in pid %d tid %d at %.3f s",
 			stall_names[t->worst_kind], t->worst_ns / 1e6, t->worst_pid, t->worst_tid,
-			rel_s(rep, t->worst_ts));
+			mr_oom_rel_s(rep, t->worst_ts));
 	fputs("</td></tr>\n</table>\n", f);
 	header_warnings(f, rep, t);
 }
@@ -638,10 +579,10 @@ static void header(FILE *f, const struct mr_report *rep, const struct mr_oom_tot
 
 static void kill_row(FILE *f, const struct mr_report *rep, const struct mr_oom_kill *k, size_t n)
 {
-	const struct mr_meta_memcg *c = k->memcg ? memcg_of(rep, k->tgid, k->ts) : NULL;
+	const struct mr_meta_memcg *c = k->memcg ? mr_oom_memcg_of(rep, k->tgid, k->ts) : NULL;
 
 	fprintf(f, "<tr><td class=\"num\">%zu</td><td class=\"num\">%.3f</td>"
-		"<td class=\"kill\">", n, rel_s(rep, k->ts));
+		"<td class=\"kill\">", n, mr_oom_rel_s(rep, k->ts));
 	he_proc(f, k->comm, k->tgid);
 	fputs("</td><td>", f);
 	he_proc(f, k->trigger_comm, k->trigger_pid);
@@ -655,11 +596,11 @@ static void kill_row(FILE *f, const struct mr_report *rep, const struct mr_oom_k
 	}
 	if (k->memcg)
 		fprintf(f, "<br><span class=\"note\">in memcg reclaim from %.3f s</span>",
-			rel_s(rep, k->memcg_reclaim_ts));
-	fprintf(f, "</td><td>anon %s<br>file %s<br>shmem %s", human(k->anon_kb * 1024).s,
-		human(k->file_kb * 1024).s, human(k->shmem_kb * 1024).s);
+			mr_oom_rel_s(rep, k->memcg_reclaim_ts));
+	fprintf(f, "</td><td>anon %s<br>file %s<br>shmem %s", mr_human_bytes(k->anon_kb * 1024).s,
+		mr_human_bytes(k->file_kb * 1024).s, mr_human_bytes(k->shmem_kb * 1024).s);
 	if (k->has_rss && k->rss[MR_RSS_SWAP])
-		fprintf(f, "<br>swap %s", human(k->rss[MR_RSS_SWAP]).s);
+		fprintf(f, "<br>swap %s", mr_human_bytes(k->rss[MR_RSS_SWAP]).s);
 	fputs("</td><td class=\"num\">", f);
 	if (k->exit_ts >= k->ts)
 		fprintf(f, "%.3f ms", (k->exit_ts - k->ts) / 1e6);
@@ -674,7 +615,7 @@ static void kills_table(FILE *f, const struct mr_report *rep, struct mr_oom *o)
 
 	fputs("<h2>OOM kills</h2>\n", f);
 	for (size_t i = 0; i < mr_oom_nr_kills(o); i++)
-		shown += kill_wanted(rep, mr_oom_kill(o, i));
+		shown += mr_oom_kill_wanted(rep, mr_oom_kill(o, i));
 	if (!shown) {
 		fputs("<p>No OOM kill in the recording.</p>\n", f);
 		return;
@@ -682,7 +623,7 @@ static void kills_table(FILE *f, const struct mr_report *rep, struct mr_oom *o)
 	fputs("<table>\n<tr><th>#</th><th>time (s)</th><th>victim</th><th>trigger</th>"
 	      "<th>OOM</th><th>RSS at the kill</th><th>time to death</th></tr>\n", f);
 	for (size_t i = 0; i < mr_oom_nr_kills(o); i++)
-		if (kill_wanted(rep, mr_oom_kill(o, i)))
+		if (mr_oom_kill_wanted(rep, mr_oom_kill(o, i)))
 			kill_row(f, rep, mr_oom_kill(o, i), i + 1);
 	fputs("</table>\n", f);
 }
@@ -723,7 +664,7 @@ static void site_row(FILE *f, struct mr_report *rep, const struct mr_leak *l, si
 	int nr = mr_report_frames(rep, l, frames, MR_MAX_STACK);
 
 	fprintf(f, "<tr><td class=\"num\">%zu</td><td class=\"num\">%s</td><td class=\"num\">%"
-		PRIu64 "</td><td>%s</td><td>", n, human(l->bytes).s, l->count, mr_fn_name(l->fn));
+		PRIu64 "</td><td>%s</td><td>", n, mr_human_bytes(l->bytes).s, l->count, mr_fn_name(l->fn));
 	he_proc(f, mr_report_comm(rep, l->aspace), as ? as->pid : -1);
 	fputs("</td><td>", f);
 	for (int j = 0; j < nr && j < FRAMES; j++) {
@@ -739,7 +680,7 @@ static void site_row(FILE *f, struct mr_report *rep, const struct mr_leak *l, si
 
 static void growing(FILE *f, struct mr_report *rep, const struct mr_oom_kill *k, size_t n)
 {
-	fprintf(f, "<h3>Before kill #%zu at %.3f s: ", n, rel_s(rep, k->ts));
+	fprintf(f, "<h3>Before kill #%zu at %.3f s: ", n, mr_oom_rel_s(rep, k->ts));
 	he_proc(f, k->comm, k->tgid);
 	fputs("</h3>\n", f);
 	if (!k->growing_count) {
@@ -751,7 +692,7 @@ static void growing(FILE *f, struct mr_report *rep, const struct mr_oom_kill *k,
 	fprintf(f, "<p>%s in %" PRIu64 " heap blocks allocated in the last %.0f s and never "
 		"freed; the top sites:</p>\n<table>\n<tr><th>#</th><th>bytes</th><th>blocks</th>"
 		"<th>allocator</th><th>process</th><th>first frames</th></tr>\n",
-		human(k->growing_bytes).s, k->growing_count, MR_OOM_WINDOW_NS / 1e9);
+		mr_human_bytes(k->growing_bytes).s, k->growing_count, MR_OOM_WINDOW_NS / 1e9);
 	for (size_t i = 0; i < k->nr_growing; i++)
 		site_row(f, rep, &k->growing[i], i + 1);
 	fputs("</table>\n", f);
@@ -764,7 +705,7 @@ static void growing_sites(FILE *f, struct mr_report *rep, struct mr_oom *o)
 	for (size_t i = 0; i < mr_oom_nr_kills(o); i++) {
 		const struct mr_oom_kill *k = mr_oom_kill(o, i);
 
-		if (!kill_wanted(rep, k))
+		if (!mr_oom_kill_wanted(rep, k))
 			continue;
 		if (!any)
 			fputs("<h2>Top growing heap sites before each kill</h2>\n", f);
