@@ -85,6 +85,9 @@ void mr_leaks_release(struct mr_leaks *l);
 /* the leak report's writers, one per --format (report.c's table picks them) */
 int mr_write_text_leaks(FILE *f, struct mr_report *rep, const struct mr_leaks *l);
 int mr_write_json_leaks(FILE *f, struct mr_report *rep, const struct mr_leaks *l);
+/* write_json.c's pieces the other JSON writers share */
+void mr_json_str(FILE *f, const char *s);	/* a string, or null */
+void mr_json_frame(FILE *f, const struct mr_frame *fr, bool first, int indent);
 
 /* unpack.c: the embedded symbol archive as a temporary build-id directory */
 char *mr_unpack_symbols(const char *file);	/* NULL when there is none */

@@ -8,7 +8,7 @@
 #include "memrec.h"
 #include "report.h"
 
-static void jstr(FILE *f, const char *s)
+void mr_json_str(FILE *f, const char *s)
 {
 	if (!s) {
 		fputs("null", f);
@@ -34,15 +34,15 @@ static void header(FILE *f, struct mr_report *rep)
 	const struct mr_meta *m = &rep->meta;
 
 	fprintf(f, "{\n  \"memrec_report\": 1,\n  \"file\": ");
-	jstr(f, rep->o->input);
+	mr_json_str(f, rep->o->input);
 	fprintf(f, ",\n  \"duration_s\": %.6f,\n  \"stop_reason\": ", (m->stop_ts - m->start_ts) / 1e9);
-	jstr(f, m->stop_reason);
+	mr_json_str(f, m->stop_reason);
 	fprintf(f, ",\n  \"host\": ");
-	jstr(f, m->uname);
+	mr_json_str(f, m->uname);
 	fprintf(f, ",\n  \"targets\": [");
 	for (int i = 0; i < m->nr_targets; i++) {
 		fprintf(f, "%s\n    {\"pid\": %d, \"cmdline\": ", i ? "," : "", m->targets[i].pid);
-		jstr(f, m->targets[i].cmdline);
+		mr_json_str(f, m->targets[i].cmdline);
 		fputc('}', f);
 	}
 	fprintf(f, "\n  ],\n  \"events\": {\"allocs\": %" PRIu64 ", \"alloc_bytes\": %" PRIu64
@@ -64,25 +64,25 @@ static void header(FILE *f, struct mr_report *rep)
 	fprintf(f, "]},\n");
 }
 
-static void frame(FILE *f, const struct mr_frame *fr, bool first)
+void mr_json_frame(FILE *f, const struct mr_frame *fr, bool first, int indent)
 {
-	fprintf(f, "%s\n        {\"addr\": \"0x%" PRIx64 "\", \"symbol\": ", first ? "" : ",",
-		fr->addr);
+	fprintf(f, "%s\n%*s{\"addr\": \"0x%" PRIx64 "\", \"symbol\": ", first ? "" : ",",
+		indent, "", fr->addr);
 	if (fr->function && !fr->inlined) {
 		char *sym = mr_xasprintf("%s+0x%" PRIx64, fr->function, fr->offset);
 
-		jstr(f, sym);
+		mr_json_str(f, sym);
 		free(sym);
 	} else {
 		/* an inlined call is not at an offset into a symbol of its own */
-		jstr(f, fr->function);
+		mr_json_str(f, fr->function);
 	}
 	fputs(", \"function\": ", f);
-	jstr(f, fr->function);
+	mr_json_str(f, fr->function);
 	fprintf(f, ", \"offset\": %" PRIu64 ", \"module\": ", fr->function ? fr->offset : 0);
-	jstr(f, fr->module);
+	mr_json_str(f, fr->module);
 	fputs(", \"file\": ", f);
-	jstr(f, fr->file);
+	mr_json_str(f, fr->file);
 	fprintf(f, ", \"line\": %d, \"inlined\": %s}", fr->line, fr->inlined ? "true" : "false");
 }
 
@@ -94,7 +94,7 @@ static void row(FILE *f, struct mr_report *rep, const struct mr_leak *l, bool fi
 
 	fprintf(f, "%s\n    {\"side\": \"user\", \"pid\": %d, \"comm\": ", first ? "" : ",",
 		as ? as->pid : -1);
-	jstr(f, mr_report_comm(rep, l->aspace));
+	mr_json_str(f, mr_report_comm(rep, l->aspace));
 	fprintf(f, ", \"alloc_fn\": \"%s\", \"bytes\": %" PRIu64 ", \"count\": %" PRIu64
 		", \"size_min\": %" PRIu64 ", \"size_max\": %" PRIu64 ", \"age_min_s\": %.6f"
 		", \"age_max_s\": %.6f, \"inherited\": %s,\n      \"stack\": [",
@@ -102,7 +102,7 @@ static void row(FILE *f, struct mr_report *rep, const struct mr_leak *l, bool fi
 		(rep->end_ts - l->ts_max) / 1e9, (rep->end_ts - l->ts_min) / 1e9,
 		l->inherited ? "true" : "false");
 	for (int i = 0; i < nr; i++)
-		frame(f, &frames[i], !i);
+		mr_json_frame(f, &frames[i], !i, 8);
 	fprintf(f, "]}");
 }
 

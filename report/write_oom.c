@@ -414,24 +414,6 @@ int mr_write_text_oom(FILE *f, struct mr_report *rep, struct mr_oom *o)
 
 /* ---- JSON ---- */
 
-static void js(FILE *f, const char *s)
-{
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c < 0x20)
-			fprintf(f, "\\u%04x", *c);
-		else if (*c == '"' || *c == '\\')
-			fprintf(f, "\\%c", *c);
-		else
-			fputc(*c, f);
-	}
-	fputc('"', f);
-}
-
 /* A time key: seconds from the start, or null when the event was not seen. */
 static void jt(FILE *f, const struct mr_report *rep, const char *key, uint64_t ts)
 {
@@ -460,19 +442,19 @@ static void json_header(FILE *f, const struct mr_report *rep, const struct mr_oo
 	const struct mr_meta *m = &rep->meta;
 
 	fputs("{\n  \"memrec_report\": 1,\n  \"report\": \"oom\",\n  \"file\": ", f);
-	js(f, rep->o ? rep->o->input : NULL);
+	mr_json_str(f, rep->o ? rep->o->input : NULL);
 	fprintf(f, ",\n  \"duration_s\": %.6f,\n  \"stop_reason\": ", t->duration_s);
-	js(f, m->stop_reason);
+	mr_json_str(f, m->stop_reason);
 	fputs(",\n  \"host\": ", f);
-	js(f, m->uname);
+	mr_json_str(f, m->uname);
 	fputs(",\n  \"groups\": ", f);
-	js(f, m->groups);
+	mr_json_str(f, m->groups);
 	fprintf(f, ",\n  \"system_wide\": %s,\n  \"flight_mb\": %" PRIu64,
 		m->system_wide ? "true" : "false", m->flight_mb);
 	fputs(",\n  \"targets\": [", f);
 	for (int i = 0; i < m->nr_targets; i++) {
 		fprintf(f, "%s\n    {\"pid\": %d, \"cmdline\": ", i ? "," : "", m->targets[i].pid);
-		js(f, m->targets[i].cmdline);
+		mr_json_str(f, m->targets[i].cmdline);
 		fputc('}', f);
 	}
 	fputs("\n  ],\n", f);
@@ -519,7 +501,7 @@ static void json_proc(FILE *f, const struct mr_report *rep, const struct mr_oom_
 		      const struct mr_oom_proc *p, bool first)
 {
 	fprintf(f, "%s\n    {\"pid\": %d, \"comm\": ", first ? "" : ",", p->pid);
-	js(f, mr_comm_or(p->comm));
+	mr_json_str(f, mr_comm_or(p->comm));
 	fprintf(f, ", \"mm_id\": %" PRIu32 ", \"exited\": %s, ", p->mm_id,
 		p->exited ? "true" : "false");
 	jt(f, rep, "exit_t", p->exit_ts);
@@ -541,27 +523,6 @@ static void json_proc(FILE *f, const struct mr_report *rep, const struct mr_oom_
 	fputs("]}", f);
 }
 
-static void json_frame(FILE *f, const struct mr_frame *fr, bool first)
-{
-	fprintf(f, "%s\n            {\"addr\": \"0x%" PRIx64 "\", \"symbol\": ",
-		first ? "" : ",", fr->addr);
-	if (fr->function && !fr->inlined) {
-		char *sym = mr_xasprintf("%s+0x%" PRIx64, fr->function, fr->offset);
-
-		js(f, sym);
-		free(sym);
-	} else {
-		js(f, fr->function);
-	}
-	fputs(", \"function\": ", f);
-	js(f, fr->function);
-	fprintf(f, ", \"offset\": %" PRIu64 ", \"module\": ", fr->function ? fr->offset : 0);
-	js(f, fr->module);
-	fputs(", \"file\": ", f);
-	js(f, fr->file);
-	fprintf(f, ", \"line\": %d, \"inlined\": %s}", fr->line, fr->inlined ? "true" : "false");
-}
-
 static void json_site(FILE *f, struct mr_report *rep, const struct mr_leak *l, bool first)
 {
 	const struct mr_aspace *as = mr_pairing_aspace(rep->pairing, l->aspace);
@@ -569,12 +530,12 @@ static void json_site(FILE *f, struct mr_report *rep, const struct mr_leak *l, b
 	int nr = mr_report_frames(rep, l, frames, MR_MAX_STACK);
 
 	fprintf(f, "%s\n        {\"pid\": %d, \"comm\": ", first ? "" : ",", as ? as->pid : -1);
-	js(f, mr_report_comm(rep, l->aspace));
+	mr_json_str(f, mr_report_comm(rep, l->aspace));
 	fprintf(f, ", \"alloc_fn\": \"%s\", \"bytes\": %" PRIu64 ", \"count\": %" PRIu64
 		", \"size_min\": %" PRIu64 ", \"size_max\": %" PRIu64 ",\n          \"stack\": [",
 		mr_fn_name(l->fn), l->bytes, l->count, l->size_min, l->size_max);
 	for (int i = 0; i < nr; i++)
-		json_frame(f, &frames[i], !i);
+		mr_json_frame(f, &frames[i], !i, 12);
 	fputs("]}", f);
 }
 
@@ -601,14 +562,14 @@ static void json_kill(FILE *f, struct mr_report *rep, const struct mr_oom_kill *
 
 	fprintf(f, "%s\n    {\"pid\": %d, \"tid\": %d, \"comm\": ", first ? "" : ",", k->tgid,
 		k->pid);
-	js(f, mr_comm_or(k->comm));
+	mr_json_str(f, mr_comm_or(k->comm));
 	fprintf(f, ", \"ts\": %" PRIu64 ", \"t\": %.6f, \"total_vm_kb\": %" PRId64
 		", \"anon_rss_kb\": %" PRId64 ", \"file_rss_kb\": %" PRId64 ", \"shmem_rss_kb\": %"
 		PRId64 ", \"oom_score_adj\": %" PRId64 ",\n      \"trigger_pid\": %d, "
 		"\"trigger_tid\": %d, \"trigger_comm\": ", k->ts, mr_oom_rel_s(rep, k->ts),
 		k->total_vm_kb, k->anon_kb, k->file_kb, k->shmem_kb, k->oom_score_adj,
 		k->trigger_pid, k->trigger_tid);
-	js(f, mr_comm_or(k->trigger_comm));
+	mr_json_str(f, mr_comm_or(k->trigger_comm));
 	fprintf(f, ", \"memcg\": %s", k->memcg ? "true" : "false");
 	json_kill_times(f, rep, k);
 	fputs(",\n      \"rss_at_kill\": ", f);
@@ -648,7 +609,7 @@ static void json_memcgs(FILE *f, const struct mr_report *rep)
 
 		fprintf(f, "%s\n    {\"pid\": %d, \"t\": %.6f, \"path\": ", i ? "," : "", c->pid,
 			mr_oom_rel_s(rep, c->ts));
-		js(f, c->path);
+		mr_json_str(f, c->path);
 		json_bytes_or_null(f, "limit", c->limit);
 		json_bytes_or_null(f, "usage", c->usage);
 		fputc('}', f);
