@@ -40,52 +40,8 @@ if [ ! -x "$PROGS/hog" ]; then
 fi
 
 # ------------------------------------------------------------ the cgroup
-
-# cgroup v1 memory controller, or else a cgroup2 mount whose root hands the
-# memory controller to its children (we do not change the host's
-# subtree_control to get one).
-CG_V1=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2; exit }' /proc/mounts)
-CG_V2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
-if [ -n "$CG_V1" ] && [ -f "$CG_V1/cgroup.procs" ]; then
-	CG_VER=1
-	CG=$CG_V1/memrec-test-$$
-elif [ -n "$CG_V2" ] && grep -qw memory "$CG_V2/cgroup.subtree_control" 2>/dev/null; then
-	CG_VER=2
-	CG=$CG_V2/memrec-test-$$
-else
-	skip_all "no memory cgroup controller: cgroup v1 memory is not mounted (/sys/fs/cgroup/memory) and no cgroup2 mount has memory in its cgroup.subtree_control${CG_V2:+ ($CG_V2)}"
-fi
-
-# Where the test itself lives in that hierarchy: leftover pids go back there.
-if [ "$CG_VER" = 1 ]; then
-	HOME_CG=$CG_V1$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3; exit }' /proc/$$/cgroup)
-else
-	HOME_CG=$CG_V2$(awk -F: '$1 == "0" { print $3; exit }' /proc/$$/cgroup)
-fi
-
-# cg_remove: move whatever is still in the cgroup out (and kill it: only
-# this test's hogs can be there), then rmdir, retrying while a killed task
-# is still being torn down. Safe to call more than once.
-cg_remove() {
-	local p n=50
-	[ -d "$CG" ] || return 0
-	while [ "$n" -gt 0 ]; do
-		for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do
-			echo "$p" > "$HOME_CG/cgroup.procs" 2>/dev/null ||
-				echo "$p" > "${CG%/*}/cgroup.procs" 2>/dev/null
-			kill -KILL "$p" 2>/dev/null
-		done
-		rmdir "$CG" 2>/dev/null && return 0
-		[ -d "$CG" ] || return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	echo "$LIVE_NAME: cannot remove cgroup $CG" >&2
-	return 1
-}
-
-trap 'cg_remove; live_cleanup' EXIT
-trap 'exit 130' INT TERM
+. "$(dirname "$0")/cgroup.sh"
+memcg_setup "memrec-test-$$"
 
 # cg_oom_kills: how many tasks the kernel OOM-killed in the cgroup so far.
 cg_oom_kills() {
@@ -93,23 +49,6 @@ cg_oom_kills() {
 	[ "$CG_VER" = 2 ] && f=memory.events
 	awk '$1 == "oom_kill" { print $2; found = 1 } END { if (!found) print "?" }' "$CG/$f" 2>/dev/null
 }
-
-mkdir "$CG" 2>/dev/null || skip_all "cannot create the cgroup $CG (read-only cgroupfs?)"
-if [ "$CG_VER" = 1 ]; then
-	echo 64M > "$CG/memory.limit_in_bytes" 2>/dev/null ||
-		skip_all "cannot set $CG/memory.limit_in_bytes"
-	# memsw >= limit is required; equal means no swapping around the limit.
-	if [ -f "$CG/memory.memsw.limit_in_bytes" ]; then
-		echo 64M > "$CG/memory.memsw.limit_in_bytes" ||
-			skip_all "cannot set $CG/memory.memsw.limit_in_bytes"
-	fi
-	[ -f "$CG/memory.swappiness" ] && echo 0 > "$CG/memory.swappiness"
-	[ -f "$CG/memory.oom_control" ] && echo 0 > "$CG/memory.oom_control" 2>/dev/null
-else
-	echo 64M > "$CG/memory.max" 2>/dev/null || skip_all "cannot set $CG/memory.max"
-	[ -f "$CG/memory.swap.max" ] && echo 0 > "$CG/memory.swap.max"
-fi
-echo "$LIVE_NAME: cgroup v$CG_VER $CG, limit 64 MiB" >&2
 
 # The hog's launcher: put this sh into the cgroup, say its pid, become the
 # hog (same pid). $1: the cgroup's cgroup.procs, $2: the hog.
