@@ -205,6 +205,9 @@ struct mr_human {
 };
 struct mr_human mr_human_bytes(int64_t v);
 double mr_oom_rel_s(const struct mr_report *rep, uint64_t ts);	/* from the start */
+extern const char *const mr_oom_stall_names[MR_STALL_NR];	/* "memcg reclaim" ... */
+/* "memcg reclaim 3 (6.000 ms, worst 3.000 ms); ...", no newline */
+void mr_oom_stalls_line(FILE *f, const struct mr_oom_stall *s, uint64_t attempts);
 const char *mr_comm_or(const char *comm);			/* "?" when none */
 /* --pid: the kills of that process, or that it triggered */
 bool mr_oom_kill_wanted(const struct mr_report *rep, const struct mr_oom_kill *k);

@@ -19,7 +19,7 @@ static const char *const rss_names[MR_RSS_NR] = { "file", "anon", "swap", "shmem
 static const char *const stall_keys[MR_STALL_NR] = {
 	"direct_reclaim", "memcg_reclaim", "compaction"
 };
-static const char *const stall_names[MR_STALL_NR] = {
+const char *const mr_oom_stall_names[MR_STALL_NR] = {
 	"direct reclaim", "memcg reclaim", "compaction"
 };
 
@@ -148,7 +148,7 @@ static void text_header(FILE *f, const struct mr_report *rep, const struct mr_oo
 }
 
 /* "memcg reclaim 3 (6.000 ms, worst 3.000 ms)" for each kind that happened. */
-static void text_stalls(FILE *f, const struct mr_oom_stall *s, uint64_t attempts)
+void mr_oom_stalls_line(FILE *f, const struct mr_oom_stall *s, uint64_t attempts)
 {
 	bool any = false;
 
@@ -156,13 +156,18 @@ static void text_stalls(FILE *f, const struct mr_oom_stall *s, uint64_t attempts
 		if (!s[k].count)
 			continue;
 		fprintf(f, "%s%s %" PRIu64 " (%.3f ms, worst %.3f ms)", any ? "; " : "",
-			stall_names[k], s[k].count, s[k].total_ns / 1e6, s[k].worst_ns / 1e6);
+			mr_oom_stall_names[k], s[k].count, s[k].total_ns / 1e6, s[k].worst_ns / 1e6);
 		any = true;
 	}
 	if (attempts)
 		fprintf(f, "%s%" PRIu64 " direct compaction attempts", any ? "; " : "", attempts);
 	if (!any && !attempts)
 		fputs("none", f);
+}
+
+static void text_stalls(FILE *f, const struct mr_oom_stall *s, uint64_t attempts)
+{
+	mr_oom_stalls_line(f, s, attempts);
 	fputc('\n', f);
 }
 
@@ -174,7 +179,7 @@ static void text_totals(FILE *f, const struct mr_report *rep, struct mr_oom *o)
 	text_stalls(f, t->stalls, t->compact_attempts);
 	if (t->worst_ns) {
 		fprintf(f, "  worst: %s of %.3f ms in pid %d tid %d at t=%+.3fs\n",
-			stall_names[t->worst_kind], t->worst_ns / 1e6, t->worst_pid,
+			mr_oom_stall_names[t->worst_kind], t->worst_ns / 1e6, t->worst_pid,
 			t->worst_tid, mr_oom_rel_s(rep, t->worst_ts));
 	}
 	if (t->unpaired)

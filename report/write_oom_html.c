@@ -38,9 +38,6 @@ static const char *const rss_colours[MR_RSS_NR] = { "#2ca02c", "#1f5fd0", "#ff8c
 static const enum mr_rss_kind draw_order[MR_RSS_NR] = {
 	MR_RSS_SWAP, MR_RSS_SHMEM, MR_RSS_FILE, MR_RSS_ANON
 };
-static const char *const stall_names[MR_STALL_NR] = {
-	"direct reclaim", "memcg reclaim", "compaction"
-};
 
 static const char css[] =
 "body{font-family:sans-serif;font-size:14px;color:#222;margin:16px 24px;max-width:1180px}\n"
@@ -314,7 +311,7 @@ static void chart_bands(FILE *f, const struct mr_report *rep, struct mr_oom *o,
 	}
 	if (worst_here(t, p)) {
 		snprintf(tip, sizeof(tip), "worst stall: %s of %.3f ms at t=%.3f s (tid %d)",
-			 stall_names[t->worst_kind], t->worst_ns / 1e6, mr_oom_rel_s(rep, t->worst_ts),
+			 mr_oom_stall_names[t->worst_kind], t->worst_ns / 1e6, mr_oom_rel_s(rep, t->worst_ts),
 			 t->worst_tid);
 		band(f, c, mr_oom_rel_s(rep, t->worst_ts), mr_oom_rel_s(rep, t->worst_ts + t->worst_ns),
 		     WORST_COLOUR, tip);
@@ -407,7 +404,7 @@ static void chart_legend(FILE *f, const struct mr_report *rep, struct mr_oom *o,
 		legend_item(&lg, 'b', MEMCG_COLOUR, 0.3, "memcg reclaim up to the kill");
 	if (worst_here(t, p)) {
 		snprintf(text, sizeof(text), "worst stall (%s, %.3f ms)",
-			 stall_names[t->worst_kind], t->worst_ns / 1e6);
+			 mr_oom_stall_names[t->worst_kind], t->worst_ns / 1e6);
 		legend_item(&lg, 'b', WORST_COLOUR, 0.3, text);
 	}
 	if (limit >= 0) {
@@ -450,24 +447,6 @@ static void chart(FILE *f, const struct mr_report *rep, struct mr_oom *o, struct
 	fputs("</svg>\n", f);
 }
 
-/* "memcg reclaim 42 (2.938 ms, worst 0.274 ms); ..." */
-static void stalls_text(FILE *f, const struct mr_oom_stall *s, uint64_t attempts)
-{
-	bool any = false;
-
-	for (int k = 0; k < MR_STALL_NR; k++) {
-		if (!s[k].count)
-			continue;
-		fprintf(f, "%s%s %" PRIu64 " (%.3f ms, worst %.3f ms)", any ? "; " : "",
-			stall_names[k], s[k].count, s[k].total_ns / 1e6, s[k].worst_ns / 1e6);
-		any = true;
-	}
-	if (attempts)
-		fprintf(f, "%s%" PRIu64 " direct compaction attempts", any ? "; " : "", attempts);
-	if (!any && !attempts)
-		fputs("none", f);
-}
-
 static void proc_section(FILE *f, const struct mr_report *rep, struct mr_oom *o,
 			 struct span span, const struct mr_oom_proc *p)
 {
@@ -488,7 +467,7 @@ static void proc_section(FILE *f, const struct mr_report *rep, struct mr_oom *o,
 	if (!any)
 		fputs("no rss_stat events", f);
 	fputs("; stalls: ", f);
-	stalls_text(f, p->stalls, p->compact_attempts);
+	mr_oom_stalls_line(f, p->stalls, p->compact_attempts);
 	if (p->alloc_count)
 		fprintf(f, "; allocated %s in %" PRIu64 " calls", mr_human_bytes(p->alloc_bytes).s,
 			p->alloc_count);
@@ -566,10 +545,10 @@ static void header(FILE *f, const struct mr_report *rep, const struct mr_oom_tot
 		t->kswapd_awake_ns / 1e9);
 	header_lost(f, rep);
 	fputs("<tr><th>stalls</th><td>", f);
-	stalls_text(f, t->stalls, t->compact_attempts);
+	mr_oom_stalls_line(f, t->stalls, t->compact_attempts);
 	if (t->worst_ns)
 		fprintf(f, "; worst: %s of %.3f ms in pid %d tid %d at %.3f s",
-			stall_names[t->worst_kind], t->worst_ns / 1e6, t->worst_pid, t->worst_tid,
+			mr_oom_stall_names[t->worst_kind], t->worst_ns / 1e6, t->worst_pid, t->worst_tid,
 			mr_oom_rel_s(rep, t->worst_ts));
 	fputs("</td></tr>\n</table>\n", f);
 	header_warnings(f, rep, t);

@@ -232,6 +232,26 @@ wait_for_line() {
 	return 1
 }
 
+# wait_recording NAME LOG [SECONDS]: waits for the background recorder's
+# "memrec: recording" line: prints ok NAME/recording-line and returns 0, or
+# prints not ok, stops the recorder and returns 1.
+wait_recording() {
+	local name=$1 log=$2 secs=${3:-30}
+	if wait_for_line "$log" '^memrec: recording' "$secs"; then
+		ok "$name/recording-line"
+		return 0
+	fi
+	if pid_running "$REC_PID"; then
+		fail "$name/recording-line" "no \"memrec: recording\" line within $secs s (log: $log)"
+		kill -INT "$REC_PID"
+		wait_record_bg 10
+	else
+		wait_record_bg 1
+		fail "$name/recording-line" "memrec record exited early: $(describe_rc $REC_RC) (log: $log)"
+	fi
+	return 1
+}
+
 # pid_running PID: alive and not a zombie.
 pid_running() {
 	local st

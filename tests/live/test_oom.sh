@@ -305,17 +305,7 @@ fi
 B=$T/host
 log=$OUT/host.record.log
 start_record_bg "$log" -a -e oom -o "$OUT/host.dat"
-if ! wait_for_line "$log" '^memrec: recording' 20; then
-	if pid_running "$REC_PID"; then
-		fail $B/recording-line "no \"memrec: recording\" line within 20 s (log: $log)"
-		kill -INT "$REC_PID"
-		wait_record_bg 10
-	else
-		wait_record_bg 1
-		fail $B/recording-line "memrec record -a exited early: $(describe_rc $REC_RC) (log: $log)"
-	fi
-else
-	ok $B/recording-line
+if wait_recording $B "$log" 20; then
 	kills0=$(cg_oom_kills)
 	"${HOG[@]}" > "$OUT/host.hog.out" 2>&1 &
 	hpid=$!
@@ -382,12 +372,7 @@ fi
 D=$T/flight
 log=$OUT/flight.record.log
 start_record_bg "$log" -a --flight --size 4 --keep -o "$OUT/flight.dat"
-if ! wait_for_line "$log" '^memrec: recording' 20; then
-	fail $D/recording-line "no \"memrec: recording\" line within 20 s (log: $log)"
-	kill -INT "$REC_PID" 2>/dev/null
-	wait_record_bg 10
-else
-	ok $D/recording-line
+if wait_recording $D "$log" 20; then
 	pids=()
 	for n in 0 1; do
 		"${HOG[@]}" > "$OUT/flight.hog$n.out" 2>&1 &

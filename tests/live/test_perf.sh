@@ -250,19 +250,10 @@ spawner_test() {
 
 	log=$OUT/$T.record.log
 	start_record_bg "$log" -o "$OUT/$T.dat" -p "$tpid"
-	if ! wait_for_line "$log" '^memrec: recording' 30; then
-		if pid_running "$REC_PID"; then
-			fail $T/recording-line "no \"memrec: recording\" line within 30 s (log: $log)"
-			kill -INT "$REC_PID"
-			wait_record_bg 10
-		else
-			wait_record_bg 1
-			fail $T/recording-line "memrec record -p exited early: $(describe_rc $REC_RC) (log: $log)"
-		fi
+	if ! wait_recording $T "$log"; then
 		stop_target
 		return
 	fi
-	ok $T/recording-line
 
 	# Threads, a child, a leak after both: all after the attach.
 	kill -USR1 "$tpid"
@@ -368,19 +359,10 @@ nontarget() {
 	fi
 	log=$OUT/nt-$mode.record.log
 	start_record_bg "$log" -o "$OUT/nt-$mode.dat" "$@" -p "$spid"
-	if ! wait_for_line "$log" '^memrec: recording' 30; then
-		if pid_running "$REC_PID"; then
-			fail "nt-$mode/recording-line" "no \"memrec: recording\" line within 30 s (log: $log)"
-			kill -INT "$REC_PID"
-			wait_record_bg 10
-		else
-			wait_record_bg 1
-			fail "nt-$mode/recording-line" "memrec record -p exited early: $(describe_rc $REC_RC) (log: $log)"
-		fi
+	if ! wait_recording "nt-$mode" "$log"; then
 		stop_target
 		return
 	fi
-	ok "nt-$mode/recording-line"
 	if ! h0=$(probe_hits "memrec_$REC_PID" malloc); then
 		fail "nt-$mode/probe-listed" "no memrec_$REC_PID/malloc in $TRACEFS/uprobe_events + uprobe_profile: $(grep -c memrec_ "$TRACEFS/uprobe_events") memrec probes listed"
 	else
