@@ -6,7 +6,6 @@
  * as it happens, with the file's build-id, on CLOCK_MONOTONIC like the
  * trace. A /proc/PID/maps snapshot covers what was mapped before attach.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
@@ -64,37 +63,30 @@ static int open_event(pid_t tid, int cpu)
 	return syscall(SYS_perf_event_open, &attr, tid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
-int mr_mmaps_add_process(struct mr_mmaps *mm, pid_t pid)
+static int follow_thread(pid_t tid, void *ctx)
 {
-	char path[64];
-	struct dirent *de;
-	DIR *d;
+	struct mr_mmaps *mm = ctx;
 
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	if (!d)
-		return mr_error("no process with pid %d", pid);
-	while ((de = readdir(d))) {
-		int tid = atoi(de->d_name);
+	for (int cpu = 0; cpu < mm->nr_cpus; cpu++) {
+		int fd = open_event(tid, cpu);
 
-		for (int cpu = 0; tid > 0 && cpu < mm->nr_cpus; cpu++) {
-			int fd = open_event(tid, cpu);
+		if (fd < 0 || mr_perf_rings_attach(mm->rings, fd, cpu) < 0) {
+			int e = errno;
 
-			if (fd < 0 || mr_perf_rings_attach(mm->rings, fd, cpu) < 0) {
-				int e = errno;
-
-				if (fd >= 0)
-					close(fd);
-				if (e == ESRCH)
-					break;	/* the thread ended meanwhile */
-				closedir(d);
-				return mr_error("cannot follow the mappings of pid %d with "
-						"perf_event_open: %s", tid, strerror(e));
-			}
+			if (fd >= 0)
+				close(fd);
+			if (e == ESRCH)
+				return 0;	/* the thread ended meanwhile */
+			return mr_error("cannot follow the mappings of thread %d with "
+					"perf_event_open: %s", tid, strerror(e));
 		}
 	}
-	closedir(d);
 	return 0;
+}
+
+int mr_mmaps_add_process(struct mr_mmaps *mm, pid_t pid)
+{
+	return mr_for_each_thread(pid, follow_thread, mm);
 }
 
 static void handle_mmap2(struct mr_mmaps *mm, const char *rec, size_t len, uint16_t misc)

@@ -137,6 +137,12 @@ int mr_target_set_event_pid(struct mr_target *t, struct tracefs_instance *inst);
 /* True while any traced task is still alive (not a zombie). */
 bool mr_target_alive(struct mr_target *t, struct tracefs_instance *inst);
 char *mr_target_cmdline(pid_t pid);
+/*
+ * Calls fn for every thread pid has now; stops at fn's first non-zero
+ * return, which it returns. A thread may end meanwhile: fn must expect
+ * ESRCH for it.
+ */
+int mr_for_each_thread(pid_t pid, int (*fn)(pid_t tid, void *ctx), void *ctx);
 void mr_target_release_all(struct mr_target *t);
 
 #endif

@@ -9,7 +9,6 @@
  * memrec's own making, one file per CPU, that the trace file carries as
  * extra CPUs beside the ftrace ones (same clock).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
@@ -287,8 +286,10 @@ static int open_event(struct mr_samples *sm, uint32_t id, pid_t tid, int cpu)
 	return syscall(SYS_perf_event_open, &attr, tid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
-static int attach_thread(struct mr_samples *sm, pid_t tid)
+static int attach_thread(pid_t tid, void *ctx)
 {
+	struct mr_samples *sm = ctx;
+
 	for (int i = 0; i < sm->nr_ids; i++)
 		for (int cpu = 0; cpu < sm->nr_cpus; cpu++) {
 			int fd = open_event(sm, sm->ids[i], tid, cpu);
@@ -311,20 +312,7 @@ static int attach_thread(struct mr_samples *sm, pid_t tid)
 
 int mr_samples_add_process(struct mr_samples *sm, pid_t pid)
 {
-	char path[64];
-	struct dirent *de;
-	int ret = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	if (!d)
-		return mr_error("no process with pid %d", pid);
-	while (!ret && (de = readdir(d)))
-		if (atoi(de->d_name) > 0)
-			ret = attach_thread(sm, atoi(de->d_name));
-	closedir(d);
-	return ret;
+	return mr_for_each_thread(pid, attach_thread, sm);
 }
 
 int mr_samples_start(struct mr_samples *sm)

@@ -163,24 +163,33 @@ int mr_target_release(struct mr_target *t)
 	return 0;
 }
 
-static int write_task_pids(pid_t pid, struct mr_buf *b)
+int mr_for_each_thread(pid_t pid, int (*fn)(pid_t tid, void *ctx), void *ctx)
 {
 	char path[64];
 	struct dirent *de;
+	int ret = 0;
 	DIR *d;
-	int n = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	d = opendir(path);
 	if (!d)
 		return mr_error("no process with pid %d", pid);
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.') {
-			mr_buf_addf(b, "%s ", de->d_name);
-			n++;
-		}
+	while (!ret && (de = readdir(d)))
+		if (atoi(de->d_name) > 0)
+			ret = fn(atoi(de->d_name), ctx);
 	closedir(d);
-	return n;
+	return ret;
+}
+
+static int add_tid(pid_t tid, void *ctx)
+{
+	mr_buf_addf(ctx, "%d ", tid);
+	return 0;
+}
+
+static int write_task_pids(pid_t pid, struct mr_buf *b)
+{
+	return mr_for_each_thread(pid, add_tid, b);
 }
 
 int mr_target_set_event_pid(struct mr_target *t, struct tracefs_instance *inst)
