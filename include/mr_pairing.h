@@ -74,6 +74,22 @@ const struct mr_aspace *mr_pairing_aspace(const struct mr_pairing *p, uint32_t i
 /* The address space pid was in at time ts, or NULL. */
 const struct mr_aspace *mr_pairing_find_aspace(const struct mr_pairing *p, int pid, uint64_t ts);
 
+/*
+ * Calls for analysers that follow the heap over time: live when a block
+ * becomes live (an outermost allocation; a realloc is dead + live), dead
+ * when a live block is freed or replaced at ts. Blocks a child inherits at
+ * fork do not pass here.
+ */
+struct mr_pairing_hooks {
+	void	(*live)(const struct mr_block *b, void *ctx);
+	void	(*dead)(const struct mr_block *b, uint64_t ts, void *ctx);
+	void	*ctx;
+};
+void mr_pairing_set_hooks(struct mr_pairing *p, const struct mr_pairing_hooks *h);
+
+/* The id of a stack (frames innermost first) in the pairing's stack table. */
+uint32_t mr_pairing_intern(struct mr_pairing *p, const uint64_t *frames, int n);
+
 /* Frames of a stack id, innermost first; every frame is a return address. */
 const uint64_t *mr_pairing_stack(const struct mr_pairing *p, uint32_t id, int *nr);
 

@@ -92,6 +92,7 @@ struct stk {
 
 struct mr_pairing {
 	struct mr_pair_stats	stats;
+	struct mr_pairing_hooks	hooks;
 
 	struct bslot		*bs;
 	size_t			bmask;
@@ -337,15 +338,15 @@ static void live_insert(struct mr_pairing *p, const struct mr_block *b, size_t i
 	p->bnr++;
 }
 
-/* Returns true and the block's size if (aspace, ptr) was live. */
-static bool live_remove(struct mr_pairing *p, uint32_t aspace, uint64_t ptr, uint64_t *size)
+/* Returns true and the block if (aspace, ptr) was live. */
+static bool live_remove(struct mr_pairing *p, uint32_t aspace, uint64_t ptr, struct mr_block *b)
 {
 	size_t i = bslot_find(p, aspace, ptr);
 	uint32_t idx = p->bs[i].idx;
 
 	if (!p->bs[i].ptr)
 		return false;
-	*size = p->pool[idx].b.size;
+	*b = p->pool[idx].b;
 	bslot_del(p, i);
 	list_unlink(p, idx);
 	p->pool[idx].b.ptr = 0;
@@ -606,20 +607,22 @@ static struct thread *thread_get(struct mr_pairing *p, int tid, int tgid, uint64
 /* ---- allocator calls ---- */
 
 /* Returns whether ptr was live. */
-static bool do_free(struct mr_pairing *p, uint32_t aspace, uint64_t ptr)
+static bool do_free(struct mr_pairing *p, uint32_t aspace, uint64_t ptr, uint64_t ts)
 {
-	uint64_t size;
+	struct mr_block b;
 
 	if (!ptr) {
 		p->stats.null_frees++;
 		return false;
 	}
-	if (!live_remove(p, aspace, ptr, &size)) {
+	if (!live_remove(p, aspace, ptr, &b)) {
 		p->stats.unmatched_frees++;
 		return false;
 	}
 	p->stats.frees++;
-	p->stats.free_bytes += size;
+	p->stats.free_bytes += b.size;
+	if (p->hooks.dead)
+		p->hooks.dead(&b, ts, p->hooks.ctx);
 	return true;
 }
 
@@ -645,10 +648,14 @@ static void do_alloc(struct mr_pairing *p, const struct thread *t, const struct 
 	if (p->bs[i].ptr) {
 		/* A free we never saw: the old block is gone, keep its list place. */
 		p->stats.replaced++;
+		if (p->hooks.dead)
+			p->hooks.dead(&p->pool[p->bs[i].idx].b, ev->ts, p->hooks.ctx);
 		p->pool[p->bs[i].idx].b = b;
-		return;
+	} else {
+		live_insert(p, &b, i);
 	}
-	live_insert(p, &b, i);
+	if (p->hooks.live)
+		p->hooks.live(&b, p->hooks.ctx);
 }
 
 static void alloc_or_fail(struct mr_pairing *p, const struct thread *t,
@@ -666,13 +673,13 @@ static void realloc_done(struct mr_pairing *p, const struct thread *t,
 	if (!old) {
 		alloc_or_fail(p, t, ev, size);
 	} else if (!size) {
-		do_free(p, t->aspace, old);
+		do_free(p, t->aspace, old, ev->ts);
 		if (ev->ret)
 			do_alloc(p, t, ev, ev->ret, 0);
 	} else if (!ev->ret) {
 		p->stats.failed_allocs++;	/* old stays live */
 	} else {
-		if (do_free(p, t->aspace, old))
+		if (do_free(p, t->aspace, old, ev->ts))
 			p->stats.reallocs++;
 		do_alloc(p, t, ev, ev->ret, size);
 	}
@@ -786,7 +793,7 @@ static void on_enter(struct mr_pairing *p, const struct mr_event *ev)
 		return;
 	}
 	if (ev->fn == MR_FN_FREE) {
-		do_free(p, t->aspace, ev->args[0]);
+		do_free(p, t->aspace, ev->args[0], ev->ts);
 		return;
 	}
 	push_call(p, t, ev);
@@ -970,6 +977,16 @@ void mr_pairing_finish(struct mr_pairing *p, uint64_t end_ts)
 const struct mr_pair_stats *mr_pairing_stats(const struct mr_pairing *p)
 {
 	return &p->stats;
+}
+
+void mr_pairing_set_hooks(struct mr_pairing *p, const struct mr_pairing_hooks *h)
+{
+	p->hooks = *h;
+}
+
+uint32_t mr_pairing_intern(struct mr_pairing *p, const uint64_t *frames, int n)
+{
+	return stack_intern(p, frames, n < 0 ? 0 : n > MR_MAX_STACK ? MR_MAX_STACK : n);
 }
 
 int mr_pairing_for_each_live(const struct mr_pairing *p,

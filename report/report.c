@@ -18,6 +18,7 @@ struct report_kind {
 	const char	*format;
 	int		(*leaks)(FILE *f, struct mr_report *rep, const struct mr_leaks *l);
 	int		(*oom)(FILE *f, struct mr_report *rep, struct mr_oom *o);
+	int		(*frag)(FILE *f, struct mr_report *rep);
 };
 
 static const struct report_kind kinds[] = {
@@ -26,10 +27,12 @@ static const struct report_kind kinds[] = {
 	{ "oom", "text", NULL, mr_write_text_oom },
 	{ "oom", "json", NULL, mr_write_json_oom },
 	{ "oom", "html", NULL, mr_write_html_oom },
+	{ "frag", "text", NULL, NULL, mr_write_text_frag },
+	{ "frag", "json", NULL, NULL, mr_write_json_frag },
 };
 
 static const char report_usage[] =
-"usage: memrec report [options] [leak | oom]\n"
+"usage: memrec report [options] [leak | oom | frag]\n"
 "\n"
 "Reads a file written by 'memrec record' (here or on another host).\n"
 "leak (default): the blocks still allocated at the end of the trace, grouped by\n"
@@ -37,6 +40,9 @@ static const char report_usage[] =
 "oom: per process, RSS by kind over time, reclaim and compaction stalls, and\n"
 "each OOM kill: victim, trigger, memcg or global, and what grew before it\n"
 "(record with -e oom).\n"
+"frag: slab waste per call site and cache, page orders and migratetypes,\n"
+"fallbacks and free-block fragmentation per zone before vs after, and the user\n"
+"heap's live bytes vs span, free gaps and the block that pins its top.\n"
 "\n"
 "  -i, --input FILE      read FILE (default memrec.dat)\n"
 "  -f, --format FMT      text (default) or json; oom also html\n"
@@ -112,8 +118,9 @@ static int parse_opts(struct mr_report_opts *o, int argc, char **argv)
 	}
 	o->kind = "leak";
 	for (; optind < argc; optind++) {
-		if (strcmp(argv[optind], "leak") && strcmp(argv[optind], "oom"))
-			return mr_usage_error("unknown report '%s'; the reports are: leak, oom",
+		if (strcmp(argv[optind], "leak") && strcmp(argv[optind], "oom") &&
+		    strcmp(argv[optind], "frag"))
+			return mr_usage_error("unknown report '%s'; the reports are: leak, oom, frag",
 					      argv[optind]);
 		o->kind = argv[optind];
 	}
@@ -298,7 +305,9 @@ int mr_cmd_report(int argc, char **argv)
 	ret = load_meta(&rep);
 	if (!ret)
 		ret = analyse(&rep);
-	if (!ret && k->oom) {
+	if (!ret && k->frag) {
+		ret = k->frag(stdout, &rep);
+	} else if (!ret && k->oom) {
 		mr_oom_finish(rep.oom, &rep);
 		ret = k->oom(stdout, &rep, rep.oom);
 	} else if (!ret) {

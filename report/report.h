@@ -13,6 +13,7 @@
 #include "mr_event.h"
 #include "mr_meta.h"
 #include "mr_pairing.h"
+#include "mr_snapshot.h"
 #include "mr_symbols.h"
 
 /* reader.c */
@@ -58,6 +59,9 @@ struct mr_report {
 	char				*unpacked;	/* embedded symbols, unpacked */
 	uint64_t			unwound;	/* stacks unwound (--call-graph dwarf) */
 	struct mr_oom			*oom;		/* the oom report's analyser */
+	struct mr_snapshots		snaps;		/* /proc snapshots (frag) */
+	struct mr_frag_heap		*heap;		/* the frag report's user heap */
+	struct mr_kmem			*kmem;		/* kernel slab and page events */
 };
 
 /* leak.c: outstanding blocks grouped per (process, stack, allocator). */
@@ -85,6 +89,10 @@ void mr_leaks_release(struct mr_leaks *l);
 /* the leak report's writers, one per --format (report.c's table picks them) */
 int mr_write_text_leaks(FILE *f, struct mr_report *rep, const struct mr_leaks *l);
 int mr_write_json_leaks(FILE *f, struct mr_report *rep, const struct mr_leaks *l);
+/* what was recorded and lost: the first lines of every text report */
+void mr_write_text_header(FILE *f, struct mr_report *rep);
+/* the same as the first members of every JSON report's object ("{" included) */
+void mr_write_json_header(FILE *f, struct mr_report *rep);
 /* write_json.c's pieces the other JSON writers share */
 void mr_json_str(FILE *f, const char *s);	/* a string, or null */
 void mr_json_frame(FILE *f, const struct mr_frame *fr, bool first, int indent);
@@ -218,4 +226,36 @@ int mr_write_json_oom(FILE *f, struct mr_report *rep, struct mr_oom *o);
 /* write_oom_html.c: one self-contained page with a chart per process */
 int mr_write_html_oom(FILE *f, struct mr_report *rep, struct mr_oom *o);
 /* ==== end of oom.c ==== */
+
+/* ==== `memrec report frag` ==== */
+/*
+ * frag_heap.c: the user heap. Fed by the pairing hooks, it keeps per
+ * address space and heap region (main arena, thread arena heaps, mmapped
+ * chunks) the live bytes and the span over time; after finish(): the
+ * largest free gaps between live chunks, the live block that pins the top
+ * of the main arena (and the free bytes held below it), and malloc's
+ * internal fragmentation per call site (requested size vs chunk size).
+ */
+struct mr_frag_heap;
+struct mr_frag_heap *mr_frag_heap_new(void);
+void mr_frag_heap_live(struct mr_frag_heap *h, const struct mr_block *b);
+void mr_frag_heap_dead(struct mr_frag_heap *h, const struct mr_block *b, uint64_t ts);
+void mr_frag_heap_finish(struct mr_frag_heap *h, struct mr_report *rep);
+int mr_frag_heap_text(FILE *f, struct mr_report *rep, const struct mr_frag_heap *h);
+/* The value of the "heap" member: one JSON object (docs/memrec-report-frag-json.md). */
+int mr_frag_heap_json(FILE *f, struct mr_report *rep, const struct mr_frag_heap *h);
+void mr_frag_heap_free(struct mr_frag_heap *h);
+
+/*
+ * frag_zone.c: rep->snaps, before vs after: free blocks per zone and order
+ * with the unusable free space index per order (buddyinfo), free blocks per
+ * migratetype (pagetypeinfo) and the slab caches that grew most (slabinfo).
+ */
+int mr_frag_zone_text(FILE *f, struct mr_report *rep);
+/* The value of the "zones" member: one JSON object. */
+int mr_frag_zone_json(FILE *f, struct mr_report *rep);
+
+/* write_frag.c: the frag report, one section per analyser */
+int mr_write_text_frag(FILE *f, struct mr_report *rep);
+int mr_write_json_frag(FILE *f, struct mr_report *rep);
 #endif

@@ -28,7 +28,7 @@ void mr_json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void header(FILE *f, struct mr_report *rep)
+void mr_write_json_header(FILE *f, struct mr_report *rep)
 {
 	const struct mr_pair_stats *s = mr_pairing_stats(rep->pairing);
 	const struct mr_meta *m = &rep->meta;
@@ -110,7 +110,7 @@ int mr_write_json_leaks(FILE *f, struct mr_report *rep, const struct mr_leaks *l
 {
 	size_t shown = rep->o->top && (size_t)rep->o->top < l->nr ? (size_t)rep->o->top : l->nr;
 
-	header(f, rep);
+	mr_write_json_header(f, rep);
 	fprintf(f, "  \"totals\": {\"bytes\": %" PRIu64 ", \"count\": %" PRIu64 ", \"sites\": %zu"
 		", \"inherited_bytes\": %" PRIu64 ", \"inherited_count\": %" PRIu64 "},\n",
 		l->bytes, l->count, l->nr, l->inherited_bytes, l->inherited_count);

@@ -9,7 +9,7 @@
 #include "memrec.h"
 #include "report.h"
 
-static void header(FILE *f, struct mr_report *rep)
+void mr_write_text_header(FILE *f, struct mr_report *rep)
 {
 	const struct mr_pair_stats *s = mr_pairing_stats(rep->pairing);
 	const struct mr_meta *m = &rep->meta;
@@ -99,7 +99,7 @@ int mr_write_text_leaks(FILE *f, struct mr_report *rep, const struct mr_leaks *l
 {
 	size_t shown = rep->o->top && (size_t)rep->o->top < l->nr ? (size_t)rep->o->top : l->nr;
 
-	header(f, rep);
+	mr_write_text_header(f, rep);
 	fprintf(f, "\nleaks: %" PRIu64 " bytes in %" PRIu64 " blocks from %zu call sites still "
 		"allocated at the end of the trace", l->bytes, l->count, l->nr);
 	if (shown < l->nr)
