@@ -8,6 +8,7 @@
 #ifndef MR_EVENT_H
 #define MR_EVENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +58,17 @@ enum mr_ev_kind {
 	MR_EV_KSWAPD,		/* vmscan kswapd wake/sleep: k = {1 wake, 0 sleep, node} */
 	MR_EV_SIGNAL,		/* signal:signal_generate: k = {sig, target pid, result};
 				 * comm = the target's */
+	/* kernel slab and page events (record -e kernel,page); kstack set on allocs */
+	MR_EV_SLAB_ALLOC,	/* kmem:kmalloc, kmem_cache_alloc: k = {ptr, bytes_req,
+				 * bytes_alloc, gfp_flags, call_site, node}; cache (the
+				 * cache's name; NULL for kmalloc) */
+	MR_EV_SLAB_FREE,	/* kmem:kfree, kmem_cache_free: k = {ptr, call_site}; cache */
+	MR_EV_PAGE_ALLOC,	/* kmem:mm_page_alloc: k = {pfn (-1: failed), order,
+				 * gfp_flags, migratetype} */
+	MR_EV_PAGE_FREE,	/* kmem:mm_page_free(_batched): k = {pfn, order} */
+	MR_EV_EXTFRAG,		/* kmem:mm_page_alloc_extfrag: k = {pfn, alloc_order,
+				 * fallback_order, alloc_migratetype, fallback_migratetype,
+				 * change_ownership} */
 };
 
 #define MR_MAX_STACK	128
@@ -106,6 +118,12 @@ struct mr_event {
 	/* Kernel memory events: the event's name and fields (see enum mr_ev_kind). */
 	const char	*name;
 	int64_t		k[6];
+	const char	*cache;		/* SLAB_*: the slab cache's name, or NULL */
+	const char	*gfp;		/* *_ALLOC: gfp_flags as the kernel prints them */
+	bool		irq;		/* in interrupt context (hard, soft or NMI) */
+	/* The kernel stack of an allocation, innermost first. */
+	const uint64_t	*kstack;
+	int		nr_kstack;
 };
 
 const char *mr_fn_name(enum mr_fn fn);
@@ -176,6 +194,27 @@ extern const int mr_nr_probe_defs;
 	"\tfield:__data_loc unsigned char[] stack;\toffset:80;\tsize:4;\tsigned:0;\n" \
 	"\n"								\
 	"print fmt: \"tgid=%d sp=0x%lx ip=0x%lx\", REC->tgid, REC->regs[2], REC->regs[3]\n"
+
+/*
+ * memrec/kstack: the kernel call chain of the kernel allocation event before
+ * it on the same CPU, from perf samples (record/samples.c), followed by
+ * 'more' memrec records of the same sample (ustack, uregs).
+ */
+#define MR_KSTACK_ID		65002
+#define MR_KSTACK_FORMAT						\
+	"name: kstack\n"						\
+	"ID: 65002\n"							\
+	"format:\n"							\
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n" \
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n" \
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n" \
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"	\
+	"\n"								\
+	"\tfield:int tgid;\toffset:8;\tsize:4;\tsigned:1;\n"		\
+	"\tfield:int more;\toffset:12;\tsize:4;\tsigned:1;\n"		\
+	"\tfield:__data_loc unsigned long[] caller;\toffset:16;\tsize:4;\tsigned:0;\n" \
+	"\n"								\
+	"print fmt: \"tgid=%d more=%d\", REC->tgid, REC->more\n"
 
 /* Maps a uprobe event name to its function; -1 if it is not memrec's. */
 int mr_fn_by_event(const char *name, int *is_ret);

@@ -3,8 +3,9 @@
  * events.c - which tracefs events each `-e` group records, besides the
  * allocator uprobes: the task lifecycle always, and for "oom" the road to
  * an OOM kill (RSS by kind, reclaim and compaction stalls, kswapd, the OOM
- * killer's own events and the SIGKILL it sends). Events this kernel lacks
- * are left out with a note.
+ * killer's own events and the SIGKILL it sends), for "kernel" the slab
+ * allocations and frees and for "page" the page allocator's. Events this
+ * kernel lacks are left out with a note.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,47 @@ static const char *const oom_events[] = {
 	"signal/signal_generate",
 };
 
+/* Allocations get stacks; frees are recorded from every task (RCU, kworkers). */
+static const char *const kernel_events[] = {
+	"kmem/kmalloc", "kmem/kmem_cache_alloc", "kmem/kfree", "kmem/kmem_cache_free",
+};
+
+static const char *const page_events[] = {
+	"kmem/mm_page_alloc", "kmem/mm_page_alloc_extfrag", "kmem/mm_page_free",
+	"kmem/mm_page_free_batched",
+};
+
+static const struct {
+	const char	*name;
+	unsigned int	bit;
+} group_names[] = {
+	{ "user", MR_GROUP_USER }, { "oom", MR_GROUP_OOM }, { "kernel", MR_GROUP_KERNEL },
+	{ "page", MR_GROUP_PAGE },
+};
+
+bool mr_event_is_kfree(const char *sysev)
+{
+	return strstr(sysev, "kmem/") == sysev && strstr(sysev, "free");
+}
+
+bool mr_event_is_kmem(const char *sysev)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(kernel_events); i++)
+		if (!strcmp(sysev, kernel_events[i]) || !strcmp(sysev, page_events[i]))
+			return true;
+	return false;
+}
+
+char *mr_groups_string(unsigned int groups)
+{
+	struct mr_buf b = { 0 };
+
+	for (size_t i = 0; i < ARRAY_SIZE(group_names); i++)
+		if (groups & group_names[i].bit)
+			mr_buf_addf(&b, "%s%s", b.len ? "," : "", group_names[i].name);
+	return b.data ? b.data : mr_xstrdup("");
+}
+
 int mr_groups_parse(const char *list, unsigned int *groups)
 {
 	char *copy = mr_xstrdup(list), *tok, *save;
@@ -37,13 +79,16 @@ int mr_groups_parse(const char *list, unsigned int *groups)
 
 	*groups = 0;
 	for (tok = strtok_r(copy, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(tok, "user"))
-			*groups |= MR_GROUP_USER;
-		else if (!strcmp(tok, "oom"))
-			*groups |= MR_GROUP_OOM;
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(group_names); i++)
+			if (!strcmp(tok, group_names[i].name))
+				break;
+		if (i < ARRAY_SIZE(group_names))
+			*groups |= group_names[i].bit;
 		else
-			ret = mr_usage_error("unknown event group '%s'; the groups are: user, oom",
-					     tok);
+			ret = mr_usage_error("unknown event group '%s'; the groups are: user, oom, "
+					     "kernel, page", tok);
 	}
 	free(copy);
 	return ret;
@@ -73,7 +118,8 @@ const char **mr_events_for(const char *tdir, unsigned int groups, const char *co
 			   int nr_probes)
 {
 	const char **out = mr_xcalloc(nr_probes + ARRAY_SIZE(task_events) +
-				      ARRAY_SIZE(oom_events) + 1, sizeof(*out));
+				      ARRAY_SIZE(oom_events) + ARRAY_SIZE(kernel_events) +
+				      ARRAY_SIZE(page_events) + 1, sizeof(*out));
 	int n = 0;
 
 	for (int i = 0; i < nr_probes; i++)
@@ -81,5 +127,9 @@ const char **mr_events_for(const char *tdir, unsigned int groups, const char *co
 	add_list(tdir, task_events, ARRAY_SIZE(task_events), out, &n);
 	if (groups & MR_GROUP_OOM)
 		add_list(tdir, oom_events, ARRAY_SIZE(oom_events), out, &n);
+	if (groups & MR_GROUP_KERNEL)
+		add_list(tdir, kernel_events, ARRAY_SIZE(kernel_events), out, &n);
+	if (groups & MR_GROUP_PAGE)
+		add_list(tdir, page_events, ARRAY_SIZE(page_events), out, &n);
 	return out;
 }

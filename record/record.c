@@ -57,7 +57,9 @@ struct recorder {
 	struct mr_stream		stream;
 	bool				streaming;
 	struct mr_mmaps			*mmaps;
-	struct mr_samples		*samples;	/* the per-target (perf) path */
+	/* perf samples, by enum mr_samples_kind: the allocator probes (per
+	 * target), kernel allocations (per target) and kernel frees (per CPU) */
+	struct mr_samples		*sets[3];
 	uint32_t			*probe_ids;
 	const char			**files;	/* per-CPU data, ftrace then perf */
 	int				nr_files;
@@ -88,10 +90,15 @@ static const char record_usage[] =
 "another host. Stops on Ctrl-C/SIGTERM, after -d, or when every target exited.\n"
 "\n"
 "  -p, --pid PID[,PID]   record running processes (every thread, and children)\n"
-"  -a, --all-cpus        record the whole host (kernel events only; default -e oom)\n"
+"  -a, --all-cpus        record the whole host (kernel events only, no user stacks)\n"
 "  -e, --events GROUPS   what to record, comma-separated: user (the allocator\n"
-"                        calls; the default for targets), oom (RSS, reclaim and\n"
-"                        compaction stalls, the OOM killer, for 'memrec report oom')\n"
+"                        calls, targets only), oom (RSS, reclaim and compaction\n"
+"                        stalls, the OOM killer, for 'memrec report oom'), kernel\n"
+"                        (slab allocations and frees, with kernel stacks and, for\n"
+"                        targets, the user stack that caused them), page (page\n"
+"                        allocations, frees and migratetype fallbacks). Default:\n"
+"                        user,kernel,page for targets, oom,kernel,page with -a;\n"
+"                        with --flight, user or oom\n"
 "  -o, --output FILE     write FILE (default memrec.dat)\n"
 "      --flight          flight recorder: keep only the last --size MB of events\n"
 "                        in memory and write the file when the OOM killer kills\n"
@@ -234,8 +241,12 @@ static int check_targets(struct rec_opts *o)
 {
 	if (o->groups_arg && mr_groups_parse(o->groups_arg, &o->groups))
 		return -MR_EXIT_USAGE;
-	if (!o->groups_arg)
+	/* every group that applies; a flight recorder keeps its window for the OOM road */
+	if (!o->groups_arg && o->flight_mb)
 		o->groups = o->system_wide ? MR_GROUP_OOM : MR_GROUP_USER;
+	else if (!o->groups_arg)
+		o->groups = (o->system_wide ? MR_GROUP_OOM : MR_GROUP_USER) | MR_GROUP_KERNEL |
+			    MR_GROUP_PAGE;
 	if (o->system_wide && (o->cmd || o->pids))
 		return mr_usage_error("-a records the whole host; it takes no -p or command");
 	if (o->system_wide && (o->groups & MR_GROUP_USER))
@@ -252,6 +263,9 @@ static int check_targets(struct rec_opts *o)
 	if (o->flight_mb && (o->groups & MR_GROUP_USER) && !o->ftrace_uprobes)
 		return mr_usage_error("--flight keeps a window in the ring buffer: -e user needs "
 				      "--uprobes=ftrace with it");
+	if (o->flight_mb && !o->system_wide && (o->groups & (MR_GROUP_KERNEL | MR_GROUP_PAGE)))
+		return mr_usage_error("--flight keeps a window in the ring buffer: -e kernel,page "
+				      "for targets are perf samples; use them with -a");
 	if (o->flight_mb)
 		o->buffer_kb = o->flight_mb * 1024 / sysconf(_SC_NPROCESSORS_CONF);
 	if (o->dwarf_stack && o->ftrace_uprobes)
@@ -336,8 +350,28 @@ static int enable_event(struct recorder *r, const char *sysev)
 	return ret;
 }
 
+/*
+ * -a: the kernel stack of each kernel allocation, written by the kernel right
+ * after the event. (Targets' kernel allocations are perf samples instead.)
+ */
+static int stack_trigger(struct recorder *r, const char *sysev)
+{
+	char *file;
+	int ret = 0;
+
+	if (!mr_event_is_kmem(sysev) || mr_event_is_kfree(sysev))
+		return 0;
+	file = mr_xasprintf("events/%s/trigger", sysev);
+	if (tracefs_instance_file_write(r->inst, file, "stacktrace") < 0)
+		ret = mr_error("cannot add a stacktrace trigger to '%s': %s", sysev,
+			       strerror(errno));
+	free(file);
+	return ret;
+}
+
 static int setup_instance(struct recorder *r)
 {
+	bool kernel = r->o.groups & (MR_GROUP_KERNEL | MR_GROUP_PAGE);
 	int n = 0;
 
 	r->inst = tracefs_instance_create(r->name);
@@ -367,20 +401,27 @@ static int setup_instance(struct recorder *r)
 				  r->probes.nr);
 	while (r->events[n])
 		n++;
-	/* on the perf path the probes are armed per target, not in the instance */
-	for (int i = r->o.ftrace_uprobes ? 0 : r->probes.nr; i < n; i++)
-		if (enable_event(r, r->events[i]) < 0)
+	/* on the perf path the probes are armed per target, not in the instance;
+	 * so are the kernel events of targets (setup_kernel_samples) */
+	for (int i = r->o.ftrace_uprobes ? 0 : r->probes.nr; i < n; i++) {
+		if (!r->o.system_wide && mr_event_is_kmem(r->events[i]))
+			continue;
+		if (enable_event(r, r->events[i]) < 0 || stack_trigger(r, r->events[i]) < 0)
 			return -1;
+	}
 	/* the OOM killer's SIGKILL is the one signal the report needs */
 	if ((r->o.groups & MR_GROUP_OOM) &&
 	    tracefs_instance_file_write(r->inst, "events/signal/signal_generate/filter",
 					"sig == 9") < 0)
 		mr_warning("cannot filter signal events to SIGKILL: %s", strerror(errno));
-	r->hdr = mr_tracedat_capture(r->tdir, r->events, 0);
-	if (r->hdr && !r->o.ftrace_uprobes) {
+	/* kernel stacks are symbolised at report time with the file's kallsyms */
+	r->hdr = mr_tracedat_capture(r->tdir, r->events, kernel);
+	if (r->hdr && (!r->o.ftrace_uprobes || (kernel && !r->o.system_wide))) {
 		mr_tracedat_add_format(r->hdr, "memrec", "ustack", MR_USTACK_FORMAT);
 		mr_tracedat_add_format(r->hdr, "memrec", "uregs", MR_UREGS_FORMAT);
 	}
+	if (r->hdr && kernel && !r->o.system_wide)
+		mr_tracedat_add_format(r->hdr, "memrec", "kstack", MR_KSTACK_FORMAT);
 	return r->hdr ? 0 : -1;
 }
 
@@ -433,9 +474,9 @@ static uint64_t max_stack(void)
 	return n && n < MR_MAX_STACK ? n : MR_MAX_STACK;
 }
 
-static int setup_samples(struct recorder *r)
+static int setup_uprobe_samples(struct recorder *r, uint64_t depth)
 {
-	uint64_t depth = r->o.stack_depth ? r->o.stack_depth : max_stack();
+	struct mr_samples *sm;
 
 	if (r->o.ftrace_uprobes || !r->probes.nr)
 		return 0;
@@ -450,14 +491,76 @@ static int setup_samples(struct recorder *r)
 		r->probe_ids[i] = strtoul(id, NULL, 10);
 		free(id);
 	}
-	r->samples = mr_samples_open(r->probe_ids, r->probes.nr, r->o.output, depth,
-				     r->o.dwarf_stack, r->o.buffer_kb);
-	if (!r->samples)
+	sm = r->sets[MR_SAMPLES_UPROBES] = mr_samples_open(MR_SAMPLES_UPROBES, r->probe_ids,
+							   r->probes.nr, r->o.output, depth,
+							   r->o.dwarf_stack, r->o.buffer_kb);
+	if (!sm)
 		return -1;
 	for (int i = 0; i < r->target.nr_pids; i++)
-		if (mr_samples_add_process(r->samples, r->target.pids[i]) < 0)
+		if (mr_samples_add_process(sm, r->target.pids[i]) < 0)
 			return -1;
-	return mr_samples_start(r->samples);
+	return mr_samples_start(sm);
+}
+
+static int event_id(const char *sysev, uint32_t *id)
+{
+	char *file = mr_xasprintf("events/%s/id", sysev);
+	char *s = tracefs_instance_file_read(NULL, file, NULL);
+
+	free(file);
+	if (!s)
+		return mr_error("cannot read the id of '%s'", sysev);
+	*id = strtoul(s, NULL, 10);
+	free(s);
+	return 0;
+}
+
+/*
+ * For targets, kernel allocations are perf samples of the targets' tasks
+ * (kernel and user stacks in one record), and kernel frees are perf
+ * samples of every task: RCU callbacks, kworkers and ksoftirqd free what
+ * the targets allocated, and a pid filter would miss those frees.
+ */
+static int setup_kernel_samples(struct recorder *r, uint64_t depth)
+{
+	uint32_t ids[2][8];
+	int nr[2] = { 0, 0 };
+
+	if (r->o.system_wide || !(r->o.groups & (MR_GROUP_KERNEL | MR_GROUP_PAGE)))
+		return 0;
+	for (int i = 0; r->events[i]; i++) {
+		int free = mr_event_is_kfree(r->events[i]);
+
+		if (mr_event_is_kmem(r->events[i]) && nr[free] < 8 &&
+		    event_id(r->events[i], &ids[free][nr[free]++]) < 0)
+			return -1;
+	}
+	for (int k = 0; k < 2; k++) {
+		enum mr_samples_kind kind = k ? MR_SAMPLES_KFREE : MR_SAMPLES_KALLOC;
+		struct mr_samples *sm;
+
+		if (!nr[k])
+			continue;
+		sm = r->sets[kind] = mr_samples_open(kind, ids[k], nr[k], r->o.output, depth,
+						     r->o.dwarf_stack, r->o.buffer_kb);
+		if (!sm)
+			return -1;
+		if (k && mr_samples_add_cpus(sm) < 0)
+			return -1;
+		for (int i = 0; !k && i < r->target.nr_pids; i++)
+			if (mr_samples_add_process(sm, r->target.pids[i]) < 0)
+				return -1;
+		if (mr_samples_start(sm) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int setup_samples(struct recorder *r)
+{
+	uint64_t depth = r->o.stack_depth ? r->o.stack_depth : max_stack();
+
+	return setup_uprobe_samples(r, depth) < 0 || setup_kernel_samples(r, depth) < 0 ? -1 : 0;
 }
 
 static void fill_meta_start(struct recorder *r, int argc, char **argv)
@@ -472,8 +575,7 @@ static void fill_meta_start(struct recorder *r, int argc, char **argv)
 					     u.version, u.machine);
 	r->meta.clock = mr_xstrdup("mono");
 	r->meta.uprobes = mr_xstrdup(r->o.ftrace_uprobes ? "ftrace" : "perf");
-	r->meta.groups = mr_xstrdup(r->o.groups_arg ? r->o.groups_arg :
-				    r->o.system_wide ? "oom" : "user");
+	r->meta.groups = mr_groups_string(r->o.groups);
 	r->meta.system_wide = r->o.system_wide;
 	r->meta.flight_mb = r->o.flight_mb;
 	r->meta.buffer_kb = r->o.buffer_kb;
@@ -505,6 +607,34 @@ static void add_targets_meta(struct recorder *r)
 
 static void read_one_stats(struct recorder *r, int cpu, struct mr_meta_cpu *c);
 
+/* The sums over the sets of perf samples; err gets the first write error. */
+static void samples_stats(struct recorder *r, uint64_t *samples, uint64_t *lost,
+			  uint64_t *bytes, int *err)
+{
+	*samples = *lost = *bytes = 0;
+	for (size_t k = 0; k < ARRAY_SIZE(r->sets); k++) {
+		uint64_t n, l, b;
+		int e;
+
+		if (!r->sets[k])
+			continue;
+		mr_samples_stats(r->sets[k], &n, &l, &b, &e);
+		*samples += n;
+		*lost += l;
+		*bytes += b;
+		if (err && e && !*err)
+			*err = e;
+	}
+}
+
+static int samples_error(struct recorder *r)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(r->sets); k++)
+		if (r->sets[k] && mr_samples_error(r->sets[k]))
+			return mr_samples_error(r->sets[k]);
+	return 0;
+}
+
 /* The one status line on a terminal: elapsed, events, lost, MB. */
 static void print_status(struct recorder *r, bool final)
 {
@@ -514,15 +644,13 @@ static void print_status(struct recorder *r, bool final)
 	if (!isatty(STDERR_FILENO))
 		return;
 	uint64_t samples = 0, slost = 0, sbytes = 0;
-	int err;
 
 	for (int cpu = 0; cpu < sysconf(_SC_NPROCESSORS_CONF) && r->inst; cpu++) {
 		read_one_stats(r, cpu, &c);
 		events += c.entries + c.read;
 		lost += (r->o.flight_mb ? 0 : c.overrun) + c.dropped;
 	}
-	if (r->samples)
-		mr_samples_stats(r->samples, &samples, &slost, &sbytes, &err);
+	samples_stats(r, &samples, &slost, &sbytes, NULL);
 	events += samples;
 	lost += slost;
 	fprintf(stderr, "\rmemrec: %6.1f s  %10llu events  %8llu lost  %8.2f MB%s",
@@ -559,7 +687,7 @@ static const char *wait_for_stop(struct recorder *r)
 			return "terminated (SIGTERM)";
 		if (sig == SIGHUP)
 			return "hangup (SIGHUP)";
-		if (r->stream.error || (r->samples && mr_samples_error(r->samples)))
+		if (r->stream.error || samples_error(r))
 			return "write error";
 		if (r->o.flight_mb && oom_kills() != kills) {
 			/* let the kill's aftermath (reaping, exit) reach the buffer */
@@ -623,18 +751,19 @@ static void add_build_ids(struct recorder *r)
 	}
 }
 
-/* The trace's CPUs: the instance's, then as many more for the perf samples. */
+/* The trace's CPUs: the instance's, then as many more per set of perf samples. */
 static void collect_files(struct recorder *r)
 {
-	const char *const *sf = r->samples ? mr_samples_files(r->samples) : NULL;
 	int ncpu = r->stream.nr_cpus;
 
-	r->nr_files = ncpu * (sf ? 2 : 1);
-	r->files = mr_xcalloc(r->nr_files, sizeof(*r->files));
-	for (int cpu = 0; cpu < ncpu; cpu++) {
-		r->files[cpu] = r->stream.files[cpu];
-		if (sf)
-			r->files[ncpu + cpu] = sf[cpu];
+	r->files = mr_xcalloc(ncpu * (1 + ARRAY_SIZE(r->sets)), sizeof(*r->files));
+	for (int cpu = 0; cpu < ncpu; cpu++)
+		r->files[r->nr_files++] = r->stream.files[cpu];
+	for (size_t k = 0; k < ARRAY_SIZE(r->sets); k++) {
+		const char *const *sf = r->sets[k] ? mr_samples_files(r->sets[k]) : NULL;
+
+		for (int cpu = 0; sf && cpu < ncpu; cpu++)
+			r->files[r->nr_files++] = sf[cpu];
 	}
 }
 
@@ -723,8 +852,10 @@ static void teardown(struct recorder *r)
 	}
 	mr_mmaps_close(r->mmaps);
 	r->mmaps = NULL;
-	mr_samples_close(r->samples, true);
-	r->samples = NULL;
+	for (size_t k = 0; k < ARRAY_SIZE(r->sets); k++) {
+		mr_samples_close(r->sets[k], true);
+		r->sets[k] = NULL;
+	}
 	if (r->inst) {
 		if (tracefs_instance_destroy(r->inst) < 0)
 			mr_warning("cannot remove tracefs instance '%s': %s", r->name,
@@ -810,12 +941,12 @@ static int stop_and_write(struct recorder *r, const char *reason)
 	if (r->stream.error)
 		mr_error("cannot write the ring buffers: %s%s", strerror(r->stream.error),
 			 r->stream.error == ENOSPC ? "; the file keeps what was written" : "");
-	if (r->samples) {
-		int err;
+	{
+		int err = 0;
 
-		mr_samples_stop(r->samples);
-		mr_samples_stats(r->samples, &r->meta.samples, &r->meta.samples_lost,
-				 &r->sample_bytes, &err);
+		for (size_t k = 0; k < ARRAY_SIZE(r->sets); k++)
+			mr_samples_stop(r->sets[k]);
+		samples_stats(r, &r->meta.samples, &r->meta.samples_lost, &r->sample_bytes, &err);
 		r->bytes += r->sample_bytes;
 		if (err && !r->write_error) {
 			r->write_error = err;
@@ -840,6 +971,7 @@ static int stop_and_write(struct recorder *r, const char *reason)
 
 static void summary(struct recorder *r, const char *reason, int ret)
 {
+	bool heap = r->o.groups & (MR_GROUP_USER | MR_GROUP_KERNEL | MR_GROUP_PAGE);
 	uint64_t lost = mr_meta_lost(&r->meta);
 
 	if (ret < 0 && !r->write_error)
@@ -859,11 +991,11 @@ static void summary(struct recorder *r, const char *reason, int ret)
 	if (r->target.child && r->target.child_reaped && WIFSIGNALED(r->target.child_status))
 		fprintf(stderr, "memrec: the command was killed by signal %d\n",
 			WTERMSIG(r->target.child_status));
-	fprintf(stderr, "memrec: run 'memrec report%s%s%s' to see the %s\n",
-		(r->o.groups & MR_GROUP_USER) ? "" : " oom",
-		strcmp(r->output, "memrec.dat") ? " -i " : "",
+	fprintf(stderr, "memrec: run 'memrec report%s%s%s' to see the %s%s\n",
+		heap ? "" : " oom", strcmp(r->output, "memrec.dat") ? " -i " : "",
 		strcmp(r->output, "memrec.dat") ? r->output : "",
-		(r->o.groups & MR_GROUP_USER) ? "leaks" : "road to the OOM kills");
+		heap ? "leaks" : "road to the OOM kills",
+		heap ? " ('memrec report frag': the fragmentation)" : "");
 }
 
 /* --keep: an empty window again, and the next file name. */

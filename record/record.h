@@ -60,11 +60,19 @@ void mr_perf_rings_drain(struct mr_perf_rings *pr, mr_perf_record_fn fn, void *c
 void mr_perf_rings_disable(struct mr_perf_rings *pr);
 void mr_perf_rings_free(struct mr_perf_rings *pr);	/* closes the fds */
 
-/* samples.c: allocator probes per target through perf, written as pages */
+/* samples.c: perf tracepoint samples, written as ring-buffer pages */
 struct mr_samples;
+enum mr_samples_kind {
+	MR_SAMPLES_UPROBES,	/* the allocator probes, per target, with user stacks */
+	MR_SAMPLES_KALLOC,	/* kernel allocations per target: kernel + user stacks */
+	MR_SAMPLES_KFREE,	/* kernel frees on every CPU, by any task */
+};
 /* dwarf_stack: bytes of user stack to copy per sample (--call-graph dwarf), or 0 */
-struct mr_samples *mr_samples_open(const uint32_t *ids, int nr_ids, const char *base,
-				   int max_stack, int dwarf_stack, uint64_t ring_kb);
+struct mr_samples *mr_samples_open(enum mr_samples_kind kind, const uint32_t *ids, int nr_ids,
+				   const char *base, int max_stack, int dwarf_stack,
+				   uint64_t ring_kb);
+/* MR_SAMPLES_KFREE: the events on every CPU, for every task */
+int mr_samples_add_cpus(struct mr_samples *sm);
 /* Arms the probes in every thread pid has now; children inherit them. */
 int mr_samples_add_process(struct mr_samples *sm, pid_t pid);
 int mr_samples_start(struct mr_samples *sm);
@@ -96,7 +104,12 @@ void mr_embed_modules(const struct mr_meta *m, bool debuginfo, struct mr_buf *b,
 /* events.c: the tracefs events of each -e group */
 #define MR_GROUP_USER	(1u << 0)	/* the allocator uprobes */
 #define MR_GROUP_OOM	(1u << 1)	/* memory pressure and the OOM killer */
+#define MR_GROUP_KERNEL	(1u << 2)	/* slab allocations and frees */
+#define MR_GROUP_PAGE	(1u << 3)	/* page allocations, frees and fallbacks */
 int mr_groups_parse(const char *list, unsigned int *groups);
+char *mr_groups_string(unsigned int groups);	/* "user,kernel" */
+bool mr_event_is_kmem(const char *sysev);	/* a -e kernel or page event */
+bool mr_event_is_kfree(const char *sysev);	/* one of those that frees */
 /* probes, the task lifecycle, then each group's events this kernel has */
 const char **mr_events_for(const char *tdir, unsigned int groups, const char *const *probes,
 			   int nr_probes);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +27,11 @@
 #define SMALL_MAX	112		/* longest record with its length in type_len */
 #define DELTA_BITS	27
 #define TYPE_EXTEND	30
+/*
+ * Bytes of user stack kept with a kernel allocation (frame pointers): enough
+ * for a libc syscall wrapper's frame, so the report can find its caller.
+ */
+#define KALLOC_STACK	256
 
 /* Builds ring-buffer sub-buffers, as the kernel would, into a file. */
 struct page_writer {
@@ -37,6 +43,7 @@ struct page_writer {
 };
 
 struct mr_samples {
+	enum mr_samples_kind	kind;
 	struct mr_perf_rings	*rings;
 	struct page_writer	*pw;		/* per CPU */
 	char			**files;
@@ -131,6 +138,48 @@ static size_t make_ustack(unsigned char *buf, int tid, int tgid, const uint64_t 
 	return 24 + 8 * n;
 }
 
+/*
+ * The memrec/uregs record for a sample's REGS_USER and STACK_USER parts at
+ * p; a malformed or empty part gives a record without registers.
+ */
+static size_t make_uregs(unsigned char *rec, int tid, int tgid, const unsigned char *p,
+			 const unsigned char *end)
+{
+	uint64_t abi = 0, size = 0, dyn = 0;
+	uint16_t type = MR_UREGS_ID;
+	const unsigned char *regs = NULL;
+	uint32_t loc;
+
+	memset(rec, 0, MR_UREGS_DATA);
+	memcpy(rec, &type, 2);
+	memcpy(rec + 4, &tid, 4);
+	memcpy(rec + 8, &tgid, 4);
+	if (p + 8 <= end) {
+		memcpy(&abi, p, 8);
+		regs = p + 8;
+		p = abi ? regs + 8 * MR_UREGS_NR : regs;
+	}
+	if (p + 8 <= end) {
+		memcpy(&size, p, 8);
+		if (size && p + 8 + size + 8 <= end)
+			memcpy(&dyn, p + 8 + size, 8);
+		if (dyn > size || dyn > MR_UREGS_MAX_STACK)
+			dyn = size < MR_UREGS_MAX_STACK ? size : MR_UREGS_MAX_STACK;
+		if (p + 8 + dyn > end)
+			dyn = 0;
+	} else {
+		abi = 0;
+	}
+	memcpy(rec + 12, &abi, 4);
+	if (abi)
+		memcpy(rec + 16, regs, 8 * MR_UREGS_NR);
+	loc = MR_UREGS_DATA | (uint32_t)dyn << 16;
+	memcpy(rec + 80, &loc, 4);
+	if (dyn)
+		memcpy(rec + MR_UREGS_DATA, p + 8, dyn);
+	return MR_UREGS_DATA + dyn;
+}
+
 /* perf's x86 user registers memrec keeps, in the order of enum mr_ureg. */
 #define UREGS_MASK	((1ull << 1) | (1ull << 6) | (1ull << 7) | (1ull << 8) | \
 			 (1ull << 20) | (1ull << 21) | (1ull << 22) | (1ull << 23))
@@ -144,10 +193,10 @@ static void handle_dwarf_sample(struct mr_samples *sm, int cpu, const unsigned c
 				const unsigned char *end)
 {
 	unsigned char rec[MR_UREGS_DATA + MR_UREGS_MAX_STACK];
-	uint64_t ts, abi, size, dyn = 0;
-	uint32_t pid, tid, raw_size, loc;
-	const unsigned char *raw, *regs;
-	uint16_t type = MR_UREGS_ID;
+	uint32_t pid, tid, raw_size;
+	const unsigned char *raw;
+	uint64_t ts;
+	size_t len;
 
 	if (p + 20 > end)
 		return;
@@ -159,28 +208,9 @@ static void handle_dwarf_sample(struct mr_samples *sm, int cpu, const unsigned c
 	p = raw + raw_size;
 	if (p + 8 > end || raw_size < 8)
 		return;
-	memcpy(&abi, p, 8);
-	regs = p + 8;
-	p = abi ? regs + 8 * MR_UREGS_NR : regs;
-	if (p + 8 > end)
-		return;
-	memcpy(&size, p, 8);
-	if (size && p + 8 + size + 8 <= end)
-		memcpy(&dyn, p + 8 + size, 8);
-	if (dyn > size || dyn > MR_UREGS_MAX_STACK)
-		dyn = size < MR_UREGS_MAX_STACK ? size : MR_UREGS_MAX_STACK;
-	memset(rec, 0, MR_UREGS_DATA);
-	memcpy(rec, &type, 2);
-	memcpy(rec + 4, &tid, 4);
-	memcpy(rec + 8, &pid, 4);
-	memcpy(rec + 12, &abi, 4);
-	if (abi)
-		memcpy(rec + 16, regs, 8 * MR_UREGS_NR);
-	loc = MR_UREGS_DATA | (uint32_t)dyn << 16;
-	memcpy(rec + 80, &loc, 4);
-	memcpy(rec + MR_UREGS_DATA, p + 8, dyn);
+	len = make_uregs(rec, tid, pid, p, end);
 	pw_add(sm, &sm->pw[cpu], ts, raw, raw_size);
-	pw_add(sm, &sm->pw[cpu], ts, rec, MR_UREGS_DATA + dyn);
+	pw_add(sm, &sm->pw[cpu], ts, rec, len);
 	sm->samples++;
 }
 
@@ -211,11 +241,113 @@ static void handle_sample(struct mr_samples *sm, int cpu, const struct perf_even
 	sm->samples++;
 }
 
+/* The memrec/kstack record: the kernel part of a call chain. */
+static size_t make_kstack(unsigned char *buf, int tid, int tgid, int more, const uint64_t *ips,
+			  uint64_t nr)
+{
+	uint16_t type = MR_KSTACK_ID;
+	uint32_t loc, n = 0;
+	bool kernel = false;
+
+	memset(buf, 0, 24);
+	memcpy(buf, &type, 2);
+	memcpy(buf + 4, &tid, 4);
+	memcpy(buf + 8, &tgid, 4);
+	memcpy(buf + 12, &more, 4);
+	for (uint64_t i = 0; i < nr && n < MR_MAX_STACK; i++) {
+		if (ips[i] >= (uint64_t)PERF_CONTEXT_MAX)
+			kernel = ips[i] == (uint64_t)PERF_CONTEXT_KERNEL;
+		else if (kernel)
+			memcpy(buf + 24 + 8 * n++, &ips[i], 8);
+	}
+	loc = 24 | (n * 8) << 16;
+	memcpy(buf + 16, &loc, 4);
+	return 24 + 8 * n;
+}
+
+/* The user part of a call chain: what follows PERF_CONTEXT_USER. */
+static const uint64_t *user_part(const uint64_t *ips, uint64_t nr, uint64_t *out_nr)
+{
+	for (uint64_t i = 0; i < nr; i++)
+		if (ips[i] == (uint64_t)PERF_CONTEXT_USER) {
+			*out_nr = nr - i - 1;
+			return ips + i + 1;
+		}
+	*out_nr = 0;
+	return ips;
+}
+
+/*
+ * A kernel allocation in a target: TID, TIME, CALLCHAIN (kernel then user),
+ * RAW, REGS_USER, STACK_USER. Written as the event, memrec/kstack, then
+ * (frame pointers) memrec/ustack, and memrec/uregs: the report unwinds the
+ * small stack copy with the CFI to find the direct caller of a libc
+ * syscall wrapper, which a frame-pointer walk skips.
+ */
+static void handle_kalloc(struct mr_samples *sm, int cpu, const unsigned char *p,
+			  const unsigned char *end)
+{
+	unsigned char buf[MR_UREGS_DATA + MR_UREGS_MAX_STACK];
+	struct page_writer *w = &sm->pw[cpu];
+	uint64_t ts, nr, unr;
+	uint32_t pid, tid, raw_size;
+	const unsigned char *raw;
+	const uint64_t *ips, *uips;
+	size_t len;
+
+	if (p + 24 > end)
+		return;
+	memcpy(&pid, p, 4);
+	memcpy(&tid, p + 4, 4);
+	memcpy(&ts, p + 8, 8);
+	memcpy(&nr, p + 16, 8);
+	ips = (const uint64_t *)(p + 24);
+	p += 24 + 8 * nr;
+	if (nr > 4096 || p + 4 > end)
+		return;
+	memcpy(&raw_size, p, 4);
+	raw = p + 4;
+	p = raw + raw_size;
+	if (p > end || raw_size < 8)
+		return;
+	pw_add(sm, w, ts, raw, raw_size);
+	pw_add(sm, w, ts, buf, make_kstack(buf, tid, pid, sm->dwarf_stack ? 1 : 2, ips, nr));
+	if (!sm->dwarf_stack) {
+		uips = user_part(ips, nr, &unr);
+		pw_add(sm, w, ts, buf, make_ustack(buf, tid, pid, uips, unr));
+	}
+	len = make_uregs(buf, tid, pid, p, end);
+	pw_add(sm, w, ts, buf, len);
+	sm->samples++;
+}
+
+/* A kernel free anywhere on the host: TID, TIME, RAW; the raw record only. */
+static void handle_kfree(struct mr_samples *sm, int cpu, const unsigned char *p,
+			 const unsigned char *end)
+{
+	uint32_t raw_size;
+	uint64_t ts;
+
+	if (p + 20 > end)
+		return;
+	memcpy(&ts, p + 8, 8);
+	memcpy(&raw_size, p + 16, 4);
+	if (p + 20 + raw_size > end || raw_size < 8)
+		return;
+	pw_add(sm, &sm->pw[cpu], ts, p + 20, raw_size);
+	sm->samples++;
+}
+
 static void on_record(int cpu, const struct perf_event_header *h, void *ctx)
 {
 	struct mr_samples *sm = ctx;
+	const unsigned char *p = (const unsigned char *)(h + 1);
 
-	if (h->type == PERF_RECORD_SAMPLE && sm->dwarf_stack)
+	if (h->type == PERF_RECORD_SAMPLE && sm->kind == MR_SAMPLES_KALLOC)
+		handle_kalloc(sm, cpu, p, (const unsigned char *)h + h->size);
+	else if (h->type == PERF_RECORD_SAMPLE && sm->kind == MR_SAMPLES_KFREE)
+		handle_kfree(sm, cpu, p, (const unsigned char *)h + h->size);
+	else if (h->type == PERF_RECORD_SAMPLE && sm->dwarf_stack)
 		handle_dwarf_sample(sm, cpu, (const unsigned char *)(h + 1),
 				    (const unsigned char *)h + h->size);
 	else if (h->type == PERF_RECORD_SAMPLE)
@@ -236,11 +368,14 @@ static void *samples_main(void *arg)
 	return NULL;
 }
 
-struct mr_samples *mr_samples_open(const uint32_t *ids, int nr_ids, const char *base,
-				   int max_stack, int dwarf_stack, uint64_t ring_kb)
+struct mr_samples *mr_samples_open(enum mr_samples_kind kind, const uint32_t *ids, int nr_ids,
+				   const char *base, int max_stack, int dwarf_stack,
+				   uint64_t ring_kb)
 {
+	static const char *const suffix[] = { "samples", "ksamples", "fsamples" };
 	struct mr_samples *sm = mr_xcalloc(1, sizeof(*sm));
 
+	sm->kind = kind;
 	sm->dwarf_stack = dwarf_stack;
 	sm->nr_cpus = sysconf(_SC_NPROCESSORS_CONF);
 	sm->ids = ids;
@@ -250,7 +385,7 @@ struct mr_samples *mr_samples_open(const uint32_t *ids, int nr_ids, const char *
 	sm->pw = mr_xcalloc(sm->nr_cpus, sizeof(*sm->pw));
 	sm->files = mr_xcalloc(sm->nr_cpus, sizeof(*sm->files));
 	for (int cpu = 0; cpu < sm->nr_cpus; cpu++) {
-		sm->files[cpu] = mr_xasprintf("%s.samples%d", base, cpu);
+		sm->files[cpu] = mr_xasprintf("%s.%s%d", base, suffix[kind], cpu);
 		sm->pw[cpu].fd = open(sm->files[cpu], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (sm->pw[cpu].fd < 0) {
 			mr_error("cannot create '%s': %s", sm->files[cpu], strerror(errno));
@@ -280,7 +415,19 @@ static int open_event(struct mr_samples *sm, uint32_t id, pid_t tid, int cpu)
 		attr.sample_regs_user = UREGS_MASK;
 		attr.sample_stack_user = sm->dwarf_stack;
 	}
-	attr.inherit = 1;
+	if (sm->kind == MR_SAMPLES_KALLOC) {
+		/* kernel and user chains, and a little stack for the direct caller */
+		attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CALLCHAIN |
+				   PERF_SAMPLE_RAW | PERF_SAMPLE_REGS_USER |
+				   PERF_SAMPLE_STACK_USER;
+		attr.exclude_callchain_kernel = 0;
+		attr.exclude_callchain_user = !!sm->dwarf_stack;
+		attr.sample_regs_user = UREGS_MASK;
+		attr.sample_stack_user = sm->dwarf_stack ? sm->dwarf_stack : KALLOC_STACK;
+	} else if (sm->kind == MR_SAMPLES_KFREE) {
+		attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_RAW;
+	}
+	attr.inherit = sm->kind != MR_SAMPLES_KFREE;
 	attr.use_clockid = 1;
 	attr.clockid = CLOCK_MONOTONIC;
 	return syscall(SYS_perf_event_open, &attr, tid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
@@ -305,6 +452,31 @@ static int attach_thread(pid_t tid, void *ctx)
 						"with perf_event_open: %s%s", tid, strerror(e),
 						e == EMFILE ? " (raise ulimit -n)" :
 						"; try --uprobes=ftrace");
+			}
+		}
+	return 0;
+}
+
+/* Every task on every CPU: frees done for the targets by RCU, kworkers... */
+int mr_samples_add_cpus(struct mr_samples *sm)
+{
+	for (int i = 0; i < sm->nr_ids; i++)
+		for (int cpu = 0; cpu < sm->nr_cpus; cpu++) {
+			int fd = open_event(sm, sm->ids[i], -1, cpu);
+
+			if (fd < 0 && errno == ENODEV)
+				continue;	/* an offline CPU */
+			/* kfree(NULL) is most kfree calls; page events have no ptr (EINVAL) */
+			if (fd >= 0)
+				ioctl(fd, PERF_EVENT_IOC_SET_FILTER, "ptr != 0");
+			if (fd < 0 || mr_perf_rings_attach(sm->rings, fd, cpu) < 0) {
+				int e = errno;
+
+				if (fd >= 0)
+					close(fd);
+				return mr_error("cannot open the kernel free events on cpu %d with "
+						"perf_event_open: %s; record without -e kernel,page",
+						cpu, strerror(e));
 			}
 		}
 	return 0;

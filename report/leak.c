@@ -127,5 +127,6 @@ void mr_leaks_build(struct mr_report *rep, struct mr_leaks *out)
 void mr_leaks_release(struct mr_leaks *l)
 {
 	free(l->rows);
+	free(l->krows);
 	memset(l, 0, sizeof(*l));
 }

@@ -27,6 +27,7 @@ struct decoder {
 	struct tep_format_field		*k[6];
 	const char			*name;
 	int				k_const[6];	/* used where a field is absent */
+	struct tep_format_field		*cache, *flags, *gfp;
 };
 
 /* How each memory pressure event maps onto struct mr_event's k[] (mr_event.h). */
@@ -35,7 +36,20 @@ static const struct kernel_def {
 	enum mr_ev_kind	kind;
 	const char	*k[6];		/* field names; "=N" is the constant N */
 	const char	*comm;
+	const char	*cache;		/* the slab cache's name */
 } kernel_defs[] = {
+	{ "kmem", "kmalloc", MR_EV_SLAB_ALLOC,
+	  { "ptr", "bytes_req", "bytes_alloc", "gfp_flags", "call_site", "node" } },
+	{ "kmem", "kmem_cache_alloc", MR_EV_SLAB_ALLOC,
+	  { "ptr", "bytes_req", "bytes_alloc", "gfp_flags", "call_site", "node" }, NULL, "name" },
+	{ "kmem", "kfree", MR_EV_SLAB_FREE, { "ptr", "call_site" } },
+	{ "kmem", "kmem_cache_free", MR_EV_SLAB_FREE, { "ptr", "call_site" }, NULL, "name" },
+	{ "kmem", "mm_page_alloc", MR_EV_PAGE_ALLOC, { "pfn", "order", "gfp_flags", "migratetype" } },
+	{ "kmem", "mm_page_free", MR_EV_PAGE_FREE, { "pfn", "order" } },
+	{ "kmem", "mm_page_free_batched", MR_EV_PAGE_FREE, { "pfn", "=0" } },
+	{ "kmem", "mm_page_alloc_extfrag", MR_EV_EXTFRAG,
+	  { "pfn", "alloc_order", "fallback_order", "alloc_migratetype", "fallback_migratetype",
+	    "change_ownership" } },
 	{ "kmem", "rss_stat", MR_EV_RSS, { "member", "size", "mm_id", "curr" } },
 	{ "oom", "mark_victim", MR_EV_OOM_VICTIM,
 	  { "pid", "total_vm", "anon_rss", "file_rss", "shmem_rss", "oom_score_adj" }, "comm" },
@@ -61,6 +75,9 @@ static const struct kernel_def {
 struct pending {
 	struct mr_event		ev;
 	bool			valid;
+	int			expect;		/* memrec records still to come for ev */
+	char			cache[64];
+	uint64_t		kstack[MR_MAX_STACK];
 	char			comm[17];
 	char			path[4096];
 	uint64_t		stack[MR_MAX_STACK];
@@ -79,6 +96,16 @@ struct mr_reader {
 	struct tep_format_field	*ms_tgid, *ms_caller;
 	int			uregs_id;	/* memrec/uregs: --call-graph dwarf */
 	struct tep_format_field	*mu_tgid, *mu_regs, *mu_stack;
+	int			kstack_id;	/* memrec/kstack: perf's kernel chain */
+	struct tep_format_field	*mk_tgid, *mk_more, *mk_caller;
+	int			kernel_stack_id; /* ftrace/kernel_stack (-a) */
+	struct tep_format_field	*ks_size, *ks_caller;
+	/* gfp_flags as the kernel prints them, per value seen */
+	struct {
+		uint64_t	v;
+		char		*s;
+	}			gfp[256];
+	int			nr_gfp;
 	struct pending		*pending;	/* per CPU */
 	int			nr_cpus;
 	struct mr_reader_stats	stats;
@@ -164,6 +191,12 @@ static struct decoder *kernel_decoder(struct tep_event *e)
 	}
 	if (def->comm)
 		d->comm = field(e, def->comm);
+	if (def->cache)
+		d->cache = field(e, def->cache);
+	if (def->kind >= MR_EV_SLAB_ALLOC) {
+		d->flags = tep_find_common_field(e, "common_flags");
+		d->gfp = field(e, "gfp_flags");
+	}
 	return d;
 }
 
@@ -229,6 +262,19 @@ static void setup_decoders(struct mr_reader *r)
 	if (us) {
 		r->ms_tgid = field(us, "tgid");
 		r->ms_caller = field(us, "caller");
+	}
+	us = tep_find_event_by_name(r->tep, "memrec", "kstack");
+	r->kstack_id = us ? us->id : -1;
+	if (us) {
+		r->mk_tgid = field(us, "tgid");
+		r->mk_more = field(us, "more");
+		r->mk_caller = field(us, "caller");
+	}
+	us = tep_find_event_by_name(r->tep, "ftrace", "kernel_stack");
+	r->kernel_stack_id = us ? us->id : -1;
+	if (us) {
+		r->ks_size = field(us, "size");
+		r->ks_caller = field(us, "caller");
 	}
 	us = tep_find_event_by_name(r->tep, "memrec", "uregs");
 	r->uregs_id = us ? us->id : -1;
@@ -364,6 +410,49 @@ static void emit(struct mr_reader *r, struct pending *p)
 	r->fn(&p->ev, r->ctx);
 }
 
+/* gfp_flags by name, as the event's print format shows them (perf kmem does the same). */
+static const char *gfp_name(struct mr_reader *r, struct tep_record *rec, uint64_t v)
+{
+	struct trace_seq seq;
+	char *p, *end;
+
+	for (int i = 0; i < r->nr_gfp; i++)
+		if (r->gfp[i].v == v)
+			return r->gfp[i].s;
+	if (r->nr_gfp == (int)ARRAY_SIZE(r->gfp))
+		return NULL;
+	trace_seq_init(&seq);
+	tep_print_event(r->tep, &seq, rec, "%s", TEP_PRINT_INFO);
+	trace_seq_terminate(&seq);
+	p = seq.buffer ? strstr(seq.buffer, "gfp_flags=") : NULL;
+	r->gfp[r->nr_gfp].v = v;
+	if (p) {
+		p += strlen("gfp_flags=");
+		end = p + strcspn(p, " \n");
+		r->gfp[r->nr_gfp].s = strndup(p, end - p);
+	} else {
+		r->gfp[r->nr_gfp].s = mr_xasprintf("%#llx", (unsigned long long)v);
+	}
+	trace_seq_destroy(&seq);
+	return r->gfp[r->nr_gfp++].s;
+}
+
+static void decode_kmem(struct mr_reader *r, struct decoder *d, struct tep_record *rec,
+			struct pending *p)
+{
+	struct mr_event *ev = &p->ev;
+
+	if (d->cache) {
+		str(d->cache, rec, p->cache, sizeof(p->cache));
+		ev->cache = p->cache;
+	}
+	/* TRACE_FLAG_HARDIRQ 0x08, SOFTIRQ 0x10, NMI 0x40 */
+	ev->irq = num(d->flags, rec) & 0x58;
+	if (d->gfp && (ev->kind == MR_EV_SLAB_ALLOC || ev->kind == MR_EV_PAGE_ALLOC))
+		ev->gfp = gfp_name(r, rec, num(d->gfp, rec));
+	ev->kstack = p->kstack;
+}
+
 static void decode(struct mr_reader *r, struct decoder *d, struct tep_record *rec, int cpu)
 {
 	struct pending *p = &r->pending[cpu];
@@ -399,7 +488,10 @@ static void decode(struct mr_reader *r, struct decoder *d, struct tep_record *re
 		str(d->comm, rec, p->comm, sizeof(p->comm));
 		ev->comm = p->comm;
 	}
+	if (d->kind >= MR_EV_SLAB_ALLOC)
+		decode_kmem(r, d, rec, p);
 	ev->stack = p->stack;
+	p->expect = 0;
 	p->valid = true;
 }
 
@@ -443,7 +535,46 @@ static void attach_stack(struct mr_reader *r, struct tep_record *rec, int cpu, b
 	}
 	p->ev.tgid = num(deep ? r->ms_tgid : r->us_tgid, rec);
 	r->stats.stacks++;
-	emit(r, p);
+	if (!p->expect || !--p->expect)
+		emit(r, p);
+}
+
+/*
+ * A kernel allocation's kernel stack: memrec/kstack (perf samples of
+ * targets, 'more' memrec records follow) or ftrace's kernel_stack (-a).
+ */
+static void attach_kstack(struct mr_reader *r, struct tep_record *rec, int cpu, bool ours)
+{
+	struct tep_format_field *f = ours ? r->mk_caller : r->ks_caller;
+	struct pending *p = &r->pending[cpu];
+	const uint64_t *frames;
+	int n, max;
+
+	if (!p->valid || p->ev.kind < MR_EV_SLAB_ALLOC || tep_data_pid(r->tep, rec) != p->ev.tid ||
+	    !fits(f, rec))
+		return;
+	if (ours) {
+		n = stack_frames(f, rec, &frames);
+		p->ev.tgid = num(r->mk_tgid, rec);
+		p->expect = num(r->mk_more, rec);
+	} else {
+		/* the format says caller[8]; the kernel writes 'size' entries */
+		frames = (const uint64_t *)((char *)rec->data + f->offset);
+		max = (rec->size - f->offset) / 8;
+		n = num(r->ks_size, rec);
+		n = n < 0 ? 0 : n > max ? max : n;
+	}
+	p->ev.nr_kstack = 0;
+	for (int i = 0; i < n && i < MR_MAX_STACK; i++) {
+		uint64_t a;
+
+		memcpy(&a, frames + i, 8);
+		if (!a || a == ~0ull)
+			break;
+		p->kstack[p->ev.nr_kstack++] = a;
+	}
+	if (p->expect <= 0 || p->expect > 2)
+		emit(r, p);
 }
 
 /* Registers and a stack copy for the report to unwind (--call-graph dwarf). */
@@ -465,10 +596,13 @@ static void attach_uregs(struct mr_reader *r, struct tep_record *rec, int cpu)
 	p->ev.uregs = p->uregs;
 	p->ev.ustack_copy = p->ustack;
 	p->ev.ustack_len = len;
-	p->ev.nr_stack = 0;
+	/* a kernel allocation keeps its frame-pointer chain; the copy finds its start */
+	if (!p->expect)
+		p->ev.nr_stack = 0;
 	p->ev.tgid = num(r->mu_tgid, rec);
 	r->stats.stacks++;
-	emit(r, p);
+	if (!p->expect || !--p->expect)
+		emit(r, p);
 }
 
 /*
@@ -516,6 +650,10 @@ static int on_record(struct tracecmd_input *h, struct tep_record *rec, int cpu, 
 		attach_uregs(r, rec, cpu);
 		return 0;
 	}
+	if (type == r->kstack_id || type == r->kernel_stack_id) {
+		attach_kstack(r, rec, cpu, type == r->kstack_id);
+		return 0;
+	}
 	emit(r, &r->pending[cpu]);
 	if (type >= 0 && type < r->nr_ids && r->by_id[type])
 		decode(r, r->by_id[type], rec, cpu);
@@ -543,10 +681,28 @@ const struct mr_reader_stats *mr_reader_stats(const struct mr_reader *r)
 	return &r->stats;
 }
 
+const char *mr_reader_ksym(struct mr_reader *r, uint64_t addr, uint64_t *off)
+{
+	const char *name = tep_find_function(r->tep, addr);
+
+	if (name && off)
+		*off = addr - tep_find_function_address(r->tep, addr);
+	return name;
+}
+
+const char *mr_reader_comm(struct mr_reader *r, int pid)
+{
+	const char *c = tep_data_comm_from_pid(r->tep, pid);
+
+	return c && strcmp(c, "<...>") ? c : "?";
+}
+
 void mr_reader_close(struct mr_reader *r)
 {
 	if (!r)
 		return;
+	for (int i = 0; i < r->nr_gfp; i++)
+		free(r->gfp[i].s);
 	for (int i = 0; i < r->nr_ids; i++)
 		free(r->by_id[i]);
 	free(r->by_id);

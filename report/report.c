@@ -154,14 +154,65 @@ static int load_meta(struct mr_report *rep)
 	return ret;
 }
 
+/*
+ * A kernel allocation has a frame-pointer chain and a small stack copy. The
+ * chain starts at the interrupted ip and goes on from the caller's frame
+ * pointer, so it skips the direct caller of a frameless function (a libc
+ * syscall wrapper). Unwinding the copy with the CFI gives that caller (u[1];
+ * the copy is too short to trust further): it goes in as frame 1 unless the
+ * chain has it already.
+ */
+static int merge_chains(const uint64_t *u, int nu, const uint64_t *f, int nf, uint64_t *out)
+{
+	int n;
+
+	if (nu < 2 || nf < 1 || u[0] != f[0] || (nf > 1 && f[1] == u[1]))
+		return 0;
+	out[0] = f[0];
+	out[1] = u[1];
+	n = nf - 1 < MR_MAX_STACK - 2 ? nf - 1 : MR_MAX_STACK - 2;
+	memcpy(out + 2, f + 1, n * sizeof(*f));
+	return 2 + n;
+}
+
+/*
+ * A frame-pointer walk through code that uses rbp as a scratch register
+ * (much of libc) reads stack data as return addresses: the chain ends at
+ * the first address no module maps.
+ */
+static int mapped_prefix(struct mr_report *rep, const struct mr_event *ev, const uint64_t *f,
+			 int n)
+{
+	struct mr_frame fr;
+
+	for (int i = 1; i < n; i++)
+		if (mr_symbols_lookup(rep->symbols, ev->tgid ? ev->tgid : ev->tid, ev->ts, f[i],
+				      true, &fr) < 0)
+			return i;
+	return n;
+}
+
 /* --call-graph dwarf: the stack comes from unwinding the copy now. */
 static void unwind(struct mr_report *rep, const struct mr_event *ev, struct mr_event *out,
 		   uint64_t *frames)
 {
+	uint64_t u[MR_MAX_STACK];
+	int nu;
+
 	*out = *ev;
-	out->nr_stack = mr_symbols_unwind(rep->symbols, ev->tgid ? ev->tgid : ev->tid, ev->ts,
-					  ev->uregs, ev->ustack_copy, ev->ustack_len, frames,
-					  MR_MAX_STACK);
+	nu = mr_symbols_unwind(rep->symbols, ev->tgid ? ev->tgid : ev->tid, ev->ts, ev->uregs,
+			       ev->ustack_copy, ev->ustack_len, u, MR_MAX_STACK);
+	if (ev->nr_stack > 0 && ev->stack) {
+		out->nr_stack = merge_chains(u, nu, ev->stack, ev->nr_stack, frames);
+		if (!out->nr_stack) {
+			out->nr_stack = ev->nr_stack;
+			memcpy(frames, ev->stack, ev->nr_stack * sizeof(*frames));
+		}
+		out->nr_stack = mapped_prefix(rep, ev, frames, out->nr_stack);
+	} else {
+		out->nr_stack = nu;
+		memcpy(frames, u, nu * sizeof(*frames));
+	}
 	out->stack = frames;
 	rep->unwound++;
 }
@@ -190,6 +241,8 @@ static void on_event(const struct mr_event *ev, void *ctx)
 		ev = &copy;
 	}
 	mr_pairing_feed(rep->pairing, ev);
+	if (ev->kind >= MR_EV_SLAB_ALLOC)
+		mr_kmem_feed(rep->kmem, ev);
 	if (rep->oom)
 		mr_oom_feed(rep->oom, ev);
 	if (ev->kind == MR_EV_TASK_NEW)
@@ -234,10 +287,11 @@ static int analyse(struct mr_report *rep)
 	if (!r)
 		return -1;
 	rep->pairing = mr_pairing_new();
+	rep->kmem = mr_kmem_new(rep->pairing);
+	rep->reader = r;
 	setup_symbols(rep);
 	ret = mr_reader_run(r, on_event, rep);
 	rep->rstats = *mr_reader_stats(r);
-	mr_reader_close(r);
 	if (ret < 0)
 		return -1;
 	rep->end_ts = rep->meta.stop_ts > rep->rstats.last_ts ? rep->meta.stop_ts
@@ -263,6 +317,42 @@ int mr_report_frames(struct mr_report *rep, const struct mr_leak *l, struct mr_f
 		out += mr_symbols_lookup_inline(rep->symbols, as ? as->pid : 0, l->ts_min,
 						stack[i], true, &frames[out], max - out);
 	return out;
+}
+
+int mr_report_kframes(struct mr_report *rep, const struct mr_kleak *l, bool kernel,
+		      struct mr_frame *frames, int max)
+{
+	uint32_t id = kernel ? l->kstack : l->ustack;
+	const uint64_t *stack;
+	int nr, out = 0;
+
+	if (id == MR_NO_STACK)
+		return 0;
+	stack = mr_pairing_stack(rep->pairing, id, &nr);
+	for (int i = 0; i < nr && out < max; i++) {
+		if (!kernel) {
+			out += mr_symbols_lookup_inline(rep->symbols, l->pid, l->ts_min, stack[i],
+							i > 0, &frames[out], max - out);
+			continue;
+		}
+		frames[out] = (struct mr_frame){ .addr = stack[i], .module = "[kernel]" };
+		frames[out].function = mr_report_ksym(rep, stack[i], &frames[out].offset);
+		out++;
+	}
+	return out;
+}
+
+const char *mr_report_kcomm(struct mr_report *rep, int pid)
+{
+	const struct mr_aspace *as = mr_pairing_find_aspace(rep->pairing, pid, rep->end_ts);
+	const char *c = as && as->comm[0] ? as->comm : NULL;
+
+	return c ? c : rep->reader ? mr_reader_comm(rep->reader, pid) : "?";
+}
+
+const char *mr_report_ksym(struct mr_report *rep, uint64_t addr, uint64_t *off)
+{
+	return rep->reader ? mr_reader_ksym(rep->reader, addr, off) : NULL;
 }
 
 const char *mr_report_comm(struct mr_report *rep, uint32_t aspace)
@@ -312,10 +402,13 @@ int mr_cmd_report(int argc, char **argv)
 		ret = k->oom(stdout, &rep, rep.oom);
 	} else if (!ret) {
 		mr_leaks_build(&rep, &leaks);
+		mr_kmem_leaks(rep.kmem, &rep, &leaks);
 		ret = k->leaks(stdout, &rep, &leaks);
 		mr_leaks_release(&leaks);
 	}
 	mr_oom_free(rep.oom);
+	mr_kmem_free(rep.kmem);
+	mr_reader_close(rep.reader);
 	mr_symbols_free(rep.symbols);
 	mr_unpack_remove(rep.unpacked);
 	mr_pairing_free(rep.pairing);

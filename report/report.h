@@ -33,6 +33,10 @@ int mr_reader_run(struct mr_reader *r, void (*fn)(const struct mr_event *ev, voi
 		  void *ctx);
 const struct mr_reader_stats *mr_reader_stats(const struct mr_reader *r);
 void mr_reader_close(struct mr_reader *r);
+/* The kernel function at addr (from the file's kallsyms), or NULL. */
+const char *mr_reader_ksym(struct mr_reader *r, uint64_t addr, uint64_t *off);
+/* The command name the file's saved cmdlines give pid, or "?". */
+const char *mr_reader_comm(struct mr_reader *r, int pid);
 
 /* Everything an analyser and a writer see. */
 struct mr_report_opts {
@@ -62,6 +66,7 @@ struct mr_report {
 	struct mr_snapshots		snaps;		/* /proc snapshots (frag) */
 	struct mr_frag_heap		*heap;		/* the frag report's user heap */
 	struct mr_kmem			*kmem;		/* kernel slab and page events */
+	struct mr_reader		*reader;	/* open till the end: kallsyms */
 };
 
 /* leak.c: outstanding blocks grouped per (process, stack, allocator). */
@@ -75,12 +80,28 @@ struct mr_leak {
 	uint64_t	ts_min, ts_max;	/* allocation times */
 };
 
+/* Kernel memory still allocated, grouped per (pid, site or order, stacks). */
+struct mr_kleak {
+	int		pid;		/* the task's process it was allocated in */
+	bool		page;		/* pages (order), else a slab object (site) */
+	int		order;
+	uint32_t	site;		/* struct mr_kmem sites[] */
+	uint32_t	kstack, ustack;	/* stack ids; MR_NO_STACK when none */
+	uint64_t	bytes, count;
+	uint64_t	ts_min, ts_max;
+};
+#define MR_NO_STACK	UINT32_MAX
+
 struct mr_leaks {
 	struct mr_leak	*rows;
 	size_t		nr;		/* rows after filters, sorted by bytes */
 	uint64_t	bytes, count;	/* totals over all rows */
 	uint64_t	inherited_count, inherited_bytes;	/* left out unless asked */
 	uint64_t	young_count;	/* left out by --min-age */
+	struct mr_kleak	*krows;		/* kernel side, sorted by bytes */
+	size_t		nr_k;
+	uint64_t	kbytes, kcount;
+	bool		kernel;		/* the file has kernel events */
 };
 
 void mr_leaks_build(struct mr_report *rep, struct mr_leaks *out);
@@ -110,6 +131,12 @@ void mr_unpack_remove(char *dir);		/* removes it and frees dir */
 int mr_report_frames(struct mr_report *rep, const struct mr_leak *l, struct mr_frame *frames,
 		     int max);
 const char *mr_report_comm(struct mr_report *rep, uint32_t aspace);
+/* A kernel row's kernel stack (kernel true) or user stack, symbolised. */
+int mr_report_kframes(struct mr_report *rep, const struct mr_kleak *l, bool kernel,
+		      struct mr_frame *frames, int max);
+const char *mr_report_kcomm(struct mr_report *rep, int pid);
+/* write_text.c: one symbolised frame line, as every text writer prints it */
+void mr_text_frame(FILE *f, int i, const struct mr_frame *fr);
 
 /* ==== oom.c: the road to an OOM kill (`memrec report oom`) ==== */
 /*
@@ -226,6 +253,71 @@ int mr_write_json_oom(FILE *f, struct mr_report *rep, struct mr_oom *o);
 /* write_oom_html.c: one self-contained page with a chart per process */
 int mr_write_html_oom(FILE *f, struct mr_report *rep, struct mr_oom *o);
 /* ==== end of oom.c ==== */
+
+/* ==== kmem.c: kernel slab objects and pages (record -e kernel,page) ==== */
+/*
+ * Pairs kmalloc/kmem_cache_alloc with kfree/kmem_cache_free by address and
+ * mm_page_alloc with mm_page_free(_batched) by pfn. Frees are recorded from
+ * every task, so an object freed by an RCU callback or a kworker is paired
+ * like any other; frees of objects allocated before recording (or by tasks
+ * not recorded) are counted as unmatched and ignored.
+ */
+#define MR_KMEM_ORDERS	11
+#define MR_KMEM_MT	8
+
+struct mr_kmem_site {
+	uint64_t	call_site;
+	const char	*cache;		/* NULL for kmalloc */
+	uint64_t	hits, bytes_req, bytes_alloc;
+	uint64_t	frees, cross_cpu;	/* of its objects: freed, freed on another CPU */
+	uint64_t	live, live_bytes;
+};
+
+struct mr_kmem_gfp {
+	uint64_t	flags;
+	char		*name;
+	uint64_t	slab_allocs, page_allocs, pages;
+};
+
+struct mr_kmem_extfrag {
+	int		alloc_order, fallback_order, alloc_mt, fallback_mt;
+	uint64_t	count, change_ownership;
+};
+
+struct mr_kmem_stats {
+	uint64_t	slab_allocs, slab_frees, slab_unmatched;
+	uint64_t	slab_frees_other;	/* freed by another process or kernel thread */
+	uint64_t	slab_frees_irq;		/* freed in interrupt context (RCU callbacks...) */
+	uint64_t	irq_allocs;		/* allocated in interrupt context */
+	uint64_t	page_allocs, page_fails, page_frees, page_unmatched, page_frees_other;
+	uint64_t	allocs[MR_KMEM_ORDERS][MR_KMEM_MT];	/* page allocations */
+	uint64_t	fails[MR_KMEM_ORDERS];
+	uint64_t	freed[MR_KMEM_ORDERS];		/* allocated and freed in the trace */
+	uint64_t	live[MR_KMEM_ORDERS];		/* allocated, still not freed */
+	uint64_t	extfrag;
+};
+
+struct mr_kmem {
+	struct mr_kmem_stats	st;
+	struct mr_kmem_site	*sites;
+	size_t			nr_sites;
+	struct mr_kmem_gfp	*gfps;
+	size_t			nr_gfps;
+	struct mr_kmem_extfrag	*frags;
+	size_t			nr_frags;
+	char			**caches;	/* interned cache names */
+	size_t			nr_caches;
+	struct kmem_priv	*priv;
+};
+
+struct mr_kmem *mr_kmem_new(struct mr_pairing *stacks);
+void mr_kmem_feed(struct mr_kmem *k, const struct mr_event *ev);
+bool mr_kmem_any(const struct mr_kmem *k);	/* any kernel event seen */
+/* Adds the kernel rows (objects and pages still live) to out. */
+void mr_kmem_leaks(struct mr_kmem *k, struct mr_report *rep, struct mr_leaks *out);
+void mr_kmem_free(struct mr_kmem *k);
+/* The kernel symbol at addr from the file's kallsyms, and the offset into it. */
+const char *mr_report_ksym(struct mr_report *rep, uint64_t addr, uint64_t *off);
 
 /* ==== `memrec report frag` ==== */
 /*

@@ -58,7 +58,7 @@ void mr_write_text_header(FILE *f, struct mr_report *rep)
 			" entries without return\n", s->orphan_returns, s->orphan_entries);
 }
 
-static void frame_line(FILE *f, int i, const struct mr_frame *fr)
+void mr_text_frame(FILE *f, int i, const struct mr_frame *fr)
 {
 	fprintf(f, "      #%-2d 0x%016" PRIx64 " ", i, fr->addr);
 	/* an inlined call has no code of its own to be an offset into: perf's form */
@@ -92,7 +92,66 @@ static void row(FILE *f, struct mr_report *rep, size_t n, const struct mr_leak *
 		(rep->end_ts - l->ts_max) / 1e9, (rep->end_ts - l->ts_min) / 1e9,
 		l->inherited ? ", inherited at fork" : "");
 	for (int i = 0; i < nr; i++)
-		frame_line(f, i, &frames[i]);
+		mr_text_frame(f, i, &frames[i]);
+}
+
+static void kframes(FILE *f, struct mr_report *rep, const struct mr_kleak *l, bool kernel)
+{
+	struct mr_frame frames[MR_MAX_STACK];
+	int nr = mr_report_kframes(rep, l, kernel, frames, MR_MAX_STACK);
+
+	if (!nr)
+		return;
+	fprintf(f, "    %s stack:\n", kernel ? "kernel" : "user");
+	for (int i = 0; i < nr; i++)
+		mr_text_frame(f, i, &frames[i]);
+}
+
+static void krow(FILE *f, struct mr_report *rep, size_t n, const struct mr_kleak *l)
+{
+	const struct mr_kmem_site *s = &rep->kmem->sites[l->site];
+	uint64_t off = 0;
+	const char *fn;
+
+	fprintf(f, "\n  #%zu %" PRIu64 " bytes in %" PRIu64, n, l->bytes, l->count);
+	if (l->page) {
+		fprintf(f, " order-%d page block%s", l->order, l->count == 1 ? "" : "s");
+	} else {
+		fprintf(f, " object%s ", l->count == 1 ? "" : "s");
+		if (s->cache)
+			fprintf(f, "of cache %s", s->cache);
+		else
+			fprintf(f, "of kmalloc");
+		fn = mr_report_ksym(rep, s->call_site, &off);
+		if (fn)
+			fprintf(f, " from %s+0x%" PRIx64, fn, off);
+	}
+	fprintf(f, ", pid %d (%s), age %.3f..%.3f s\n", l->pid, mr_report_kcomm(rep, l->pid),
+		(rep->end_ts - l->ts_max) / 1e9, (rep->end_ts - l->ts_min) / 1e9);
+	kframes(f, rep, l, true);
+	kframes(f, rep, l, false);
+}
+
+static void kernel_leaks(FILE *f, struct mr_report *rep, const struct mr_leaks *l)
+{
+	const struct mr_kmem_stats *st = &rep->kmem->st;
+	size_t shown = rep->o->top && (size_t)rep->o->top < l->nr_k ? (size_t)rep->o->top : l->nr_k;
+
+	fprintf(f, "\nkernel: %" PRIu64 " bytes in %" PRIu64 " objects and page blocks from %zu "
+		"sites still allocated at the end of the trace", l->kbytes, l->kcount, l->nr_k);
+	if (shown < l->nr_k)
+		fprintf(f, " (top %zu shown)", shown);
+	fprintf(f, "\n  slab       %" PRIu64 " allocations, %" PRIu64 " frees (%" PRIu64
+		" by another task, %" PRIu64 " in interrupt context: RCU callbacks, kworkers and "
+		"the like are paired too), %" PRIu64 " frees of objects allocated before "
+		"recording (ignored)\n", st->slab_allocs, st->slab_frees, st->slab_frees_other,
+		st->slab_frees_irq, st->slab_unmatched);
+	fprintf(f, "  pages      %" PRIu64 " allocations, %" PRIu64 " failed, %" PRIu64
+		" frees (%" PRIu64 " by another task), %" PRIu64 " frees of pages allocated before "
+		"recording (ignored)\n", st->page_allocs, st->page_fails, st->page_frees,
+		st->page_frees_other, st->page_unmatched);
+	for (size_t i = 0; i < shown; i++)
+		krow(f, rep, i + 1, &l->krows[i]);
 }
 
 int mr_write_text_leaks(FILE *f, struct mr_report *rep, const struct mr_leaks *l)
@@ -114,5 +173,7 @@ int mr_write_text_leaks(FILE *f, struct mr_report *rep, const struct mr_leaks *l
 			l->young_count);
 	for (size_t i = 0; i < shown; i++)
 		row(f, rep, i + 1, &l->rows[i]);
+	if (l->kernel)
+		kernel_leaks(f, rep, l);
 	return 0;
 }

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmem.c - the kernel side: live slab objects by address and live pages by
+ * pfn, per-site slab figures (perf kmem --slab's), page orders and
+ * migratetypes, gfp flags and fallbacks, and at the end the kernel memory
+ * still allocated, grouped per process, site and stacks.
+ *
+ * Frees come from every task (the recorder arms them host-wide), so an
+ * object the target allocated and an RCU callback or a kworker freed is
+ * paired like any other. A free whose object was not allocated in the trace
+ * (before recording, or by a task not recorded) only counts as unmatched.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "memrec.h"
+#include "mr_u64map.h"
+#include "report.h"
+
+#define PAGE_SHIFT	12
+
+/* A live slab object or page block: the pools behind the maps. */
+struct kobj {
+	uint64_t	ts;
+	uint64_t	bytes;
+	uint32_t	site;		/* slab: sites[]; pages: the order */
+	uint32_t	kstack, ustack;
+	int		pid;
+	int		cpu;
+	uint32_t	next_free;	/* pool free list */
+};
+
+struct kpool {
+	struct kobj	*v;
+	uint32_t	nr, cap, free;
+	struct mr_u64map map;		/* address or pfn + 1 -> index */
+};
+
+struct kmem_priv {
+	struct mr_pairing	*stacks;
+	struct kpool		objs, pages;
+	struct mr_u64map	site_map, gfp_map, frag_map, cache_map;
+	bool			any;
+};
+
+#define NIL	UINT32_MAX
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 31;
+	x *= 0x7fb5d329728ea185ull;
+	x ^= x >> 27;
+	x *= 0x81dadef4bc2dd44dull;
+	return x ^ (x >> 33);
+}
+
+struct mr_kmem *mr_kmem_new(struct mr_pairing *stacks)
+{
+	struct mr_kmem *k = mr_xcalloc(1, sizeof(*k));
+
+	k->priv = mr_xcalloc(1, sizeof(*k->priv));
+	k->priv->stacks = stacks;
+	k->priv->objs.free = k->priv->pages.free = NIL;
+	return k;
+}
+
+static uint32_t pool_add(struct kpool *p, uint64_t key, const struct kobj *o)
+{
+	uint32_t idx = p->free;
+
+	if (idx != NIL) {
+		p->free = p->v[idx].next_free;
+	} else {
+		if (p->nr == p->cap) {
+			p->cap = p->cap ? p->cap * 2 : 4096;
+			p->v = mr_xrealloc(p->v, (size_t)p->cap * sizeof(*p->v));
+		}
+		idx = p->nr++;
+	}
+	p->v[idx] = *o;
+	p->v[idx].next_free = NIL;
+	mr_u64map_put(&p->map, key, idx);
+	return idx;
+}
+
+/* Removes key's object; returns it in *o. An object replaced unseen is dropped. */
+static bool pool_take(struct kpool *p, uint64_t key, struct kobj *o)
+{
+	uint32_t idx;
+
+	if (!mr_u64map_del(&p->map, key, &idx))
+		return false;
+	*o = p->v[idx];
+	p->v[idx].next_free = p->free;
+	p->free = idx;
+	return true;
+}
+
+static uint32_t intern_cache(struct mr_kmem *k, const char *name)
+{
+	uint64_t h = 1469598103934665603ull;
+	uint32_t *id;
+
+	for (const char *c = name; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	h |= 1;
+	id = mr_u64map_get(&k->priv->cache_map, h);
+	if (id)
+		return *id;
+	k->caches = mr_xrealloc(k->caches, (k->nr_caches + 1) * sizeof(*k->caches));
+	k->caches[k->nr_caches] = mr_xstrdup(name);
+	mr_u64map_put(&k->priv->cache_map, h, k->nr_caches);
+	return k->nr_caches++;
+}
+
+static struct mr_kmem_site *site_of(struct mr_kmem *k, uint64_t call_site, const char *cache)
+{
+	uint32_t cid = cache && *cache ? intern_cache(k, cache) : NIL;
+	uint64_t key = mix(call_site) ^ mix(cid + 0x51ull) ^ 1;
+	uint32_t *idx = mr_u64map_get(&k->priv->site_map, key ? key : 1);
+
+	if (idx)
+		return &k->sites[*idx];
+	k->sites = mr_xrealloc(k->sites, (k->nr_sites + 1) * sizeof(*k->sites));
+	memset(&k->sites[k->nr_sites], 0, sizeof(*k->sites));
+	k->sites[k->nr_sites].call_site = call_site;
+	k->sites[k->nr_sites].cache = cid == NIL ? NULL : k->caches[cid];
+	mr_u64map_put(&k->priv->site_map, key ? key : 1, k->nr_sites);
+	return &k->sites[k->nr_sites++];
+}
+
+static struct mr_kmem_gfp *gfp_of(struct mr_kmem *k, const struct mr_event *ev)
+{
+	uint64_t flags = ev->kind == MR_EV_PAGE_ALLOC ? ev->k[2] : ev->k[3];
+	uint32_t *idx = mr_u64map_get(&k->priv->gfp_map, flags + 1);
+	struct mr_kmem_gfp *g;
+
+	if (idx)
+		return &k->gfps[*idx];
+	k->gfps = mr_xrealloc(k->gfps, (k->nr_gfps + 1) * sizeof(*k->gfps));
+	g = &k->gfps[k->nr_gfps];
+	memset(g, 0, sizeof(*g));
+	g->flags = flags;
+	g->name = ev->gfp ? mr_xstrdup(ev->gfp) : mr_xasprintf("%#llx", (unsigned long long)flags);
+	mr_u64map_put(&k->priv->gfp_map, flags + 1, k->nr_gfps);
+	return &k->gfps[k->nr_gfps++];
+}
+
+/* The stacks of an allocation: an interrupt's allocation is not its task's doing. */
+static void stacks_of(struct mr_kmem *k, const struct mr_event *ev, struct kobj *o)
+{
+	o->kstack = ev->nr_kstack > 0 ? mr_pairing_intern(k->priv->stacks, ev->kstack,
+							    ev->nr_kstack) : MR_NO_STACK;
+	o->ustack = ev->nr_stack > 0 && !ev->irq && ev->stack ?
+		    mr_pairing_intern(k->priv->stacks, ev->stack, ev->nr_stack) : MR_NO_STACK;
+	o->pid = ev->tgid > 0 ? ev->tgid : ev->tid;
+	o->cpu = ev->cpu;
+	o->ts = ev->ts;
+}
+
+static void slab_alloc(struct mr_kmem *k, const struct mr_event *ev)
+{
+	struct mr_kmem_site *s = site_of(k, ev->k[4], ev->cache);
+	struct kobj o = { .bytes = ev->k[2], .site = s - k->sites };
+	struct kobj old;
+
+	if (!ev->k[0])
+		return;		/* a failed allocation */
+	k->st.slab_allocs++;
+	k->st.irq_allocs += ev->irq;
+	s->hits++;
+	s->bytes_req += ev->k[1];
+	s->bytes_alloc += ev->k[2];
+	gfp_of(k, ev)->slab_allocs++;
+	stacks_of(k, ev, &o);
+	/* an address allocated again: its free was not seen (lost, or before) */
+	if (pool_take(&k->priv->objs, ev->k[0], &old))
+		k->sites[old.site].live--, k->sites[old.site].live_bytes -= old.bytes;
+	s->live++;
+	s->live_bytes += o.bytes;
+	pool_add(&k->priv->objs, ev->k[0], &o);
+}
+
+static void slab_free(struct mr_kmem *k, const struct mr_event *ev)
+{
+	struct mr_kmem_site *s;
+	struct kobj o;
+	int pid = ev->tgid > 0 ? ev->tgid : ev->tid;
+
+	if (!ev->k[0])
+		return;		/* kfree(NULL) */
+	if (!pool_take(&k->priv->objs, ev->k[0], &o)) {
+		k->st.slab_unmatched++;
+		return;
+	}
+	s = &k->sites[o.site];
+	k->st.slab_frees++;
+	k->st.slab_frees_other += pid != o.pid;
+	k->st.slab_frees_irq += ev->irq;
+	s->frees++;
+	s->cross_cpu += ev->cpu != o.cpu;
+	s->live--;
+	s->live_bytes -= o.bytes;
+}
+
+static int clamp(int64_t v, int max)
+{
+	return v < 0 ? 0 : v >= max ? max - 1 : (int)v;
+}
+
+static void page_alloc(struct mr_kmem *k, const struct mr_event *ev)
+{
+	int order = clamp(ev->k[1], MR_KMEM_ORDERS);
+	struct kobj o = { .bytes = 1ull << (order + PAGE_SHIFT), .site = order };
+	struct mr_kmem_gfp *g = gfp_of(k, ev);
+	struct kobj old;
+
+	if (ev->k[0] == -1) {
+		k->st.page_fails++;
+		k->st.fails[order]++;
+		return;
+	}
+	k->st.page_allocs++;
+	k->st.irq_allocs += ev->irq;
+	k->st.allocs[order][clamp(ev->k[3], MR_KMEM_MT)]++;
+	g->page_allocs++;
+	g->pages += 1ull << order;
+	stacks_of(k, ev, &o);
+	pool_take(&k->priv->pages, (uint64_t)ev->k[0] + 1, &old);
+	pool_add(&k->priv->pages, (uint64_t)ev->k[0] + 1, &o);
+}
+
+static void page_free(struct mr_kmem *k, const struct mr_event *ev)
+{
+	struct kobj o;
+	int pid = ev->tgid > 0 ? ev->tgid : ev->tid;
+
+	if (!pool_take(&k->priv->pages, (uint64_t)ev->k[0] + 1, &o)) {
+		k->st.page_unmatched++;
+		return;
+	}
+	k->st.page_frees++;
+	k->st.page_frees_other += pid != o.pid;
+	k->st.freed[o.site]++;
+}
+
+static void extfrag(struct mr_kmem *k, const struct mr_event *ev)
+{
+	uint64_t key = mix(((uint64_t)(ev->k[1] & 0xff) << 24) | ((ev->k[2] & 0xff) << 16) |
+			   ((ev->k[3] & 0xff) << 8) | (ev->k[4] & 0xff)) | 1;
+	uint32_t *idx = mr_u64map_get(&k->priv->frag_map, key);
+	struct mr_kmem_extfrag *f;
+
+	k->st.extfrag++;
+	if (!idx) {
+		k->frags = mr_xrealloc(k->frags, (k->nr_frags + 1) * sizeof(*k->frags));
+		k->frags[k->nr_frags] = (struct mr_kmem_extfrag){
+			.alloc_order = ev->k[1], .fallback_order = ev->k[2],
+			.alloc_mt = ev->k[3], .fallback_mt = ev->k[4],
+		};
+		idx = mr_u64map_put(&k->priv->frag_map, key, k->nr_frags++);
+	}
+	f = &k->frags[*idx];
+	f->count++;
+	f->change_ownership += !!ev->k[5];
+}
+
+void mr_kmem_feed(struct mr_kmem *k, const struct mr_event *ev)
+{
+	switch (ev->kind) {
+	case MR_EV_SLAB_ALLOC: slab_alloc(k, ev); break;
+	case MR_EV_SLAB_FREE: slab_free(k, ev); break;
+	case MR_EV_PAGE_ALLOC: page_alloc(k, ev); break;
+	case MR_EV_PAGE_FREE: page_free(k, ev); break;
+	case MR_EV_EXTFRAG: extfrag(k, ev); break;
+	default: return;
+	}
+	k->priv->any = true;
+}
+
+bool mr_kmem_any(const struct mr_kmem *k)
+{
+	return k && k->priv->any;
+}
+
+/* ---- the kernel rows of the leak report ---- */
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct mr_kleak *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->page != y->page)
+		return x->page ? 1 : -1;
+	if (x->site != y->site)
+		return x->site < y->site ? -1 : 1;
+	if (x->kstack != y->kstack)
+		return x->kstack < y->kstack ? -1 : 1;
+	return x->ustack < y->ustack ? -1 : x->ustack > y->ustack;
+}
+
+static int cmp_bytes(const void *a, const void *b)
+{
+	const struct mr_kleak *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return cmp_key(a, b);
+}
+
+static size_t fold(struct mr_kleak *rows, size_t nr)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < nr; i++) {
+		struct mr_kleak *l = out ? &rows[out - 1] : NULL;
+
+		if (l && !cmp_key(l, &rows[i])) {
+			l->bytes += rows[i].bytes;
+			l->count += rows[i].count;
+			if (rows[i].ts_min < l->ts_min)
+				l->ts_min = rows[i].ts_min;
+			if (rows[i].ts_max > l->ts_max)
+				l->ts_max = rows[i].ts_max;
+		} else {
+			rows[out++] = rows[i];
+		}
+	}
+	return out;
+}
+
+static void add_pool(struct mr_kmem *k, struct mr_report *rep, const struct kpool *p,
+		     bool page, struct mr_leaks *out, size_t *cap)
+{
+	uint64_t min_age = rep->o->min_age_s * 1e9;
+
+	for (size_t i = 0; i <= p->map.mask && p->map.slots; i++) {
+		const struct kobj *o;
+
+		if (!p->map.slots[i].key)
+			continue;
+		o = &p->v[p->map.slots[i].val];
+		if (page)
+			k->st.live[o->site]++;
+		if ((rep->o->pid && o->pid != rep->o->pid) ||
+		    (min_age && rep->end_ts - o->ts < min_age))
+			continue;
+		if (out->nr_k == *cap) {
+			*cap = *cap ? *cap * 2 : 1024;
+			out->krows = mr_xrealloc(out->krows, *cap * sizeof(*out->krows));
+		}
+		out->krows[out->nr_k++] = (struct mr_kleak){
+			.pid = o->pid, .page = page, .order = page ? (int)o->site : 0,
+			.site = page ? 0 : o->site, .kstack = o->kstack, .ustack = o->ustack,
+			.bytes = o->bytes, .count = 1, .ts_min = o->ts, .ts_max = o->ts,
+		};
+	}
+}
+
+void mr_kmem_leaks(struct mr_kmem *k, struct mr_report *rep, struct mr_leaks *out)
+{
+	size_t cap = 0;
+
+	out->kernel = mr_kmem_any(k);
+	if (!k)
+		return;
+	memset(k->st.live, 0, sizeof(k->st.live));
+	add_pool(k, rep, &k->priv->objs, false, out, &cap);
+	add_pool(k, rep, &k->priv->pages, true, out, &cap);
+	qsort(out->krows, out->nr_k, sizeof(*out->krows), cmp_key);
+	out->nr_k = fold(out->krows, out->nr_k);
+	qsort(out->krows, out->nr_k, sizeof(*out->krows), cmp_bytes);
+	for (size_t i = 0; i < out->nr_k; i++) {
+		out->kbytes += out->krows[i].bytes;
+		out->kcount += out->krows[i].count;
+	}
+}
+
+void mr_kmem_free(struct mr_kmem *k)
+{
+	if (!k)
+		return;
+	for (size_t i = 0; i < k->nr_caches; i++)
+		free(k->caches[i]);
+	for (size_t i = 0; i < k->nr_gfps; i++)
+		free(k->gfps[i].name);
+	free(k->caches);
+	free(k->gfps);
+	free(k->sites);
+	free(k->frags);
+	free(k->priv->objs.v);
+	free(k->priv->pages.v);
+	mr_u64map_release(&k->priv->objs.map);
+	mr_u64map_release(&k->priv->pages.map);
+	mr_u64map_release(&k->priv->site_map);
+	mr_u64map_release(&k->priv->gfp_map);
+	mr_u64map_release(&k->priv->frag_map);
+	mr_u64map_release(&k->priv->cache_map);
+	free(k->priv);
+	free(k);
+}
