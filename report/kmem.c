@@ -53,10 +53,11 @@ static uint64_t mix(uint64_t x)
 	return x ^ (x >> 33);
 }
 
-struct mr_kmem *mr_kmem_new(struct mr_pairing *stacks)
+struct mr_kmem *mr_kmem_new(struct mr_pairing *stacks, int ncpu)
 {
 	struct mr_kmem *k = mr_xcalloc(1, sizeof(*k));
 
+	k->ncpu = ncpu > 0 ? ncpu : 1;
 	k->priv = mr_xcalloc(1, sizeof(*k->priv));
 	k->priv->stacks = stacks;
 	k->priv->objs.free = k->priv->pages.free = NIL;
@@ -153,7 +154,7 @@ static void stacks_of(struct mr_kmem *k, const struct mr_event *ev, struct kobj 
 	o->ustack = ev->nr_stack > 0 && !ev->irq && ev->stack ?
 		    mr_pairing_intern(k->priv->stacks, ev->stack, ev->nr_stack) : MR_NO_STACK;
 	o->pid = ev->tgid > 0 ? ev->tgid : ev->tid;
-	o->cpu = ev->cpu;
+	o->cpu = ev->cpu % k->ncpu;
 	o->ts = ev->ts;
 }
 
@@ -197,7 +198,7 @@ static void slab_free(struct mr_kmem *k, const struct mr_event *ev)
 	k->st.slab_frees_other += pid != o.pid;
 	k->st.slab_frees_irq += ev->irq;
 	s->frees++;
-	s->cross_cpu += ev->cpu != o.cpu;
+	s->cross_cpu += ev->cpu % k->ncpu != o.cpu;
 	s->live--;
 	s->live_bytes -= o.bytes;
 }
@@ -359,6 +360,44 @@ static void add_pool(struct mr_kmem *k, struct mr_report *rep, const struct kpoo
 	}
 }
 
+/*
+ * Kernel memory memrec's recording made in the targets: perf inherits its
+ * events into each new thread and child, allocating them there.
+ */
+static bool overhead(struct mr_report *rep, uint32_t kstack)
+{
+	const uint64_t *f;
+	int n;
+
+	if (kstack == MR_NO_STACK)
+		return false;
+	f = mr_pairing_stack(rep->pairing, kstack, &n);
+	for (int i = 0; i < n; i++) {
+		const char *fn = mr_report_ksym(rep, f[i], NULL);
+
+		if (fn && (!strcmp(fn, "perf_event_init_task") || !strcmp(fn, "inherit_event") ||
+			   !strcmp(fn, "perf_event_alloc")))
+			return true;
+	}
+	return false;
+}
+
+/* Moves memrec's own rows out; rows are folded, so each stack is looked at once. */
+static void drop_overhead(struct mr_report *rep, struct mr_leaks *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < out->nr_k; i++) {
+		if (overhead(rep, out->krows[i].kstack)) {
+			out->koverhead_bytes += out->krows[i].bytes;
+			out->koverhead_count += out->krows[i].count;
+		} else {
+			out->krows[n++] = out->krows[i];
+		}
+	}
+	out->nr_k = n;
+}
+
 void mr_kmem_leaks(struct mr_kmem *k, struct mr_report *rep, struct mr_leaks *out)
 {
 	size_t cap = 0;
@@ -371,6 +410,7 @@ void mr_kmem_leaks(struct mr_kmem *k, struct mr_report *rep, struct mr_leaks *ou
 	add_pool(k, rep, &k->priv->pages, true, out, &cap);
 	qsort(out->krows, out->nr_k, sizeof(*out->krows), cmp_key);
 	out->nr_k = fold(out->krows, out->nr_k);
+	drop_overhead(rep, out);
 	qsort(out->krows, out->nr_k, sizeof(*out->krows), cmp_bytes);
 	for (size_t i = 0; i < out->nr_k; i++) {
 		out->kbytes += out->krows[i].bytes;

@@ -287,7 +287,7 @@ static int analyse(struct mr_report *rep)
 	if (!r)
 		return -1;
 	rep->pairing = mr_pairing_new();
-	rep->kmem = mr_kmem_new(rep->pairing);
+	rep->kmem = mr_kmem_new(rep->pairing, rep->meta.nr_cpus);
 	rep->reader = r;
 	setup_symbols(rep);
 	ret = mr_reader_run(r, on_event, rep);

@@ -101,6 +101,8 @@ struct mr_leaks {
 	struct mr_kleak	*krows;		/* kernel side, sorted by bytes */
 	size_t		nr_k;
 	uint64_t	kbytes, kcount;
+	/* left out: memrec's own (perf events inherited by the targets' children) */
+	uint64_t	koverhead_bytes, koverhead_count;
 	bool		kernel;		/* the file has kernel events */
 };
 
@@ -305,12 +307,17 @@ struct mr_kmem {
 	size_t			nr_gfps;
 	struct mr_kmem_extfrag	*frags;
 	size_t			nr_frags;
+	int			ncpu;
 	char			**caches;	/* interned cache names */
 	size_t			nr_caches;
 	struct kmem_priv	*priv;
 };
 
-struct mr_kmem *mr_kmem_new(struct mr_pairing *stacks);
+/*
+ * ncpu: the host's CPUs; the file's further CPUs carry perf samples, CPU c's
+ * on c + n * ncpu.
+ */
+struct mr_kmem *mr_kmem_new(struct mr_pairing *stacks, int ncpu);
 void mr_kmem_feed(struct mr_kmem *k, const struct mr_event *ev);
 bool mr_kmem_any(const struct mr_kmem *k);	/* any kernel event seen */
 /* Adds the kernel rows (objects and pages still live) to out. */
@@ -346,6 +353,12 @@ void mr_frag_heap_free(struct mr_frag_heap *h);
 int mr_frag_zone_text(FILE *f, struct mr_report *rep);
 /* The value of the "zones" member: one JSON object. */
 int mr_frag_zone_json(FILE *f, struct mr_report *rep);
+
+/* write_kfrag.c: the kernel sections (values of "slab" and "pages") */
+int mr_frag_slab_text(FILE *f, struct mr_report *rep);
+int mr_frag_slab_json(FILE *f, struct mr_report *rep);
+int mr_frag_pages_text(FILE *f, struct mr_report *rep);
+int mr_frag_pages_json(FILE *f, struct mr_report *rep);
 
 /* write_frag.c: the frag report, one section per analyser */
 int mr_write_text_frag(FILE *f, struct mr_report *rep);

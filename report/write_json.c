@@ -106,6 +106,62 @@ static void row(FILE *f, struct mr_report *rep, const struct mr_leak *l, bool fi
 	fprintf(f, "]}");
 }
 
+static void kstack_json(FILE *f, struct mr_report *rep, const struct mr_kleak *l, bool kernel)
+{
+	struct mr_frame frames[MR_MAX_STACK];
+	int nr = mr_report_kframes(rep, l, kernel, frames, MR_MAX_STACK);
+
+	fprintf(f, ",\n      \"%s\": [", kernel ? "kernel_stack" : "stack");
+	for (int i = 0; i < nr; i++)
+		mr_json_frame(f, &frames[i], !i, 8);
+	fputc(']', f);
+}
+
+static void krow(FILE *f, struct mr_report *rep, const struct mr_kleak *l, bool first)
+{
+	const struct mr_kmem_site *s = l->page ? NULL : &rep->kmem->sites[l->site];
+	uint64_t off = 0;
+	const char *fn = s ? mr_report_ksym(rep, s->call_site, &off) : NULL;
+	char *site = fn ? mr_xasprintf("%s+0x%" PRIx64, fn, off) : NULL;
+
+	fprintf(f, "%s\n    {\"side\": \"kernel\", \"kind\": \"%s\", \"pid\": %d, \"comm\": ",
+		first ? "" : ",", l->page ? "page" : "slab", l->pid);
+	mr_json_str(f, mr_report_kcomm(rep, l->pid));
+	fputs(", \"cache\": ", f);
+	mr_json_str(f, s ? (s->cache ? s->cache : "kmalloc") : NULL);
+	fputs(", \"call_site\": ", f);
+	mr_json_str(f, site);
+	fprintf(f, ", \"order\": %d, \"bytes\": %" PRIu64 ", \"count\": %" PRIu64
+		", \"age_min_s\": %.6f, \"age_max_s\": %.6f", l->page ? l->order : -1, l->bytes,
+		l->count, (rep->end_ts - l->ts_max) / 1e9, (rep->end_ts - l->ts_min) / 1e9);
+	kstack_json(f, rep, l, true);
+	kstack_json(f, rep, l, false);
+	fputc('}', f);
+	free(site);
+}
+
+static void kernel_json(FILE *f, struct mr_report *rep, const struct mr_leaks *l)
+{
+	const struct mr_kmem_stats *st = &rep->kmem->st;
+	size_t shown = rep->o->top && (size_t)rep->o->top < l->nr_k ? (size_t)rep->o->top : l->nr_k;
+
+	fprintf(f, ",\n  \"kernel\": {\"recorded\": %s, \"bytes\": %" PRIu64 ", \"count\": %"
+		PRIu64 ", \"sites\": %zu, \"overhead_bytes\": %" PRIu64 ", \"overhead_count\": %"
+		PRIu64 ",\n    \"slab_allocs\": %" PRIu64 ", \"slab_frees\": %" PRIu64
+		", \"slab_frees_by_others\": %" PRIu64 ", \"slab_frees_in_irq\": %" PRIu64
+		", \"slab_unmatched_frees\": %" PRIu64 ", \"page_allocs\": %" PRIu64
+		", \"page_fails\": %" PRIu64 ", \"page_frees\": %" PRIu64
+		", \"page_frees_by_others\": %" PRIu64 ", \"page_unmatched_frees\": %" PRIu64 "}",
+		l->kernel ? "true" : "false", l->kbytes, l->kcount, l->nr_k, l->koverhead_bytes,
+		l->koverhead_count, st->slab_allocs, st->slab_frees, st->slab_frees_other,
+		st->slab_frees_irq, st->slab_unmatched, st->page_allocs, st->page_fails,
+		st->page_frees, st->page_frees_other, st->page_unmatched);
+	fprintf(f, ",\n  \"kernel_leaks\": [");
+	for (size_t i = 0; i < shown; i++)
+		krow(f, rep, &l->krows[i], !i);
+	fprintf(f, "\n  ]");
+}
+
 int mr_write_json_leaks(FILE *f, struct mr_report *rep, const struct mr_leaks *l)
 {
 	size_t shown = rep->o->top && (size_t)rep->o->top < l->nr ? (size_t)rep->o->top : l->nr;
@@ -117,6 +173,8 @@ int mr_write_json_leaks(FILE *f, struct mr_report *rep, const struct mr_leaks *l
 	fprintf(f, "  \"leaks\": [");
 	for (size_t i = 0; i < shown; i++)
 		row(f, rep, &l->rows[i], !i);
-	fprintf(f, "\n  ]\n}\n");
+	fprintf(f, "\n  ]");
+	kernel_json(f, rep, l);
+	fprintf(f, "\n}\n");
 	return 0;
 }

@@ -3,9 +3,10 @@
  * fd_hold - kernel memory a process holds through file descriptors, with a
  * known answer: open_pipes() makes NPIPES pipes, open_files() opens NFILES
  * files (each a new file, so a new dentry and inode), open_sockets() makes
- * NSOCKS UDP sockets; all stay open until exit. churn_sockets() then opens
- * and closes NCHURN sockets and files: their objects are freed, some of
- * them by RCU callbacks on other tasks, and must not show as held.
+ * NSOCKS UDP sockets; all stay open until exit. churn_sockets(), first,
+ * opens and closes NCHURN unix sockets and files: their objects are freed,
+ * many of them by RCU callbacks in other tasks' context, and must not show
+ * as held.
  * Prints "held" when everything is open, then waits for a line on stdin
  * (or exits at once with no stdin).
  *
@@ -88,10 +89,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setrlimit(RLIMIT_NOFILE, &rl);
+	churn_sockets(argv[1]);
 	open_pipes();
 	open_files(argv[1]);
 	open_sockets();
-	churn_sockets(argv[1]);
 	printf("held %d\n", nfds);
 	fflush(stdout);
 	if (!fgets(line, sizeof(line), stdin))
