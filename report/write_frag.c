@@ -14,6 +14,7 @@ struct frag_section {
 };
 
 static const struct frag_section sections[] = {
+	{ "zones", mr_frag_zone_text, mr_frag_zone_json },
 	{ NULL, NULL, NULL },
 };
 
