@@ -16,6 +16,7 @@ struct frag_section {
 static const struct frag_section sections[] = {
 	{ "slab", mr_frag_slab_text, mr_frag_slab_json },
 	{ "pages", mr_frag_pages_text, mr_frag_pages_json },
+	{ "zones", mr_frag_zone_text, mr_frag_zone_json },
 };
 
 int mr_write_text_frag(FILE *f, struct mr_report *rep)
