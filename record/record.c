@@ -880,6 +880,8 @@ static void teardown(struct recorder *r)
 	mr_watchdog_stop(&r->wd);
 }
 
+static int exclude_self(struct recorder *r);
+
 static int start(struct recorder *r)
 {
 	if (check_tracefs(r) < 0)
@@ -895,12 +897,50 @@ static int start(struct recorder *r)
 	r->streaming = !r->o.flight_mb;
 	if (!r->o.flight_mb && mr_stream_start(&r->stream, r->inst, r->o.output) < 0)
 		return -1;
+	if (exclude_self(r) < 0)
+		return -1;
 	r->t0 = mr_now_ns();
 	r->meta.start_ts = r->t0;
 	if (tracefs_trace_on(r->inst) < 0)
 		return mr_error("cannot turn tracing on: %s", strerror(errno));
 	add_targets_meta(r);
 	return mr_target_release(&r->target);
+}
+
+static int add_tid(pid_t tid, void *ctx)
+{
+	struct mr_buf *b = ctx;
+
+	mr_buf_addf(b, "%scommon_pid != %d", b->len ? " && " : "", tid);
+	return 0;
+}
+
+/*
+ * -a: the recorder's own threads allocate pages and slab objects for every
+ * page they splice and write; leave their allocations out (not their frees,
+ * which may be RCU callbacks freeing other tasks' objects).
+ */
+static int exclude_self(struct recorder *r)
+{
+	struct mr_buf b = { 0 };
+	int ret = 0;
+
+	if (!r->o.system_wide || !(r->o.groups & (MR_GROUP_KERNEL | MR_GROUP_PAGE)))
+		return 0;
+	mr_for_each_thread(getpid(), add_tid, &b);
+	for (int i = 0; r->events[i] && b.len && !ret; i++) {
+		char *file;
+
+		if (!mr_event_is_kmem(r->events[i]) || mr_event_is_kfree(r->events[i]))
+			continue;
+		file = mr_xasprintf("events/%s/filter", r->events[i]);
+		if (tracefs_instance_file_write(r->inst, file, b.data) < 0)
+			ret = mr_error("cannot filter memrec's own allocations out of '%s': %s",
+				       r->events[i], strerror(errno));
+		free(file);
+	}
+	mr_buf_release(&b);
+	return ret;
 }
 
 static void announce(struct recorder *r)

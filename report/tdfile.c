@@ -330,10 +330,8 @@ static int check_page(const struct td_in *in, const unsigned char *page)
 			len = type_len ? 8 + len : 4 + ((len + 3) & ~3ull);
 			if (!type_len && u32_at(in, e + 4) < 4)
 				return -1;
-		} else if (type_len == 30) {		/* time extend */
+		} else if (type_len == 30 || type_len == 31) {	/* time extend, absolute */
 			len = 8;
-		} else if (type_len == 31) {		/* absolute time stamp */
-			len = 16;
 		} else {
 			len = 4 + 4 * (uint64_t)type_len;
 		}
