@@ -20,6 +20,7 @@
 #include "memrec.h"
 #include "mr_archive.h"
 #include "mr_cmds.h"
+#include "mr_snapshot.h"
 #include "mr_symbols.h"
 #include "mr_tracedat.h"
 #include "record.h"
@@ -72,6 +73,7 @@ struct recorder {
 	uint64_t			sample_bytes;
 	struct mr_embed_stats		embed;
 	struct mr_buf			archive;	/* the symbol archive option */
+	struct mr_snapshots		snaps;		/* /proc/buddyinfo... at start, stop */
 	int				write_error;	/* errno that stopped streaming */
 	const char			*output;	/* the file being written */
 	char				*output_buf;	/* --keep: FILE.N */
@@ -817,7 +819,8 @@ static void make_room(struct recorder *r)
 
 static int write_file(struct recorder *r)
 {
-	struct mr_tracedat_opt opts[2];
+	struct mr_tracedat_opt opts[3];
+	struct mr_buf sb = { 0 };
 	struct mr_tracedat_out out = { 0 };
 	struct mr_buf b = { 0 };
 	char *cmdlines = tracefs_instance_file_read(NULL, "saved_cmdlines", NULL);
@@ -828,6 +831,10 @@ static int write_file(struct recorder *r)
 	if (r->archive.len)
 		opts[nr++] = (struct mr_tracedat_opt){ MR_OPTION_ARCHIVE, r->archive.len,
 						       r->archive.data };
+	if (r->snaps.nr) {
+		mr_snapshots_encode(&r->snaps, &sb);
+		opts[nr++] = (struct mr_tracedat_opt){ MR_OPTION_SNAPSHOTS, sb.len, sb.data };
+	}
 	out.hdr = r->hdr;
 	out.cmdlines = cmdlines;
 	out.nr_cpus = r->nr_files;
@@ -839,6 +846,7 @@ static int write_file(struct recorder *r)
 	ret = mr_tracedat_write(r->output, &out);
 	free(cmdlines);
 	mr_buf_release(&b);
+	mr_buf_release(&sb);
 	return ret;
 }
 
@@ -904,6 +912,7 @@ static int start(struct recorder *r)
 	if (tracefs_trace_on(r->inst) < 0)
 		return mr_error("cannot turn tracing on: %s", strerror(errno));
 	add_targets_meta(r);
+	mr_snapshots_take(&r->snaps, "start", r->t0);
 	return mr_target_release(&r->target);
 }
 
@@ -974,6 +983,7 @@ static int stop_and_write(struct recorder *r, const char *reason)
 	for (int i = 0; i < r->target.nr_pids; i++)
 		mr_memcg_snapshot(&r->meta, r->target.pids[i], r->meta.stop_ts, false);
 	r->meta.stop_reason = mr_xstrdup(reason);
+	mr_snapshots_take(&r->snaps, "stop", r->meta.stop_ts);
 	mr_stream_stop(&r->stream);
 	r->streaming = false;
 	r->bytes = mr_stream_bytes(&r->stream);
@@ -1051,6 +1061,7 @@ static int rearm(struct recorder *r)
 	free(r->meta.stop_reason);
 	r->meta.stop_reason = NULL;
 	mr_buf_release(&r->archive);
+	mr_snapshots_release(&r->snaps);
 	r->bytes = 0;
 	free(r->output_buf);
 	r->output = r->output_buf = mr_xasprintf("%s.%d", r->o.output, ++r->nr_written);
@@ -1059,6 +1070,7 @@ static int rearm(struct recorder *r)
 	r->t0 = r->meta.start_ts = mr_now_ns();
 	if (tracefs_trace_on(r->inst) < 0)
 		return mr_error("cannot turn tracing on: %s", strerror(errno));
+	mr_snapshots_take(&r->snaps, "start", r->t0);
 	fprintf(stderr, "memrec: watching for the next OOM kill; it goes to '%s'\n", r->output);
 	return 0;
 }
@@ -1109,6 +1121,7 @@ int mr_cmd_record(int argc, char **argv)
 	mr_target_release_all(&r.target);
 	mr_tracedat_hdr_free(r.hdr);
 	mr_buf_release(&r.archive);
+	mr_snapshots_release(&r.snaps);
 	free(r.events);
 	free(r.files);
 	free(r.probe_ids);

@@ -151,7 +151,17 @@ static int load_meta(struct mr_report *rep)
 				"'trace-cmd report' reads plain trace files", rep->o->input);
 	ret = mr_meta_decode(&rep->meta, data, size, rep->o->input);
 	free(data);
-	return ret;
+	if (ret < 0)
+		return -1;
+	/* optional: files of -e user only, or before snapshots were taken, have none */
+	ret = mr_tracedat_find_option(rep->o->input, MR_OPTION_SNAPSHOTS, &data, &size);
+	if (ret < 0)
+		return -1;
+	if (!ret) {
+		ret = mr_snapshots_decode(&rep->snaps, data, size, rep->o->input);
+		free(data);
+	}
+	return ret < 0 ? -1 : 0;
 }
 
 /*
@@ -412,6 +422,7 @@ int mr_cmd_report(int argc, char **argv)
 	mr_symbols_free(rep.symbols);
 	mr_unpack_remove(rep.unpacked);
 	mr_pairing_free(rep.pairing);
+	mr_snapshots_release(&rep.snaps);
 	mr_meta_release(&rep.meta);
 	return ret < 0 ? MR_EXIT_FAIL : MR_EXIT_OK;
 }
