@@ -131,5 +131,24 @@ check("kernel/-a kernel stack of a socket", "ks" in dir() and "__sys_socket" in 
       "stack %s" % (ks if "ks" in dir() else None))
 PY
 note_rc $?
+# every key the reports write with kernel data is documented
+cd "$ROOT"
+python3 - "$OUT/fd.json" docs/memrec-report-json.md "$OUT/frag.json" \
+	docs/memrec-report-frag-json.md <<'PY'
+import json, sys
+def walk(o, out):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            out.add(k); walk(v, out)
+    elif isinstance(o, list):
+        for v in o: walk(v, out)
+for js, doc in ((sys.argv[1], sys.argv[2]), (sys.argv[3], sys.argv[4])):
+    keys = set(); walk(json.load(open(js)), keys)
+    text = open(doc).read()
+    undoc = sorted(k for k in keys if "`%s`" % k not in text)
+    print(("ok - " if not undoc else "not ok - ") + "kernel/keys documented in " + doc +
+          ("" if not undoc else ": " + " ".join(undoc)))
+PY
+note_rc $?
 assert_no_state "kernel/no tracing state left"
 live_finish
