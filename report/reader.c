@@ -619,6 +619,28 @@ static void flush_stale(struct mr_reader *r, uint64_t ts, int cpu)
 			emit(r, &r->pending[c]);
 }
 
+static bool is_free(enum mr_ev_kind kind)
+{
+	return kind == MR_EV_SLAB_FREE || kind == MR_EV_PAGE_FREE;
+}
+
+/*
+ * A kernel free has no stack to wait for: it leaves at once, after any
+ * kernel allocation still waiting for its stack on another CPU that came
+ * before it. Otherwise an object freed and allocated again at the same
+ * address within the wait could be paired with the wrong free.
+ */
+static void emit_free(struct mr_reader *r, int cpu)
+{
+	uint64_t ts = r->pending[cpu].ev.ts;
+
+	for (int c = 0; c < r->nr_cpus; c++)
+		if (c != cpu && r->pending[c].valid && r->pending[c].ev.kind >= MR_EV_SLAB_ALLOC &&
+		    r->pending[c].ev.ts <= ts)
+			emit(r, &r->pending[c]);
+	emit(r, &r->pending[cpu]);
+}
+
 static int on_record(struct tracecmd_input *h, struct tep_record *rec, int cpu, void *data)
 {
 	struct mr_reader *r = data;
@@ -655,8 +677,11 @@ static int on_record(struct tracecmd_input *h, struct tep_record *rec, int cpu, 
 		return 0;
 	}
 	emit(r, &r->pending[cpu]);
-	if (type >= 0 && type < r->nr_ids && r->by_id[type])
+	if (type >= 0 && type < r->nr_ids && r->by_id[type]) {
 		decode(r, r->by_id[type], rec, cpu);
+		if (is_free(r->pending[cpu].ev.kind))
+			emit_free(r, cpu);
+	}
 	return 0;
 }
 

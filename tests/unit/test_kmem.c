@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_kmem.c - the kernel side on synthetic events: the u64 map against a
+ * reference under random churn, slab and page pairing (frees by other tasks
+ * and in interrupts, frees of objects from before, failed allocations), the
+ * per-site waste and cross-CPU figures, and the kernel leak rows.
+ */
+#include <stdlib.h>
+#include "memrec.h"
+#include "mr_test.h"
+#include "mr_u64map.h"
+#include "../../report/report.h"
+
+static void map_random(void)
+{
+	enum { N = 4096 };
+	static uint32_t ref[N];
+	static bool in[N];
+	struct mr_u64map m = { 0 };
+	int bad = 0, live = 0;
+
+	srand(7);
+	for (int round = 0; round < 400000; round++) {
+		int k = rand() % N;
+		uint64_t key = (uint64_t)k * 0x1000 + 0xffff888100000000ull;
+
+		if (rand() % 3) {
+			ref[k] = round;
+			live += !in[k];
+			in[k] = true;
+			mr_u64map_put(&m, key, round);
+		} else {
+			uint32_t v = 0;
+			bool had = mr_u64map_del(&m, key, &v);
+
+			bad += had != in[k] || (had && v != ref[k]);
+			live -= in[k];
+			in[k] = false;
+		}
+		if (round % 1000 == 0)
+			for (int i = 0; i < N; i++) {
+				uint32_t *v = mr_u64map_get(&m, (uint64_t)i * 0x1000 +
+							    0xffff888100000000ull);
+
+				bad += !v != !in[i] || (v && *v != ref[i]);
+			}
+	}
+	MR_CHECK_EQ(bad, 0, "u64map: matches the reference under 400k random puts and deletes");
+	MR_CHECK_EQ(m.nr, live, "u64map: the count");
+	mr_u64map_release(&m);
+}
+
+static struct mr_event ev(enum mr_ev_kind kind, uint64_t ts, int tid, int cpu)
+{
+	struct mr_event e = { .ts = ts, .kind = kind, .tid = tid, .tgid = tid, .cpu = cpu };
+
+	return e;
+}
+
+static void slab(struct mr_kmem *k, uint64_t ts, int tid, int cpu, uint64_t ptr, int req,
+		 int alloc, const char *cache, uint64_t site, const uint64_t *ks, int nks)
+{
+	struct mr_event e = ev(MR_EV_SLAB_ALLOC, ts, tid, cpu);
+
+	e.k[0] = ptr;
+	e.k[1] = req;
+	e.k[2] = alloc;
+	e.k[3] = 0xcc0;
+	e.k[4] = site;
+	e.cache = cache;
+	e.kstack = ks;
+	e.nr_kstack = nks;
+	mr_kmem_feed(k, &e);
+}
+
+static void sfree(struct mr_kmem *k, uint64_t ts, int tid, int cpu, uint64_t ptr, bool irq)
+{
+	struct mr_event e = ev(MR_EV_SLAB_FREE, ts, tid, cpu);
+
+	e.k[0] = ptr;
+	e.irq = irq;
+	mr_kmem_feed(k, &e);
+}
+
+static void page(struct mr_kmem *k, enum mr_ev_kind kind, uint64_t ts, int tid, int64_t pfn,
+		 int order, int mt)
+{
+	struct mr_event e = ev(kind, ts, tid, 0);
+
+	e.k[0] = pfn;
+	e.k[1] = order;
+	e.k[2] = 0x100cc0;
+	e.k[3] = mt;
+	mr_kmem_feed(k, &e);
+}
+
+static void pairing_and_rows(void)
+{
+	struct mr_report_opts o = { 0 };
+	struct mr_report rep = { .o = &o };
+	const uint64_t ks1[] = { 0xffffffff81000010, 0xffffffff81000020 };
+	const uint64_t ks2[] = { 0xffffffff81000030 };
+	struct mr_leaks l = { 0 };
+	struct mr_kmem *k;
+	uint64_t held = 0;
+
+	rep.pairing = mr_pairing_new();
+	k = rep.kmem = mr_kmem_new(rep.pairing, 2);
+	/* 10 filp objects by pid 100: 4 freed by it, 3 by an RCU callback in pid 7's irq */
+	for (int i = 0; i < 10; i++)
+		slab(k, 100 + i, 100, i % 2, 0xffff888100000000ull + i * 256, 232, 256, "filp",
+		     0xffffffff81111111, ks1, 2);
+	for (int i = 0; i < 4; i++)
+		sfree(k, 200 + i, 100, 0, 0xffff888100000000ull + i * 256, false);
+	for (int i = 4; i < 7; i++)
+		sfree(k, 300 + i, 7, 1, 0xffff888100000000ull + i * 256, true);
+	sfree(k, 400, 7, 0, 0xffff888200000000ull, false);	/* allocated before */
+	sfree(k, 401, 7, 0, 0, false);				/* kfree(NULL) */
+	slab(k, 402, 100, 0, 0, 64, 64, NULL, 0xffffffff81222222, ks2, 1);	/* failed */
+	/* kmalloc by pid 200: 2 x 100 bytes in kmalloc-128 */
+	slab(k, 500, 200, 0, 0xffff888300000000ull, 100, 128, NULL, 0xffffffff81222222, ks2, 1);
+	slab(k, 501, 200, 0, 0xffff888300000080ull, 100, 128, NULL, 0xffffffff81222222, ks2, 1);
+	/* pages: order 2 held, order 0 freed, a failure, a free of an old page */
+	page(k, MR_EV_PAGE_ALLOC, 600, 100, 0x1000, 2, 0);
+	page(k, MR_EV_PAGE_ALLOC, 601, 100, 0x2000, 0, 1);
+	page(k, MR_EV_PAGE_FREE, 602, 5, 0x2000, 0, 0);
+	page(k, MR_EV_PAGE_ALLOC, 603, 100, -1, 3, 0);
+	page(k, MR_EV_PAGE_FREE, 604, 5, 0x9000, 0, 0);
+
+	MR_CHECK_EQ(k->st.slab_allocs, 12, "kmem: slab allocations (a failed one left out)");
+	MR_CHECK_EQ(k->st.slab_frees, 7, "kmem: frees that matched");
+	MR_CHECK_EQ(k->st.slab_frees_other, 3, "kmem: frees by another task (RCU)");
+	MR_CHECK_EQ(k->st.slab_frees_irq, 3, "kmem: frees in interrupt context");
+	MR_CHECK_EQ(k->st.slab_unmatched, 1, "kmem: a free of an object from before");
+	MR_CHECK_EQ(k->nr_sites, 2, "kmem: two sites");
+	MR_CHECK_EQ(k->sites[0].hits, 10, "kmem: filp hits");
+	MR_CHECK_EQ(k->sites[0].bytes_alloc - k->sites[0].bytes_req, 240, "kmem: filp waste");
+	/* objects 0..6 allocated on cpu i%2, freed on cpu 0 (0..3) or 1 (4..6): 1, 3, 4, 6 moved */
+	MR_CHECK_EQ(k->sites[0].cross_cpu, 4, "kmem: cross-CPU frees");
+	MR_CHECK_EQ(k->sites[1].bytes_alloc - k->sites[1].bytes_req, 56, "kmem: kmalloc waste");
+	MR_CHECK_EQ(k->st.page_allocs, 2, "kmem: page allocations");
+	MR_CHECK_EQ(k->st.page_fails, 1, "kmem: a failed page allocation");
+	MR_CHECK_EQ(k->st.fails[3], 1, "kmem: it was order 3");
+	MR_CHECK_EQ(k->st.page_frees, 1, "kmem: page frees that matched");
+	MR_CHECK_EQ(k->st.page_frees_other, 1, "kmem: by another task");
+	MR_CHECK_EQ(k->st.page_unmatched, 1, "kmem: a page from before");
+	MR_CHECK_EQ(k->st.allocs[2][0] + k->st.allocs[0][1], 2, "kmem: order x migratetype");
+
+	mr_kmem_leaks(k, &rep, &l);
+	MR_CHECK(l.kernel, "kmem: rows: the file has kernel events", "no");
+	MR_CHECK_EQ(l.nr_k, 3, "kmem: rows: filp of 100, kmalloc of 200, the order-2 block");
+	for (size_t i = 0; i < l.nr_k; i++)
+		held += l.krows[i].count;
+	MR_CHECK_EQ(held, 6, "kmem: rows: 3 filp, 2 kmalloc, 1 page block");
+	MR_CHECK_EQ(l.kbytes, 3 * 256 + 2 * 128 + 16384, "kmem: rows: bytes");
+	MR_CHECK(l.nr_k == 3 && l.krows[0].page && l.krows[0].order == 2 && l.krows[0].pid == 100,
+		 "kmem: rows: the biggest first", "first row page %d order %d pid %d",
+		 l.nr_k ? l.krows[0].page : -1, l.nr_k ? l.krows[0].order : -1,
+		 l.nr_k ? l.krows[0].pid : -1);
+	MR_CHECK_EQ(k->st.live[2], 1, "kmem: alloc-only blocks of order 2");
+	free(l.krows);
+	o.pid = 200;
+	memset(&l, 0, sizeof(l));
+	mr_kmem_leaks(k, &rep, &l);
+	MR_CHECK(l.nr_k == 1 && l.krows[0].count == 2 && l.krows[0].pid == 200,
+		 "kmem: rows: --pid", "%zu rows", l.nr_k);
+	free(l.krows);
+	mr_kmem_free(k);
+	mr_pairing_free(rep.pairing);
+}
+
+int main(void)
+{
+	map_random();
+	pairing_and_rows();
+	return mr_test_done();
+}
