@@ -14,7 +14,7 @@ struct frag_section {
 };
 
 static const struct frag_section sections[] = {
-	{ NULL, NULL, NULL },
+	{ "heap", mr_frag_heap_section_text, mr_frag_heap_section_json },
 };
 
 int mr_write_text_frag(FILE *f, struct mr_report *rep)

@@ -58,7 +58,7 @@ void mr_write_text_header(FILE *f, struct mr_report *rep)
 			" entries without return\n", s->orphan_returns, s->orphan_entries);
 }
 
-static void frame_line(FILE *f, int i, const struct mr_frame *fr)
+void mr_text_frame(FILE *f, int i, const struct mr_frame *fr)
 {
 	fprintf(f, "      #%-2d 0x%016" PRIx64 " ", i, fr->addr);
 	/* an inlined call has no code of its own to be an offset into: perf's form */
@@ -92,7 +92,7 @@ static void row(FILE *f, struct mr_report *rep, size_t n, const struct mr_leak *
 		(rep->end_ts - l->ts_max) / 1e9, (rep->end_ts - l->ts_min) / 1e9,
 		l->inherited ? ", inherited at fork" : "");
 	for (int i = 0; i < nr; i++)
-		frame_line(f, i, &frames[i]);
+		mr_text_frame(f, i, &frames[i]);
 }
 
 int mr_write_text_leaks(FILE *f, struct mr_report *rep, const struct mr_leaks *l)
