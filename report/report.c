@@ -289,6 +289,16 @@ static void count_lost(struct mr_report *rep)
 	rep->lost_total = stats > rep->rstats.missed ? stats : rep->rstats.missed;
 }
 
+static void heap_live(const struct mr_block *b, void *ctx)
+{
+	mr_frag_heap_live(ctx, b);
+}
+
+static void heap_dead(const struct mr_block *b, uint64_t ts, void *ctx)
+{
+	mr_frag_heap_dead(ctx, b, ts);
+}
+
 static int analyse(struct mr_report *rep)
 {
 	struct mr_reader *r = mr_reader_open(rep->o->input);
@@ -299,6 +309,11 @@ static int analyse(struct mr_report *rep)
 	rep->pairing = mr_pairing_new();
 	rep->kmem = mr_kmem_new(rep->pairing, rep->meta.nr_cpus);
 	rep->reader = r;
+	if (rep->heap) {
+		struct mr_pairing_hooks hooks = { heap_live, heap_dead, rep->heap };
+
+		mr_pairing_set_hooks(rep->pairing, &hooks);
+	}
 	setup_symbols(rep);
 	ret = mr_reader_run(r, on_event, rep);
 	rep->rstats = *mr_reader_stats(r);
@@ -402,10 +417,13 @@ int mr_cmd_report(int argc, char **argv)
 	rep.o = &o;
 	if (k->oom)
 		rep.oom = mr_oom_new();
+	if (k->frag)
+		rep.heap = mr_frag_heap_new();
 	ret = load_meta(&rep);
 	if (!ret)
 		ret = analyse(&rep);
 	if (!ret && k->frag) {
+		mr_frag_heap_finish(rep.heap, &rep);
 		ret = k->frag(stdout, &rep);
 	} else if (!ret && k->oom) {
 		mr_oom_finish(rep.oom, &rep);
@@ -419,6 +437,7 @@ int mr_cmd_report(int argc, char **argv)
 	mr_oom_free(rep.oom);
 	mr_kmem_free(rep.kmem);
 	mr_reader_close(rep.reader);
+	mr_frag_heap_free(rep.heap);
 	mr_symbols_free(rep.symbols);
 	mr_unpack_remove(rep.unpacked);
 	mr_pairing_free(rep.pairing);

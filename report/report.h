@@ -114,6 +114,8 @@ int mr_write_text_leaks(FILE *f, struct mr_report *rep, const struct mr_leaks *l
 int mr_write_json_leaks(FILE *f, struct mr_report *rep, const struct mr_leaks *l);
 /* what was recorded and lost: the first lines of every text report */
 void mr_write_text_header(FILE *f, struct mr_report *rep);
+/* one frame of a symbolised stack, "      #N 0xADDR function+0xOFF (module) file:line" */
+void mr_text_frame(FILE *f, int i, const struct mr_frame *fr);
 /* the same as the first members of every JSON report's object ("{" included) */
 void mr_write_json_header(FILE *f, struct mr_report *rep);
 /* write_json.c's pieces the other JSON writers share */
@@ -344,6 +346,9 @@ int mr_frag_heap_text(FILE *f, struct mr_report *rep, const struct mr_frag_heap 
 /* The value of the "heap" member: one JSON object (docs/memrec-report-frag-json.md). */
 int mr_frag_heap_json(FILE *f, struct mr_report *rep, const struct mr_frag_heap *h);
 void mr_frag_heap_free(struct mr_frag_heap *h);
+/* write_frag.c's section of it: the above on rep->heap */
+int mr_frag_heap_section_text(FILE *f, struct mr_report *rep);
+int mr_frag_heap_section_json(FILE *f, struct mr_report *rep);
 
 /*
  * frag_zone.c: rep->snaps, before vs after: free blocks per zone and order

@@ -17,6 +17,7 @@ static const struct frag_section sections[] = {
 	{ "slab", mr_frag_slab_text, mr_frag_slab_json },
 	{ "pages", mr_frag_pages_text, mr_frag_pages_json },
 	{ "zones", mr_frag_zone_text, mr_frag_zone_json },
+	{ "heap", mr_frag_heap_section_text, mr_frag_heap_section_json },
 };
 
 int mr_write_text_frag(FILE *f, struct mr_report *rep)
