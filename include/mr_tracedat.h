@@ -33,6 +33,8 @@ struct mr_tracedat_hdr;
 struct mr_tracedat_hdr *mr_tracedat_capture(const char *tracing_dir, const char * const *events,
 					    int with_kallsyms);
 void mr_tracedat_hdr_free(struct mr_tracedat_hdr *h);
+/* Bytes the header's formats, kallsyms and printk formats take in the file. */
+size_t mr_tracedat_hdr_bytes(const struct mr_tracedat_hdr *h);
 /* Adds the format of an event memrec writes itself (not from tracefs). */
 void mr_tracedat_add_format(struct mr_tracedat_hdr *h, const char *sys, const char *ev,
 			    const char *format);

@@ -3,7 +3,9 @@
  * plugin_memrec.c - a libtraceevent plugin that owns how memrec's uprobe
  * events read in `trace-cmd report` and KernelShark: entry events as calls
  * ("calloc(10, 20) caller=0x..."), return events as results
- * ("malloc_ret = 0x..."). Everything it shows comes from memrec's probe
+ * ("malloc_ret = 0x..."), and the stacks of memrec's perf samples
+ * (memrec/kstack, memrec/ustack) frame by frame. Everything it shows of the
+ * probes comes from memrec's probe
  * table (lib/probedefs.c, built into the plugin): the argument names and
  * whether each is an address (fetched as x64) or a number (u64).
  *
@@ -123,6 +125,41 @@ static int mr_ret_handler(struct trace_seq *s, struct tep_record *record,
 	return 0;
 }
 
+/*
+ * memrec/kstack and memrec/ustack (the stacks of perf samples): one
+ * "=> " line per frame, as ftrace prints its own stacks; kernel frames by
+ * name from the file's kallsyms. context is non-NULL for kernel stacks.
+ */
+static int mr_stack_handler(struct trace_seq *s, struct tep_record *record,
+			    struct tep_event *event, void *context)
+{
+	struct tep_format_field *f = tep_find_field(event, "caller");
+	unsigned long long loc;
+	unsigned int off, len;
+
+	if (!f || f->offset + 4 > record->size ||
+	    tep_read_number_field(f, record->data, &loc))
+		return MR_NOT_HANDLED;
+	off = loc & 0xffff;
+	len = loc >> 16;
+	if (off + len > (unsigned int)record->size)
+		return MR_NOT_HANDLED;
+	trace_seq_printf(s, "<%s stack>", context ? "kernel" : "user");
+	for (unsigned int i = 0; i + 8 <= len; i += 8) {
+		unsigned long long a;
+		const char *fn;
+
+		memcpy(&a, (char *)record->data + off + i, 8);
+		fn = context ? tep_find_function(event->tep, a) : NULL;
+		if (fn)
+			trace_seq_printf(s, "\n => %s+0x%llx", fn,
+					 a - tep_find_function_address(event->tep, a));
+		else
+			trace_seq_printf(s, "\n => 0x%llx", a);
+	}
+	return 0;
+}
+
 static void mr_register(struct tep_handle *tep, struct mr_show *show, bool reg)
 {
 	const struct mr_probe_def *d = show->def;
@@ -156,6 +193,8 @@ static void mr_build_shows(void)
 
 int TEP_PLUGIN_LOADER(struct tep_handle *tep)
 {
+	tep_register_event_handler(tep, -1, "memrec", "kstack", mr_stack_handler, (void *)1);
+	tep_register_event_handler(tep, -1, "memrec", "ustack", mr_stack_handler, NULL);
 	if (!mr_nr_shows)
 		mr_build_shows();
 	for (int i = 0; i < mr_nr_shows; i++)
@@ -165,6 +204,8 @@ int TEP_PLUGIN_LOADER(struct tep_handle *tep)
 
 int TEP_PLUGIN_UNLOADER(struct tep_handle *tep)
 {
+	tep_unregister_event_handler(tep, -1, "memrec", "kstack", mr_stack_handler, (void *)1);
+	tep_unregister_event_handler(tep, -1, "memrec", "ustack", mr_stack_handler, NULL);
 	for (int i = 0; i < mr_nr_shows; i++)
 		mr_register(tep, &mr_shows[i], false);
 	return 0;

@@ -769,7 +769,7 @@ static void collect_files(struct recorder *r)
 	}
 }
 
-/* Room the file header and metadata may need, on top of the event data. */
+/* Room the metadata and cmdlines may need, on top of the header and the events. */
 #define HEADER_BUDGET	(256u << 10)
 
 static uint64_t file_size(const char *path)
@@ -806,7 +806,12 @@ static void make_room(struct recorder *r)
 			return;
 		size = file_size(r->files[cpu]);
 		avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-		need = HEADER_BUDGET + r->archive.len + size;
+		/* a copy may take a little more than the file: blocks, a margin */
+		need = HEADER_BUDGET + mr_tracedat_hdr_bytes(r->hdr) + r->archive.len + size +
+		       size / 32;
+		mr_info(2, "make room: %llu bytes free, %llu needed (cpu file %d: %llu)",
+			(unsigned long long)avail, (unsigned long long)need, cpu,
+			(unsigned long long)size);
 		if (avail >= need || !size)
 			return;
 		cut = (need - avail) / 2 + 4096;

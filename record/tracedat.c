@@ -58,6 +58,21 @@ static void blob_release(struct td_blob *b)
 	free(b->data);
 }
 
+size_t mr_tracedat_hdr_bytes(const struct mr_tracedat_hdr *h)
+{
+	size_t n;
+
+	if (!h)
+		return 0;
+	n = h->header_page.len + h->header_event.len + h->kallsyms.len + h->printk.len;
+	for (int i = 0; i < h->nr_ftrace; i++)
+		n += h->ftrace[i].len + 8;
+	for (int i = 0; i < h->nr_systems; i++)
+		for (int j = 0; j < h->systems[i].nr; j++)
+			n += h->systems[i].formats[j].len + 8;
+	return n;
+}
+
 void mr_tracedat_hdr_free(struct mr_tracedat_hdr *h)
 {
 	int i, j;
@@ -462,8 +477,13 @@ static int write_cpus(int fd, const char *path, const struct mr_tracedat_out *ou
 			else if (ret == -2)
 				mr_error("'%s' shrank while it was being copied", cpus[i].path);
 		}
-		if (!ret && cpus[i].path && out->unlink_cpu_files && unlink(cpus[i].path))
-			mr_warning("cannot remove '%s': %s", cpus[i].path, strerror(errno));
+		if (!ret && cpus[i].path && out->unlink_cpu_files) {
+			if (unlink(cpus[i].path))
+				mr_warning("cannot remove '%s': %s", cpus[i].path, strerror(errno));
+			/* closed now, so a full disk gets its space back for the next copy */
+			close(cpus[i].fd);
+			cpus[i].fd = -1;
+		}
 	}
 	free(buf);
 	return ret ? -1 : 0;

@@ -624,19 +624,27 @@ static bool is_free(enum mr_ev_kind kind)
 	return kind == MR_EV_SLAB_FREE || kind == MR_EV_PAGE_FREE;
 }
 
+/* A pending allocation of what free frees (same address, or same pfn). */
+static bool allocates(const struct mr_event *alloc, const struct mr_event *free)
+{
+	return alloc->k[0] == free->k[0] &&
+	       ((alloc->kind == MR_EV_SLAB_ALLOC && free->kind == MR_EV_SLAB_FREE) ||
+		(alloc->kind == MR_EV_PAGE_ALLOC && free->kind == MR_EV_PAGE_FREE));
+}
+
 /*
- * A kernel free has no stack to wait for: it leaves at once, after any
- * kernel allocation still waiting for its stack on another CPU that came
- * before it. Otherwise an object freed and allocated again at the same
- * address within the wait could be paired with the wrong free.
+ * A kernel free has no stack to wait for: it leaves at once, so that an
+ * address freed and allocated again while that allocation waits for its
+ * stack is paired in order. An allocation of the same address still
+ * waiting on another CPU goes first, even without its stack.
  */
 static void emit_free(struct mr_reader *r, int cpu)
 {
-	uint64_t ts = r->pending[cpu].ev.ts;
+	const struct mr_event *f = &r->pending[cpu].ev;
 
 	for (int c = 0; c < r->nr_cpus; c++)
-		if (c != cpu && r->pending[c].valid && r->pending[c].ev.kind >= MR_EV_SLAB_ALLOC &&
-		    r->pending[c].ev.ts <= ts)
+		if (c != cpu && r->pending[c].valid && r->pending[c].ev.ts <= f->ts &&
+		    allocates(&r->pending[c].ev, f))
 			emit(r, &r->pending[c]);
 	emit(r, &r->pending[cpu]);
 }

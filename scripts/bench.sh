@@ -161,11 +161,13 @@ timed_run() {
 			$READER time -- $CHURN $N > "$out" 2> "$err"
 			st=$? ;;
 		memrec)
-			run_bg $MEMREC record -o "$dat" -- $READER time -- $CHURN $N > "$out" 2> "$err"
+			run_bg $MEMREC record -e user -o "$dat" -- $READER time -- $CHURN $N \
+				> "$out" 2> "$err"
 			st=$?
 			OURS+=("$LAST_PID") ;;
 		memrec_ftrace)
-			run_bg $MEMREC record --uprobes=ftrace -o "$dat" -- $READER time -- $CHURN $N \
+			run_bg $MEMREC record -e user --uprobes=ftrace -o "$dat" -- $READER time -- \
+				$CHURN $N \
 				> "$out" 2> "$err"
 			st=$?
 			OURS+=("$LAST_PID") ;;
@@ -382,6 +384,45 @@ row "  with embedded symbols (default)" "$(div "$(( ${SIZE[default]:-0} - base )
 	"KiB added" "$(div "${SIZE[default]:-0}" "$base") x"
 row "  with --debuginfo" "$(div "$(( ${SIZE[debuginfo]:-0} - base ))" 1024 %.0f)" \
 	"KiB added" "$(div "${SIZE[debuginfo]:-0}" "$base") x"
+
+# ---- 6: the kernel groups on a system-call workload --------------------------
+# tests/progs/fd_hold opens and closes 2000 unix sockets and files, then
+# holds 1500 pipes, files and sockets: bare, under -e user, and under
+# -e user,kernel,page (kernel allocations sampled with stacks, frees host-wide).
+declare -A KT KSZ KEV
+for mode in bare user kernel; do
+	vals=()
+	for i in $(seq "$RUNS"); do
+		d=$TMP/fd.$mode.$i
+		rm -rf "$d" && mkdir -p "$d"
+		case $mode in
+		bare) $READER time -- tests/progs/fd_hold "$d" < /dev/null > "$TMP/fd.out" \
+			2> "$TMP/fd.err" ;;
+		user) $MEMREC record -e user -o "$TMP/fd.dat" -- $READER time -- \
+			tests/progs/fd_hold "$d" < /dev/null > "$TMP/fd.out" 2> "$TMP/fd.err" ;;
+		kernel) $MEMREC record -e user,kernel,page -o "$TMP/fd.dat" -- $READER time -- \
+			tests/progs/fd_hold "$d" < /dev/null > "$TMP/fd.out" 2> "$TMP/fd.err" ;;
+		esac || { note "FAIL: fd_hold under $mode: $(tail -n1 "$TMP/fd.err")"; FAILED=1; }
+		vals+=("$(wrapper_ns "$TMP/fd.out")")
+		if [ "$mode" = kernel ] && [ -f "$TMP/fd.dat" ]; then
+			KSZ[$i]=$(stat -c %s "$TMP/fd.dat")
+			KEV[$i]=$($MEMREC report -i "$TMP/fd.dat" --format json 2>/dev/null |
+				jq -r '.kernel.slab_allocs + .kernel.page_allocs')
+		fi
+		rm -rf "$d" "$TMP/fd.dat"
+	done
+	KT[$mode]=$(printf '%s\n' "${vals[@]}" | median)
+done
+row "fd_hold (2000 open+close, 1500 held) bare" "$(div "${KT[bare]}" 1e6 %.1f)" "ms" \
+	"1.00 (baseline)"
+row "  under memrec -e user" "$(div "${KT[user]}" 1e6 %.1f)" "ms" \
+	"$(div "${KT[user]}" "${KT[bare]}" %.1f) x bare"
+row "  under memrec -e user,kernel,page" "$(div "${KT[kernel]}" 1e6 %.1f)" "ms" \
+	"$(div "${KT[kernel]}" "${KT[bare]}" %.1f) x bare, $(div "${KT[kernel]}" "${KT[user]}" %.2f) x -e user"
+ksz=$(printf '%s\n' "${KSZ[@]}" | median)
+kev=$(printf '%s\n' "${KEV[@]}" | median)
+row "  kernel allocations recorded (slab + page)" "$kev" "events" ""
+row "  file size with kernel groups" "$(div "$ksz" 1048576 %.1f)" "MB" ""
 
 # ---- table -----------------------------------------------------------------
 end=$(ns_now)

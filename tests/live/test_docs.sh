@@ -47,6 +47,24 @@ out = set(); walk(json.load(sys.stdin), out); print("\n".join(sorted(out)))')
 		[ -z "$undoc" ] && ok "every JSON key is documented ($(echo $keys | wc -w) keys)" ||
 			notok "json-keys" "undocumented in docs/memrec-report-json.md:$undoc"
 	fi
+	# the frag report: its own doc, and the header members of the leak doc
+	fkeys=$($MEMREC report frag -i "$golden" --format json 2>/dev/null | python3 -c '
+import json, sys
+def walk(o, out):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            out.add(k); walk(v, out)
+    elif isinstance(o, list):
+        for v in o: walk(v, out)
+out = set(); walk(json.load(sys.stdin), out); print("\n".join(sorted(out)))')
+	undoc=""
+	for k in $fkeys; do
+		grep -q "\`$k\`" docs/memrec-report-frag-json.md docs/memrec-report-json.md ||
+			undoc="$undoc $k"
+	done
+	[ -n "$fkeys" ] && [ -z "$undoc" ] &&
+		ok "every frag JSON key is documented ($(echo $fkeys | wc -w) keys)" ||
+		notok "frag-json-keys" "undocumented in docs/memrec-report-frag-json.md:${undoc:- no JSON}"
 else
 	notok "json-keys" "missing $golden"
 fi

@@ -104,6 +104,14 @@ else
 	skip "kernel/frag vs trace-cmd" "no trace-cmd"
 fi
 
+# the plugin prints the sampled kernel stacks by name (trace-cmd report, KernelShark)
+if command -v trace-cmd > /dev/null; then
+	TRACEEVENT_PLUGIN_DIR=$ROOT/plugins trace-cmd report -i "$F" 2> /dev/null |
+		grep -A3 " kstack: *<kernel stack>" | grep -q "=> alloc_empty_file+0x" &&
+		ok "kernel/plugin prints kernel stacks" ||
+		fail "kernel/plugin prints kernel stacks" "no '=> alloc_empty_file' under a kstack"
+fi
+
 # -a: the whole host, kernel stacks from stacktrace triggers
 start_record_bg "$OUT/all.log" -a -e kernel,page -o "$OUT/all.dat" -d 3
 wait_recording "kernel/-a" "$OUT/all.log"
