@@ -255,8 +255,10 @@ static int check_targets(struct rec_opts *o)
 		return mr_usage_error("-e user needs targets (-p or a command), not -a");
 	if (!o->system_wide && !o->cmd == !o->pids)
 		return mr_usage_error("give -p PID, -- COMMAND or -a (see 'memrec record -h')");
-	if (!(o->groups & MR_GROUP_USER) && (o->dwarf_stack || o->stack_depth))
-		return mr_usage_error("--call-graph and --stack-depth are for -e user");
+	if ((o->system_wide || !(o->groups & (MR_GROUP_USER | MR_GROUP_KERNEL | MR_GROUP_PAGE))) &&
+	    (o->dwarf_stack || o->stack_depth))
+		return mr_usage_error("--call-graph and --stack-depth are for the user stacks of "
+				      "targets (-e user, kernel or page)");
 	if (o->dwarf_stack && o->stack_depth)
 		return mr_usage_error("--stack-depth counts frame-pointer frames; --call-graph "
 				      "dwarf unwinds as far as its stack copy reaches");

@@ -384,6 +384,8 @@ struct mr_samples *mr_samples_open(enum mr_samples_kind kind, const uint32_t *id
 	sm->rings = mr_perf_rings_new(sm->nr_cpus, ring_kb * 1024 / sysconf(_SC_PAGESIZE));
 	sm->pw = mr_xcalloc(sm->nr_cpus, sizeof(*sm->pw));
 	sm->files = mr_xcalloc(sm->nr_cpus, sizeof(*sm->files));
+	for (int cpu = 0; cpu < sm->nr_cpus; cpu++)
+		sm->pw[cpu].fd = -1;
 	for (int cpu = 0; cpu < sm->nr_cpus; cpu++) {
 		sm->files[cpu] = mr_xasprintf("%s.%s%d", base, suffix[kind], cpu);
 		sm->pw[cpu].fd = open(sm->files[cpu], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -505,8 +507,13 @@ void mr_samples_stop(struct mr_samples *sm)
 		pthread_join(sm->thread, NULL);
 	sm->started = false;
 	mr_perf_rings_drain(sm->rings, on_record, sm);
-	for (int cpu = 0; cpu < sm->nr_cpus; cpu++)
+	for (int cpu = 0; cpu < sm->nr_cpus; cpu++) {
 		pw_flush(sm, &sm->pw[cpu]);
+		/* closed now: on a full disk, removing the file must give its space back */
+		if (sm->pw[cpu].fd >= 0)
+			close(sm->pw[cpu].fd);
+		sm->pw[cpu].fd = -1;
+	}
 }
 
 int mr_samples_error(const struct mr_samples *sm)
@@ -535,7 +542,7 @@ void mr_samples_close(struct mr_samples *sm, bool unlink_files)
 	mr_samples_stop(sm);
 	mr_perf_rings_free(sm->rings);
 	for (int cpu = 0; cpu < sm->nr_cpus; cpu++) {
-		if (sm->pw[cpu].fd > 0)
+		if (sm->pw[cpu].fd >= 0)
 			close(sm->pw[cpu].fd);
 		if (unlink_files && sm->files[cpu])
 			unlink(sm->files[cpu]);

@@ -100,6 +100,10 @@ void mr_stream_stop(struct mr_stream *s)
 			s->error = ENOSPC;
 		tracefs_cpu_close(c->tcpu);
 		c->tcpu = NULL;
+		/* closed now: on a full disk, removing the file must give its space back */
+		if (c->fd >= 0)
+			close(c->fd);
+		c->fd = -1;
 	}
 }
 
