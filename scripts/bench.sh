@@ -366,9 +366,9 @@ row "NON-target churn, memrec --uprobes=ftrace" "$ntft" "ns/iter" \
 # The same program recorded three ways; the file sizes differ by the archive.
 declare -A SIZE
 for mode in no-embed default debuginfo; do
-	args=()
-	[ $mode = no-embed ] && args=(--no-embed)
-	[ $mode = debuginfo ] && args=(--debuginfo)
+	args=(-e user)	# the kernel groups would add kallsyms and host-wide frees
+	[ $mode = no-embed ] && args+=(--no-embed)
+	[ $mode = debuginfo ] && args+=(--debuginfo)
 	if $MEMREC record "${args[@]}" -o "$TMP/sz-$mode.dat" -- tests/progs/leak_cxx \
 		>/dev/null 2>"$TMP/sz-$mode.err"; then
 		SIZE[$mode]=$(stat -c %s "$TMP/sz-$mode.dat")
