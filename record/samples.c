@@ -214,30 +214,44 @@ static void handle_dwarf_sample(struct mr_samples *sm, int cpu, const unsigned c
 	sm->samples++;
 }
 
+/* The TID, TIME, CALLCHAIN, RAW head of a sample, and where the rest starts. */
+struct chain_sample {
+	uint32_t		pid, tid, raw_size;
+	uint64_t		ts, nr;
+	const uint64_t		*ips;
+	const unsigned char	*raw, *rest;
+};
+
+static bool parse_chain_sample(const unsigned char *p, const unsigned char *end,
+			       struct chain_sample *cs)
+{
+	if (p + 24 > end)
+		return false;
+	memcpy(&cs->pid, p, 4);
+	memcpy(&cs->tid, p + 4, 4);
+	memcpy(&cs->ts, p + 8, 8);
+	memcpy(&cs->nr, p + 16, 8);
+	cs->ips = (const uint64_t *)(p + 24);
+	if (cs->nr > 4096 || p + 24 + 8 * cs->nr + 4 > end)
+		return false;
+	p += 24 + 8 * cs->nr;
+	memcpy(&cs->raw_size, p, 4);
+	cs->raw = p + 4;
+	cs->rest = cs->raw + cs->raw_size;
+	return cs->rest <= end && cs->raw_size >= 8;
+}
+
 /* A sample is TID, TIME, CALLCHAIN, RAW in that order (sample_type below). */
 static void handle_sample(struct mr_samples *sm, int cpu, const struct perf_event_header *h)
 {
 	const unsigned char *p = (const unsigned char *)(h + 1), *end = (const unsigned char *)h + h->size;
 	unsigned char ustack[24 + 8 * MR_MAX_STACK];
-	uint32_t pid, tid, raw_size;
-	uint64_t ts, nr;
-	const uint64_t *ips;
+	struct chain_sample cs;
 
-	if (p + 24 > end)
+	if (!parse_chain_sample(p, end, &cs))
 		return;
-	memcpy(&pid, p, 4);
-	memcpy(&tid, p + 4, 4);
-	memcpy(&ts, p + 8, 8);
-	memcpy(&nr, p + 16, 8);
-	ips = (const uint64_t *)(p + 24);
-	p += 24 + 8 * nr;
-	if (nr > 4096 || p + 4 > end)
-		return;
-	memcpy(&raw_size, p, 4);
-	if (p + 4 + raw_size > end || raw_size < 8)
-		return;
-	pw_add(sm, &sm->pw[cpu], ts, p + 4, raw_size);
-	pw_add(sm, &sm->pw[cpu], ts, ustack, make_ustack(ustack, tid, pid, ips, nr));
+	pw_add(sm, &sm->pw[cpu], cs.ts, cs.raw, cs.raw_size);
+	pw_add(sm, &sm->pw[cpu], cs.ts, ustack, make_ustack(ustack, cs.tid, cs.pid, cs.ips, cs.nr));
 	sm->samples++;
 }
 
@@ -289,35 +303,20 @@ static void handle_kalloc(struct mr_samples *sm, int cpu, const unsigned char *p
 {
 	unsigned char buf[MR_UREGS_DATA + MR_UREGS_MAX_STACK];
 	struct page_writer *w = &sm->pw[cpu];
-	uint64_t ts, nr, unr;
-	uint32_t pid, tid, raw_size;
-	const unsigned char *raw;
-	const uint64_t *ips, *uips;
-	size_t len;
+	struct chain_sample cs;
+	const uint64_t *uips;
+	uint64_t unr;
 
-	if (p + 24 > end)
+	if (!parse_chain_sample(p, end, &cs))
 		return;
-	memcpy(&pid, p, 4);
-	memcpy(&tid, p + 4, 4);
-	memcpy(&ts, p + 8, 8);
-	memcpy(&nr, p + 16, 8);
-	ips = (const uint64_t *)(p + 24);
-	p += 24 + 8 * nr;
-	if (nr > 4096 || p + 4 > end)
-		return;
-	memcpy(&raw_size, p, 4);
-	raw = p + 4;
-	p = raw + raw_size;
-	if (p > end || raw_size < 8)
-		return;
-	pw_add(sm, w, ts, raw, raw_size);
-	pw_add(sm, w, ts, buf, make_kstack(buf, tid, pid, sm->dwarf_stack ? 1 : 2, ips, nr));
+	pw_add(sm, w, cs.ts, cs.raw, cs.raw_size);
+	pw_add(sm, w, cs.ts, buf, make_kstack(buf, cs.tid, cs.pid, sm->dwarf_stack ? 1 : 2, cs.ips,
+					      cs.nr));
 	if (!sm->dwarf_stack) {
-		uips = user_part(ips, nr, &unr);
-		pw_add(sm, w, ts, buf, make_ustack(buf, tid, pid, uips, unr));
+		uips = user_part(cs.ips, cs.nr, &unr);
+		pw_add(sm, w, cs.ts, buf, make_ustack(buf, cs.tid, cs.pid, uips, unr));
 	}
-	len = make_uregs(buf, tid, pid, p, end);
-	pw_add(sm, w, ts, buf, len);
+	pw_add(sm, w, cs.ts, buf, make_uregs(buf, cs.tid, cs.pid, cs.rest, end));
 	sm->samples++;
 }
 
