@@ -24,6 +24,26 @@
 
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
+/* splitmix64's finaliser: the hash tables' keys (pids, addresses) need mixing. */
+static inline uint64_t mr_hash_u64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+/* FNV-1a of a string. */
+static inline uint64_t mr_hash_str(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
+	return h;
+}
+
 /* usage.c: git-style messages on stderr, prefixed "memrec: ". */
 void mr_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 int mr_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

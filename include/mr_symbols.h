@@ -50,6 +50,8 @@ void mr_symbols_inherit(struct mr_symbols *s, int pid, int parent, uint64_t ts);
  */
 int mr_symbols_lookup(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
 		      bool return_addr, struct mr_frame *f);
+/* Whether a module of pid is mapped at addr at time ts (no symbol lookup). */
+bool mr_symbols_mapped(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr);
 
 /*
  * Like mr_symbols_lookup(), but expands the calls inlined at addr from DWARF,

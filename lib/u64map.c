@@ -9,10 +9,7 @@
 
 static size_t home(const struct mr_u64map *m, uint64_t key)
 {
-	key ^= key >> 33;
-	key *= 0xff51afd7ed558ccdull;
-	key ^= key >> 33;
-	return key & m->mask;
+	return mr_hash_u64(key) & m->mask;
 }
 
 static size_t find(const struct mr_u64map *m, uint64_t key)

@@ -478,34 +478,6 @@ static uint64_t max_stack(void)
 	return n && n < MR_MAX_STACK ? n : MR_MAX_STACK;
 }
 
-static int setup_uprobe_samples(struct recorder *r, uint64_t depth)
-{
-	struct mr_samples *sm;
-
-	if (r->o.ftrace_uprobes || !r->probes.nr)
-		return 0;
-	r->probe_ids = mr_xcalloc(r->probes.nr, sizeof(*r->probe_ids));
-	for (int i = 0; i < r->probes.nr; i++) {
-		char *file = mr_xasprintf("events/%s/id", r->probes.events[i]);
-		char *id = tracefs_instance_file_read(NULL, file, NULL);
-
-		free(file);
-		if (!id)
-			return mr_error("cannot read the id of '%s'", r->probes.events[i]);
-		r->probe_ids[i] = strtoul(id, NULL, 10);
-		free(id);
-	}
-	sm = r->sets[MR_SAMPLES_UPROBES] = mr_samples_open(MR_SAMPLES_UPROBES, r->probe_ids,
-							   r->probes.nr, r->o.output, depth,
-							   r->o.dwarf_stack, r->o.buffer_kb);
-	if (!sm)
-		return -1;
-	for (int i = 0; i < r->target.nr_pids; i++)
-		if (mr_samples_add_process(sm, r->target.pids[i]) < 0)
-			return -1;
-	return mr_samples_start(sm);
-}
-
 static int event_id(const char *sysev, uint32_t *id)
 {
 	char *file = mr_xasprintf("events/%s/id", sysev);
@@ -517,6 +489,27 @@ static int event_id(const char *sysev, uint32_t *id)
 	*id = strtoul(s, NULL, 10);
 	free(s);
 	return 0;
+}
+
+static int setup_uprobe_samples(struct recorder *r, uint64_t depth)
+{
+	struct mr_samples *sm;
+
+	if (r->o.ftrace_uprobes || !r->probes.nr)
+		return 0;
+	r->probe_ids = mr_xcalloc(r->probes.nr, sizeof(*r->probe_ids));
+	for (int i = 0; i < r->probes.nr; i++)
+		if (event_id(r->probes.events[i], &r->probe_ids[i]) < 0)
+			return -1;
+	sm = r->sets[MR_SAMPLES_UPROBES] = mr_samples_open(MR_SAMPLES_UPROBES, r->probe_ids,
+							   r->probes.nr, r->o.output, depth,
+							   r->o.dwarf_stack, r->o.buffer_kb);
+	if (!sm)
+		return -1;
+	for (int i = 0; i < r->target.nr_pids; i++)
+		if (mr_samples_add_process(sm, r->target.pids[i]) < 0)
+			return -1;
+	return mr_samples_start(sm);
 }
 
 /*

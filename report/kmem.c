@@ -44,15 +44,6 @@ struct kmem_priv {
 
 #define NIL	UINT32_MAX
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 31;
-	x *= 0x7fb5d329728ea185ull;
-	x ^= x >> 27;
-	x *= 0x81dadef4bc2dd44dull;
-	return x ^ (x >> 33);
-}
-
 struct mr_kmem *mr_kmem_new(struct mr_pairing *stacks, int ncpu)
 {
 	struct mr_kmem *k = mr_xcalloc(1, sizeof(*k));
@@ -98,13 +89,8 @@ static bool pool_take(struct kpool *p, uint64_t key, struct kobj *o)
 
 static uint32_t intern_cache(struct mr_kmem *k, const char *name)
 {
-	uint64_t h = 1469598103934665603ull;
-	uint32_t *id;
-
-	for (const char *c = name; *c; c++)
-		h = (h ^ (unsigned char)*c) * 1099511628211ull;
-	h |= 1;
-	id = mr_u64map_get(&k->priv->cache_map, h);
+	uint64_t h = mr_hash_str(name) | 1;	/* 0 is the map's empty key */
+	uint32_t *id = mr_u64map_get(&k->priv->cache_map, h);
 	if (id)
 		return *id;
 	k->caches = mr_xrealloc(k->caches, (k->nr_caches + 1) * sizeof(*k->caches));
@@ -116,7 +102,7 @@ static uint32_t intern_cache(struct mr_kmem *k, const char *name)
 static struct mr_kmem_site *site_of(struct mr_kmem *k, uint64_t call_site, const char *cache)
 {
 	uint32_t cid = cache && *cache ? intern_cache(k, cache) : NIL;
-	uint64_t key = mix(call_site) ^ mix(cid + 0x51ull) ^ 1;
+	uint64_t key = mr_hash_u64(call_site) ^ mr_hash_u64(cid + 0x51ull) ^ 1;
 	uint32_t *idx = mr_u64map_get(&k->priv->site_map, key ? key : 1);
 
 	if (idx)
@@ -226,8 +212,10 @@ static void page_alloc(struct mr_kmem *k, const struct mr_event *ev)
 	g->page_allocs++;
 	g->pages += 1ull << order;
 	stacks_of(k, ev, &o);
-	pool_take(&k->priv->pages, (uint64_t)ev->k[0] + 1, &old);
+	if (pool_take(&k->priv->pages, (uint64_t)ev->k[0] + 1, &old))
+		k->st.live[old.site]--;
 	pool_add(&k->priv->pages, (uint64_t)ev->k[0] + 1, &o);
+	k->st.live[order]++;
 }
 
 static void page_free(struct mr_kmem *k, const struct mr_event *ev)
@@ -242,11 +230,12 @@ static void page_free(struct mr_kmem *k, const struct mr_event *ev)
 	k->st.page_frees++;
 	k->st.page_frees_other += pid != o.pid;
 	k->st.freed[o.site]++;
+	k->st.live[o.site]--;
 }
 
 static void extfrag(struct mr_kmem *k, const struct mr_event *ev)
 {
-	uint64_t key = mix(((uint64_t)(ev->k[1] & 0xff) << 24) | ((ev->k[2] & 0xff) << 16) |
+	uint64_t key = mr_hash_u64(((uint64_t)(ev->k[1] & 0xff) << 24) | ((ev->k[2] & 0xff) << 16) |
 			   ((ev->k[3] & 0xff) << 8) | (ev->k[4] & 0xff)) | 1;
 	uint32_t *idx = mr_u64map_get(&k->priv->frag_map, key);
 	struct mr_kmem_extfrag *f;
@@ -332,7 +321,7 @@ static size_t fold(struct mr_kleak *rows, size_t nr)
 	return out;
 }
 
-static void add_pool(struct mr_kmem *k, struct mr_report *rep, const struct kpool *p,
+static void add_pool(struct mr_report *rep, const struct kpool *p,
 		     bool page, struct mr_leaks *out, size_t *cap)
 {
 	uint64_t min_age = rep->o->min_age_s * 1e9;
@@ -343,8 +332,6 @@ static void add_pool(struct mr_kmem *k, struct mr_report *rep, const struct kpoo
 		if (!p->map.slots[i].key)
 			continue;
 		o = &p->v[p->map.slots[i].val];
-		if (page)
-			k->st.live[o->site]++;
 		if ((rep->o->pid && o->pid != rep->o->pid) ||
 		    (min_age && rep->end_ts - o->ts < min_age))
 			continue;
@@ -405,9 +392,8 @@ void mr_kmem_leaks(struct mr_kmem *k, struct mr_report *rep, struct mr_leaks *ou
 	out->kernel = mr_kmem_any(k);
 	if (!k)
 		return;
-	memset(k->st.live, 0, sizeof(k->st.live));
-	add_pool(k, rep, &k->priv->objs, false, out, &cap);
-	add_pool(k, rep, &k->priv->pages, true, out, &cap);
+	add_pool(rep, &k->priv->objs, false, out, &cap);
+	add_pool(rep, &k->priv->pages, true, out, &cap);
 	qsort(out->krows, out->nr_k, sizeof(*out->krows), cmp_key);
 	out->nr_k = fold(out->krows, out->nr_k);
 	drop_overhead(rep, out);

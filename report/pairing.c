@@ -126,16 +126,6 @@ struct mr_pairing {
 	uint64_t		scratch[MR_MAX_STACK];
 };
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
 /*
  * Backward-shift deletion: the entry at j (home slot home) may move back
  * into the hole at i only if i lies on its probe path from home to j.
@@ -167,7 +157,7 @@ static void itab_init(struct itab *t, uint32_t cap)
 
 static uint32_t itab_home(const struct itab *t, int key)
 {
-	return (uint32_t)mix64((uint32_t)key) & t->mask;
+	return (uint32_t)mr_hash_u64((uint32_t)key) & t->mask;
 }
 
 static uint32_t itab_slot(const struct itab *t, int key)
@@ -228,7 +218,7 @@ static void itab_del(struct itab *t, int key)
 
 static size_t bhome(const struct mr_pairing *p, uint32_t aspace, uint64_t ptr)
 {
-	return mix64(ptr + aspace * 0x9e3779b97f4a7c15ull) & p->bmask;
+	return mr_hash_u64(ptr + aspace * 0x9e3779b97f4a7c15ull) & p->bmask;
 }
 
 static size_t bslot_find(const struct mr_pairing *p, uint32_t aspace, uint64_t ptr)
@@ -362,7 +352,7 @@ static uint32_t hash_frames(const uint64_t *f, int n)
 	uint64_t h = n;
 
 	for (int i = 0; i < n; i++)
-		h = mix64(h ^ f[i]) + i;
+		h = mr_hash_u64(h ^ f[i]) + i;
 	return (uint32_t)h;
 }
 

@@ -13,6 +13,7 @@
 #include <trace-cmd/trace-cmd.h>
 #include <unistd.h>
 #include "memrec.h"
+#include "mr_u64map.h"
 #include "report.h"
 
 struct decoder {
@@ -100,11 +101,9 @@ struct mr_reader {
 	struct tep_format_field	*mk_tgid, *mk_more, *mk_caller;
 	int			kernel_stack_id; /* ftrace/kernel_stack (-a) */
 	struct tep_format_field	*ks_size, *ks_caller;
-	/* gfp_flags as the kernel prints them, per value seen */
-	struct {
-		uint64_t	v;
-		char		*s;
-	}			gfp[256];
+	/* gfp_flags as the kernel prints them, per value seen (value + 1 -> index) */
+	struct mr_u64map	gfp_map;
+	char			**gfp;
 	int			nr_gfp;
 	struct pending		*pending;	/* per CPU */
 	int			nr_cpus;
@@ -413,28 +412,28 @@ static void emit(struct mr_reader *r, struct pending *p)
 /* gfp_flags by name, as the event's print format shows them (perf kmem does the same). */
 static const char *gfp_name(struct mr_reader *r, struct tep_record *rec, uint64_t v)
 {
+	uint32_t *idx = mr_u64map_get(&r->gfp_map, v + 1);
 	struct trace_seq seq;
-	char *p, *end;
+	char *p, *end, *name;
 
-	for (int i = 0; i < r->nr_gfp; i++)
-		if (r->gfp[i].v == v)
-			return r->gfp[i].s;
-	if (r->nr_gfp == (int)ARRAY_SIZE(r->gfp))
-		return NULL;
+	if (idx)
+		return r->gfp[*idx];
 	trace_seq_init(&seq);
 	tep_print_event(r->tep, &seq, rec, "%s", TEP_PRINT_INFO);
 	trace_seq_terminate(&seq);
 	p = seq.buffer ? strstr(seq.buffer, "gfp_flags=") : NULL;
-	r->gfp[r->nr_gfp].v = v;
 	if (p) {
 		p += strlen("gfp_flags=");
 		end = p + strcspn(p, " \n");
-		r->gfp[r->nr_gfp].s = strndup(p, end - p);
+		name = mr_xasprintf("%.*s", (int)(end - p), p);
 	} else {
-		r->gfp[r->nr_gfp].s = mr_xasprintf("%#llx", (unsigned long long)v);
+		name = mr_xasprintf("%#llx", (unsigned long long)v);
 	}
 	trace_seq_destroy(&seq);
-	return r->gfp[r->nr_gfp++].s;
+	r->gfp = mr_xrealloc(r->gfp, (r->nr_gfp + 1) * sizeof(*r->gfp));
+	r->gfp[r->nr_gfp] = name;
+	mr_u64map_put(&r->gfp_map, v + 1, r->nr_gfp++);
+	return name;
 }
 
 static void decode_kmem(struct mr_reader *r, struct decoder *d, struct tep_record *rec,
@@ -735,7 +734,9 @@ void mr_reader_close(struct mr_reader *r)
 	if (!r)
 		return;
 	for (int i = 0; i < r->nr_gfp; i++)
-		free(r->gfp[i].s);
+		free(r->gfp[i]);
+	free(r->gfp);
+	mr_u64map_release(&r->gfp_map);
 	for (int i = 0; i < r->nr_ids; i++)
 		free(r->by_id[i]);
 	free(r->by_id);

@@ -193,11 +193,8 @@ static int merge_chains(const uint64_t *u, int nu, const uint64_t *f, int nf, ui
 static int mapped_prefix(struct mr_report *rep, const struct mr_event *ev, const uint64_t *f,
 			 int n)
 {
-	struct mr_frame fr;
-
 	for (int i = 1; i < n; i++)
-		if (mr_symbols_lookup(rep->symbols, ev->tgid ? ev->tgid : ev->tid, ev->ts, f[i],
-				      true, &fr) < 0)
+		if (!mr_symbols_mapped(rep->symbols, ev->tgid ? ev->tgid : ev->tid, ev->ts, f[i]))
 			return i;
 	return n;
 }

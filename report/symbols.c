@@ -155,25 +155,6 @@ struct mr_symbols {
 
 /* ---- hashing and the table ---- */
 
-static uint64_t hash_u64(uint64_t x)
-{
-	/* splitmix64's finaliser: pids and page-aligned addresses need mixing */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
-	return h;
-}
-
 static void *htab_find(const struct htab *h, uint64_t hash, htab_eq_fn eq, const void *key)
 {
 	size_t i;
@@ -237,7 +218,7 @@ static bool istr_eq(const void *item, const void *key)
 
 static struct istr *intern(struct mr_symbols *s, const char *str)
 {
-	uint64_t hash = hash_str(str);
+	uint64_t hash = mr_hash_str(str);
 	struct istr *is = htab_find(&s->strings, hash, istr_eq, str);
 	size_t len = strlen(str);
 
@@ -263,7 +244,7 @@ static bool file_eq(const void *item, const void *key)
 static struct mr_file *get_file(struct mr_symbols *s, const char *path, const char *build_id)
 {
 	struct file_key k = { intern(s, path), build_id ? intern(s, build_id) : NULL };
-	uint64_t hash = hash_u64((uintptr_t)k.path ^ hash_u64((uintptr_t)k.build_id));
+	uint64_t hash = mr_hash_u64((uintptr_t)k.path ^ mr_hash_u64((uintptr_t)k.build_id));
 	struct mr_file *f = htab_find(&s->files, hash, file_eq, &k);
 
 	if (f)
@@ -721,7 +702,7 @@ static void resolve_inlines(struct mr_file *f, struct sym *sy)
 static struct sym *get_sym(struct mr_symbols *s, struct mr_file *f, uint64_t vaddr)
 {
 	struct sym_key k = { f, vaddr };
-	uint64_t hash = hash_u64((uintptr_t)f ^ hash_u64(vaddr));
+	uint64_t hash = mr_hash_u64((uintptr_t)f ^ mr_hash_u64(vaddr));
 	struct sym *sy = htab_find(&s->syms, hash, sym_eq, &k);
 
 	if (sy)
@@ -745,7 +726,7 @@ static bool proc_eq(const void *item, const void *key)
 
 static struct proc *find_proc(const struct mr_symbols *s, int pid)
 {
-	return htab_find(&s->procs, hash_u64((uint32_t)pid), proc_eq, &pid);
+	return htab_find(&s->procs, mr_hash_u64((uint32_t)pid), proc_eq, &pid);
 }
 
 static struct proc *get_proc(struct mr_symbols *s, int pid)
@@ -757,7 +738,7 @@ static struct proc *get_proc(struct mr_symbols *s, int pid)
 	p = mr_xcalloc(1, sizeof(*p));
 	p->pid = pid;
 	p->sorted = true;
-	htab_add(&s->procs, hash_u64((uint32_t)pid), p);
+	htab_add(&s->procs, mr_hash_u64((uint32_t)pid), p);
 	return p;
 }
 
@@ -959,6 +940,11 @@ static void chain_frame(const struct sym *sy, int i, uint64_t vaddr, struct mr_f
 	f->line = i ? sy->inl[i - 1].call_line : sy->line;
 }
 
+bool mr_symbols_mapped(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr)
+{
+	return find_map(s, pid, ts, addr) != NULL;
+}
+
 int mr_symbols_lookup(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
 		      bool return_addr, struct mr_frame *f)
 {
@@ -1018,15 +1004,15 @@ static size_t maps_until(const struct proc *p, uint64_t ts)
 uint64_t mr_symbols_generation(struct mr_symbols *s, int pid, uint64_t ts)
 {
 	struct proc *p = find_proc(s, pid);
-	uint64_t gen = hash_u64((uint32_t)pid);
+	uint64_t gen = mr_hash_u64((uint32_t)pid);
 	int depth;
 
 	for (depth = 0; p && depth < MAX_INHERIT_DEPTH; depth++) {
 		if (!p->sorted)
 			sort_maps(p);
-		gen = hash_u64(gen + (uint32_t)p->pid);
-		gen = hash_u64(gen + maps_until(p, ts));
-		gen = hash_u64(gen + p->nr);
+		gen = mr_hash_u64(gen + (uint32_t)p->pid);
+		gen = mr_hash_u64(gen + maps_until(p, ts));
+		gen = mr_hash_u64(gen + p->nr);
 		if (!p->has_parent)
 			break;
 		if (p->fork_ts < ts)

@@ -114,7 +114,7 @@ static void slab_totals(const struct mr_kmem *k, struct slab_row *t)
 	}
 }
 
-static int slab_text(FILE *f, struct mr_report *rep)
+int mr_frag_slab_text(FILE *f, struct mr_report *rep)
 {
 	const struct mr_kmem *k = rep->kmem;
 	struct slab_row t;
@@ -168,7 +168,7 @@ static void slab_json_rows(FILE *f, struct mr_report *rep, bool by_cache)
 	free(rows);
 }
 
-static int slab_json(FILE *f, struct mr_report *rep)
+int mr_frag_slab_json(FILE *f, struct mr_report *rep)
 {
 	struct slab_row t;
 
@@ -220,7 +220,7 @@ static void pages_text_orders(FILE *f, const struct mr_kmem_stats *st)
 	}
 }
 
-static int pages_text(FILE *f, struct mr_report *rep)
+int mr_frag_pages_text(FILE *f, struct mr_report *rep)
 {
 	struct mr_kmem *k = rep->kmem;
 	const struct mr_kmem_stats *st = &k->st;
@@ -277,7 +277,7 @@ static void pages_json_orders(FILE *f, const struct mr_kmem_stats *st)
 	fputs("]", f);
 }
 
-static int pages_json(FILE *f, struct mr_report *rep)
+int mr_frag_pages_json(FILE *f, struct mr_report *rep)
 {
 	struct mr_kmem *k = rep->kmem;
 	const struct mr_kmem_stats *st = &k->st;
@@ -308,35 +308,4 @@ static int pages_json(FILE *f, struct mr_report *rep)
 	}
 	fputs("]}", f);
 	return 0;
-}
-
-/* The live page counts per order are filled by the leak pass. */
-static void count_live(struct mr_report *rep)
-{
-	struct mr_leaks l = { 0 };
-
-	mr_kmem_leaks(rep->kmem, rep, &l);
-	free(l.krows);
-}
-
-int mr_frag_slab_text(FILE *f, struct mr_report *rep)
-{
-	return slab_text(f, rep);
-}
-
-int mr_frag_slab_json(FILE *f, struct mr_report *rep)
-{
-	return slab_json(f, rep);
-}
-
-int mr_frag_pages_text(FILE *f, struct mr_report *rep)
-{
-	count_live(rep);
-	return pages_text(f, rep);
-}
-
-int mr_frag_pages_json(FILE *f, struct mr_report *rep)
-{
-	count_live(rep);
-	return pages_json(f, rep);
 }
