@@ -27,7 +27,7 @@ PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 TEP_PLUGIN_DIR := $(shell $(PKG_CONFIG) --variable=plugin_dir libtraceevent 2>/dev/null)
 
 override CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
-	-Wno-missing-field-initializers -Iinclude $(PKG_CFLAGS) -MMD -MP
+	-Wno-missing-field-initializers -Iinclude -Ireport $(PKG_CFLAGS) -MMD -MP
 LDLIBS += $(PKG_LIBS) -lstdc++ -lpthread
 
 ifneq ($(V),1)
@@ -38,7 +38,7 @@ endif
 .DELETE_ON_ERROR:
 .SUFFIXES:
 
-LIB_SRC := $(wildcard lib/*.c record/*.c report/*.c)
+LIB_SRC := $(wildcard lib/*.c record/*.c report/*.c report/*/*.c)
 LIB_OBJ := $(LIB_SRC:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
@@ -107,11 +107,11 @@ uninstall:
 	if [ -n "$(TEP_PLUGIN_DIR)" ]; then rm -f $(DESTDIR)$(TEP_PLUGIN_DIR)/plugin_memrec.so; fi
 
 clean:
-	rm -f memrec *.o */*.o libmemrec.a $(PLUGIN) $(UNIT_BIN) $(PROG_BIN) $(PROG_CXX_BIN) \
+	rm -f memrec *.o */*.o */*/*.o libmemrec.a $(PLUGIN) $(UNIT_BIN) $(PROG_BIN) $(PROG_CXX_BIN) \
 		tests/progs/deep_leak_nofp scripts/bench_reader \
-		$(PROG_LIB_SO) *.d */*.d tests/*/*.d
+		$(PROG_LIB_SO) *.d */*.d */*/*.d
 	rm -rf tests/out
 
 .PHONY: all check unit progs bench install uninstall clean
 
--include $(wildcard *.d */*.d tests/*/*.d)
+-include $(wildcard *.d */*.d */*/*.d)

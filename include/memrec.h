@@ -57,6 +57,8 @@ int mr_verbosity(void);
 void *mr_xmalloc(size_t size);
 void *mr_xcalloc(size_t n, size_t size);
 void *mr_xrealloc(void *p, size_t size);
+/* realloc of n items of size bytes; dies on overflow as on no memory */
+void *mr_xreallocarray(void *p, size_t n, size_t size);
 char *mr_xstrdup(const char *s);
 char *mr_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Reads a whole file (or /proc file) into a NUL-terminated buffer. */
@@ -65,6 +67,21 @@ int mr_write_all(int fd, const void *buf, size_t len);
 uint64_t mr_now_ns(void);	/* CLOCK_MONOTONIC */
 /* Parses a decimal or 0x number; returns -1 on junk. */
 int mr_parse_u64(const char *s, uint64_t *out);
+
+/*
+ * Makes room for one more item at index nr of array p, whose capacity is
+ * alloc items (both lvalues): grows it by half again, at least to 16 (git's
+ * ALLOC_GROW).
+ */
+#define MR_ALLOC_GROW(p, nr, alloc)						\
+	do {									\
+		if ((size_t)(nr) >= (size_t)(alloc)) {				\
+			(alloc) = (alloc) < 16 ? 16 : (alloc) + (alloc) / 2;	\
+			if ((size_t)(alloc) <= (size_t)(nr))			\
+				(alloc) = (nr) + 1;				\
+			(p) = mr_xreallocarray((p), (alloc), sizeof(*(p)));	\
+		}								\
+	} while (0)
 
 /* A growable byte buffer (used for metadata and JSON strings). */
 struct mr_buf {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * mr_event.h - the one decoded form of a trace record that every analyser
- * sees. The reader (report/reader.c) turns each raw record into a
+ * sees. The reader (report/input/reader.c) turns each raw record into a
  * struct mr_event exactly once; pairing and analysers never look at raw
  * records.
  */

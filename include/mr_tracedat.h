@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * mr_tracedat.h - memrec writes trace.dat version 6 itself (the layout is
- * in ../shared/TRACEFS-FACTS.md section 1 and docs/memrec-file.md) and
+ * in docs/memrec-file.md) and
  * reads it back with libtracecmd's public API. The one thing that API cannot
  * do - return an option it does not know - is done by walking the header
  * here.

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdint.h>
 #include "memrec.h"
 
 void *mr_xmalloc(size_t size)
@@ -27,6 +28,13 @@ void *mr_xcalloc(size_t n, size_t size)
 	if (!p)
 		mr_die("out of memory allocating %zu x %zu bytes", n, size);
 	return p;
+}
+
+void *mr_xreallocarray(void *old, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		mr_die("out of memory allocating %zu x %zu bytes", n, size);
+	return mr_xrealloc(old, n * size);
 }
 
 void *mr_xrealloc(void *old, size_t size)

@@ -4,7 +4,7 @@
  * writer: mr_tracedat_capture() copies the header parts out of tracefs while
  * memrec's events still exist, mr_tracedat_write() lays them out with the
  * options and the per-CPU ring-buffer pages. The layout is the one in
- * TRACEFS-FACTS.md section 1 (rows 1-18); trace-cmd 3.1.6 reads it.
+ * docs/memrec-file.md, "The v6 header, row by row"; trace-cmd 3.1.6 reads it.
  */
 #include <errno.h>
 #include <fcntl.h>

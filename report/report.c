@@ -1,34 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * report.c - `memrec report`: checks the file and reads memrec's metadata,
- * runs every event through the pairing engine, then hands the leak
- * analysis to the writer chosen with --format.
+ * report.c - `memrec report`: one way through, file -> model -> analyser ->
+ * writer. Reads the options, opens the file into the context (model/),
+ * feeds every event to the model and then to the chosen report's analyser,
+ * and hands the finished analyser to the writer of the chosen format.
  */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include "memrec.h"
 #include "mr_cmds.h"
-#include "mr_tracedat.h"
-#include "report.h"
+#include "model/analyser.h"
+#include "output/output.h"
 
 /* The reports, and a writer per format for each. */
 struct report_kind {
-	const char	*name;
-	const char	*format;
-	int		(*leaks)(FILE *f, struct mr_report *rep, const struct mr_leaks *l);
-	int		(*oom)(FILE *f, struct mr_report *rep, struct mr_oom *o);
-	int		(*frag)(FILE *f, struct mr_report *rep);
+	const struct mr_analyser	*analyser;
+	struct mr_writer		writers[4];
 };
 
 static const struct report_kind kinds[] = {
-	{ "leak", "text", mr_write_text_leaks, NULL },
-	{ "leak", "json", mr_write_json_leaks, NULL },
-	{ "oom", "text", NULL, mr_write_text_oom },
-	{ "oom", "json", NULL, mr_write_json_oom },
-	{ "oom", "html", NULL, mr_write_html_oom },
-	{ "frag", "text", NULL, NULL, mr_write_text_frag },
-	{ "frag", "json", NULL, NULL, mr_write_json_frag },
+	{ &mr_leak_analyser, { { "text", mr_leak_write_text }, { "json", mr_leak_write_json } } },
+	{ &mr_oom_analyser, { { "text", mr_oom_write_text }, { "json", mr_oom_write_json },
+			      { "html", mr_oom_write_html } } },
+	{ &mr_frag_analyser, { { "text", mr_frag_write_text }, { "json", mr_frag_write_json } } },
 };
 
 static const char report_usage[] =
@@ -129,316 +124,89 @@ static int parse_opts(struct mr_report_opts *o, int argc, char **argv)
 	return 0;
 }
 
-static const struct report_kind *find_kind(const char *kind, const char *format)
+static const struct report_kind *find_kind(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
-		if (!strcmp(kinds[i].name, kind) && !strcmp(kinds[i].format, format))
+		if (!strcmp(kinds[i].analyser->name, name))
 			return &kinds[i];
 	return NULL;
 }
 
-static int load_meta(struct mr_report *rep)
+static const struct mr_writer *find_writer(const struct report_kind *k, const char *format)
 {
-	void *data;
-	uint32_t size;
-	int ret;
-
-	ret = mr_tracedat_find_option(rep->o->input, MR_OPTION_META, &data, &size);
-	if (ret < 0)
-		return -1;
-	if (ret > 0)
-		return mr_error("'%s' was not written by memrec record (no memrec metadata); "
-				"'trace-cmd report' reads plain trace files", rep->o->input);
-	ret = mr_meta_decode(&rep->meta, data, size, rep->o->input);
-	free(data);
-	if (ret < 0)
-		return -1;
-	/* optional: files of -e user only, or before snapshots were taken, have none */
-	ret = mr_tracedat_find_option(rep->o->input, MR_OPTION_SNAPSHOTS, &data, &size);
-	if (ret < 0)
-		return -1;
-	if (!ret) {
-		ret = mr_snapshots_decode(&rep->snaps, data, size, rep->o->input);
-		free(data);
-	}
-	return ret < 0 ? -1 : 0;
+	for (size_t i = 0; i < ARRAY_SIZE(k->writers) && k->writers[i].format; i++)
+		if (!strcmp(k->writers[i].format, format))
+			return &k->writers[i];
+	return NULL;
 }
 
-/*
- * A kernel allocation has a frame-pointer chain and a small stack copy. The
- * chain starts at the interrupted ip and goes on from the caller's frame
- * pointer, so it skips the direct caller of a frameless function (a libc
- * syscall wrapper). Unwinding the copy with the CFI gives that caller (u[1];
- * the copy is too short to trust further): it goes in as frame 1 unless the
- * chain has it already.
- */
-static int merge_chains(const uint64_t *u, int nu, const uint64_t *f, int nf, uint64_t *out)
+static void formats_of(const struct report_kind *k, struct mr_buf *b)
 {
-	int n;
-
-	if (nu < 2 || nf < 1 || u[0] != f[0] || (nf > 1 && f[1] == u[1]))
-		return 0;
-	out[0] = f[0];
-	out[1] = u[1];
-	n = nf - 1 < MR_MAX_STACK - 2 ? nf - 1 : MR_MAX_STACK - 2;
-	memcpy(out + 2, f + 1, n * sizeof(*f));
-	return 2 + n;
+	for (size_t i = 0; i < ARRAY_SIZE(k->writers) && k->writers[i].format; i++)
+		mr_buf_addf(b, "%s%s", i ? (i + 1 < ARRAY_SIZE(k->writers) &&
+					     k->writers[i + 1].format ? ", " : " or ") : "",
+			    k->writers[i].format);
 }
 
-/*
- * A frame-pointer walk through code that uses rbp as a scratch register
- * (much of libc) reads stack data as return addresses: the chain ends at
- * the first address no module maps.
- */
-static int mapped_prefix(struct mr_report *rep, const struct mr_event *ev, const uint64_t *f,
-			 int n)
+struct run {
+	struct mr_ctx			*ctx;
+	const struct mr_analyser	*a;
+	void				*state;
+};
+
+static void on_event(const struct mr_event *ev, void *arg)
 {
-	for (int i = 1; i < n; i++)
-		if (!mr_symbols_mapped(rep->symbols, ev->tgid ? ev->tgid : ev->tid, ev->ts, f[i]))
-			return i;
-	return n;
-}
-
-/* --call-graph dwarf: the stack comes from unwinding the copy now. */
-static void unwind(struct mr_report *rep, const struct mr_event *ev, struct mr_event *out,
-		   uint64_t *frames)
-{
-	uint64_t u[MR_MAX_STACK];
-	int nu;
-
-	*out = *ev;
-	nu = mr_symbols_unwind(rep->symbols, ev->tgid ? ev->tgid : ev->tid, ev->ts, ev->uregs,
-			       ev->ustack_copy, ev->ustack_len, u, MR_MAX_STACK);
-	if (ev->nr_stack > 0 && ev->stack) {
-		out->nr_stack = merge_chains(u, nu, ev->stack, ev->nr_stack, frames);
-		if (!out->nr_stack) {
-			out->nr_stack = ev->nr_stack;
-			memcpy(frames, ev->stack, ev->nr_stack * sizeof(*frames));
-		}
-		out->nr_stack = mapped_prefix(rep, ev, frames, out->nr_stack);
-	} else {
-		out->nr_stack = nu;
-		memcpy(frames, u, nu * sizeof(*frames));
-	}
-	out->stack = frames;
-	rep->unwound++;
-}
-
-/* A forked child's modules are its parent's until it maps its own. */
-static void note_fork(struct mr_report *rep, const struct mr_event *ev)
-{
-	const struct mr_aspace *as = mr_pairing_find_aspace(rep->pairing, ev->child_tid, ev->ts);
-	const struct mr_aspace *parent;
-
-	if (!as || as->parent_id < 0 || as->pid != ev->child_tid)
-		return;
-	parent = mr_pairing_aspace(rep->pairing, as->parent_id);
-	if (parent && parent->pid != as->pid)
-		mr_symbols_inherit(rep->symbols, as->pid, parent->pid, ev->ts);
-}
-
-static void on_event(const struct mr_event *ev, void *ctx)
-{
-	struct mr_report *rep = ctx;
+	struct run *run = arg;
 	uint64_t frames[MR_MAX_STACK];
 	struct mr_event copy;
 
-	if (ev->uregs) {
-		unwind(rep, ev, &copy, frames);
-		ev = &copy;
-	}
-	mr_pairing_feed(rep->pairing, ev);
-	if (ev->kind >= MR_EV_SLAB_ALLOC)
-		mr_kmem_feed(rep->kmem, ev);
-	if (rep->oom)
-		mr_oom_feed(rep->oom, ev);
-	if (ev->kind == MR_EV_TASK_NEW)
-		note_fork(rep, ev);
+	ev = mr_ctx_feed(run->ctx, ev, &copy, frames);
+	run->a->feed(run->state, ev);
 }
 
-/* Symbols must be ready before the events: dwarf stacks are unwound as read. */
-static void setup_symbols(struct mr_report *rep)
+static int run_report(const struct report_kind *k, const struct mr_writer *w,
+		      const struct mr_report_opts *o)
 {
-	const struct mr_meta *m = &rep->meta;
-
-	rep->symbols = mr_symbols_new();
-	rep->unpacked = mr_unpack_symbols(rep->o->input);
-	if (rep->unpacked)
-		mr_symbols_add_debug_dir(rep->symbols, rep->unpacked, "the copy in the trace file");
-	for (int i = 0; i < rep->o->nr_debug_dirs; i++)
-		mr_symbols_add_debug_dir(rep->symbols, rep->o->debug_dirs[i], "--debug-dir");
-	if (rep->o->sysroot)
-		mr_symbols_set_sysroot(rep->symbols, rep->o->sysroot);
-	for (int i = 0; i < m->nr_maps; i++) {
-		const struct mr_meta_map *p = &m->maps[i];
-		const char *bid = p->build_id ? p->build_id : mr_meta_buildid_of(m, p->path);
-
-		mr_symbols_add_map(rep->symbols, p->pid, p->ts, p->start, p->len, p->pgoff,
-				   p->path, bid);
-	}
-}
-
-static void count_lost(struct mr_report *rep)
-{
-	uint64_t stats = mr_meta_lost(&rep->meta);
-
-	/* the pages' own marks and the stats count the same losses: take the larger */
-	rep->lost_total = stats > rep->rstats.missed ? stats : rep->rstats.missed;
-}
-
-static void heap_live(const struct mr_block *b, void *ctx)
-{
-	mr_frag_heap_live(ctx, b);
-}
-
-static void heap_dead(const struct mr_block *b, uint64_t ts, void *ctx)
-{
-	mr_frag_heap_dead(ctx, b, ts);
-}
-
-static int analyse(struct mr_report *rep)
-{
-	struct mr_reader *r = mr_reader_open(rep->o->input);
+	struct mr_ctx ctx;
+	struct run run = { .ctx = &ctx, .a = k->analyser };
 	int ret;
 
-	if (!r)
-		return -1;
-	rep->pairing = mr_pairing_new();
-	rep->kmem = mr_kmem_new(rep->pairing, rep->meta.nr_cpus);
-	rep->reader = r;
-	if (rep->heap) {
-		struct mr_pairing_hooks hooks = { heap_live, heap_dead, rep->heap };
-
-		mr_pairing_set_hooks(rep->pairing, &hooks);
+	ret = mr_ctx_open(&ctx, o);
+	if (!ret) {
+		run.state = run.a->new(&ctx);
+		ret = mr_reader_run(ctx.reader, on_event, &run);
 	}
-	setup_symbols(rep);
-	ret = mr_reader_run(r, on_event, rep);
-	rep->rstats = *mr_reader_stats(r);
-	if (ret < 0)
-		return -1;
-	rep->end_ts = rep->meta.stop_ts > rep->rstats.last_ts ? rep->meta.stop_ts
-							     : rep->rstats.last_ts;
-	mr_pairing_finish(rep->pairing, rep->end_ts);
-	count_lost(rep);
-	mr_info(1, "%llu records, %llu events, %llu user stacks (%llu unwound)",
-		(unsigned long long)rep->rstats.records, (unsigned long long)rep->rstats.events,
-		(unsigned long long)rep->rstats.stacks, (unsigned long long)rep->unwound);
-	return 0;
-}
-
-int mr_report_frames(struct mr_report *rep, const struct mr_leak *l, struct mr_frame *frames,
-		     int max)
-{
-	const struct mr_aspace *as = mr_pairing_aspace(rep->pairing, l->aspace);
-	const uint64_t *stack;
-	int nr, out = 0;
-
-	stack = mr_pairing_stack(rep->pairing, l->stack, &nr);
-	/* inlined calls add frames, so the stack can fill frames[] early */
-	for (int i = 0; i < nr && out < max; i++)
-		out += mr_symbols_lookup_inline(rep->symbols, as ? as->pid : 0, l->ts_min,
-						stack[i], true, &frames[out], max - out);
-	return out;
-}
-
-int mr_report_kframes(struct mr_report *rep, const struct mr_kleak *l, bool kernel,
-		      struct mr_frame *frames, int max)
-{
-	uint32_t id = kernel ? l->kstack : l->ustack;
-	const uint64_t *stack;
-	int nr, out = 0;
-
-	if (id == MR_NO_STACK)
-		return 0;
-	stack = mr_pairing_stack(rep->pairing, id, &nr);
-	for (int i = 0; i < nr && out < max; i++) {
-		if (!kernel) {
-			out += mr_symbols_lookup_inline(rep->symbols, l->pid, l->ts_min, stack[i],
-							i > 0, &frames[out], max - out);
-			continue;
-		}
-		frames[out] = (struct mr_frame){ .addr = stack[i], .module = "[kernel]" };
-		frames[out].function = mr_report_ksym(rep, stack[i], &frames[out].offset);
-		out++;
+	if (!ret) {
+		mr_ctx_finish(&ctx);
+		run.a->finish(run.state, &ctx);
+		ret = w->write(stdout, &ctx, run.state);
 	}
-	return out;
-}
-
-const char *mr_report_kcomm(struct mr_report *rep, int pid)
-{
-	const struct mr_aspace *as = mr_pairing_find_aspace(rep->pairing, pid, rep->end_ts);
-	const char *c = as && as->comm[0] ? as->comm : NULL;
-
-	return c ? c : rep->reader ? mr_reader_comm(rep->reader, pid) : "?";
-}
-
-const char *mr_report_ksym(struct mr_report *rep, uint64_t addr, uint64_t *off)
-{
-	return rep->reader ? mr_reader_ksym(rep->reader, addr, off) : NULL;
-}
-
-const char *mr_report_comm(struct mr_report *rep, uint32_t aspace)
-{
-	const struct mr_aspace *as = mr_pairing_aspace(rep->pairing, aspace);
-	const char *slash;
-
-	if (!as)
-		return "?";
-	if (as->comm[0])
-		return as->comm;
-	if (as->exe) {
-		slash = strrchr(as->exe, '/');
-		return slash ? slash + 1 : as->exe;
-	}
-	return "?";
+	if (run.state)
+		run.a->free(run.state);
+	mr_ctx_release(&ctx);
+	return ret;
 }
 
 int mr_cmd_report(int argc, char **argv)
 {
 	struct mr_report_opts o = { 0 };
 	const struct report_kind *k;
-	struct mr_report rep;
-	struct mr_leaks leaks;
+	const struct mr_writer *w;
+	struct mr_buf formats = { 0 };
 	int ret;
 
 	ret = parse_opts(&o, argc, argv);
 	if (ret)
 		return ret > 0 ? MR_EXIT_OK : MR_EXIT_USAGE;
-	k = find_kind(o.kind, o.format);
-	if (!k) {
-		mr_usage_error("unknown format '%s' for the %s report; use text or json%s",
-			       o.format, o.kind, strcmp(o.kind, "oom") ? "" : " or html");
+	k = find_kind(o.kind);
+	w = k ? find_writer(k, o.format) : NULL;
+	if (!w) {
+		formats_of(k, &formats);
+		mr_usage_error("unknown format '%s' for the %s report; use %s", o.format, o.kind,
+			       formats.data);
+		mr_buf_release(&formats);
 		return MR_EXIT_USAGE;
 	}
-	memset(&rep, 0, sizeof(rep));
-	rep.o = &o;
-	if (k->oom)
-		rep.oom = mr_oom_new();
-	if (k->frag)
-		rep.heap = mr_frag_heap_new();
-	ret = load_meta(&rep);
-	if (!ret)
-		ret = analyse(&rep);
-	if (!ret && k->frag) {
-		mr_frag_heap_finish(rep.heap, &rep);
-		ret = k->frag(stdout, &rep);
-	} else if (!ret && k->oom) {
-		mr_oom_finish(rep.oom, &rep);
-		ret = k->oom(stdout, &rep, rep.oom);
-	} else if (!ret) {
-		mr_leaks_build(&rep, &leaks);
-		mr_kmem_leaks(rep.kmem, &rep, &leaks);
-		ret = k->leaks(stdout, &rep, &leaks);
-		mr_leaks_release(&leaks);
-	}
-	mr_oom_free(rep.oom);
-	mr_kmem_free(rep.kmem);
-	mr_reader_close(rep.reader);
-	mr_frag_heap_free(rep.heap);
-	mr_symbols_free(rep.symbols);
-	mr_unpack_remove(rep.unpacked);
-	mr_pairing_free(rep.pairing);
-	mr_snapshots_release(&rep.snaps);
-	mr_meta_release(&rep.meta);
+	ret = run_report(k, w, &o);
 	return ret < 0 ? MR_EXIT_FAIL : MR_EXIT_OK;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_frag_heap.c - report/frag_heap.c on synthetic event streams run
+ * test_frag_heap.c - report/frag/heap.c on synthetic event streams run
  * through the pairing with its hooks, checked figure by figure in the JSON
  * it writes: chunk sizes, region classification, gaps, the pin and the
  * free bytes it holds, waste per call site, the bounded series, --pid and
@@ -29,7 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "memrec.h"
-#include "../../report/report.h"
+#include "frag/frag.h"
+#include "output/output.h"
+#include "output/frag.h"
 #include "mr_test.h"
 
 #define T_CLONE_THREAD	0x00010000ull
@@ -38,7 +40,7 @@
 #define B200		0x565660000000ull	/* brk heap of pid 200 */
 
 struct feed {
-	struct mr_report	rep;
+	struct mr_ctx		rep;
 	struct mr_report_opts	opts;
 	uint64_t		ts;
 };
@@ -125,6 +127,7 @@ static char *run(int pid, int top, char **text)
 {
 	struct feed f = { .ts = 1000 };
 	struct mr_frag_heap *h = mr_frag_heap_new();
+	struct mr_frag fr = { .heap = h };
 	struct mr_pairing_hooks hooks = { hook_live, hook_dead, h };
 	char *json = NULL;
 	size_t len;
@@ -137,7 +140,6 @@ static char *run(int pid, int top, char **text)
 	f.rep.meta.nr_maps = ARRAY_SIZE(maps);
 	f.rep.pairing = mr_pairing_new();
 	f.rep.symbols = mr_symbols_new();
-	f.rep.heap = h;
 	mr_pairing_set_hooks(f.rep.pairing, &hooks);
 	story_100(&f);
 	story_200(&f);
@@ -145,10 +147,10 @@ static char *run(int pid, int top, char **text)
 	mr_pairing_finish(f.rep.pairing, f.rep.end_ts);
 	mr_frag_heap_finish(h, &f.rep);
 	m = open_memstream(&json, &len);
-	mr_frag_heap_section_json(m, &f.rep);
+	mr_frag_heap_json(m, &f.rep, &fr);
 	fclose(m);
 	m = open_memstream(text, &len);
-	mr_frag_heap_section_text(m, &f.rep);
+	mr_frag_heap_text(m, &f.rep, &fr);
 	fclose(m);
 	mr_frag_heap_free(h);
 	mr_symbols_free(f.rep.symbols);

@@ -9,7 +9,7 @@
 #include "memrec.h"
 #include "mr_test.h"
 #include "mr_u64map.h"
-#include "../../report/report.h"
+#include "leak/leak.h"
 
 static void map_random(void)
 {
@@ -97,15 +97,15 @@ static void page(struct mr_kmem *k, enum mr_ev_kind kind, uint64_t ts, int tid, 
 static void pairing_and_rows(void)
 {
 	struct mr_report_opts o = { 0 };
-	struct mr_report rep = { .o = &o };
+	struct mr_ctx rep = { .o = &o };
 	const uint64_t ks1[] = { 0xffffffff81000010, 0xffffffff81000020 };
 	const uint64_t ks2[] = { 0xffffffff81000030 };
-	struct mr_leaks l = { 0 };
+	struct mr_kleaks l = { 0 };
 	struct mr_kmem *k;
 	uint64_t held = 0;
 
 	rep.pairing = mr_pairing_new();
-	k = rep.kmem = mr_kmem_new(rep.pairing, 2);
+	k = mr_kmem_new(rep.pairing, 2);
 	/* 10 filp objects by pid 100: 4 freed by it, 3 by an RCU callback in pid 7's irq */
 	for (int i = 0; i < 10; i++)
 		slab(k, 100 + i, 100, i % 2, 0xffff888100000000ull + i * 256, 232, 256, "filp",
@@ -147,24 +147,24 @@ static void pairing_and_rows(void)
 	MR_CHECK_EQ(k->st.allocs[2][0] + k->st.allocs[0][1], 2, "kmem: order x migratetype");
 
 	mr_kmem_leaks(k, &rep, &l);
-	MR_CHECK(l.kernel, "kmem: rows: the file has kernel events", "no");
-	MR_CHECK_EQ(l.nr_k, 3, "kmem: rows: filp of 100, kmalloc of 200, the order-2 block");
-	for (size_t i = 0; i < l.nr_k; i++)
-		held += l.krows[i].count;
+	MR_CHECK(l.recorded, "kmem: rows: the file has kernel events", "no");
+	MR_CHECK_EQ(l.nr, 3, "kmem: rows: filp of 100, kmalloc of 200, the order-2 block");
+	for (size_t i = 0; i < l.nr; i++)
+		held += l.rows[i].count;
 	MR_CHECK_EQ(held, 6, "kmem: rows: 3 filp, 2 kmalloc, 1 page block");
-	MR_CHECK_EQ(l.kbytes, 3 * 256 + 2 * 128 + 16384, "kmem: rows: bytes");
-	MR_CHECK(l.nr_k == 3 && l.krows[0].page && l.krows[0].order == 2 && l.krows[0].pid == 100,
+	MR_CHECK_EQ(l.bytes, 3 * 256 + 2 * 128 + 16384, "kmem: rows: bytes");
+	MR_CHECK(l.nr == 3 && l.rows[0].page && l.rows[0].order == 2 && l.rows[0].pid == 100,
 		 "kmem: rows: the biggest first", "first row page %d order %d pid %d",
-		 l.nr_k ? l.krows[0].page : -1, l.nr_k ? l.krows[0].order : -1,
-		 l.nr_k ? l.krows[0].pid : -1);
+		 l.nr ? l.rows[0].page : -1, l.nr ? l.rows[0].order : -1,
+		 l.nr ? l.rows[0].pid : -1);
 	MR_CHECK_EQ(k->st.live[2], 1, "kmem: alloc-only blocks of order 2");
-	free(l.krows);
+	mr_kleaks_release(&l);
 	o.pid = 200;
 	memset(&l, 0, sizeof(l));
 	mr_kmem_leaks(k, &rep, &l);
-	MR_CHECK(l.nr_k == 1 && l.krows[0].count == 2 && l.krows[0].pid == 200,
-		 "kmem: rows: --pid", "%zu rows", l.nr_k);
-	free(l.krows);
+	MR_CHECK(l.nr == 1 && l.rows[0].count == 2 && l.rows[0].pid == 200,
+		 "kmem: rows: --pid", "%zu rows", l.nr);
+	mr_kleaks_release(&l);
 	mr_kmem_free(k);
 	mr_pairing_free(rep.pairing);
 }

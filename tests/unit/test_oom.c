@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_oom.c - report/oom.c and write_oom.c on synthetic event streams: an
+ * test_oom.c - report/oom/oom.c and its writers on synthetic event streams: an
  * RSS ramp ending in a memcg OOM kill (stalls, nesting, SIGKILL, death, the
  * reaper, what grew), a forked child whose first counters come from the
  * fork, a global kill, and timeline thinning. `test_oom -v` prints the text
@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "memrec.h"
-#include "../../report/report.h"
+#include "oom/oom.h"
+#include "output/output.h"
 #include "mr_test.h"
 
 #define MiB		(1024 * 1024ll)
@@ -26,7 +27,7 @@ struct queued {
 };
 
 struct feed {
-	struct mr_report	rep;
+	struct mr_ctx		rep;
 	struct mr_report_opts	opts;
 	struct mr_oom		*o;
 	struct queued		*q;
@@ -323,10 +324,10 @@ static void check_writers(struct feed *fd, bool show)
 	FILE *f;
 
 	f = open_memstream(&txt, &len);
-	MR_CHECK_EQ(mr_write_text_oom(f, &fd->rep, fd->o), 0, "text written");
+	MR_CHECK_EQ(mr_oom_write_text(f, &fd->rep, fd->o), 0, "text written");
 	fclose(f);
 	f = open_memstream(&json, &len);
-	MR_CHECK_EQ(mr_write_json_oom(f, &fd->rep, fd->o), 0, "json written");
+	MR_CHECK_EQ(mr_oom_write_json(f, &fd->rep, fd->o), 0, "json written");
 	fclose(f);
 	MR_CHECK(strstr(txt, "oom kill #1 at t=+5.500s: pid 100 (hog), memcg OOM"),
 		 "text kill line", "%s", txt);

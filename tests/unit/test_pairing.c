@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_pairing.c - report/pairing.c on synthetic event streams: each glibc
+ * test_pairing.c - report/model/pairing.c on synthetic event streams: each glibc
  * nesting pattern, orphans, stacks, address spaces (threads, fork, vfork,
  * exec, exit, pid reuse), and a large randomized run checked against a
  * reference model kept here.

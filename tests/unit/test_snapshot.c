@@ -2,7 +2,7 @@
 /*
  * test_snapshot.c - lib/snapshot.c's container (round trip; every truncation,
  * damaged length fields and newer versions refused with one error line) and
- * report/frag_zone.c's figures from /proc text copied from a real host (x86-64,
+ * report/frag/zone.c's figures from /proc text copied from a real host (x86-64,
  * Linux 6.x, 4 KiB pages); the "stop" copies are the same text with a few
  * counts edited, so each expected number below is worked out in its comment.
  * `test_snapshot -v` prints the text and JSON sections.
@@ -13,7 +13,9 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include "memrec.h"
-#include "../../report/report.h"
+#include "frag/frag.h"
+#include "output/output.h"
+#include "output/frag.h"
 #include "mr_test.h"
 
 static const char buddy_start[] =
@@ -411,7 +413,7 @@ struct out {
 	FILE	*f;
 };
 
-static void report_init(struct mr_report *rep, struct mr_report_opts *o, int top)
+static void report_init(struct mr_ctx *rep, struct mr_report_opts *o, int top)
 {
 	memset(rep, 0, sizeof(*rep));
 	memset(o, 0, sizeof(*o));
@@ -423,13 +425,16 @@ static void report_init(struct mr_report *rep, struct mr_report_opts *o, int top
 }
 
 /* check: count the writer's status as a test (the noise runs only look for crashes) */
-static char *write_section(struct mr_report *rep, bool json, bool check)
+static char *write_section(struct mr_ctx *rep, bool json, bool check)
 {
+	struct mr_frag fr = { 0 };
 	struct out o = { 0 };
 	int ret;
 
 	o.f = open_memstream(&o.data, &o.len);
-	ret = json ? mr_frag_zone_json(o.f, rep) : mr_frag_zone_text(o.f, rep);
+	mr_zones_load(&fr.zones, &rep->snaps);
+	ret = json ? mr_frag_zone_json(o.f, rep, &fr) : mr_frag_zone_text(o.f, rep, &fr);
+	mr_zones_release(&fr.zones);
 	fclose(o.f);
 	if (check)
 		MR_CHECK(!ret, json ? "the json writer succeeds" : "the text writer succeeds", "-");
@@ -517,7 +522,7 @@ static const char *const slab_json[] = {
 static void test_json(void)
 {
 	struct mr_report_opts o;
-	struct mr_report rep;
+	struct mr_ctx rep;
 	char *json;
 
 	report_init(&rep, &o, 0);
@@ -564,7 +569,7 @@ static void test_json(void)
 static void test_text(void)
 {
 	struct mr_report_opts o;
-	struct mr_report rep;
+	struct mr_ctx rep;
 	char *text;
 
 	report_init(&rep, &o, 2);
@@ -626,7 +631,7 @@ static void test_garbage(void)
 	const char *texts[] = { buddy_stop, pagetype_stop, slab_stop };
 	static const char *const names[] = { "buddyinfo", "pagetypeinfo", "slabinfo" };
 	struct mr_report_opts o;
-	struct mr_report rep;
+	struct mr_ctx rep;
 	unsigned int seed = 1;
 	size_t runs = 0;
 

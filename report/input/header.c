@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tdfile.c - walks the header of a trace.dat v6 file (rows 1-18 of the
- * layout in TRACEFS-FACTS.md section 1) to fetch an option libtracecmd has
+ * header.c - walks the header of a trace.dat v6 file (rows 1-18 of the
+ * table in docs/memrec-file.md) to fetch an option libtracecmd has
  * no public call for, memrec's own metadata above all. Files come from
  * other hosts: every length is checked against what is left of the file
  * before it is used, and nothing is read into memory except the option
@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "memrec.h"
 #include "mr_tracedat.h"
+#include "input/input.h"
 
 #define TD_SCAN_CHUNK	256
 
@@ -431,4 +432,32 @@ int mr_tracedat_find_option(const char *path, uint16_t id, void **data, uint32_t
 out:
 	close(in.fd);
 	return ret;
+}
+
+/* memrec's metadata is required; the /proc snapshots are not (-e user files have none). */
+int mr_input_read_meta(const char *path, struct mr_meta *meta, struct mr_snapshots *snaps)
+{
+	void *data;
+	uint32_t size;
+	int ret;
+
+	ret = mr_tracedat_find_option(path, MR_OPTION_META, &data, &size);
+	if (ret < 0)
+		return -1;
+	if (ret > 0)
+		return mr_error("'%s' was not written by memrec record (no memrec metadata); "
+				"'trace-cmd report' reads plain trace files", path);
+	ret = mr_meta_decode(meta, data, size, path);
+	free(data);
+	if (ret < 0)
+		return -1;
+	/* optional: files of -e user only, or before snapshots were taken, have none */
+	ret = mr_tracedat_find_option(path, MR_OPTION_SNAPSHOTS, &data, &size);
+	if (ret < 0)
+		return -1;
+	if (!ret) {
+		ret = mr_snapshots_decode(snaps, data, size, path);
+		free(data);
+	}
+	return ret < 0 ? -1 : 0;
 }

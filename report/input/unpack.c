@@ -15,7 +15,8 @@
 #include "memrec.h"
 #include "mr_archive.h"
 #include "mr_tracedat.h"
-#include "report.h"
+#include <stdio.h>
+#include "input/input.h"
 
 static int write_entry(const char *dir, const struct mr_archive_entry *e, const char *file)
 {

@@ -17,7 +17,7 @@
 #include <string.h>
 #include "memrec.h"
 #include "mr_symbols.h"
-#include "symbols_int.h"
+#include "model/symbols_int.h"
 
 /* Each space holds a descriptor and a mapping per module: keep a few. */
 #define MAX_SPACES	32

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * symbols_int.h - what report/unwind.c may ask of report/symbols.c beyond
+ * symbols_int.h - what report/model/unwind.c may ask of symbols.c beyond
  * the public mr_symbols.h: which modules a process had mapped at a time and
  * the files symbols.c found for them (by build-id), so that the unwinder
  * never resolves a file a second way. Private to report/.

@@ -22,7 +22,7 @@
 #include <unistd.h>
 #include "memrec.h"
 #include "mr_symbols.h"
-#include "symbols_int.h"
+#include "model/symbols_int.h"
 
 /* libstdc++'s abi::__cxa_demangle, through its C ABI symbol. */
 char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);

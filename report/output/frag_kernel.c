@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * write_kfrag.c - the kernel sections of `memrec report frag`, from kmem.c:
+ * frag_kernel.c - the kernel sections of `memrec report frag`, from kmem.c:
  * slab waste per call site and per cache (perf kmem --slab's figures:
  * requested vs allocated bytes, hits, cross-CPU frees), and pages by order
  * and migratetype with failures, gfp flags and migratetype fallbacks.
@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "memrec.h"
-#include "report.h"
+#include "output/output.h"
+#include "output/frag.h"
 
 /* The kernel's enum migratetype, in order, on x86_64 with CMA and isolation. */
 static const char *const mt_names[MR_KMEM_MT] = {
@@ -69,23 +70,18 @@ static struct slab_row *slab_rows(const struct mr_kmem *k, bool by_cache, size_t
 	return rows;
 }
 
-static size_t top(const struct mr_report *rep, size_t n)
-{
-	return rep->o->top && (size_t)rep->o->top < n ? (size_t)rep->o->top : n;
-}
-
-static void slab_text_table(FILE *f, struct mr_report *rep, bool by_cache)
+static void slab_text_table(FILE *f, struct mr_ctx *ctx, const struct mr_kmem *k, bool by_cache)
 {
 	size_t n, shown;
-	struct slab_row *rows = slab_rows(rep->kmem, by_cache, &n);
+	struct slab_row *rows = slab_rows(k, by_cache, &n);
 
-	shown = top(rep, n);
+	shown = mr_top(ctx, n);
 	fprintf(f, "\n  %-40s %-20s %9s %12s %12s %10s %6s %9s\n", by_cache ? "" : "call site",
 		"cache", "hits", "requested", "allocated", "waste", "frag%", "cross-cpu");
 	for (size_t i = 0; i < shown; i++) {
 		const struct slab_row *r = &rows[i];
 		uint64_t off = 0;
-		const char *fn = by_cache ? NULL : mr_report_ksym(rep, r->call_site, &off);
+		const char *fn = by_cache ? NULL : mr_ctx_ksym(ctx, r->call_site, &off);
 		char site[128];
 
 		if (fn)
@@ -114,9 +110,9 @@ static void slab_totals(const struct mr_kmem *k, struct slab_row *t)
 	}
 }
 
-int mr_frag_slab_text(FILE *f, struct mr_report *rep)
+int mr_frag_slab_text(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr)
 {
-	const struct mr_kmem *k = rep->kmem;
+	const struct mr_kmem *k = fr->kmem;
 	struct slab_row t;
 
 	fprintf(f, "\nslab (kmalloc and kmem_cache_alloc: requested vs allocated bytes)\n");
@@ -129,23 +125,23 @@ int mr_frag_slab_text(FILE *f, struct mr_report *rep)
 		" allocated, %" PRIu64 " wasted (%.1f%% internal fragmentation); %" PRIu64
 		" frees seen, %" PRIu64 " of them on another CPU than the allocation\n", t.hits,
 		t.req, t.alloc, t.alloc - t.req, frag_pct(t.req, t.alloc), t.frees, t.cross_cpu);
-	slab_text_table(f, rep, false);
+	slab_text_table(f, ctx, fr->kmem, false);
 	fprintf(f, "\n  per cache:");
-	slab_text_table(f, rep, true);
+	slab_text_table(f, ctx, fr->kmem, true);
 	return 0;
 }
 
-static void slab_json_rows(FILE *f, struct mr_report *rep, bool by_cache)
+static void slab_json_rows(FILE *f, struct mr_ctx *ctx, const struct mr_kmem *k, bool by_cache)
 {
 	size_t n, shown;
-	struct slab_row *rows = slab_rows(rep->kmem, by_cache, &n);
+	struct slab_row *rows = slab_rows(k, by_cache, &n);
 
-	shown = top(rep, n);
+	shown = mr_top(ctx, n);
 	fprintf(f, "\"%s\": [", by_cache ? "caches" : "sites");
 	for (size_t i = 0; i < shown; i++) {
 		const struct slab_row *r = &rows[i];
 		uint64_t off = 0;
-		const char *fn = mr_report_ksym(rep, r->call_site, &off);
+		const char *fn = mr_ctx_ksym(ctx, r->call_site, &off);
 
 		fprintf(f, "%s\n      {", i ? "," : "");
 		if (!by_cache) {
@@ -168,18 +164,18 @@ static void slab_json_rows(FILE *f, struct mr_report *rep, bool by_cache)
 	free(rows);
 }
 
-int mr_frag_slab_json(FILE *f, struct mr_report *rep)
+int mr_frag_slab_json(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr)
 {
 	struct slab_row t;
 
-	slab_totals(rep->kmem, &t);
+	slab_totals(fr->kmem, &t);
 	fprintf(f, "{\"allocs\": %" PRIu64 ", \"bytes_req\": %" PRIu64 ", \"bytes_alloc\": %" PRIu64
 		", \"waste\": %" PRIu64 ", \"frag_pct\": %.2f, \"frees\": %" PRIu64
 		", \"cross_cpu_frees\": %" PRIu64 ",\n    ", t.hits, t.req, t.alloc, t.alloc - t.req,
 		frag_pct(t.req, t.alloc), t.frees, t.cross_cpu);
-	slab_json_rows(f, rep, false);
+	slab_json_rows(f, ctx, fr->kmem, false);
 	fputs(",\n    ", f);
-	slab_json_rows(f, rep, true);
+	slab_json_rows(f, ctx, fr->kmem, true);
 	fputs("}", f);
 	return 0;
 }
@@ -220,9 +216,9 @@ static void pages_text_orders(FILE *f, const struct mr_kmem_stats *st)
 	}
 }
 
-int mr_frag_pages_text(FILE *f, struct mr_report *rep)
+int mr_frag_pages_text(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr)
 {
-	struct mr_kmem *k = rep->kmem;
+	struct mr_kmem *k = fr->kmem;
 	const struct mr_kmem_stats *st = &k->st;
 	size_t shown;
 
@@ -236,14 +232,14 @@ int mr_frag_pages_text(FILE *f, struct mr_report *rep)
 		st->page_allocs, st->page_fails, st->page_frees, st->page_unmatched);
 	pages_text_orders(f, st);
 	qsort(k->gfps, k->nr_gfps, sizeof(*k->gfps), cmp_gfp);
-	shown = top(rep, k->nr_gfps);
+	shown = mr_top(ctx, k->nr_gfps);
 	fprintf(f, "\n  %-60s %9s %9s %9s\n", "gfp flags", "slab", "pages", "page kB");
 	for (size_t i = 0; i < shown; i++)
 		fprintf(f, "  %-60.60s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n", k->gfps[i].name,
 			k->gfps[i].slab_allocs, k->gfps[i].page_allocs, k->gfps[i].pages * 4);
 	qsort(k->frags, k->nr_frags, sizeof(*k->frags), cmp_frag);
 	fprintf(f, "\n  fallbacks (mm_page_alloc_extfrag): %" PRIu64 "\n", st->extfrag);
-	for (size_t i = 0; i < top(rep, k->nr_frags); i++) {
+	for (size_t i = 0; i < mr_top(ctx, k->nr_frags); i++) {
 		const struct mr_kmem_extfrag *x = &k->frags[i];
 
 		fprintf(f, "    order %d %s took an order-%d %s block: %" PRIu64 " times, %" PRIu64
@@ -277,9 +273,9 @@ static void pages_json_orders(FILE *f, const struct mr_kmem_stats *st)
 	fputs("]", f);
 }
 
-int mr_frag_pages_json(FILE *f, struct mr_report *rep)
+int mr_frag_pages_json(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr)
 {
-	struct mr_kmem *k = rep->kmem;
+	struct mr_kmem *k = fr->kmem;
 	const struct mr_kmem_stats *st = &k->st;
 
 	fprintf(f, "{\"allocs\": %" PRIu64 ", \"failed\": %" PRIu64 ", \"frees\": %" PRIu64
@@ -288,7 +284,7 @@ int mr_frag_pages_json(FILE *f, struct mr_report *rep)
 	pages_json_orders(f, st);
 	qsort(k->gfps, k->nr_gfps, sizeof(*k->gfps), cmp_gfp);
 	fputs(",\n    \"gfp\": [", f);
-	for (size_t i = 0; i < top(rep, k->nr_gfps); i++) {
+	for (size_t i = 0; i < mr_top(ctx, k->nr_gfps); i++) {
 		fprintf(f, "%s\n      {\"flags\": ", i ? "," : "");
 		mr_json_str(f, k->gfps[i].name);
 		fprintf(f, ", \"value\": \"0x%" PRIx64 "\", \"slab_allocs\": %" PRIu64
@@ -297,7 +293,7 @@ int mr_frag_pages_json(FILE *f, struct mr_report *rep)
 	}
 	qsort(k->frags, k->nr_frags, sizeof(*k->frags), cmp_frag);
 	fputs("],\n    \"extfrag\": [", f);
-	for (size_t i = 0; i < top(rep, k->nr_frags); i++) {
+	for (size_t i = 0; i < mr_top(ctx, k->nr_frags); i++) {
 		const struct mr_kmem_extfrag *x = &k->frags[i];
 
 		fprintf(f, "%s\n      {\"alloc_order\": %d, \"fallback_order\": %d, "

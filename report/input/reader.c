@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include "memrec.h"
 #include "mr_u64map.h"
-#include "report.h"
+#include "input/input.h"
 
 struct decoder {
 	enum mr_ev_kind			kind;
@@ -287,7 +287,7 @@ static void setup_decoders(struct mr_reader *r)
 /*
  * The message for a crash inside libtraceevent or libtracecmd: file-scope
  * because only a signal handler can use it, and it is set before any
- * library call. The file is checked before (report/tdfile.c), but event
+ * library call. The file is checked before (input/header.c), but event
  * formats and records can be damaged in ways only those libraries see.
  */
 static char crash_msg[512];

@@ -14,7 +14,8 @@
 #include <string.h>
 #include "memrec.h"
 #include "mr_u64map.h"
-#include "report.h"
+#include "mr_group.h"
+#include "leak/kmem.h"
 
 #define PAGE_SHIFT	12
 
@@ -300,31 +301,23 @@ static int cmp_bytes(const void *a, const void *b)
 	return cmp_key(a, b);
 }
 
-static size_t fold(struct mr_kleak *rows, size_t nr)
+static void merge(void *into, const void *row)
 {
-	size_t out = 0;
+	struct mr_kleak *l = into;
+	const struct mr_kleak *r = row;
 
-	for (size_t i = 0; i < nr; i++) {
-		struct mr_kleak *l = out ? &rows[out - 1] : NULL;
-
-		if (l && !cmp_key(l, &rows[i])) {
-			l->bytes += rows[i].bytes;
-			l->count += rows[i].count;
-			if (rows[i].ts_min < l->ts_min)
-				l->ts_min = rows[i].ts_min;
-			if (rows[i].ts_max > l->ts_max)
-				l->ts_max = rows[i].ts_max;
-		} else {
-			rows[out++] = rows[i];
-		}
-	}
-	return out;
+	l->bytes += r->bytes;
+	l->count += r->count;
+	if (r->ts_min < l->ts_min)
+		l->ts_min = r->ts_min;
+	if (r->ts_max > l->ts_max)
+		l->ts_max = r->ts_max;
 }
 
-static void add_pool(struct mr_report *rep, const struct kpool *p,
-		     bool page, struct mr_leaks *out, size_t *cap)
+static void add_pool(struct mr_ctx *ctx, const struct kpool *p, bool page,
+		     struct mr_kleaks *out, size_t *cap)
 {
-	uint64_t min_age = rep->o->min_age_s * 1e9;
+	uint64_t min_age = ctx->o->min_age_s * 1e9;
 
 	for (size_t i = 0; i <= p->map.mask && p->map.slots; i++) {
 		const struct kobj *o;
@@ -332,14 +325,11 @@ static void add_pool(struct mr_report *rep, const struct kpool *p,
 		if (!p->map.slots[i].key)
 			continue;
 		o = &p->v[p->map.slots[i].val];
-		if ((rep->o->pid && o->pid != rep->o->pid) ||
-		    (min_age && rep->end_ts - o->ts < min_age))
+		if ((ctx->o->pid && o->pid != ctx->o->pid) ||
+		    (min_age && ctx->end_ts - o->ts < min_age))
 			continue;
-		if (out->nr_k == *cap) {
-			*cap = *cap ? *cap * 2 : 1024;
-			out->krows = mr_xrealloc(out->krows, *cap * sizeof(*out->krows));
-		}
-		out->krows[out->nr_k++] = (struct mr_kleak){
+		MR_ALLOC_GROW(out->rows, out->nr, *cap);
+		out->rows[out->nr++] = (struct mr_kleak){
 			.pid = o->pid, .page = page, .order = page ? (int)o->site : 0,
 			.site = page ? 0 : o->site, .kstack = o->kstack, .ustack = o->ustack,
 			.bytes = o->bytes, .count = 1, .ts_min = o->ts, .ts_max = o->ts,
@@ -351,16 +341,16 @@ static void add_pool(struct mr_report *rep, const struct kpool *p,
  * Kernel memory memrec's recording made in the targets: perf inherits its
  * events into each new thread and child, allocating them there.
  */
-static bool overhead(struct mr_report *rep, uint32_t kstack)
+static bool overhead(struct mr_ctx *ctx, uint32_t kstack)
 {
 	const uint64_t *f;
 	int n;
 
 	if (kstack == MR_NO_STACK)
 		return false;
-	f = mr_pairing_stack(rep->pairing, kstack, &n);
+	f = mr_pairing_stack(ctx->pairing, kstack, &n);
 	for (int i = 0; i < n; i++) {
-		const char *fn = mr_report_ksym(rep, f[i], NULL);
+		const char *fn = mr_ctx_ksym(ctx, f[i], NULL);
 
 		if (fn && (!strcmp(fn, "perf_event_init_task") || !strcmp(fn, "inherit_event") ||
 			   !strcmp(fn, "perf_event_alloc")))
@@ -369,39 +359,44 @@ static bool overhead(struct mr_report *rep, uint32_t kstack)
 	return false;
 }
 
-/* Moves memrec's own rows out; rows are folded, so each stack is looked at once. */
-static void drop_overhead(struct mr_report *rep, struct mr_leaks *out)
+/* Moves memrec's own rows out; rows are grouped, so each stack is looked at once. */
+static void drop_overhead(struct mr_ctx *ctx, struct mr_kleaks *out)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < out->nr_k; i++) {
-		if (overhead(rep, out->krows[i].kstack)) {
-			out->koverhead_bytes += out->krows[i].bytes;
-			out->koverhead_count += out->krows[i].count;
+	for (size_t i = 0; i < out->nr; i++) {
+		if (overhead(ctx, out->rows[i].kstack)) {
+			out->overhead_bytes += out->rows[i].bytes;
+			out->overhead_count += out->rows[i].count;
 		} else {
-			out->krows[n++] = out->krows[i];
+			out->rows[n++] = out->rows[i];
 		}
 	}
-	out->nr_k = n;
+	out->nr = n;
 }
 
-void mr_kmem_leaks(struct mr_kmem *k, struct mr_report *rep, struct mr_leaks *out)
+void mr_kmem_leaks(struct mr_kmem *k, struct mr_ctx *ctx, struct mr_kleaks *out)
 {
 	size_t cap = 0;
 
-	out->kernel = mr_kmem_any(k);
+	memset(out, 0, sizeof(*out));
+	out->recorded = mr_kmem_any(k);
 	if (!k)
 		return;
-	add_pool(rep, &k->priv->objs, false, out, &cap);
-	add_pool(rep, &k->priv->pages, true, out, &cap);
-	qsort(out->krows, out->nr_k, sizeof(*out->krows), cmp_key);
-	out->nr_k = fold(out->krows, out->nr_k);
-	drop_overhead(rep, out);
-	qsort(out->krows, out->nr_k, sizeof(*out->krows), cmp_bytes);
-	for (size_t i = 0; i < out->nr_k; i++) {
-		out->kbytes += out->krows[i].bytes;
-		out->kcount += out->krows[i].count;
+	add_pool(ctx, &k->priv->objs, false, out, &cap);
+	add_pool(ctx, &k->priv->pages, true, out, &cap);
+	out->nr = mr_group(out->rows, out->nr, sizeof(*out->rows), cmp_key, merge, cmp_bytes);
+	drop_overhead(ctx, out);
+	for (size_t i = 0; i < out->nr; i++) {
+		out->bytes += out->rows[i].bytes;
+		out->count += out->rows[i].count;
 	}
+}
+
+void mr_kleaks_release(struct mr_kleaks *l)
+{
+	free(l->rows);
+	memset(l, 0, sizeof(*l));
 }
 
 void mr_kmem_free(struct mr_kmem *k)

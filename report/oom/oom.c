@@ -17,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "memrec.h"
-#include "report.h"
+#include "model/analyser.h"
+#include "oom/oom.h"
 
 #define NONE			UINT32_MAX
 #define MAX_OPEN		8		/* stalls open at once in one thread */
@@ -780,92 +781,39 @@ struct grow {
 static int grow_block(const struct mr_block *b, void *data)
 {
 	struct grow *g = data;
-	struct mr_leak *l;
 
 	/* an inherited block's time is the parent's allocation */
 	if (b->inherited || b->ts < g->from || b->ts > g->to)
 		return 0;
 	if (b->aspace != g->as[0] && (g->nr_as < 2 || b->aspace != g->as[1]))
 		return 0;
-	if (g->nr == g->alloc) {
-		g->alloc = g->alloc ? g->alloc * 2 : 256;
-		g->rows = mr_xrealloc(g->rows, g->alloc * sizeof(*g->rows));
-	}
-	l = &g->rows[g->nr++];
-	memset(l, 0, sizeof(*l));
-	l->aspace = b->aspace;
-	l->stack = b->stack;
-	l->fn = b->fn;
-	l->bytes = l->size_min = l->size_max = b->size;
-	l->count = 1;
-	l->ts_min = l->ts_max = b->ts;
+	MR_ALLOC_GROW(g->rows, g->nr, g->alloc);
+	mr_leak_of_block(&g->rows[g->nr++], b);
 	return 0;
-}
-
-static int site_cmp(const void *a, const void *b)
-{
-	const struct mr_leak *x = a, *y = b;
-
-	if (x->aspace != y->aspace)
-		return x->aspace < y->aspace ? -1 : 1;
-	if (x->stack != y->stack)
-		return x->stack < y->stack ? -1 : 1;
-	return x->fn < y->fn ? -1 : x->fn > y->fn;
-}
-
-static int bytes_cmp(const void *a, const void *b)
-{
-	const struct mr_leak *x = a, *y = b;
-
-	if (x->bytes != y->bytes)
-		return x->bytes > y->bytes ? -1 : 1;
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return site_cmp(a, b);
-}
-
-static void site_merge(struct mr_leak *into, const struct mr_leak *l)
-{
-	into->bytes += l->bytes;
-	into->count += l->count;
-	if (l->size_min < into->size_min)
-		into->size_min = l->size_min;
-	if (l->size_max > into->size_max)
-		into->size_max = l->size_max;
-	if (l->ts_min < into->ts_min)
-		into->ts_min = l->ts_min;
-	if (l->ts_max > into->ts_max)
-		into->ts_max = l->ts_max;
 }
 
 /* Rows of one block each -> one row per site, biggest first, top ones kept. */
 static void grow_sites(struct grow *g, struct mr_oom_kill *k)
 {
-	size_t n = 0;
+	size_t n;
 
-	qsort(g->rows, g->nr, sizeof(*g->rows), site_cmp);
-	for (size_t i = 0; i < g->nr; i++) {
+	k->growing_count = g->nr;
+	for (size_t i = 0; i < g->nr; i++)
 		k->growing_bytes += g->rows[i].bytes;
-		k->growing_count++;
-		if (n && !site_cmp(&g->rows[n - 1], &g->rows[i]))
-			site_merge(&g->rows[n - 1], &g->rows[i]);
-		else
-			g->rows[n++] = g->rows[i];
-	}
-	qsort(g->rows, n, sizeof(*g->rows), bytes_cmp);
+	n = mr_leak_group(g->rows, g->nr);
 	k->nr_growing = n < MR_OOM_TOP_GROWING ? n : MR_OOM_TOP_GROWING;
 	k->growing = g->rows;
 }
 
-static void kill_growing(struct mr_report *rep, struct mr_oom_kill *k)
+static void kill_growing(struct mr_ctx *ctx, struct mr_oom_kill *k)
 {
 	const struct mr_aspace *v, *t;
 	struct grow g = { 0 };
 
-	if (!rep->pairing)
+	if (!ctx->pairing)
 		return;
-	v = mr_pairing_find_aspace(rep->pairing, k->tgid, k->ts);
-	t = mr_pairing_find_aspace(rep->pairing, k->trigger_pid, k->ts);
+	v = mr_pairing_find_aspace(ctx->pairing, k->tgid, k->ts);
+	t = mr_pairing_find_aspace(ctx->pairing, k->trigger_pid, k->ts);
 	if (v)
 		g.as[g.nr_as++] = v->id;
 	if (t && (!v || t->id != v->id))
@@ -874,7 +822,7 @@ static void kill_growing(struct mr_report *rep, struct mr_oom_kill *k)
 		return;
 	g.from = k->ts > MR_OOM_WINDOW_NS ? k->ts - MR_OOM_WINDOW_NS : 0;
 	g.to = k->ts;
-	mr_pairing_for_each_live(rep->pairing, grow_block, &g);
+	mr_pairing_for_each_live(ctx->pairing, grow_block, &g);
 	grow_sites(&g, k);
 }
 
@@ -907,22 +855,22 @@ static int proc_cmp(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : 1;
 }
 
-static void proc_finish(struct mr_report *rep, struct proc *p)
+static void proc_finish(struct mr_ctx *ctx, struct proc *p)
 {
 	const struct mr_aspace *as;
 
 	while (p->pub.nr_pts > MR_OOM_MAX_POINTS)
 		thin(p);
 	memcpy(p->pub.end, p->cur, sizeof(p->pub.end));
-	if (p->pub.comm[0] || !rep->pairing || p->pub.pid <= 0)
+	if (p->pub.comm[0] || !ctx->pairing || p->pub.pid <= 0)
 		return;
 	/* a process seen only in allocator events is named by pairing */
-	as = mr_pairing_find_aspace(rep->pairing, p->pub.pid, p->pub.first_ts);
+	as = mr_pairing_find_aspace(ctx->pairing, p->pub.pid, p->pub.first_ts);
 	if (as && as->comm[0])
 		copy_comm(p->pub.comm, as->comm);
 }
 
-static bool proc_shown(struct mr_oom *o, struct mr_report *rep, const struct proc *p)
+static bool proc_shown(struct mr_oom *o, struct mr_ctx *ctx, const struct proc *p)
 {
 	if (p->merged)
 		return false;
@@ -930,42 +878,42 @@ static bool proc_shown(struct mr_oom *o, struct mr_report *rep, const struct pro
 		o->t.unowned_mms++;
 		return false;
 	}
-	return !rep->o || !rep->o->pid || rep->o->pid == p->pub.pid;
+	return !ctx->o || !ctx->o->pid || ctx->o->pid == p->pub.pid;
 }
 
-static void order_procs(struct mr_oom *o, struct mr_report *rep)
+static void order_procs(struct mr_oom *o, struct mr_ctx *ctx)
 {
 	o->order = mr_xcalloc(o->nr_procs + 1, sizeof(*o->order));
 	for (size_t i = 0; i < o->nr_procs; i++) {
-		proc_finish(rep, o->procs[i]);
-		if (proc_shown(o, rep, o->procs[i]))
+		proc_finish(ctx, o->procs[i]);
+		if (proc_shown(o, ctx, o->procs[i]))
 			o->order[o->nr_order++] = o->procs[i];
 	}
 	qsort(o->order, o->nr_order, sizeof(*o->order), proc_cmp);
 }
 
-static double duration_s(const struct mr_oom *o, const struct mr_report *rep)
+static double duration_s(const struct mr_oom *o, const struct mr_ctx *ctx)
 {
-	const struct mr_meta *m = &rep->meta;
+	const struct mr_meta *m = &ctx->meta;
 
 	if (m->stop_ts > m->start_ts)
 		return (m->stop_ts - m->start_ts) / 1e9;
 	return o->last_ts > o->first_ts ? (o->last_ts - o->first_ts) / 1e9 : 0;
 }
 
-void mr_oom_finish(struct mr_oom *o, struct mr_report *rep)
+void mr_oom_finish(struct mr_oom *o, struct mr_ctx *ctx)
 {
-	uint64_t end = rep->end_ts > o->last_ts ? rep->end_ts : o->last_ts;
+	uint64_t end = ctx->end_ts > o->last_ts ? ctx->end_ts : o->last_ts;
 
-	order_procs(o, rep);
+	order_procs(o, ctx);
 	for (size_t i = 0; i < o->nr_kills; i++)
-		kill_growing(rep, &o->kills[i]);
+		kill_growing(ctx, &o->kills[i]);
 	for (int n = 0; n < MAX_NODES; n++)
 		if (o->kswapd_woke[n])
 			o->t.kswapd_awake_ns += end - o->kswapd_woke[n];
 	for (size_t i = 0; i < o->nr_tasks; i++)
 		o->t.unpaired += o->tasks[i]->nr_open;
-	o->t.duration_s = duration_s(o, rep);
+	o->t.duration_s = duration_s(o, ctx);
 }
 
 void mr_oom_free(struct mr_oom *o)
@@ -1019,3 +967,54 @@ int64_t mr_oom_total_rss(const int64_t v[MR_RSS_NR])
 {
 	return v[MR_RSS_FILE] + v[MR_RSS_ANON] + v[MR_RSS_SHMEM];
 }
+
+/* --pid: the kills of that process, or that it triggered */
+bool mr_oom_kill_wanted(const struct mr_ctx *ctx, const struct mr_oom_kill *k)
+{
+	int pid = ctx->o ? ctx->o->pid : 0;
+
+	return !pid || k->tgid == pid || k->trigger_pid == pid;
+}
+
+/* The victim's memory cgroup as recorded: the last record at or before ts. */
+const struct mr_meta_memcg *mr_oom_memcg_of(const struct mr_ctx *ctx, int pid, uint64_t ts)
+{
+	const struct mr_meta_memcg *best = NULL;
+
+	for (int i = 0; i < ctx->meta.nr_memcgs; i++) {
+		const struct mr_meta_memcg *c = &ctx->meta.memcgs[i];
+
+		if (c->pid != pid)
+			continue;
+		if (!best || (c->ts <= ts && (best->ts > ts || c->ts > best->ts)))
+			best = c;
+	}
+	return best;
+}
+
+/* ---- the analyser ---- */
+
+static void *oom_new(struct mr_ctx *ctx)
+{
+	return mr_oom_new();
+}
+
+static void oom_feed(void *state, const struct mr_event *ev)
+{
+	mr_oom_feed(state, ev);
+}
+
+static void oom_finish(void *state, struct mr_ctx *ctx)
+{
+	mr_oom_finish(state, ctx);
+}
+
+static void oom_free(void *state)
+{
+	mr_oom_free(state);
+}
+
+const struct mr_analyser mr_oom_analyser = {
+	.name = "oom", .new = oom_new, .feed = oom_feed, .finish = oom_finish,
+	.free = oom_free,
+};

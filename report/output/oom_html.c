@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * write_oom_html.c - `memrec report oom --format html`: one self-contained
+ * oom_html.c - `memrec report oom --format html`: one self-contained
  * page (inline CSS and SVG, nothing fetched) for a person to look at: per
  * process a chart of RSS by kind over time with the OOM kills and the
  * stalls that led to them marked, then a table of the kills and of the
@@ -12,7 +12,9 @@
 #include <string.h>
 #include <time.h>
 #include "memrec.h"
-#include "report.h"
+#include "oom/oom.h"
+#include "output/output.h"
+#include "output/oom.h"
 
 #define MAX_CHARTS	8		/* without --top */
 #define FRAMES		3		/* first frames shown per growing site */
@@ -32,7 +34,6 @@
 
 #define KILL_RED	"#e00000"
 
-static const char *const rss_names[MR_RSS_NR] = { "file", "anon", "swap", "shmem" };
 static const char *const rss_colours[MR_RSS_NR] = { "#2ca02c", "#1f5fd0", "#ff8c00", "#9a48d0" };
 /* drawn in this order, so the usually largest (anon) is on top */
 static const enum mr_rss_kind draw_order[MR_RSS_NR] = {
@@ -55,7 +56,7 @@ static const char css[] =
 "svg text{font-family:sans-serif;font-size:12px;fill:#222}\n"
 "svg .halo{paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}\n";
 
-/* ---- small helpers shared with write_oom.c (report.h) ---- */
+/* ---- small helpers ---- */
 
 /* Text for HTML, in an element or an attribute: every markup character escaped. */
 static void he(FILE *f, const char *s)
@@ -126,7 +127,7 @@ static void span_add(struct span *s, double t)
 		s->t1 = t;
 }
 
-static struct span time_span(const struct mr_report *rep, struct mr_oom *o, size_t shown)
+static struct span time_span(const struct mr_ctx *ctx, const struct mr_oom *o, size_t shown)
 {
 	struct span s = { 0, mr_oom_totals(o)->duration_s };
 	double step;
@@ -135,12 +136,12 @@ static struct span time_span(const struct mr_report *rep, struct mr_oom *o, size
 		const struct mr_oom_proc *p = mr_oom_proc(o, i);
 
 		if (p->nr_pts) {
-			span_add(&s, mr_oom_rel_s(rep, p->pts[0].ts));
-			span_add(&s, mr_oom_rel_s(rep, p->pts[p->nr_pts - 1].ts));
+			span_add(&s, mr_ctx_rel_s(ctx, p->pts[0].ts));
+			span_add(&s, mr_ctx_rel_s(ctx, p->pts[p->nr_pts - 1].ts));
 		}
 	}
 	for (size_t i = 0; i < mr_oom_nr_kills(o); i++)
-		span_add(&s, mr_oom_rel_s(rep, mr_oom_kill(o, i)->ts));
+		span_add(&s, mr_ctx_rel_s(ctx, mr_oom_kill(o, i)->ts));
 	if (s.t1 - s.t0 < 0.001)
 		s.t1 = s.t0 + 0.001;
 	/* the axis ends on a tick */
@@ -208,14 +209,14 @@ static void y_axis(FILE *f, const struct chart *c)
 /* ---- one process's chart ---- */
 
 /* The process's memcg limit, when it is close enough to its RSS to be worth a line. */
-static int64_t chart_limit(const struct mr_report *rep, const struct mr_oom_proc *p,
+static int64_t chart_limit(const struct mr_ctx *ctx, const struct mr_oom_proc *p,
 			   int64_t peak)
 {
 	const struct mr_meta_memcg *c = NULL;
 
 	/* the newest record with a limit: the start record may be before the move */
-	for (int i = 0; i < rep->meta.nr_memcgs; i++) {
-		const struct mr_meta_memcg *m = &rep->meta.memcgs[i];
+	for (int i = 0; i < ctx->meta.nr_memcgs; i++) {
+		const struct mr_meta_memcg *m = &ctx->meta.memcgs[i];
 
 		if (m->pid == p->pid && m->limit >= 0 && (!c || m->ts >= c->ts))
 			c = m;
@@ -291,7 +292,7 @@ static bool worst_here(const struct mr_oom_totals *t, const struct mr_oom_proc *
 	       (!p->exited || t->worst_ts <= p->exit_ts);
 }
 
-static void chart_bands(FILE *f, const struct mr_report *rep, struct mr_oom *o,
+static void chart_bands(FILE *f, const struct mr_ctx *ctx, const struct mr_oom *o,
 			const struct chart *c, const struct mr_oom_proc *p, bool *memcg)
 {
 	const struct mr_oom_totals *t = mr_oom_totals(o);
@@ -301,19 +302,19 @@ static void chart_bands(FILE *f, const struct mr_report *rep, struct mr_oom *o,
 	for (size_t i = 0; i < mr_oom_nr_kills(o); i++) {
 		const struct mr_oom_kill *k = mr_oom_kill(o, i);
 
-		if (!mr_oom_kill_wanted(rep, k) || !k->memcg_reclaim_ts || k->trigger_pid != p->pid)
+		if (!mr_oom_kill_wanted(ctx, k) || !k->memcg_reclaim_ts || k->trigger_pid != p->pid)
 			continue;
 		snprintf(tip, sizeof(tip), "memcg reclaim from t=%.3f s to the OOM kill at "
-			 "t=%.3f s (%.3f ms)", mr_oom_rel_s(rep, k->memcg_reclaim_ts), mr_oom_rel_s(rep, k->ts),
+			 "t=%.3f s (%.3f ms)", mr_ctx_rel_s(ctx, k->memcg_reclaim_ts), mr_ctx_rel_s(ctx, k->ts),
 			 (k->ts - k->memcg_reclaim_ts) / 1e6);
-		band(f, c, mr_oom_rel_s(rep, k->memcg_reclaim_ts), mr_oom_rel_s(rep, k->ts), MEMCG_COLOUR, tip);
+		band(f, c, mr_ctx_rel_s(ctx, k->memcg_reclaim_ts), mr_ctx_rel_s(ctx, k->ts), MEMCG_COLOUR, tip);
 		*memcg = true;
 	}
 	if (worst_here(t, p)) {
 		snprintf(tip, sizeof(tip), "worst stall: %s of %.3f ms at t=%.3f s (tid %d)",
-			 mr_oom_stall_names[t->worst_kind], t->worst_ns / 1e6, mr_oom_rel_s(rep, t->worst_ts),
+			 mr_oom_stall_names[t->worst_kind], t->worst_ns / 1e6, mr_ctx_rel_s(ctx, t->worst_ts),
 			 t->worst_tid);
-		band(f, c, mr_oom_rel_s(rep, t->worst_ts), mr_oom_rel_s(rep, t->worst_ts + t->worst_ns),
+		band(f, c, mr_ctx_rel_s(ctx, t->worst_ts), mr_ctx_rel_s(ctx, t->worst_ts + t->worst_ns),
 		     WORST_COLOUR, tip);
 	}
 }
@@ -340,7 +341,7 @@ static const struct mr_oom_point **sorted_points(const struct mr_oom_proc *p)
 }
 
 /* RSS is a step function: each value holds until the next point. */
-static void chart_line(FILE *f, const struct mr_report *rep, const struct chart *c,
+static void chart_line(FILE *f, const struct mr_ctx *ctx, const struct chart *c,
 		       const struct mr_oom_proc *p, const struct mr_oom_point **pts, int k)
 {
 	double prev_y = 0;
@@ -348,29 +349,29 @@ static void chart_line(FILE *f, const struct mr_report *rep, const struct chart 
 	fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
 		"stroke-linejoin=\"round\" points=\"", rss_colours[k]);
 	for (size_t i = 0; i < p->nr_pts; i++) {
-		double x = cx(c, mr_oom_rel_s(rep, pts[i]->ts)), y = cy(c, pts[i]->v[k]);
+		double x = cx(c, mr_ctx_rel_s(ctx, pts[i]->ts)), y = cy(c, pts[i]->v[k]);
 
 		if (i)
 			fprintf(f, " %.1f,%.1f", x, prev_y);
 		fprintf(f, "%s%.1f,%.1f", i ? " " : "", x, y);
 		prev_y = y;
 	}
-	fprintf(f, "\"><title>%s: peak ", rss_names[k]);
+	fprintf(f, "\"><title>%s: peak ", mr_oom_rss_names[k]);
 	fputs(mr_human_bytes(p->peak[k]).s, f);
 	fputs("</title></polyline>\n", f);
 }
 
 /* Each kill: solid on its victim's chart, dashed on the others' (for the time). */
-static void chart_kills(FILE *f, const struct mr_report *rep, struct mr_oom *o,
+static void chart_kills(FILE *f, const struct mr_ctx *ctx, const struct mr_oom *o,
 			const struct chart *c, const struct mr_oom_proc *p)
 {
 	for (size_t i = 0, n = 0; i < mr_oom_nr_kills(o); i++) {
 		const struct mr_oom_kill *k = mr_oom_kill(o, i);
-		double x = cx(c, mr_oom_rel_s(rep, k->ts));
+		double x = cx(c, mr_ctx_rel_s(ctx, k->ts));
 		bool left = x > ML + PW * 0.6;
 		int y;
 
-		if (!mr_oom_kill_wanted(rep, k))
+		if (!mr_oom_kill_wanted(ctx, k))
 			continue;
 		y = MT + 16 + 16 * (n++ % KILL_ROWS);
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"" KILL_RED
@@ -378,14 +379,14 @@ static void chart_kills(FILE *f, const struct mr_report *rep, struct mr_oom *o,
 			"<text class=\"halo\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\" "
 			"font-weight=\"bold\" style=\"fill:" KILL_RED "\">OOM kill: ", x, MT, x,
 			MT + PH, k->tgid == p->pid ? "stroke-width=\"2.5\"" :
-			"stroke-width=\"1.5\" stroke-dasharray=\"5 3\"", mr_oom_rel_s(rep, k->ts),
+			"stroke-width=\"1.5\" stroke-dasharray=\"5 3\"", mr_ctx_rel_s(ctx, k->ts),
 			left ? x - 6 : x + 6, y, left ? "end" : "start");
 		he_proc(f, k->comm, k->tgid);
 		fputs("</text>\n", f);
 	}
 }
 
-static void chart_legend(FILE *f, const struct mr_report *rep, struct mr_oom *o,
+static void chart_legend(FILE *f, const struct mr_ctx *ctx, const struct mr_oom *o,
 			 const struct mr_oom_proc *p, bool memcg, int64_t limit)
 {
 	const struct mr_oom_totals *t = mr_oom_totals(o);
@@ -395,9 +396,9 @@ static void chart_legend(FILE *f, const struct mr_report *rep, struct mr_oom *o,
 
 	for (int k = 0; k < MR_RSS_NR; k++)
 		if (p->seen & (1u << k))
-			legend_item(&lg, 'l', rss_colours[k], 1, rss_names[k]);
+			legend_item(&lg, 'l', rss_colours[k], 1, mr_oom_rss_names[k]);
 	for (size_t i = 0; i < mr_oom_nr_kills(o); i++)
-		kills |= mr_oom_kill_wanted(rep, mr_oom_kill(o, i));
+		kills |= mr_oom_kill_wanted(ctx, mr_oom_kill(o, i));
 	if (kills)
 		legend_item(&lg, 'l', KILL_RED, 1, "OOM kill");
 	if (memcg)
@@ -413,10 +414,10 @@ static void chart_legend(FILE *f, const struct mr_report *rep, struct mr_oom *o,
 	}
 }
 
-static void chart(FILE *f, const struct mr_report *rep, struct mr_oom *o, struct span span,
+static void chart(FILE *f, const struct mr_ctx *ctx, const struct mr_oom *o, struct span span,
 		  const struct mr_oom_proc *p)
 {
-	int64_t limit = chart_limit(rep, p, mr_oom_total_rss(p->peak));
+	int64_t limit = chart_limit(ctx, p, mr_oom_total_rss(p->peak));
 	const struct mr_oom_point **pts;
 	struct chart c = { .t = span };
 	bool memcg;
@@ -429,7 +430,7 @@ static void chart(FILE *f, const struct mr_report *rep, struct mr_oom *o, struct
 		ML, MT, PW, PH);
 	x_axis(f, &c);
 	y_axis(f, &c);
-	chart_bands(f, rep, o, &c, p, &memcg);
+	chart_bands(f, ctx, o, &c, p, &memcg);
 	if (limit >= 0)
 		fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#555\" "
 			"stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>\n", ML, cy(&c, limit),
@@ -437,17 +438,17 @@ static void chart(FILE *f, const struct mr_report *rep, struct mr_oom *o, struct
 	pts = sorted_points(p);
 	for (int i = 0; i < MR_RSS_NR; i++)
 		if ((p->seen & (1u << draw_order[i])) && p->nr_pts)
-			chart_line(f, rep, &c, p, pts, draw_order[i]);
+			chart_line(f, ctx, &c, p, pts, draw_order[i]);
 	free(pts);
 	if (!p->nr_pts)
 		fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" class=\"note\">"
 			"no rss_stat samples of this process</text>\n", ML + PW / 2, MT + PH / 2);
-	chart_kills(f, rep, o, &c, p);
-	chart_legend(f, rep, o, p, memcg, limit);
+	chart_kills(f, ctx, o, &c, p);
+	chart_legend(f, ctx, o, p, memcg, limit);
 	fputs("</svg>\n", f);
 }
 
-static void proc_section(FILE *f, const struct mr_report *rep, struct mr_oom *o,
+static void proc_section(FILE *f, const struct mr_ctx *ctx, const struct mr_oom *o,
 			 struct span span, const struct mr_oom_proc *p)
 {
 	bool any = false;
@@ -456,11 +457,11 @@ static void proc_section(FILE *f, const struct mr_report *rep, struct mr_oom *o,
 	he_proc(f, p->comm, p->pid);
 	fprintf(f, ": peak RSS %s", mr_human_bytes(mr_oom_total_rss(p->peak)).s);
 	if (p->exited)
-		fprintf(f, ", exited at %.3f s", mr_oom_rel_s(rep, p->exit_ts));
+		fprintf(f, ", exited at %.3f s", mr_ctx_rel_s(ctx, p->exit_ts));
 	fputs("</h3>\n<p class=\"note\">", f);
 	for (int k = 0; k < MR_RSS_NR; k++)
 		if (p->seen & (1u << k)) {
-			fprintf(f, "%s %s %s", any ? "," : "peak", rss_names[k],
+			fprintf(f, "%s %s %s", any ? "," : "peak", mr_oom_rss_names[k],
 				mr_human_bytes(p->peak[k]).s);
 			any = true;
 		}
@@ -472,20 +473,20 @@ static void proc_section(FILE *f, const struct mr_report *rep, struct mr_oom *o,
 		fprintf(f, "; allocated %s in %" PRIu64 " calls", mr_human_bytes(p->alloc_bytes).s,
 			p->alloc_count);
 	fputs("</p>\n", f);
-	chart(f, rep, o, span, p);
+	chart(f, ctx, o, span, p);
 }
 
 /* ---- header ---- */
 
-static void header_lost(FILE *f, const struct mr_report *rep)
+static void header_lost(FILE *f, const struct mr_ctx *ctx)
 {
-	const struct mr_meta *m = &rep->meta;
+	const struct mr_meta *m = &ctx->meta;
 
 	fputs("<tr><th>lost events</th><td>", f);
-	if (!rep->lost_total) {
+	if (!ctx->lost_total) {
 		fputs("none</td></tr>\n", f);
 	} else {
-		fprintf(f, "%" PRIu64 ":", rep->lost_total);
+		fprintf(f, "%" PRIu64 ":", ctx->lost_total);
 		for (int i = 0; i < m->nr_cpus; i++)
 			if (m->cpus[i].overrun || m->cpus[i].dropped)
 				fprintf(f, " cpu%d %" PRIu64, m->cpus[i].cpu,
@@ -494,14 +495,14 @@ static void header_lost(FILE *f, const struct mr_report *rep)
 	}
 }
 
-static void header_warnings(FILE *f, const struct mr_report *rep, const struct mr_oom_totals *t)
+static void header_warnings(FILE *f, const struct mr_ctx *ctx, const struct mr_oom_totals *t)
 {
-	const struct mr_meta *m = &rep->meta;
+	const struct mr_meta *m = &ctx->meta;
 
-	if (rep->lost_total)
+	if (ctx->lost_total)
 		fprintf(f, "<div class=\"warn\">WARNING: %" PRIu64 " events were lost; RSS steps, "
 			"stalls or the kill's own events may be missing. Record again with a "
-			"larger -b.</div>\n", rep->lost_total);
+			"larger -b.</div>\n", ctx->lost_total);
 	if (m->truncated_bytes)
 		fprintf(f, "<div class=\"warn\">WARNING: the disk filled up while recording; the "
 			"newest %.1f MB of events were dropped and the trace ends early.</div>\n",
@@ -511,11 +512,11 @@ static void header_warnings(FILE *f, const struct mr_report *rep, const struct m
 		      "-e oom?</div>\n", f);
 }
 
-static void header(FILE *f, const struct mr_report *rep, const struct mr_oom_totals *t)
+static void header(FILE *f, const struct mr_ctx *ctx, const struct mr_oom_totals *t)
 {
-	const struct mr_meta *m = &rep->meta;
+	const struct mr_meta *m = &ctx->meta;
 	time_t when_s = m->start_epoch_ns / 1000000000ull;
-	const char *file = rep->o && rep->o->input ? rep->o->input : "?";
+	const char *file = ctx->o && ctx->o->input ? ctx->o->input : "?";
 	char when[64] = "?";
 	struct tm tm;
 
@@ -543,25 +544,25 @@ static void header(FILE *f, const struct mr_report *rep, const struct mr_oom_tot
 		" allocator calls; kswapd woke %" PRIu64 " times (awake %.3f s)</td></tr>\n",
 		t->rss_events, t->oom_events, t->alloc_events, t->kswapd_wakes,
 		t->kswapd_awake_ns / 1e9);
-	header_lost(f, rep);
+	header_lost(f, ctx);
 	fputs("<tr><th>stalls</th><td>", f);
 	mr_oom_stalls_line(f, t->stalls, t->compact_attempts);
 	if (t->worst_ns)
 		fprintf(f, "; worst: %s of %.3f ms in pid %d tid %d at %.3f s",
 			mr_oom_stall_names[t->worst_kind], t->worst_ns / 1e6, t->worst_pid, t->worst_tid,
-			mr_oom_rel_s(rep, t->worst_ts));
+			mr_ctx_rel_s(ctx, t->worst_ts));
 	fputs("</td></tr>\n</table>\n", f);
-	header_warnings(f, rep, t);
+	header_warnings(f, ctx, t);
 }
 
 /* ---- kills and growing sites ---- */
 
-static void kill_row(FILE *f, const struct mr_report *rep, const struct mr_oom_kill *k, size_t n)
+static void kill_row(FILE *f, const struct mr_ctx *ctx, const struct mr_oom_kill *k, size_t n)
 {
-	const struct mr_meta_memcg *c = k->memcg ? mr_oom_memcg_of(rep, k->tgid, k->ts) : NULL;
+	const struct mr_meta_memcg *c = k->memcg ? mr_oom_memcg_of(ctx, k->tgid, k->ts) : NULL;
 
 	fprintf(f, "<tr><td class=\"num\">%zu</td><td class=\"num\">%.3f</td>"
-		"<td class=\"kill\">", n, mr_oom_rel_s(rep, k->ts));
+		"<td class=\"kill\">", n, mr_ctx_rel_s(ctx, k->ts));
 	he_proc(f, k->comm, k->tgid);
 	fputs("</td><td>", f);
 	he_proc(f, k->trigger_comm, k->trigger_pid);
@@ -575,7 +576,7 @@ static void kill_row(FILE *f, const struct mr_report *rep, const struct mr_oom_k
 	}
 	if (k->memcg)
 		fprintf(f, "<br><span class=\"note\">in memcg reclaim from %.3f s</span>",
-			mr_oom_rel_s(rep, k->memcg_reclaim_ts));
+			mr_ctx_rel_s(ctx, k->memcg_reclaim_ts));
 	fprintf(f, "</td><td>anon %s<br>file %s<br>shmem %s", mr_human_bytes(k->anon_kb * 1024).s,
 		mr_human_bytes(k->file_kb * 1024).s, mr_human_bytes(k->shmem_kb * 1024).s);
 	if (k->has_rss && k->rss[MR_RSS_SWAP])
@@ -588,13 +589,13 @@ static void kill_row(FILE *f, const struct mr_report *rep, const struct mr_oom_k
 	fputs("</td></tr>\n", f);
 }
 
-static void kills_table(FILE *f, const struct mr_report *rep, struct mr_oom *o)
+static void kills_table(FILE *f, const struct mr_ctx *ctx, const struct mr_oom *o)
 {
 	size_t shown = 0;
 
 	fputs("<h2>OOM kills</h2>\n", f);
 	for (size_t i = 0; i < mr_oom_nr_kills(o); i++)
-		shown += mr_oom_kill_wanted(rep, mr_oom_kill(o, i));
+		shown += mr_oom_kill_wanted(ctx, mr_oom_kill(o, i));
 	if (!shown) {
 		fputs("<p>No OOM kill in the recording.</p>\n", f);
 		return;
@@ -602,8 +603,8 @@ static void kills_table(FILE *f, const struct mr_report *rep, struct mr_oom *o)
 	fputs("<table>\n<tr><th>#</th><th>time (s)</th><th>victim</th><th>trigger</th>"
 	      "<th>OOM</th><th>RSS at the kill</th><th>time to death</th></tr>\n", f);
 	for (size_t i = 0; i < mr_oom_nr_kills(o); i++)
-		if (mr_oom_kill_wanted(rep, mr_oom_kill(o, i)))
-			kill_row(f, rep, mr_oom_kill(o, i), i + 1);
+		if (mr_oom_kill_wanted(ctx, mr_oom_kill(o, i)))
+			kill_row(f, ctx, mr_oom_kill(o, i), i + 1);
 	fputs("</table>\n", f);
 }
 
@@ -636,15 +637,16 @@ static void frame_html(FILE *f, const struct mr_frame *fr)
 	fputs("</code>", f);
 }
 
-static void site_row(FILE *f, struct mr_report *rep, const struct mr_leak *l, size_t n)
+static void site_row(FILE *f, struct mr_ctx *ctx, const struct mr_leak *l, size_t n)
 {
-	const struct mr_aspace *as = mr_pairing_aspace(rep->pairing, l->aspace);
+	const struct mr_aspace *as = mr_pairing_aspace(ctx->pairing, l->aspace);
 	struct mr_frame frames[MR_MAX_STACK];
-	int nr = mr_report_frames(rep, l, frames, MR_MAX_STACK);
+	int nr = mr_ctx_frames(ctx, mr_ctx_aspace_pid(ctx, l->aspace), l->stack, l->ts_min, false,
+				   frames, MR_MAX_STACK);
 
 	fprintf(f, "<tr><td class=\"num\">%zu</td><td class=\"num\">%s</td><td class=\"num\">%"
 		PRIu64 "</td><td>%s</td><td>", n, mr_human_bytes(l->bytes).s, l->count, mr_fn_name(l->fn));
-	he_proc(f, mr_report_comm(rep, l->aspace), as ? as->pid : -1);
+	he_proc(f, mr_ctx_comm(ctx, l->aspace), as ? as->pid : -1);
 	fputs("</td><td>", f);
 	for (int j = 0; j < nr && j < FRAMES; j++) {
 		fputs(j ? "<br>" : "", f);
@@ -657,9 +659,9 @@ static void site_row(FILE *f, struct mr_report *rep, const struct mr_leak *l, si
 	fputs("</td></tr>\n", f);
 }
 
-static void growing(FILE *f, struct mr_report *rep, const struct mr_oom_kill *k, size_t n)
+static void growing(FILE *f, struct mr_ctx *ctx, const struct mr_oom_kill *k, size_t n)
 {
-	fprintf(f, "<h3>Before kill #%zu at %.3f s: ", n, mr_oom_rel_s(rep, k->ts));
+	fprintf(f, "<h3>Before kill #%zu at %.3f s: ", n, mr_ctx_rel_s(ctx, k->ts));
 	he_proc(f, k->comm, k->tgid);
 	fputs("</h3>\n", f);
 	if (!k->growing_count) {
@@ -673,36 +675,38 @@ static void growing(FILE *f, struct mr_report *rep, const struct mr_oom_kill *k,
 		"<th>allocator</th><th>process</th><th>first frames</th></tr>\n",
 		mr_human_bytes(k->growing_bytes).s, k->growing_count, MR_OOM_WINDOW_NS / 1e9);
 	for (size_t i = 0; i < k->nr_growing; i++)
-		site_row(f, rep, &k->growing[i], i + 1);
+		site_row(f, ctx, &k->growing[i], i + 1);
 	fputs("</table>\n", f);
 }
 
-static void growing_sites(FILE *f, struct mr_report *rep, struct mr_oom *o)
+static void growing_sites(FILE *f, struct mr_ctx *ctx, const struct mr_oom *o)
 {
 	bool any = false;
 
 	for (size_t i = 0; i < mr_oom_nr_kills(o); i++) {
 		const struct mr_oom_kill *k = mr_oom_kill(o, i);
 
-		if (!mr_oom_kill_wanted(rep, k))
+		if (!mr_oom_kill_wanted(ctx, k))
 			continue;
 		if (!any)
 			fputs("<h2>Top growing heap sites before each kill</h2>\n", f);
 		any = true;
-		growing(f, rep, k, i + 1);
+		growing(f, ctx, k, i + 1);
 	}
 }
 
-int mr_write_html_oom(FILE *f, struct mr_report *rep, struct mr_oom *o)
+int mr_oom_write_html(FILE *f, struct mr_ctx *ctx, const void *state)
 {
+	const struct mr_oom *o = state;
+
 	size_t nr = mr_oom_nr_procs(o), shown = nr;
-	int top = rep->o && rep->o->top > 0 ? rep->o->top : MAX_CHARTS;
+	int top = ctx->o && ctx->o->top > 0 ? ctx->o->top : MAX_CHARTS;
 	struct span span;
 
 	if (shown > (size_t)top)
 		shown = top;
-	span = time_span(rep, o, shown);
-	header(f, rep, mr_oom_totals(o));
+	span = time_span(ctx, o, shown);
+	header(f, ctx, mr_oom_totals(o));
 	fprintf(f, "<h2>RSS over time: %zu process%s", nr, nr == 1 ? "" : "es");
 	if (shown < nr)
 		fprintf(f, " (the %zu largest shown; --top N for more)", shown);
@@ -710,9 +714,9 @@ int mr_write_html_oom(FILE *f, struct mr_report *rep, struct mr_oom *o)
 	if (!nr)
 		fputs("<p>No process with RSS samples or stalls in the recording.</p>\n", f);
 	for (size_t i = 0; i < shown; i++)
-		proc_section(f, rep, o, span, mr_oom_proc(o, i));
-	kills_table(f, rep, o);
-	growing_sites(f, rep, o);
+		proc_section(f, ctx, o, span, mr_oom_proc(o, i));
+	kills_table(f, ctx, o);
+	growing_sites(f, ctx, o);
 	fputs("</body>\n</html>\n", f);
 	return ferror(f) ? -1 : 0;
 }

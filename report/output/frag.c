@@ -1,43 +1,48 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * write_frag.c - `memrec report frag`: the recording's header, then one
+ * frag.c - `memrec report frag`: the recording's header, then one
  * section per fragmentation analyser (schema of the JSON form:
  * docs/memrec-report-frag-json.md). A section is one line of the table.
  */
 #include "memrec.h"
-#include "report.h"
+#include "output/output.h"
+#include "output/frag.h"
 
 struct frag_section {
 	const char	*key;		/* its member in the JSON object */
-	int		(*text)(FILE *f, struct mr_report *rep);
-	int		(*json)(FILE *f, struct mr_report *rep);
+	int		(*text)(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr);
+	int		(*json)(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr);
 };
 
 static const struct frag_section sections[] = {
 	{ "slab", mr_frag_slab_text, mr_frag_slab_json },
 	{ "pages", mr_frag_pages_text, mr_frag_pages_json },
 	{ "zones", mr_frag_zone_text, mr_frag_zone_json },
-	{ "heap", mr_frag_heap_section_text, mr_frag_heap_section_json },
+	{ "heap", mr_frag_heap_text, mr_frag_heap_json },
 };
 
-int mr_write_text_frag(FILE *f, struct mr_report *rep)
+int mr_frag_write_text(FILE *f, struct mr_ctx *ctx, const void *state)
 {
-	mr_write_text_header(f, rep);
+	const struct mr_frag *fr = state;
+
+	mr_write_text_header(f, ctx);
 	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
-		if (sections[i].text && sections[i].text(f, rep) < 0)
+		if (sections[i].text && sections[i].text(f, ctx, fr) < 0)
 			return -1;
 	return 0;
 }
 
-int mr_write_json_frag(FILE *f, struct mr_report *rep)
+int mr_frag_write_json(FILE *f, struct mr_ctx *ctx, const void *state)
 {
-	mr_write_json_header(f, rep);
+	const struct mr_frag *fr = state;
+
+	mr_write_json_header(f, ctx);
 	fputs("  \"report\": \"frag\"", f);
 	for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
 		if (!sections[i].json)
 			continue;
 		fprintf(f, ",\n  \"%s\": ", sections[i].key);
-		if (sections[i].json(f, rep) < 0)
+		if (sections[i].json(f, ctx, fr) < 0)
 			return -1;
 	}
 	fputs("\n}\n", f);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * frag_heap.c - the user heap part of `memrec report frag`. The pairing
+ * heap.c - the user heap part of `memrec report frag`. The pairing
  * hooks feed it every block that becomes live or dies; it follows, per
  * address space and glibc heap region, the live bytes against the span the
  * region has reached, and at the end finds the free gaps between live
@@ -19,7 +19,7 @@
  * (user pointer at page + 0x10); such chunks are sized as glibc's sysmalloc
  * sizes them (rounded up to pages), every other one by request2size.
  *
- * At finish, with the executable mappings of the process (rep->meta.maps),
+ * At finish, with the executable mappings of the process (ctx->meta.maps),
  * each window is given its region:
  *  - main arena (brk heap): glibc grows it with brk from just above the
  *    program image (the kernel puts the break at most 32 MiB above the end
@@ -48,33 +48,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "memrec.h"
-#include "report.h"
+#include "frag/frag.h"
 
-#define HEAP_WIN_SHIFT		26		/* glibc HEAP_MAX_SIZE on x86_64: 64 MiB */
-#define MMAP_THRESHOLD		(128ull << 10)	/* glibc's default M_MMAP_THRESHOLD */
 #define PAGE_SIZE_4K		4096ull
 #define MIN_CHUNK		32ull
 #define CHUNK_HDR		16ull		/* user pointer - chunk start */
 /* a brk heap ends less than this above the program */
 #define MAIN_REACH		(1ull << 40)
-#define SERIES_POINTS		100		/* points kept per region */
 #define SERIES_SHIFT0		20		/* first bucket width: 2^20 ns, about 1 ms */
-#define NR_GAPS			5
-
-/* The state of a region at the end of a time bucket. */
-struct point {
-	uint64_t	k;		/* bucket: (ts - t0) >> shift */
-	uint64_t	ts;		/* the last event in the bucket */
-	uint64_t	req, chunk;	/* live bytes: requested, and in chunks */
-	uint64_t	lo, hi;		/* lowest chunk start and highest chunk end so far */
-};
-
-/* At most SERIES_POINTS buckets; when more are needed they double in width. */
-struct series {
-	struct point	*pts;
-	size_t		nr;
-	unsigned int	shift;
-};
 
 /* The blocks of one address space in one 64 MiB window, of one shape. */
 struct acc {
@@ -84,51 +65,8 @@ struct acc {
 	uint64_t	win;
 	uint64_t	req, chunk;	/* live now */
 	uint64_t	lo, hi;
-	struct series	s;
+	struct mr_heap_series	s;
 	size_t		region;		/* in its process, after finish */
-};
-
-struct site {
-	uint32_t	aspace, stack;
-	enum mr_fn	fn;
-	uint64_t	ts;		/* first allocation: symbols are looked up as of then */
-	uint64_t	allocs, req, chunk;
-};
-
-struct live_chunk {
-	uint64_t		start, end;
-	const struct mr_block	*b;
-};
-
-enum region_kind { REG_MAIN, REG_ARENA, REG_MMAP };
-
-struct gap {
-	uint64_t	addr, size;
-};
-
-struct region {
-	enum region_kind	kind;
-	uint64_t		base;		/* a thread-arena heap's window */
-	uint64_t		lo, hi;		/* lowest chunk start, highest end seen */
-	uint64_t		req, chunk, n;	/* live at the end */
-	struct series		s;
-	struct gap		gaps[NR_GAPS];
-	int			nr_gaps;
-	bool			has_pin;
-	struct mr_block		pin;
-	uint64_t		pin_chunk, free_below, shrink_by;
-	struct live_chunk	*lc;		/* while finishing only */
-	size_t			nr_lc, alloc_lc;
-};
-
-struct proc {
-	uint32_t	aspace;
-	int		pid;
-	struct region	*regions;
-	size_t		nr_regions;
-	struct site	**sites;	/* by waste, largest first */
-	size_t		nr_sites;
-	uint64_t	allocs, req, chunk;	/* over all its sites */
 };
 
 /* Open addressing from a pair of keys to an index + 1 (0: empty). */
@@ -142,11 +80,11 @@ struct mr_frag_heap {
 	struct kmap	acc_map, site_map;
 	struct acc	*accs;
 	size_t		nr_accs, alloc_accs;
-	struct site	*sites;
+	struct mr_heap_site	*sites;
 	size_t		nr_sites, alloc_sites;
 	bool		started;
 	uint64_t	t0, now;	/* first event, latest event (ts is not monotonic) */
-	struct proc	*procs;
+	struct mr_heap_proc	*procs;
 	size_t		nr_procs;
 };
 
@@ -161,7 +99,7 @@ static uint64_t request2size(uint64_t req)
 
 static bool looks_mmapped(uint64_t ptr, uint64_t req)
 {
-	return ((ptr - CHUNK_HDR) & (PAGE_SIZE_4K - 1)) == 0 && request2size(req) >= MMAP_THRESHOLD;
+	return ((ptr - CHUNK_HDR) & (PAGE_SIZE_4K - 1)) == 0 && request2size(req) >= MR_HEAP_MMAP_THRESHOLD;
 }
 
 /* sysmalloc maps request2size + the size field, rounded up to pages. */
@@ -236,13 +174,13 @@ static void kmap_release(struct kmap *m)
 /* ---- series ---- */
 
 /* Doubles the bucket width; of two states in one bucket, the later one stays. */
-static void series_coarsen(struct series *s)
+static void series_coarsen(struct mr_heap_series *s)
 {
 	size_t o = 0;
 
 	s->shift++;
 	for (size_t i = 0; i < s->nr; i++) {
-		struct point p = s->pts[i];
+		struct mr_heap_point p = s->pts[i];
 
 		p.k >>= 1;
 		if (o && s->pts[o - 1].k == p.k)
@@ -253,10 +191,10 @@ static void series_coarsen(struct series *s)
 	s->nr = o;
 }
 
-static void series_note(struct series *s, struct point p, uint64_t rel)
+static void series_note(struct mr_heap_series *s, struct mr_heap_point p, uint64_t rel)
 {
 	if (!s->pts) {
-		s->pts = mr_xmalloc(SERIES_POINTS * sizeof(*s->pts));
+		s->pts = mr_xmalloc(MR_HEAP_SERIES_POINTS * sizeof(*s->pts));
 		s->shift = SERIES_SHIFT0;
 	}
 	for (;;) {
@@ -265,7 +203,7 @@ static void series_note(struct series *s, struct point p, uint64_t rel)
 			s->pts[s->nr - 1] = p;
 			return;
 		}
-		if (s->nr < SERIES_POINTS)
+		if (s->nr < MR_HEAP_SERIES_POINTS)
 			break;
 		series_coarsen(s);
 	}
@@ -282,7 +220,7 @@ struct mr_frag_heap *mr_frag_heap_new(void)
 static struct acc *acc_find(struct mr_frag_heap *h, uint32_t aspace, uint64_t start, bool mm,
 			    bool add)
 {
-	uint64_t win = start >> HEAP_WIN_SHIFT;
+	uint64_t win = start >> MR_HEAP_WIN_SHIFT;
 	uint32_t *v = kmap_slot(&h->acc_map, aspace, win << 1 | mm, add);
 	struct acc *a;
 
@@ -302,7 +240,7 @@ static struct acc *acc_find(struct mr_frag_heap *h, uint32_t aspace, uint64_t st
 
 static void acc_point(struct mr_frag_heap *h, struct acc *a, uint64_t ts)
 {
-	struct point p = {
+	struct mr_heap_point p = {
 		.ts = h->now, .req = a->req, .chunk = a->chunk, .lo = a->lo, .hi = a->hi,
 	};
 
@@ -314,14 +252,14 @@ static void acc_point(struct mr_frag_heap *h, struct acc *a, uint64_t ts)
 static void site_count(struct mr_frag_heap *h, const struct mr_block *b, uint64_t chunk)
 {
 	uint32_t *v = kmap_slot(&h->site_map, b->aspace, b->stack, true);
-	struct site *s;
+	struct mr_heap_site *s;
 
 	if (!*v) {
 		if (h->nr_sites == h->alloc_sites) {
 			h->alloc_sites = h->alloc_sites ? h->alloc_sites * 2 : 64;
 			h->sites = mr_xrealloc(h->sites, h->alloc_sites * sizeof(*h->sites));
 		}
-		h->sites[h->nr_sites++] = (struct site){
+		h->sites[h->nr_sites++] = (struct mr_heap_site){
 			.aspace = b->aspace, .stack = b->stack, .fn = b->fn, .ts = b->ts,
 		};
 		*v = h->nr_sites;
@@ -345,7 +283,7 @@ void mr_frag_heap_live(struct mr_frag_heap *h, const struct mr_block *b)
 	a = acc_find(h, b->aspace, start, mm, true);
 	a->req += b->size;
 	a->chunk += cb;
-	a->small |= request2size(b->size) < MMAP_THRESHOLD;
+	a->small |= request2size(b->size) < MR_HEAP_MMAP_THRESHOLD;
 	if (start < a->lo)
 		a->lo = start;
 	if (start + cb > a->hi)
@@ -474,17 +412,17 @@ static bool range_of(const struct mr_meta *meta, const struct mr_aspace *as, uin
 	return true;
 }
 
-static struct addr_range main_range(const struct mr_report *rep, uint32_t aspace,
+static struct addr_range main_range(const struct mr_ctx *ctx, uint32_t aspace,
 				    uint64_t lowest_chunk)
 {
-	const struct mr_aspace *as = mr_pairing_aspace(rep->pairing, aspace);
+	const struct mr_aspace *as = mr_pairing_aspace(ctx->pairing, aspace);
 	struct addr_range r = { lowest_chunk, lowest_chunk + MAIN_REACH };
 	uint64_t until = as ? as->end_ts : 0;
 
 	/* a forked child that mapped nothing itself has its parent's image */
-	while (as && !range_of(&rep->meta, as, until, &r)) {
+	while (as && !range_of(&ctx->meta, as, until, &r)) {
 		until = as->start_ts;
-		as = as->parent_id < 0 ? NULL : mr_pairing_aspace(rep->pairing, as->parent_id);
+		as = as->parent_id < 0 ? NULL : mr_pairing_aspace(ctx->pairing, as->parent_id);
 	}
 	return r;
 }
@@ -503,7 +441,7 @@ static int cmp_acc(const void *a, const void *b)
 }
 
 struct tagged {
-	struct point	p;
+	struct mr_heap_point	p;
 	size_t		member, order;
 };
 
@@ -517,10 +455,10 @@ static int cmp_tagged(const void *a, const void *b)
 }
 
 /* Appends, at bucket k, the sum of the members' latest states. */
-static void union_emit(struct series *out, const struct point *state, size_t n, uint64_t k,
+static void union_emit(struct mr_heap_series *out, const struct mr_heap_point *state, size_t n, uint64_t k,
 		       uint64_t ts)
 {
-	struct point u = { .k = k, .ts = ts, .lo = UINT64_MAX };
+	struct mr_heap_point u = { .k = k, .ts = ts, .lo = UINT64_MAX };
 
 	for (size_t i = 0; i < n; i++) {
 		if (!state[i].hi)
@@ -540,9 +478,9 @@ static void union_emit(struct series *out, const struct point *state, size_t n, 
  * widest bucket of any, then at each bucket the sum of each one's state at
  * its end (a member without a point there keeps its earlier state).
  */
-static void series_union(struct series *out, struct acc **m, size_t n)
+static void series_union(struct mr_heap_series *out, struct acc **m, size_t n)
 {
-	struct point *state = mr_xcalloc(n, sizeof(*state));
+	struct mr_heap_point *state = mr_xcalloc(n, sizeof(*state));
 	struct tagged *t;
 	size_t total = 0, nt = 0;
 	unsigned int shift = SERIES_SHIFT0;
@@ -559,7 +497,7 @@ static void series_union(struct series *out, struct acc **m, size_t n)
 			t[nt].p.k >>= shift - m[i]->s.shift;
 		}
 	qsort(t, nt, sizeof(*t), cmp_tagged);
-	*out = (struct series){ .pts = mr_xmalloc((total ? total : 1) * sizeof(struct point)),
+	*out = (struct mr_heap_series){ .pts = mr_xmalloc((total ? total : 1) * sizeof(struct mr_heap_point)),
 				.shift = shift };
 	for (size_t i = 0; i < nt; i++) {
 		uint64_t ts = t[i].p.ts;
@@ -572,30 +510,30 @@ static void series_union(struct series *out, struct acc **m, size_t n)
 		}
 		union_emit(out, state, n, t[i].p.k, ts);
 	}
-	while (out->nr > SERIES_POINTS)
+	while (out->nr > MR_HEAP_SERIES_POINTS)
 		series_coarsen(out);
 	free(t);
 	free(state);
 }
 
-static struct region *region_add(struct proc *p, enum region_kind kind, uint64_t base)
+static struct mr_heap_region *region_add(struct mr_heap_proc *p, enum mr_heap_region_kind kind, uint64_t base)
 {
-	struct region *r;
+	struct mr_heap_region *r;
 
 	p->regions = mr_xrealloc(p->regions, (p->nr_regions + 1) * sizeof(*p->regions));
 	r = &p->regions[p->nr_regions++];
-	*r = (struct region){ .kind = kind, .base = base, .lo = UINT64_MAX };
+	*r = (struct mr_heap_region){ .kind = kind, .base = base, .lo = UINT64_MAX };
 	return r;
 }
 
 /* Gives the accumulators m[0..n) to a new region of p. */
-static void region_of_accs(struct proc *p, enum region_kind kind, struct acc **m, size_t n)
+static void region_of_accs(struct mr_heap_proc *p, enum mr_heap_region_kind kind, struct acc **m, size_t n)
 {
-	struct region *r;
+	struct mr_heap_region *r;
 
 	if (!n)
 		return;
-	r = region_add(p, kind, m[0]->win << HEAP_WIN_SHIFT);
+	r = region_add(p, kind, m[0]->win << MR_HEAP_WIN_SHIFT);
 	for (size_t i = 0; i < n; i++) {
 		m[i]->region = p->nr_regions - 1;
 		if (m[i]->lo < r->lo)
@@ -615,7 +553,7 @@ static bool in_range(const struct acc *a, struct addr_range r)
 	return a->lo >= r.lo && a->lo < r.hi;
 }
 
-static void classify(struct proc *p, struct acc **a, size_t n, struct addr_range mr)
+static void classify(struct mr_heap_proc *p, struct acc **a, size_t n, struct addr_range mr)
 {
 	struct acc **main = mr_xmalloc(n * sizeof(*main)), **mm = mr_xmalloc(n * sizeof(*mm));
 	size_t nm = 0, nmm = 0;
@@ -623,7 +561,7 @@ static void classify(struct proc *p, struct acc **a, size_t n, struct addr_range
 	for (size_t i = 0; i < n; i++)
 		if (in_range(a[i], mr))
 			main[nm++] = a[i];
-	region_of_accs(p, REG_MAIN, main, nm);
+	region_of_accs(p, MR_HEAP_MAIN, main, nm);
 	for (size_t i = 0; i < n; i++) {
 		size_t j = i + 1;
 		bool heap = false;
@@ -636,14 +574,14 @@ static void classify(struct proc *p, struct acc **a, size_t n, struct addr_range
 		for (size_t k = i; k < j; k++)
 			heap |= !a[k]->mmap && a[k]->small;
 		if (heap) {
-			region_of_accs(p, REG_ARENA, &a[i], j - i);
+			region_of_accs(p, MR_HEAP_ARENA, &a[i], j - i);
 		} else {
 			for (size_t k = i; k < j; k++)
 				mm[nmm++] = a[k];
 		}
 		i = j - 1;
 	}
-	region_of_accs(p, REG_MMAP, mm, nmm);
+	region_of_accs(p, MR_HEAP_MMAP, mm, nmm);
 	free(main);
 	free(mm);
 }
@@ -661,7 +599,7 @@ static int collect_live(const struct mr_block *b, void *ctx)
 	struct walk *w = ctx;
 	bool mm = looks_mmapped(b->ptr, b->size);
 	uint64_t start = b->ptr - CHUNK_HDR;
-	struct region *r;
+	struct mr_heap_region *r;
 	struct acc *a;
 
 	if (b->inherited || b->aspace >= w->nr_as || !w->proc_of[b->aspace])
@@ -674,28 +612,28 @@ static int collect_live(const struct mr_block *b, void *ctx)
 		r->alloc_lc = r->alloc_lc ? r->alloc_lc * 2 : 256;
 		r->lc = mr_xrealloc(r->lc, r->alloc_lc * sizeof(*r->lc));
 	}
-	r->lc[r->nr_lc++] = (struct live_chunk){ start, start + chunk_bytes(b->size, mm), b };
+	r->lc[r->nr_lc++] = (struct mr_heap_chunk){ start, start + chunk_bytes(b->size, mm), b };
 	return 0;
 }
 
 static int cmp_lc(const void *a, const void *b)
 {
-	const struct live_chunk *x = a, *y = b;
+	const struct mr_heap_chunk *x = a, *y = b;
 
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* Keeps the NR_GAPS largest, largest first; equal ones in address order. */
-static void gap_note(struct region *r, uint64_t addr, uint64_t size)
+/* Keeps the MR_HEAP_GAPS largest, largest first; equal ones in address order. */
+static void gap_note(struct mr_heap_region *r, uint64_t addr, uint64_t size)
 {
 	int i;
 
-	if (r->nr_gaps == NR_GAPS && size <= r->gaps[NR_GAPS - 1].size)
+	if (r->nr_gaps == MR_HEAP_GAPS && size <= r->gaps[MR_HEAP_GAPS - 1].size)
 		return;
-	i = r->nr_gaps < NR_GAPS ? r->nr_gaps++ : NR_GAPS - 1;
+	i = r->nr_gaps < MR_HEAP_GAPS ? r->nr_gaps++ : MR_HEAP_GAPS - 1;
 	for (; i > 0 && r->gaps[i - 1].size < size; i--)
 		r->gaps[i] = r->gaps[i - 1];
-	r->gaps[i] = (struct gap){ addr, size };
+	r->gaps[i] = (struct mr_heap_gap){ addr, size };
 }
 
 /*
@@ -703,9 +641,9 @@ static void gap_note(struct region *r, uint64_t addr, uint64_t size)
  * live block at the highest address holds everything free below it; once
  * it is freed the top can come down to the end of the next live chunk.
  */
-static void pin_of(struct region *r, uint64_t below_end)
+static void pin_of(struct mr_heap_region *r, uint64_t below_end)
 {
-	const struct live_chunk *top = &r->lc[r->nr_lc - 1];
+	const struct mr_heap_chunk *top = &r->lc[r->nr_lc - 1];
 	uint64_t span = top->end - r->lo;
 
 	r->has_pin = true;
@@ -715,25 +653,25 @@ static void pin_of(struct region *r, uint64_t below_end)
 	r->shrink_by = top->end - (below_end < top->end ? below_end : top->end);
 }
 
-static void region_end(struct region *r)
+static void region_end(struct mr_heap_region *r)
 {
 	uint64_t end = r->lo, below_end = r->lo;
 
 	qsort(r->lc, r->nr_lc, sizeof(*r->lc), cmp_lc);
 	for (size_t i = 0; i < r->nr_lc; i++) {
-		const struct live_chunk *c = &r->lc[i];
+		const struct mr_heap_chunk *c = &r->lc[i];
 
 		r->req += c->b->size;
 		r->chunk += c->end - c->start;
 		/* freed mmapped chunks are unmapped: the holes between them are not malloc's */
-		if (i && r->kind != REG_MMAP && c->start > end)
+		if (i && r->kind != MR_HEAP_MMAP && c->start > end)
 			gap_note(r, end, c->start - end);
 		below_end = end;
 		if (c->end > end)
 			end = c->end;
 	}
 	r->n = r->nr_lc;
-	if (r->kind == REG_MAIN && r->nr_lc)
+	if (r->kind == MR_HEAP_MAIN && r->nr_lc)
 		pin_of(r, below_end);
 	free(r->lc);
 	r->lc = NULL;
@@ -742,19 +680,19 @@ static void region_end(struct region *r)
 
 /* ---- finish ---- */
 
-static uint64_t waste_of(const struct site *s)
+uint64_t mr_heap_site_waste(const struct mr_heap_site *s)
 {
 	return s->chunk - s->req;
 }
 
 static int cmp_site(const void *a, const void *b)
 {
-	const struct site *x = *(struct site *const *)a, *y = *(struct site *const *)b;
+	const struct mr_heap_site *x = *(struct mr_heap_site *const *)a, *y = *(struct mr_heap_site *const *)b;
 
 	if (x->aspace != y->aspace)
 		return x->aspace < y->aspace ? -1 : 1;
-	if (waste_of(x) != waste_of(y))
-		return waste_of(x) > waste_of(y) ? -1 : 1;
+	if (mr_heap_site_waste(x) != mr_heap_site_waste(y))
+		return mr_heap_site_waste(x) > mr_heap_site_waste(y) ? -1 : 1;
 	if (x->allocs != y->allocs)
 		return x->allocs > y->allocs ? -1 : 1;
 	return x->stack < y->stack ? -1 : x->stack > y->stack;
@@ -763,14 +701,14 @@ static int cmp_site(const void *a, const void *b)
 /* Hands each process its slice of the sites, sorted by waste. */
 static void give_sites(struct mr_frag_heap *h)
 {
-	struct site **all = mr_xmalloc((h->nr_sites ? h->nr_sites : 1) * sizeof(*all));
+	struct mr_heap_site **all = mr_xmalloc((h->nr_sites ? h->nr_sites : 1) * sizeof(*all));
 	size_t i = 0;
 
 	for (size_t s = 0; s < h->nr_sites; s++)
 		all[s] = &h->sites[s];
 	qsort(all, h->nr_sites, sizeof(*all), cmp_site);
 	for (size_t n = 0; n < h->nr_procs; n++) {
-		struct proc *p = &h->procs[n];
+		struct mr_heap_proc *p = &h->procs[n];
 		size_t from;
 
 		while (i < h->nr_sites && all[i]->aspace < p->aspace)
@@ -787,43 +725,43 @@ static void give_sites(struct mr_frag_heap *h)
 	free(all);
 }
 
-static void proc_build(struct mr_frag_heap *h, const struct mr_report *rep, struct acc **a,
+static void proc_build(struct mr_frag_heap *h, const struct mr_ctx *ctx, struct acc **a,
 		       size_t n, int pid)
 {
 	uint64_t lowest = UINT64_MAX;
-	struct proc *p;
+	struct mr_heap_proc *p;
 
 	h->procs = mr_xrealloc(h->procs, (h->nr_procs + 1) * sizeof(*h->procs));
 	p = &h->procs[h->nr_procs++];
-	*p = (struct proc){ .aspace = a[0]->aspace, .pid = pid };
+	*p = (struct mr_heap_proc){ .aspace = a[0]->aspace, .pid = pid };
 	for (size_t i = 0; i < n; i++)
 		if (a[i]->lo < lowest)
 			lowest = a[i]->lo;
-	classify(p, a, n, main_range(rep, p->aspace, lowest));
+	classify(p, a, n, main_range(ctx, p->aspace, lowest));
 }
 
-void mr_frag_heap_finish(struct mr_frag_heap *h, struct mr_report *rep)
+void mr_frag_heap_finish(struct mr_frag_heap *h, struct mr_ctx *ctx)
 {
 	struct acc **a = mr_xmalloc((h->nr_accs ? h->nr_accs : 1) * sizeof(*a));
-	struct walk w = { .h = h, .nr_as = mr_pairing_nr_aspaces(rep->pairing) };
+	struct walk w = { .h = h, .nr_as = mr_pairing_nr_aspaces(ctx->pairing) };
 
 	w.proc_of = mr_xcalloc(w.nr_as + 1, sizeof(*w.proc_of));
 	for (size_t i = 0; i < h->nr_accs; i++)
 		a[i] = &h->accs[i];
 	qsort(a, h->nr_accs, sizeof(*a), cmp_acc);
 	for (size_t i = 0, j; i < h->nr_accs; i = j) {
-		const struct mr_aspace *as = mr_pairing_aspace(rep->pairing, a[i]->aspace);
+		const struct mr_aspace *as = mr_pairing_aspace(ctx->pairing, a[i]->aspace);
 		int pid = as ? as->pid : -1;
 
 		for (j = i + 1; j < h->nr_accs && a[j]->aspace == a[i]->aspace; j++)
 			;
-		if (rep->o->pid && pid != rep->o->pid)
+		if (ctx->o->pid && pid != ctx->o->pid)
 			continue;
-		proc_build(h, rep, a + i, j - i, pid);
+		proc_build(h, ctx, a + i, j - i, pid);
 		if (a[i]->aspace < w.nr_as)
 			w.proc_of[a[i]->aspace] = h->nr_procs;
 	}
-	mr_pairing_for_each_live(rep->pairing, collect_live, &w);
+	mr_pairing_for_each_live(ctx->pairing, collect_live, &w);
 	for (size_t n = 0; n < h->nr_procs; n++)
 		for (size_t r = 0; r < h->procs[n].nr_regions; r++)
 			region_end(&h->procs[n].regions[r]);
@@ -832,260 +770,10 @@ void mr_frag_heap_finish(struct mr_frag_heap *h, struct mr_report *rep)
 	free(a);
 }
 
-/* ---- writers ---- */
-
-static const char *const region_keys[] = {
-	[REG_MAIN] = "main", [REG_ARENA] = "thread_arena", [REG_MMAP] = "mmap",
-};
-
-static size_t sites_shown(const struct mr_report *rep, const struct proc *p)
+const struct mr_heap_proc *mr_frag_heap_procs(const struct mr_frag_heap *h, size_t *nr)
 {
-	return rep->o->top && (size_t)rep->o->top < p->nr_sites ? (size_t)rep->o->top
-								  : p->nr_sites;
-}
-
-static const char *plural(uint64_t n)
-{
-	return n == 1 ? "" : "s";
-}
-
-static double pct(uint64_t part, uint64_t whole)
-{
-	return whole ? 100.0 * part / whole : 0.0;
-}
-
-static int stack_frames(struct mr_report *rep, uint32_t aspace, uint32_t stack, uint64_t ts,
-			struct mr_frame *frames)
-{
-	struct mr_leak l = { .aspace = aspace, .stack = stack, .ts_min = ts, .ts_max = ts };
-
-	return mr_report_frames(rep, &l, frames, MR_MAX_STACK);
-}
-
-static void text_stack(FILE *f, struct mr_report *rep, uint32_t aspace, uint32_t stack,
-		       uint64_t ts)
-{
-	struct mr_frame frames[MR_MAX_STACK];
-	int nr = stack_frames(rep, aspace, stack, ts, frames);
-
-	for (int i = 0; i < nr; i++)
-		mr_text_frame(f, i, &frames[i]);
-}
-
-/* A few points of the series, spread over it: enough to see a trend. */
-static void text_series(FILE *f, struct mr_report *rep, const struct series *s)
-{
-	size_t shown = s->nr < 6 ? s->nr : 6;
-
-	fputs("      live/span:", f);
-	for (size_t n = 0; n < shown; n++) {
-		const struct point *p = &s->pts[shown > 1 ? n * (s->nr - 1) / (shown - 1) : 0];
-		struct mr_human live = mr_human_bytes(p->chunk);
-		struct mr_human span = mr_human_bytes(p->hi - p->lo);
-
-		fprintf(f, "%s %.3f s %s/%s", n ? "," : "", mr_oom_rel_s(rep, p->ts), live.s,
-			span.s);
-	}
-	fputc('\n', f);
-}
-
-static void text_pin(FILE *f, struct mr_report *rep, const struct proc *p, const struct region *r)
-{
-	const struct mr_block *b = &r->pin;
-
-	fprintf(f, "      pin: %" PRIu64 " bytes (chunk %" PRIu64 ") at 0x%" PRIx64 " from %s, "
-		"tid %d, allocated at %.3f s, holds %" PRIu64 " free bytes (%s) below it; freeing "
-		"it lets the heap shrink by %" PRIu64 " bytes\n", b->size, r->pin_chunk, b->ptr,
-		mr_fn_name(b->fn), b->tid, mr_oom_rel_s(rep, b->ts), r->free_below,
-		mr_human_bytes(r->free_below).s, r->shrink_by);
-	text_stack(f, rep, p->aspace, b->stack, b->ts);
-}
-
-static void text_region(FILE *f, struct mr_report *rep, const struct proc *p,
-			const struct region *r)
-{
-	uint64_t span = r->hi - r->lo;
-
-	if (r->kind == REG_MMAP)
-		fprintf(f, "    mmapped chunks 0x%" PRIx64 "-0x%" PRIx64 ": %" PRIu64 " live, %"
-			PRIu64 " bytes (%" PRIu64 " requested)\n", r->lo, r->hi, r->n, r->chunk,
-			r->req);
-	else
-		fprintf(f, "    %s 0x%" PRIx64 "-0x%" PRIx64 ": %" PRIu64 " live chunk%s, %" PRIu64
-			" bytes (%" PRIu64 " requested) in a span of %" PRIu64 ": %" PRIu64
-			" bytes free (%.1f%%)\n",
-			r->kind == REG_MAIN ? "main arena (brk heap)" : "thread arena heap",
-			r->lo, r->hi, r->n, plural(r->n), r->chunk, r->req, span,
-			span > r->chunk ? span - r->chunk : 0,
-			pct(span > r->chunk ? span - r->chunk : 0, span));
-	text_series(f, rep, &r->s);
-	if (r->nr_gaps) {
-		fputs("      largest free gaps:", f);
-		for (int i = 0; i < r->nr_gaps; i++)
-			fprintf(f, "%s %" PRIu64 " at 0x%" PRIx64, i ? "," : "", r->gaps[i].size,
-				r->gaps[i].addr);
-		fputc('\n', f);
-	}
-	if (r->has_pin)
-		text_pin(f, rep, p, r);
-}
-
-static void text_sites(FILE *f, struct mr_report *rep, const struct proc *p)
-{
-	size_t shown = sites_shown(rep, p);
-
-	fprintf(f, "    malloc overhead: %" PRIu64 " allocations, %" PRIu64 " bytes requested, %"
-		PRIu64 " in chunks, %" PRIu64 " wasted (%.2f%%) over %zu call site%s", p->allocs,
-		p->req, p->chunk, p->chunk - p->req, pct(p->chunk - p->req, p->chunk), p->nr_sites,
-		plural(p->nr_sites));
-	if (shown < p->nr_sites)
-		fprintf(f, " (top %zu by waste shown)", shown);
-	fputc('\n', f);
-	for (size_t i = 0; i < shown; i++) {
-		const struct site *s = p->sites[i];
-
-		fprintf(f, "    #%zu %" PRIu64 " bytes wasted (%.2f%%) in %" PRIu64
-			" allocation%s from %s: %" PRIu64 " requested, %" PRIu64 " in chunks\n",
-			i + 1, waste_of(s), pct(waste_of(s), s->chunk), s->allocs,
-			plural(s->allocs), mr_fn_name(s->fn), s->req, s->chunk);
-		text_stack(f, rep, p->aspace, s->stack, s->ts);
-	}
-}
-
-int mr_frag_heap_text(FILE *f, struct mr_report *rep, const struct mr_frag_heap *h)
-{
-	fputs("\nuser heap\n", f);
-	if (!h || !h->nr_procs) {
-		fputs("  no heap block was allocated while recording\n", f);
-		return 0;
-	}
-	for (size_t n = 0; n < h->nr_procs; n++) {
-		const struct proc *p = &h->procs[n];
-
-		fprintf(f, "  pid %d (%s): %zu region%s\n", p->pid, mr_report_comm(rep, p->aspace),
-			p->nr_regions, p->nr_regions == 1 ? "" : "s");
-		for (size_t r = 0; r < p->nr_regions; r++)
-			text_region(f, rep, p, &p->regions[r]);
-		text_sites(f, rep, p);
-	}
-	return 0;
-}
-
-static void json_stack(FILE *f, struct mr_report *rep, uint32_t aspace, uint32_t stack,
-		       uint64_t ts, int indent)
-{
-	struct mr_frame frames[MR_MAX_STACK];
-	int nr = stack_frames(rep, aspace, stack, ts, frames);
-
-	fputs("\"stack\": [", f);
-	for (int i = 0; i < nr; i++)
-		mr_json_frame(f, &frames[i], !i, indent);
-	fputc(']', f);
-}
-
-static void json_series(FILE *f, struct mr_report *rep, const struct series *s)
-{
-	fprintf(f, "\"bucket_ns\": %" PRIu64 ", \"series\": [", (uint64_t)1 << s->shift);
-	for (size_t i = 0; i < s->nr; i++) {
-		const struct point *p = &s->pts[i];
-
-		fprintf(f, "%s\n          {\"t_s\": %.6f, \"live_bytes\": %" PRIu64
-			", \"live_chunk_bytes\": %" PRIu64 ", \"span\": %" PRIu64 "}",
-			i ? "," : "", mr_oom_rel_s(rep, p->ts), p->req, p->chunk, p->hi - p->lo);
-	}
-	fputc(']', f);
-}
-
-static void json_pin(FILE *f, struct mr_report *rep, const struct proc *p,
-		     const struct region *r)
-{
-	const struct mr_block *b = &r->pin;
-
-	if (!r->has_pin) {
-		fputs("null", f);
-		return;
-	}
-	fprintf(f, "{\"addr\": \"0x%" PRIx64 "\", \"size\": %" PRIu64 ", \"chunk_size\": %" PRIu64
-		", \"alloc_fn\": \"%s\", \"tid\": %d, \"alloc_s\": %.6f, \"age_s\": %.6f"
-		", \"free_below\": %" PRIu64 ", \"shrink_by\": %" PRIu64 ",\n          ",
-		b->ptr, b->size, r->pin_chunk, mr_fn_name(b->fn), b->tid, mr_oom_rel_s(rep, b->ts),
-		(rep->end_ts - b->ts) / 1e9, r->free_below, r->shrink_by);
-	json_stack(f, rep, p->aspace, b->stack, b->ts, 12);
-	fputc('}', f);
-}
-
-static void json_region(FILE *f, struct mr_report *rep, const struct proc *p,
-			const struct region *r, bool first)
-{
-	uint64_t span = r->hi - r->lo;
-
-	fprintf(f, "%s\n        {\"kind\": \"%s\", \"lowest\": \"0x%" PRIx64
-		"\", \"highest\": \"0x%" PRIx64 "\", \"span\": %" PRIu64 ", \"live_chunks\": %"
-		PRIu64 ", \"live_bytes\": %" PRIu64 ", \"live_chunk_bytes\": %" PRIu64
-		", \"free_bytes\": ", first ? "" : ",",
-		region_keys[r->kind], r->lo, r->hi, span, r->n, r->req, r->chunk);
-	if (r->kind == REG_MMAP)
-		fputs("null", f);
-	else
-		fprintf(f, "%" PRIu64, span > r->chunk ? span - r->chunk : 0);
-	fputs(",\n         ", f);
-	json_series(f, rep, &r->s);
-	fputs(",\n         \"gaps\": [", f);
-	for (int i = 0; i < r->nr_gaps; i++)
-		fprintf(f, "%s{\"addr\": \"0x%" PRIx64 "\", \"size\": %" PRIu64 "}", i ? ", " : "",
-			r->gaps[i].addr, r->gaps[i].size);
-	fputs("],\n         \"pin\": ", f);
-	json_pin(f, rep, p, r);
-	fputc('}', f);
-}
-
-static void json_site(FILE *f, struct mr_report *rep, const struct proc *p, const struct site *s,
-		      bool first)
-{
-	fprintf(f, "%s\n        {\"alloc_fn\": \"%s\", \"allocs\": %" PRIu64
-		", \"requested_bytes\": %" PRIu64 ", \"chunk_bytes\": %" PRIu64
-		", \"waste_bytes\": %" PRIu64 ", \"waste_pct\": %.4f,\n         ", first ? "" : ",",
-		mr_fn_name(s->fn), s->allocs,
-		s->req, s->chunk, waste_of(s), pct(waste_of(s), s->chunk));
-	json_stack(f, rep, p->aspace, s->stack, s->ts, 12);
-	fputc('}', f);
-}
-
-static void json_proc(FILE *f, struct mr_report *rep, const struct proc *p, bool first)
-{
-	size_t shown = sites_shown(rep, p);
-
-	fprintf(f, "%s\n      {\"pid\": %d, \"comm\": ", first ? "" : ",", p->pid);
-	mr_json_str(f, mr_report_comm(rep, p->aspace));
-	fputs(", \"regions\": [", f);
-	for (size_t r = 0; r < p->nr_regions; r++)
-		json_region(f, rep, p, &p->regions[r], !r);
-	fprintf(f, "],\n       \"allocs\": %" PRIu64 ", \"requested_bytes\": %" PRIu64
-		", \"chunk_bytes\": %" PRIu64 ", \"waste_bytes\": %" PRIu64 ", \"sites_total\": %zu"
-		", \"sites\": [", p->allocs, p->req, p->chunk, p->chunk - p->req, p->nr_sites);
-	for (size_t i = 0; i < shown; i++)
-		json_site(f, rep, p, p->sites[i], !i);
-	fputs("]}", f);
-}
-
-int mr_frag_heap_json(FILE *f, struct mr_report *rep, const struct mr_frag_heap *h)
-{
-	fprintf(f, "{\"mmap_threshold\": %llu, \"heap_max_size\": %llu, \"points_max\": %d"
-		", \"processes\": [", MMAP_THRESHOLD, 1ull << HEAP_WIN_SHIFT, SERIES_POINTS);
-	for (size_t n = 0; h && n < h->nr_procs; n++)
-		json_proc(f, rep, &h->procs[n], !n);
-	fputs("]}", f);
-	return 0;
-}
-
-int mr_frag_heap_section_text(FILE *f, struct mr_report *rep)
-{
-	return mr_frag_heap_text(f, rep, rep->heap);
-}
-
-int mr_frag_heap_section_json(FILE *f, struct mr_report *rep)
-{
-	return mr_frag_heap_json(f, rep, rep->heap);
+	*nr = h ? h->nr_procs : 0;
+	return h ? h->procs : NULL;
 }
 
 void mr_frag_heap_free(struct mr_frag_heap *h)

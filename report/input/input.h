@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * input.h - the first stage of `memrec report`: the trace file. header.c
+ * walks the trace.dat header for memrec's own options (metadata, /proc
+ * snapshots, the symbol archive), unpack.c unpacks the archive, and
+ * reader.c decodes every record once into a struct mr_event, in time order.
+ */
+#ifndef MR_INPUT_H
+#define MR_INPUT_H
+
+#include <stdint.h>
+#include "mr_event.h"
+#include "mr_meta.h"
+#include "mr_snapshot.h"
+
+/* reader.c */
+struct mr_reader;
+struct mr_reader_stats {
+	uint64_t	records;	/* every record in the file */
+	uint64_t	events;		/* records decoded into events */
+	uint64_t	stacks;		/* user stacks attached to an event */
+	uint64_t	missed;		/* events the ring buffer marked as lost */
+	uint64_t	missed_unknown;	/* pages that lost an unknown number */
+	uint64_t	first_ts, last_ts;
+};
+
+struct mr_reader *mr_reader_open(const char *path);
+/* Feeds every event, in time order, to fn. */
+int mr_reader_run(struct mr_reader *r, void (*fn)(const struct mr_event *ev, void *arg),
+		  void *arg);
+const struct mr_reader_stats *mr_reader_stats(const struct mr_reader *r);
+void mr_reader_close(struct mr_reader *r);
+/* The kernel function at addr (from the file's kallsyms), or NULL. */
+const char *mr_reader_ksym(struct mr_reader *r, uint64_t addr, uint64_t *off);
+/* The command name the file's saved cmdlines give pid, or "?". */
+const char *mr_reader_comm(struct mr_reader *r, int pid);
+
+/* header.c: memrec's metadata (required) and /proc snapshots (optional) */
+int mr_input_read_meta(const char *path, struct mr_meta *meta, struct mr_snapshots *snaps);
+
+/* unpack.c: the embedded symbol archive as a temporary build-id directory */
+char *mr_unpack_symbols(const char *file);	/* NULL when there is none */
+void mr_unpack_remove(char *dir);		/* removes it and frees dir */
+#endif

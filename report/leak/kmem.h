@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kmem.h - the kernel side (record -e kernel,page): slab objects and pages
+ * paired by address and pfn, per-site and per-order figures, and the kernel
+ * memory still allocated at the end. The leak and frag analysers each keep
+ * one.
+ */
+#ifndef MR_KMEM_H
+#define MR_KMEM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "model/context.h"
+
+/*
+ * Pairs kmalloc/kmem_cache_alloc with kfree/kmem_cache_free by address and
+ * mm_page_alloc with mm_page_free(_batched) by pfn. Frees are recorded from
+ * every task, so an object freed by an RCU callback or a kworker is paired
+ * like any other; frees of objects allocated before recording (or by tasks
+ * not recorded) are counted as unmatched and ignored.
+ */
+#define MR_KMEM_ORDERS	11
+#define MR_KMEM_MT	8
+
+struct mr_kmem_site {
+	uint64_t	call_site;
+	const char	*cache;		/* NULL for kmalloc */
+	uint64_t	hits, bytes_req, bytes_alloc;
+	uint64_t	frees, cross_cpu;	/* of its objects: freed, freed on another CPU */
+	uint64_t	live, live_bytes;
+};
+
+struct mr_kmem_gfp {
+	uint64_t	flags;
+	char		*name;
+	uint64_t	slab_allocs, page_allocs, pages;
+};
+
+struct mr_kmem_extfrag {
+	int		alloc_order, fallback_order, alloc_mt, fallback_mt;
+	uint64_t	count, change_ownership;
+};
+
+struct mr_kmem_stats {
+	uint64_t	slab_allocs, slab_frees, slab_unmatched;
+	uint64_t	slab_frees_other;	/* freed by another process or kernel thread */
+	uint64_t	slab_frees_irq;		/* freed in interrupt context (RCU callbacks...) */
+	uint64_t	irq_allocs;		/* allocated in interrupt context */
+	uint64_t	page_allocs, page_fails, page_frees, page_unmatched, page_frees_other;
+	uint64_t	allocs[MR_KMEM_ORDERS][MR_KMEM_MT];	/* page allocations */
+	uint64_t	fails[MR_KMEM_ORDERS];
+	uint64_t	freed[MR_KMEM_ORDERS];		/* allocated and freed in the trace */
+	uint64_t	live[MR_KMEM_ORDERS];		/* allocated, still not freed */
+	uint64_t	extfrag;
+};
+
+struct mr_kmem {
+	struct mr_kmem_stats	st;
+	struct mr_kmem_site	*sites;
+	size_t			nr_sites;
+	struct mr_kmem_gfp	*gfps;
+	size_t			nr_gfps;
+	struct mr_kmem_extfrag	*frags;
+	size_t			nr_frags;
+	int			ncpu;
+	char			**caches;	/* interned cache names */
+	size_t			nr_caches;
+	struct kmem_priv	*priv;
+};
+
+/* Kernel memory still allocated, grouped per (pid, site or order, stacks). */
+struct mr_kleak {
+	int		pid;		/* the task's process it was allocated in */
+	bool		page;		/* pages (order), else a slab object (site) */
+	int		order;
+	uint32_t	site;		/* struct mr_kmem sites[] */
+	uint32_t	kstack, ustack;	/* stack ids; MR_NO_STACK when none */
+	uint64_t	bytes, count;
+	uint64_t	ts_min, ts_max;
+};
+
+struct mr_kleaks {
+	struct mr_kleak	*rows;		/* sorted by bytes */
+	size_t		nr;
+	uint64_t	bytes, count;
+	/* left out: memrec's own (perf events inherited by the targets' children) */
+	uint64_t	overhead_bytes, overhead_count;
+	bool		recorded;	/* the file has kernel events */
+};
+
+/*
+ * ncpu: the host's CPUs; the file's further CPUs carry perf samples, CPU c's
+ * on c + n * ncpu. Stacks are interned in the pairing's table.
+ */
+struct mr_kmem *mr_kmem_new(struct mr_pairing *stacks, int ncpu);
+/* Every event; only the kernel memory events are looked at. */
+void mr_kmem_feed(struct mr_kmem *k, const struct mr_event *ev);
+bool mr_kmem_any(const struct mr_kmem *k);	/* any kernel event seen */
+/* The kernel rows: objects and pages still live, after --pid and --min-age. */
+void mr_kmem_leaks(struct mr_kmem *k, struct mr_ctx *ctx, struct mr_kleaks *out);
+void mr_kleaks_release(struct mr_kleaks *l);
+void mr_kmem_free(struct mr_kmem *k);
+#endif

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * leak.c - the leak analyser: blocks still live at the end of the trace,
+ * grouped by (process, stack, allocator), biggest first, with the kernel
+ * side (kmem.c) beside them. Blocks a child inherited at fork are the
+ * parent's allocations and are left out unless asked for; --min-age leaves
+ * out blocks younger than the age given.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "memrec.h"
+#include "mr_group.h"
+#include "model/analyser.h"
+#include "leak/leak.h"
+
+struct collect {
+	struct mr_ctx	*ctx;
+	struct mr_leaks	*out;
+	size_t		alloc;
+	uint64_t	min_age_ns;
+};
+
+static bool wanted_pid(struct mr_ctx *ctx, uint32_t aspace)
+{
+	return !ctx->o->pid || mr_ctx_aspace_pid(ctx, aspace) == ctx->o->pid;
+}
+
+void mr_leak_of_block(struct mr_leak *row, const struct mr_block *b)
+{
+	*row = (struct mr_leak){
+		.aspace = b->aspace, .stack = b->stack, .fn = b->fn, .inherited = b->inherited,
+		.bytes = b->size, .size_min = b->size, .size_max = b->size, .count = 1,
+		.ts_min = b->ts, .ts_max = b->ts,
+	};
+}
+
+static int add_block(const struct mr_block *b, void *data)
+{
+	struct collect *c = data;
+	struct mr_leaks *out = c->out;
+
+	if (!wanted_pid(c->ctx, b->aspace))
+		return 0;
+	if (b->inherited && !c->ctx->o->inherited) {
+		out->inherited_count++;
+		out->inherited_bytes += b->size;
+		return 0;
+	}
+	if (c->min_age_ns && c->ctx->end_ts - b->ts < c->min_age_ns) {
+		out->young_count++;
+		return 0;
+	}
+	MR_ALLOC_GROW(out->rows, out->nr, c->alloc);
+	mr_leak_of_block(&out->rows[out->nr++], b);
+	return 0;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct mr_leak *x = a, *y = b;
+
+	if (x->aspace != y->aspace)
+		return x->aspace < y->aspace ? -1 : 1;
+	if (x->stack != y->stack)
+		return x->stack < y->stack ? -1 : 1;
+	if (x->fn != y->fn)
+		return x->fn < y->fn ? -1 : 1;
+	return (int)x->inherited - (int)y->inherited;
+}
+
+static int cmp_bytes(const void *a, const void *b)
+{
+	const struct mr_leak *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return cmp_key(a, b);
+}
+
+static void merge(void *into, const void *row)
+{
+	struct mr_leak *l = into;
+	const struct mr_leak *r = row;
+
+	l->bytes += r->bytes;
+	l->count += r->count;
+	if (r->size_min < l->size_min)
+		l->size_min = r->size_min;
+	if (r->size_max > l->size_max)
+		l->size_max = r->size_max;
+	if (r->ts_min < l->ts_min)
+		l->ts_min = r->ts_min;
+	if (r->ts_max > l->ts_max)
+		l->ts_max = r->ts_max;
+}
+
+size_t mr_leak_group(struct mr_leak *rows, size_t nr)
+{
+	return mr_group(rows, nr, sizeof(*rows), cmp_key, merge, cmp_bytes);
+}
+
+void mr_leaks_build(struct mr_ctx *ctx, struct mr_leaks *out)
+{
+	struct collect c = { .ctx = ctx, .out = out };
+
+	memset(out, 0, sizeof(*out));
+	c.min_age_ns = ctx->o->min_age_s * 1e9;
+	mr_pairing_for_each_live(ctx->pairing, add_block, &c);
+	out->nr = mr_leak_group(out->rows, out->nr);
+	for (size_t i = 0; i < out->nr; i++) {
+		out->bytes += out->rows[i].bytes;
+		out->count += out->rows[i].count;
+	}
+}
+
+void mr_leaks_release(struct mr_leaks *l)
+{
+	free(l->rows);
+	memset(l, 0, sizeof(*l));
+}
+
+/* ---- the analyser ---- */
+
+static void *leak_new(struct mr_ctx *ctx)
+{
+	struct mr_leak_report *r = mr_xcalloc(1, sizeof(*r));
+
+	r->kmem = mr_kmem_new(ctx->pairing, ctx->meta.nr_cpus);
+	return r;
+}
+
+static void leak_feed(void *state, const struct mr_event *ev)
+{
+	struct mr_leak_report *r = state;
+
+	mr_kmem_feed(r->kmem, ev);
+}
+
+static void leak_finish(void *state, struct mr_ctx *ctx)
+{
+	struct mr_leak_report *r = state;
+
+	mr_leaks_build(ctx, &r->user);
+	mr_kmem_leaks(r->kmem, ctx, &r->kernel);
+}
+
+static void leak_free(void *state)
+{
+	struct mr_leak_report *r = state;
+
+	mr_leaks_release(&r->user);
+	mr_kleaks_release(&r->kernel);
+	mr_kmem_free(r->kmem);
+	free(r);
+}
+
+const struct mr_analyser mr_leak_analyser = {
+	.name = "leak", .new = leak_new, .feed = leak_feed, .finish = leak_finish,
+	.free = leak_free,
+};

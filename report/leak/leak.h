@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * leak.h - the leak analyser: the user blocks still live at the end of the
+ * trace, grouped per (process, stack, allocator), with the kernel side
+ * (leak/kmem.h) beside them.
+ */
+#ifndef MR_LEAK_H
+#define MR_LEAK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "model/context.h"
+#include "leak/kmem.h"
+
+/* Live blocks of one (address space, stack, allocator): a leak row, a site. */
+struct mr_leak {
+	uint32_t	aspace;
+	uint32_t	stack;
+	enum mr_fn	fn;
+	bool		inherited;
+	uint64_t	bytes, count;
+	uint64_t	size_min, size_max;
+	uint64_t	ts_min, ts_max;	/* allocation times */
+};
+
+struct mr_leaks {
+	struct mr_leak	*rows;
+	size_t		nr;		/* rows after filters, sorted by bytes */
+	uint64_t	bytes, count;	/* totals over all rows */
+	uint64_t	inherited_count, inherited_bytes;	/* left out unless asked */
+	uint64_t	young_count;	/* left out by --min-age */
+};
+
+/* The finished leak analyser: what its writers get. */
+struct mr_leak_report {
+	struct mr_leaks		user;
+	struct mr_kleaks	kernel;
+	struct mr_kmem		*kmem;	/* the kernel side's counts */
+};
+
+/* The row of one block (count 1), to be grouped with mr_leak_group(). */
+void mr_leak_of_block(struct mr_leak *row, const struct mr_block *b);
+/*
+ * Groups rows of equal (aspace, stack, fn, inherited) into one and sorts
+ * them by bytes, then blocks, biggest first; returns how many are left.
+ */
+size_t mr_leak_group(struct mr_leak *rows, size_t nr);
+
+/* The user side alone, as the leak analyser builds it (tests use it). */
+void mr_leaks_build(struct mr_ctx *ctx, struct mr_leaks *out);
+void mr_leaks_release(struct mr_leaks *l);
+#endif

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * context.c - the model every analyser reads: made from the file's
+ * metadata, fed each event once (stack unwinding, pairing, the modules a
+ * forked child sees) before the analysers see it, and finished after the
+ * last one.
+ */
+#include <string.h>
+#include "memrec.h"
+#include "model/context.h"
+
+/* Symbols must be ready before the events: dwarf stacks are unwound as read. */
+static void setup_symbols(struct mr_ctx *ctx)
+{
+	const struct mr_meta *m = &ctx->meta;
+
+	ctx->symbols = mr_symbols_new();
+	ctx->unpacked = mr_unpack_symbols(ctx->o->input);
+	if (ctx->unpacked)
+		mr_symbols_add_debug_dir(ctx->symbols, ctx->unpacked, "the copy in the trace file");
+	for (int i = 0; i < ctx->o->nr_debug_dirs; i++)
+		mr_symbols_add_debug_dir(ctx->symbols, ctx->o->debug_dirs[i], "--debug-dir");
+	if (ctx->o->sysroot)
+		mr_symbols_set_sysroot(ctx->symbols, ctx->o->sysroot);
+	for (int i = 0; i < m->nr_maps; i++) {
+		const struct mr_meta_map *p = &m->maps[i];
+		const char *bid = p->build_id ? p->build_id : mr_meta_buildid_of(m, p->path);
+
+		mr_symbols_add_map(ctx->symbols, p->pid, p->ts, p->start, p->len, p->pgoff,
+				   p->path, bid);
+	}
+}
+
+int mr_ctx_open(struct mr_ctx *ctx, const struct mr_report_opts *o)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->o = o;
+	if (mr_input_read_meta(o->input, &ctx->meta, &ctx->snaps) < 0)
+		return -1;
+	ctx->reader = mr_reader_open(o->input);
+	if (!ctx->reader)
+		return -1;
+	ctx->pairing = mr_pairing_new();
+	setup_symbols(ctx);
+	return 0;
+}
+
+const struct mr_event *mr_ctx_feed(struct mr_ctx *ctx, const struct mr_event *ev,
+				   struct mr_event *copy, uint64_t *frames)
+{
+	if (mr_ctx_unwind(ctx, ev, copy, frames))
+		ev = copy;
+	mr_pairing_feed(ctx->pairing, ev);
+	if (ev->kind == MR_EV_TASK_NEW)
+		mr_ctx_note_fork(ctx, ev);
+	return ev;
+}
+
+void mr_ctx_finish(struct mr_ctx *ctx)
+{
+	uint64_t stats = mr_meta_lost(&ctx->meta);
+
+	ctx->rstats = *mr_reader_stats(ctx->reader);
+	ctx->end_ts = ctx->meta.stop_ts > ctx->rstats.last_ts ? ctx->meta.stop_ts
+							      : ctx->rstats.last_ts;
+	mr_pairing_finish(ctx->pairing, ctx->end_ts);
+	/* the pages' own marks and the stats count the same losses: take the larger */
+	ctx->lost_total = stats > ctx->rstats.missed ? stats : ctx->rstats.missed;
+	mr_info(1, "%llu records, %llu events, %llu user stacks (%llu unwound)",
+		(unsigned long long)ctx->rstats.records, (unsigned long long)ctx->rstats.events,
+		(unsigned long long)ctx->rstats.stacks, (unsigned long long)ctx->unwound);
+}
+
+void mr_ctx_release(struct mr_ctx *ctx)
+{
+	mr_reader_close(ctx->reader);
+	mr_symbols_free(ctx->symbols);
+	mr_unpack_remove(ctx->unpacked);
+	mr_pairing_free(ctx->pairing);
+	mr_snapshots_release(&ctx->snaps);
+	mr_meta_release(&ctx->meta);
+	memset(ctx, 0, sizeof(*ctx));
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * leak_text.c - the leak report for people: a header that says what was
+ * recorded and what was lost, then the call sites holding memory, biggest
+ * first, each with its symbolised stack.
+ */
+#include <inttypes.h>
+#include <time.h>
+#include "memrec.h"
+#include "leak/leak.h"
+#include "output/output.h"
+
+static void row(FILE *f, struct mr_ctx *ctx, size_t n, const struct mr_leak *l)
+{
+	int pid = mr_ctx_aspace_pid(ctx, l->aspace);
+	struct mr_frame frames[MR_MAX_STACK];
+	int nr = mr_ctx_frames(ctx, pid, l->stack, l->ts_min, false, frames, MR_MAX_STACK);
+
+	fprintf(f, "\n  #%zu %" PRIu64 " bytes in %" PRIu64 " block%s", n, l->bytes, l->count,
+		l->count == 1 ? "" : "s");
+	if (l->size_min == l->size_max)
+		fprintf(f, " of %" PRIu64 " bytes", l->size_min);
+	else
+		fprintf(f, " of %" PRIu64 "..%" PRIu64 " bytes", l->size_min, l->size_max);
+	fprintf(f, " from %s, pid %d (%s), age %.3f..%.3f s%s\n", mr_fn_name(l->fn),
+		pid ? pid : -1, mr_ctx_comm(ctx, l->aspace),
+		(ctx->end_ts - l->ts_max) / 1e9, (ctx->end_ts - l->ts_min) / 1e9,
+		l->inherited ? ", inherited at fork" : "");
+	for (int i = 0; i < nr; i++)
+		mr_text_frame(f, i, &frames[i]);
+}
+
+static void kframes(FILE *f, struct mr_ctx *ctx, const struct mr_kleak *l, bool kernel)
+{
+	struct mr_frame frames[MR_MAX_STACK];
+	int nr = kernel ? mr_ctx_kframes(ctx, l->kstack, frames, MR_MAX_STACK) :
+		 mr_ctx_frames(ctx, l->pid, l->ustack, l->ts_min, true, frames, MR_MAX_STACK);
+
+	if (!nr)
+		return;
+	fprintf(f, "    %s stack:\n", kernel ? "kernel" : "user");
+	for (int i = 0; i < nr; i++)
+		mr_text_frame(f, i, &frames[i]);
+}
+
+static void krow(FILE *f, struct mr_ctx *ctx, const struct mr_kmem *k, size_t n,
+		 const struct mr_kleak *l)
+{
+	const struct mr_kmem_site *s = &k->sites[l->site];
+	uint64_t off = 0;
+	const char *fn;
+
+	fprintf(f, "\n  #%zu %" PRIu64 " bytes in %" PRIu64, n, l->bytes, l->count);
+	if (l->page) {
+		fprintf(f, " order-%d page block%s", l->order, l->count == 1 ? "" : "s");
+	} else {
+		fprintf(f, " object%s ", l->count == 1 ? "" : "s");
+		if (s->cache)
+			fprintf(f, "of cache %s", s->cache);
+		else
+			fprintf(f, "of kmalloc");
+		fn = mr_ctx_ksym(ctx, s->call_site, &off);
+		if (fn)
+			fprintf(f, " from %s+0x%" PRIx64, fn, off);
+	}
+	fprintf(f, ", pid %d (%s), age %.3f..%.3f s\n", l->pid, mr_ctx_pid_comm(ctx, l->pid),
+		(ctx->end_ts - l->ts_max) / 1e9, (ctx->end_ts - l->ts_min) / 1e9);
+	kframes(f, ctx, l, true);
+	kframes(f, ctx, l, false);
+}
+
+static void kernel_leaks(FILE *f, struct mr_ctx *ctx, const struct mr_kmem *k,
+			 const struct mr_kleaks *l)
+{
+	const struct mr_kmem_stats *st = &k->st;
+	size_t shown = mr_top(ctx, l->nr);
+
+	fprintf(f, "\nkernel: %" PRIu64 " bytes in %" PRIu64 " objects and page blocks from %zu "
+		"sites still allocated at the end of the trace", l->bytes, l->count, l->nr);
+	if (shown < l->nr)
+		fprintf(f, " (top %zu shown)", shown);
+	fprintf(f, "\n  slab       %" PRIu64 " allocations, %" PRIu64 " frees (%" PRIu64
+		" by another task, %" PRIu64 " in interrupt context: RCU callbacks, kworkers and "
+		"the like are paired too), %" PRIu64 " frees of objects allocated before "
+		"recording (ignored)\n", st->slab_allocs, st->slab_frees, st->slab_frees_other,
+		st->slab_frees_irq, st->slab_unmatched);
+	fprintf(f, "  pages      %" PRIu64 " allocations, %" PRIu64 " failed, %" PRIu64
+		" frees (%" PRIu64 " by another task), %" PRIu64 " frees of pages allocated before "
+		"recording (ignored)\n", st->page_allocs, st->page_fails, st->page_frees,
+		st->page_frees_other, st->page_unmatched);
+	for (size_t i = 0; i < shown; i++)
+		krow(f, ctx, k, i + 1, &l->rows[i]);
+}
+
+int mr_leak_write_text(FILE *f, struct mr_ctx *ctx, const void *state)
+{
+	const struct mr_leak_report *r = state;
+	const struct mr_leaks *l = &r->user;
+	size_t shown = mr_top(ctx, l->nr);
+
+	mr_write_text_header(f, ctx);
+	fprintf(f, "\nleaks: %" PRIu64 " bytes in %" PRIu64 " blocks from %zu call sites still "
+		"allocated at the end of the trace", l->bytes, l->count, l->nr);
+	if (shown < l->nr)
+		fprintf(f, " (top %zu shown; --top 0 for all)", shown);
+	fputc('\n', f);
+	if (l->inherited_count)
+		fprintf(f, "  (%" PRIu64 " blocks, %" PRIu64 " bytes, inherited at fork and never "
+			"freed by the child are left out; --inherited shows them)\n",
+			l->inherited_count, l->inherited_bytes);
+	if (l->young_count)
+		fprintf(f, "  (%" PRIu64 " blocks younger than --min-age are left out)\n",
+			l->young_count);
+	for (size_t i = 0; i < shown; i++)
+		row(f, ctx, i + 1, &l->rows[i]);
+	if (r->kernel.recorded)
+		kernel_leaks(f, ctx, r->kmem, &r->kernel);
+	return 0;
+}

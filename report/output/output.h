@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * output.h - the last stage of `memrec report`: a writer per report and
+ * format (report.c's table picks one), and what they share (format.c).
+ * Writers only format: every figure they print comes finished from an
+ * analyser or the context.
+ */
+#ifndef MR_OUTPUT_H
+#define MR_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "model/context.h"
+
+/* ---- format.c ---- */
+/* A byte count for people; the struct lets several share one printf. */
+struct mr_human {
+	char	s[24];
+};
+struct mr_human mr_human_bytes(int64_t v);
+const char *mr_comm_or(const char *comm);			/* "?" when none */
+/* The first n of nr rows that --top lets through (0: all). */
+size_t mr_top(const struct mr_ctx *ctx, size_t nr);
+/* what was recorded and lost: the first lines of every text report */
+void mr_write_text_header(FILE *f, struct mr_ctx *ctx);
+/* one frame of a symbolised stack, "      #N 0xADDR function+0xOFF (module) file:line" */
+void mr_text_frame(FILE *f, int i, const struct mr_frame *fr);
+/* the same as the first members of every JSON report's object ("{" included) */
+void mr_write_json_header(FILE *f, struct mr_ctx *ctx);
+void mr_json_str(FILE *f, const char *s);	/* a string, or null */
+void mr_json_frame(FILE *f, const struct mr_frame *fr, bool first, int indent);
+
+/* ---- the writers: state is the finished analyser's ---- */
+int mr_leak_write_text(FILE *f, struct mr_ctx *ctx, const void *state);	/* leak_text.c */
+int mr_leak_write_json(FILE *f, struct mr_ctx *ctx, const void *state);	/* leak_json.c */
+int mr_oom_write_text(FILE *f, struct mr_ctx *ctx, const void *state);	/* oom_text.c */
+int mr_oom_write_json(FILE *f, struct mr_ctx *ctx, const void *state);	/* oom_json.c */
+int mr_oom_write_html(FILE *f, struct mr_ctx *ctx, const void *state);	/* oom_html.c */
+int mr_frag_write_text(FILE *f, struct mr_ctx *ctx, const void *state);	/* frag.c */
+int mr_frag_write_json(FILE *f, struct mr_ctx *ctx, const void *state);	/* frag.c */
+#endif
