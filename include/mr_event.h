@@ -43,30 +43,31 @@ enum mr_ev_kind {
 	MR_EV_EXEC,		/* tid exec'd; a fresh address space */
 	MR_EV_EXIT,		/* tid exited; group_dead when the whole process is gone */
 	MR_EV_LOST,		/* the ring buffer dropped 'lost' events on 'cpu' here */
-	/* memory pressure and OOM (record -e oom); fields in k[] as listed */
-	MR_EV_RSS,		/* kmem:rss_stat: k = {member (0 file, 1 anon, 2 swap,
+	/* memory pressure and OOM (record -e oom); fields as named in the union below */
+	MR_EV_RSS,		/* kmem:rss_stat: fields {member (0 file, 1 anon, 2 swap,
 				 * 3 shmem), size in bytes (absolute), mm_id, curr} */
 	MR_EV_OOM_VICTIM,	/* oom:mark_victim, in the task that triggered the kill:
-				 * k = {victim pid, total_vm kB, anon_rss kB, file_rss kB,
+				 * fields {victim pid, total_vm kB, anon_rss kB, file_rss kB,
 				 * shmem_rss kB, oom_score_adj}; comm = the victim's */
-	MR_EV_OOM_OTHER,	/* other oom:* events: name; k[0] = the pid it names */
-	MR_EV_RECLAIM_BEGIN,	/* vmscan direct or memcg reclaim: k = {memcg 0/1, order} */
-	MR_EV_RECLAIM_END,	/* k = {memcg 0/1, pages reclaimed} */
+	MR_EV_OOM_OTHER,	/* other oom:* events: name; oom_other.pid: the pid it names */
+	MR_EV_RECLAIM_BEGIN,	/* vmscan direct or memcg reclaim: fields {memcg 0/1, order} */
+	MR_EV_RECLAIM_END,	/* fields {memcg 0/1, pages reclaimed} */
 	MR_EV_COMPACT_BEGIN,	/* compaction:mm_compaction_try_to_compact_pages or
-				 * mm_compaction_begin: k = {order (-1: unknown), prio} */
-	MR_EV_COMPACT_END,	/* compaction:mm_compaction_end: k = {status} */
-	MR_EV_KSWAPD,		/* vmscan kswapd wake/sleep: k = {1 wake, 0 sleep, node} */
-	MR_EV_SIGNAL,		/* signal:signal_generate: k = {sig, target pid, result};
+				 * mm_compaction_begin: fields {order (-1: unknown), prio} */
+	MR_EV_COMPACT_END,	/* compaction:mm_compaction_end: fields {status} */
+	MR_EV_KSWAPD,		/* vmscan kswapd wake/sleep: fields {1 wake, 0 sleep, node} */
+	MR_EV_SIGNAL,		/* signal:signal_generate: fields {sig, target pid, result};
 				 * comm = the target's */
-	/* kernel slab and page events (record -e kernel,page); kstack set on allocs */
-	MR_EV_SLAB_ALLOC,	/* kmem:kmalloc, kmem_cache_alloc: k = {ptr, bytes_req,
+	/* kernel slab and page events (record -e kernel,page); kstack set on allocs;
+	 * the fields {...} lists give the order of the union's raw[] */
+	MR_EV_SLAB_ALLOC,	/* kmem:kmalloc, kmem_cache_alloc: fields {ptr, bytes_req,
 				 * bytes_alloc, gfp_flags, call_site, node}; cache (the
 				 * cache's name; NULL for kmalloc) */
-	MR_EV_SLAB_FREE,	/* kmem:kfree, kmem_cache_free: k = {ptr, call_site}; cache */
-	MR_EV_PAGE_ALLOC,	/* kmem:mm_page_alloc: k = {pfn (-1: failed), order,
+	MR_EV_SLAB_FREE,	/* kmem:kfree, kmem_cache_free: fields {ptr, call_site}; cache */
+	MR_EV_PAGE_ALLOC,	/* kmem:mm_page_alloc: fields {pfn (-1: failed), order,
 				 * gfp_flags, migratetype} */
-	MR_EV_PAGE_FREE,	/* kmem:mm_page_free(_batched): k = {pfn, order} */
-	MR_EV_EXTFRAG,		/* kmem:mm_page_alloc_extfrag: k = {pfn, alloc_order,
+	MR_EV_PAGE_FREE,	/* kmem:mm_page_free(_batched): fields {pfn, order} */
+	MR_EV_EXTFRAG,		/* kmem:mm_page_alloc_extfrag: fields {pfn, alloc_order,
 				 * fallback_order, alloc_migratetype, fallback_migratetype,
 				 * change_ownership} */
 };
@@ -117,7 +118,25 @@ struct mr_event {
 	const char	*comm;
 	/* Kernel memory events: the event's name and fields (see enum mr_ev_kind). */
 	const char	*name;
-	int64_t		k[6];
+	union {
+		int64_t	raw[6];		/* the reader fills these in its table's order */
+		struct { int64_t member, bytes, mm_id, curr; } rss;
+		struct { int64_t pid, total_vm_kb, anon_kb, file_kb, shmem_kb,
+				 oom_score_adj; } victim;
+		struct { int64_t pid; } oom_other;
+		struct { int64_t memcg, order_or_pages; } reclaim;	/* BEGIN: order; END: pages */
+		struct { int64_t order, prio; } compact_begin;
+		struct { int64_t status; } compact_end;
+		struct { int64_t wake, node; } kswapd;
+		struct { int64_t sig, pid, result; } signal;
+		struct { int64_t ptr, bytes_req, bytes_alloc, gfp_flags, call_site,
+				 node; } slab_alloc;
+		struct { int64_t ptr, call_site; } slab_free;
+		struct { int64_t pfn, order, gfp_flags, migratetype; } page_alloc;
+		struct { int64_t pfn, order; } page_free;
+		struct { int64_t pfn, alloc_order, fallback_order, alloc_mt, fallback_mt,
+				 change_ownership; } extfrag;
+	};
 	const char	*cache;		/* SLAB_*: the slab cache's name, or NULL */
 	const char	*gfp;		/* *_ALLOC: gfp_flags as the kernel prints them */
 	bool		irq;		/* in interrupt context (hard, soft or NMI) */

@@ -24,14 +24,14 @@ struct decoder {
 	/* task events */
 	struct tep_format_field		*pid, *old_pid, *clone_flags, *group_dead, *comm,
 					*filename;
-	/* memory pressure events: k[] in order; name is the event's */
+	/* memory pressure and kernel memory events: mr_event.raw[] in order */
 	struct tep_format_field		*k[6];
 	const char			*name;
 	int				k_const[6];	/* used where a field is absent */
 	struct tep_format_field		*cache, *flags, *gfp;
 };
 
-/* How each memory pressure event maps onto struct mr_event's k[] (mr_event.h). */
+/* How each of these events maps onto struct mr_event's raw[] (the union's named fields). */
 static const struct kernel_def {
 	const char	*sys, *name;
 	enum mr_ev_kind	kind;
@@ -285,15 +285,23 @@ static void setup_decoders(struct mr_reader *r)
 }
 
 /*
- * The message for a crash inside libtraceevent or libtracecmd: file-scope
- * because only a signal handler can use it, and it is set before any
- * library call. The file is checked before (input/header.c), but event
- * formats and records can be damaged in ways only those libraries see.
+ * A crash inside libtraceevent or libtracecmd on a damaged file is reported
+ * as a corrupt file; a crash in memrec's own code never is: on_record()
+ * (decoding and every analyser behind it) runs with the guard off, so such
+ * a crash dumps core as it should. File-scope because only a signal handler
+ * can use them; set before any library call. The file is checked before
+ * (input/header.c), but event formats and records can be damaged in ways
+ * only those libraries see.
  */
 static char crash_msg[512];
+static volatile sig_atomic_t in_library;
 
 static void on_crash(int sig)
 {
+	if (!in_library) {
+		signal(sig, SIG_DFL);	/* memrec's own bug: crash for real on return */
+		return;
+	}
 	if (write(STDERR_FILENO, crash_msg, strlen(crash_msg)) < 0)
 		_exit(MR_EXIT_FAIL);
 	_exit(MR_EXIT_FAIL);
@@ -305,6 +313,7 @@ static void guard_crashes(const char *path)
 
 	snprintf(crash_msg, sizeof(crash_msg), "memrec: error: '%s' is corrupt: the trace "
 		 "library crashed reading it\n", path);
+	in_library = 1;
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
 		signal(sigs[i], on_crash);
 }
@@ -313,6 +322,7 @@ static void unguard_crashes(void)
 {
 	static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL };
 
+	in_library = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
 		signal(sigs[i], SIG_DFL);
 }
@@ -333,6 +343,7 @@ struct mr_reader *mr_reader_open(const char *path)
 		free(r);
 		return NULL;
 	}
+	in_library = 0;		/* on again only while the events are iterated */
 	r->tep = tracecmd_get_tep(r->handle);
 	r->nr_cpus = tep_get_cpus(r->tep);
 	if (r->nr_cpus <= 0 || r->nr_cpus > 8192) {
@@ -481,7 +492,7 @@ static void decode(struct mr_reader *r, struct decoder *d, struct tep_record *re
 	} else if (d->name) {
 		ev->name = d->name;
 		for (int i = 0; i < 6; i++)
-			ev->k[i] = d->k[i] ? snum(d->k[i], rec) : d->k_const[i];
+			ev->raw[i] = d->k[i] ? snum(d->k[i], rec) : d->k_const[i];
 	}
 	if (d->comm) {
 		str(d->comm, rec, p->comm, sizeof(p->comm));
@@ -626,9 +637,10 @@ static bool is_free(enum mr_ev_kind kind)
 /* A pending allocation of what free frees (same address, or same pfn). */
 static bool allocates(const struct mr_event *alloc, const struct mr_event *free)
 {
-	return alloc->k[0] == free->k[0] &&
-	       ((alloc->kind == MR_EV_SLAB_ALLOC && free->kind == MR_EV_SLAB_FREE) ||
-		(alloc->kind == MR_EV_PAGE_ALLOC && free->kind == MR_EV_PAGE_FREE));
+	if (alloc->kind == MR_EV_SLAB_ALLOC && free->kind == MR_EV_SLAB_FREE)
+		return alloc->slab_alloc.ptr == free->slab_free.ptr;
+	return alloc->kind == MR_EV_PAGE_ALLOC && free->kind == MR_EV_PAGE_FREE &&
+	       alloc->page_alloc.pfn == free->page_free.pfn;
 }
 
 /*
@@ -648,13 +660,12 @@ static void emit_free(struct mr_reader *r, int cpu)
 	emit(r, &r->pending[cpu]);
 }
 
-static int on_record(struct tracecmd_input *h, struct tep_record *rec, int cpu, void *data)
+static void read_record(struct mr_reader *r, struct tep_record *rec, int cpu)
 {
-	struct mr_reader *r = data;
 	int type;
 
 	if (cpu < 0 || cpu >= r->nr_cpus)
-		return 0;
+		return;
 	r->stats.records++;
 	if (!r->stats.first_ts)
 		r->stats.first_ts = rec->ts;
@@ -673,15 +684,15 @@ static int on_record(struct tracecmd_input *h, struct tep_record *rec, int cpu, 
 	flush_stale(r, rec->ts, cpu);
 	if (type == r->user_stack_id || type == r->ustack_id) {
 		attach_stack(r, rec, cpu, type == r->ustack_id);
-		return 0;
+		return;
 	}
 	if (type == r->uregs_id) {
 		attach_uregs(r, rec, cpu);
-		return 0;
+		return;
 	}
 	if (type == r->kstack_id || type == r->kernel_stack_id) {
 		attach_kstack(r, rec, cpu, type == r->kstack_id);
-		return 0;
+		return;
 	}
 	emit(r, &r->pending[cpu]);
 	if (type >= 0 && type < r->nr_ids && r->by_id[type]) {
@@ -689,6 +700,14 @@ static int on_record(struct tracecmd_input *h, struct tep_record *rec, int cpu, 
 		if (is_free(r->pending[cpu].ev.kind))
 			emit_free(r, cpu);
 	}
+}
+
+/* Between records the library runs (guarded); the record itself is memrec's. */
+static int on_record(struct tracecmd_input *h, struct tep_record *rec, int cpu, void *data)
+{
+	in_library = 0;
+	read_record(data, rec, cpu);
+	in_library = 1;
 	return 0;
 }
 
@@ -697,6 +716,7 @@ int mr_reader_run(struct mr_reader *r, void (*fn)(const struct mr_event *ev, voi
 {
 	r->fn = fn;
 	r->ctx = ctx;
+	in_library = 1;
 	if (tracecmd_iterate_events(r->handle, NULL, 0, on_record, r) < 0) {
 		unguard_crashes();
 		return mr_error("cannot read the events of '%s'", r->path);

@@ -118,7 +118,8 @@ static struct mr_kmem_site *site_of(struct mr_kmem *k, uint64_t call_site, const
 
 static struct mr_kmem_gfp *gfp_of(struct mr_kmem *k, const struct mr_event *ev)
 {
-	uint64_t flags = ev->kind == MR_EV_PAGE_ALLOC ? ev->k[2] : ev->k[3];
+	uint64_t flags = ev->kind == MR_EV_PAGE_ALLOC ? ev->page_alloc.gfp_flags :
+							ev->slab_alloc.gfp_flags;
 	uint32_t *idx = mr_u64map_get(&k->priv->gfp_map, flags + 1);
 	struct mr_kmem_gfp *g;
 
@@ -147,25 +148,25 @@ static void stacks_of(struct mr_kmem *k, const struct mr_event *ev, struct kobj 
 
 static void slab_alloc(struct mr_kmem *k, const struct mr_event *ev)
 {
-	struct mr_kmem_site *s = site_of(k, ev->k[4], ev->cache);
-	struct kobj o = { .bytes = ev->k[2], .site = s - k->sites };
+	struct mr_kmem_site *s = site_of(k, ev->slab_alloc.call_site, ev->cache);
+	struct kobj o = { .bytes = ev->slab_alloc.bytes_alloc, .site = s - k->sites };
 	struct kobj old;
 
-	if (!ev->k[0])
+	if (!ev->slab_alloc.ptr)
 		return;		/* a failed allocation */
 	k->st.slab_allocs++;
 	k->st.irq_allocs += ev->irq;
 	s->hits++;
-	s->bytes_req += ev->k[1];
-	s->bytes_alloc += ev->k[2];
+	s->bytes_req += ev->slab_alloc.bytes_req;
+	s->bytes_alloc += ev->slab_alloc.bytes_alloc;
 	gfp_of(k, ev)->slab_allocs++;
 	stacks_of(k, ev, &o);
 	/* an address allocated again: its free was not seen (lost, or before) */
-	if (pool_take(&k->priv->objs, ev->k[0], &old))
+	if (pool_take(&k->priv->objs, ev->slab_alloc.ptr, &old))
 		k->sites[old.site].live--, k->sites[old.site].live_bytes -= old.bytes;
 	s->live++;
 	s->live_bytes += o.bytes;
-	pool_add(&k->priv->objs, ev->k[0], &o);
+	pool_add(&k->priv->objs, ev->slab_alloc.ptr, &o);
 }
 
 static void slab_free(struct mr_kmem *k, const struct mr_event *ev)
@@ -174,9 +175,9 @@ static void slab_free(struct mr_kmem *k, const struct mr_event *ev)
 	struct kobj o;
 	int pid = ev->tgid > 0 ? ev->tgid : ev->tid;
 
-	if (!ev->k[0])
+	if (!ev->slab_free.ptr)
 		return;		/* kfree(NULL) */
-	if (!pool_take(&k->priv->objs, ev->k[0], &o)) {
+	if (!pool_take(&k->priv->objs, ev->slab_free.ptr, &o)) {
 		k->st.slab_unmatched++;
 		return;
 	}
@@ -197,25 +198,25 @@ static int clamp(int64_t v, int max)
 
 static void page_alloc(struct mr_kmem *k, const struct mr_event *ev)
 {
-	int order = clamp(ev->k[1], MR_KMEM_ORDERS);
+	int order = clamp(ev->page_alloc.order, MR_KMEM_ORDERS);
 	struct kobj o = { .bytes = 1ull << (order + PAGE_SHIFT), .site = order };
 	struct mr_kmem_gfp *g = gfp_of(k, ev);
 	struct kobj old;
 
-	if (ev->k[0] == -1) {
+	if (ev->page_alloc.pfn == -1) {
 		k->st.page_fails++;
 		k->st.fails[order]++;
 		return;
 	}
 	k->st.page_allocs++;
 	k->st.irq_allocs += ev->irq;
-	k->st.allocs[order][clamp(ev->k[3], MR_KMEM_MT)]++;
+	k->st.allocs[order][clamp(ev->page_alloc.migratetype, MR_KMEM_MT)]++;
 	g->page_allocs++;
 	g->pages += 1ull << order;
 	stacks_of(k, ev, &o);
-	if (pool_take(&k->priv->pages, (uint64_t)ev->k[0] + 1, &old))
+	if (pool_take(&k->priv->pages, (uint64_t)ev->page_alloc.pfn + 1, &old))
 		k->st.live[old.site]--;
-	pool_add(&k->priv->pages, (uint64_t)ev->k[0] + 1, &o);
+	pool_add(&k->priv->pages, (uint64_t)ev->page_alloc.pfn + 1, &o);
 	k->st.live[order]++;
 }
 
@@ -224,7 +225,7 @@ static void page_free(struct mr_kmem *k, const struct mr_event *ev)
 	struct kobj o;
 	int pid = ev->tgid > 0 ? ev->tgid : ev->tid;
 
-	if (!pool_take(&k->priv->pages, (uint64_t)ev->k[0] + 1, &o)) {
+	if (!pool_take(&k->priv->pages, (uint64_t)ev->page_free.pfn + 1, &o)) {
 		k->st.page_unmatched++;
 		return;
 	}
@@ -236,8 +237,10 @@ static void page_free(struct mr_kmem *k, const struct mr_event *ev)
 
 static void extfrag(struct mr_kmem *k, const struct mr_event *ev)
 {
-	uint64_t key = mr_hash_u64(((uint64_t)(ev->k[1] & 0xff) << 24) | ((ev->k[2] & 0xff) << 16) |
-			   ((ev->k[3] & 0xff) << 8) | (ev->k[4] & 0xff)) | 1;
+	const typeof(ev->extfrag) *x = &ev->extfrag;
+	uint64_t key = mr_hash_u64(((uint64_t)(x->alloc_order & 0xff) << 24) |
+				   ((x->fallback_order & 0xff) << 16) | ((x->alloc_mt & 0xff) << 8) |
+				   (x->fallback_mt & 0xff)) | 1;
 	uint32_t *idx = mr_u64map_get(&k->priv->frag_map, key);
 	struct mr_kmem_extfrag *f;
 
@@ -245,14 +248,14 @@ static void extfrag(struct mr_kmem *k, const struct mr_event *ev)
 	if (!idx) {
 		k->frags = mr_xrealloc(k->frags, (k->nr_frags + 1) * sizeof(*k->frags));
 		k->frags[k->nr_frags] = (struct mr_kmem_extfrag){
-			.alloc_order = ev->k[1], .fallback_order = ev->k[2],
-			.alloc_mt = ev->k[3], .fallback_mt = ev->k[4],
+			.alloc_order = x->alloc_order, .fallback_order = x->fallback_order,
+			.alloc_mt = x->alloc_mt, .fallback_mt = x->fallback_mt,
 		};
 		idx = mr_u64map_put(&k->priv->frag_map, key, k->nr_frags++);
 	}
 	f = &k->frags[*idx];
 	f->count++;
-	f->change_ownership += !!ev->k[5];
+	f->change_ownership += !!x->change_ownership;
 }
 
 void mr_kmem_feed(struct mr_kmem *k, const struct mr_event *ev)

@@ -362,7 +362,7 @@ static struct proc *rss_owner_other(struct mr_oom *o, const struct mr_event *ev,
 	if (retired)
 		return NULL;
 	/* after an exit the reaper only takes away; growth is a reused mm_id */
-	if (owner && !(owner->pub.exited && ev->k[1] > owner->cur[member]))
+	if (owner && !(owner->pub.exited && ev->rss.bytes > owner->cur[member]))
 		return owner;
 	p = proc_new(o, 0, ev->ts);
 	adopt(o, p, mm, NULL, ev->ts);
@@ -371,16 +371,16 @@ static struct proc *rss_owner_other(struct mr_oom *o, const struct mr_event *ev,
 
 static void on_rss(struct mr_oom *o, const struct mr_event *ev)
 {
-	uint32_t mm = (uint32_t)ev->k[2];
-	int member = ev->k[0];
+	uint32_t mm = (uint32_t)ev->rss.mm_id;
+	int member = ev->rss.member;
 	struct proc *p;
 
 	if (member < 0 || member >= MR_RSS_NR)
 		return;
 	o->t.rss_events++;
-	p = ev->k[3] ? rss_owner_curr(o, ev, mm) : rss_owner_other(o, ev, mm, member);
+	p = ev->rss.curr ? rss_owner_curr(o, ev, mm) : rss_owner_other(o, ev, mm, member);
 	if (p)
-		rss_sample(p, member, ev->k[1], ev->ts);
+		rss_sample(p, member, ev->rss.bytes, ev->ts);
 }
 
 /* ---- stalls ---- */
@@ -453,7 +453,7 @@ static bool compact_attempt(const struct mr_event *ev)
 {
 	if (ev->name)
 		return strstr(ev->name, "try_to_compact") != NULL;
-	return ev->k[0] >= 0;	/* mm_compaction_begin carries no order */
+	return ev->compact_begin.order >= 0;	/* mm_compaction_begin carries no order */
 }
 
 static void on_compact_begin(struct mr_oom *o, const struct mr_event *ev)
@@ -472,11 +472,11 @@ static void on_compact_begin(struct mr_oom *o, const struct mr_event *ev)
 
 static void on_kswapd(struct mr_oom *o, const struct mr_event *ev)
 {
-	int64_t node = ev->k[1];
+	int64_t node = ev->kswapd.node;
 
 	if (node < 0 || node >= MAX_NODES)
 		return;
-	if (ev->k[0]) {
+	if (ev->kswapd.wake) {
 		o->t.kswapd_wakes++;
 		if (!o->kswapd_woke[node])
 			o->kswapd_woke[node] = ev->ts;
@@ -641,16 +641,16 @@ static void on_oom_victim(struct mr_oom *o, const struct mr_event *ev)
 
 	o->t.oom_events++;
 	k->ts = ev->ts;
-	k->pid = ev->k[0];
+	k->pid = ev->victim.pid;
 	k->tgid = tgid_of_tid(o, k->pid);
 	note_comm(o, k->pid, ev->comm);
 	if (ev->comm)
 		copy_comm(k->comm, ev->comm);
-	k->total_vm_kb = ev->k[1];
-	k->anon_kb = ev->k[2];
-	k->file_kb = ev->k[3];
-	k->shmem_kb = ev->k[4];
-	k->oom_score_adj = ev->k[5];
+	k->total_vm_kb = ev->victim.total_vm_kb;
+	k->anon_kb = ev->victim.anon_kb;
+	k->file_kb = ev->victim.file_kb;
+	k->shmem_kb = ev->victim.shmem_kb;
+	k->oom_score_adj = ev->victim.oom_score_adj;
 	kill_trigger(o, k, ev);
 	kill_victim(o, k);
 }
@@ -661,15 +661,15 @@ static void on_oom_other(struct mr_oom *o, const struct mr_event *ev)
 	if (!ev->name || strcmp(ev->name, "finish_task_reaping"))
 		return;
 	for (size_t i = 0; i < o->nr_kills; i++)
-		if (o->kills[i].pid == ev->k[0] && !o->kills[i].reaped_ts)
+		if (o->kills[i].pid == ev->oom_other.pid && !o->kills[i].reaped_ts)
 			o->kills[i].reaped_ts = ev->ts;
 }
 
 static void on_signal(struct mr_oom *o, const struct mr_event *ev)
 {
-	int pid = ev->k[1];
+	int pid = ev->signal.pid;
 
-	if (ev->k[0] != SIGKILL_NR || pid <= 0)
+	if (ev->signal.sig != SIGKILL_NR || pid <= 0)
 		return;
 	task_get(o, pid)->sigkill_ts = ev->ts;
 	note_comm(o, pid, ev->comm);
@@ -755,10 +755,10 @@ void mr_oom_feed(struct mr_oom *o, const struct mr_event *ev)
 	case MR_EV_OOM_VICTIM:		on_oom_victim(o, ev); break;
 	case MR_EV_OOM_OTHER:		on_oom_other(o, ev); break;
 	case MR_EV_RECLAIM_BEGIN:
-		stall_begin(o, ev, ev->k[0] ? MR_STALL_MEMCG : MR_STALL_DIRECT);
+		stall_begin(o, ev, ev->reclaim.memcg ? MR_STALL_MEMCG : MR_STALL_DIRECT);
 		break;
 	case MR_EV_RECLAIM_END:
-		stall_end(o, ev, ev->k[0] ? MR_STALL_MEMCG : MR_STALL_DIRECT);
+		stall_end(o, ev, ev->reclaim.memcg ? MR_STALL_MEMCG : MR_STALL_DIRECT);
 		break;
 	case MR_EV_COMPACT_BEGIN:	on_compact_begin(o, ev); break;
 	case MR_EV_COMPACT_END:		stall_end(o, ev, MR_STALL_COMPACT); break;

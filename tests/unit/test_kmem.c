@@ -62,11 +62,11 @@ static void slab(struct mr_kmem *k, uint64_t ts, int tid, int cpu, uint64_t ptr,
 {
 	struct mr_event e = ev(MR_EV_SLAB_ALLOC, ts, tid, cpu);
 
-	e.k[0] = ptr;
-	e.k[1] = req;
-	e.k[2] = alloc;
-	e.k[3] = 0xcc0;
-	e.k[4] = site;
+	e.slab_alloc.ptr = ptr;
+	e.slab_alloc.bytes_req = req;
+	e.slab_alloc.bytes_alloc = alloc;
+	e.slab_alloc.gfp_flags = 0xcc0;
+	e.slab_alloc.call_site = site;
 	e.cache = cache;
 	e.kstack = ks;
 	e.nr_kstack = nks;
@@ -77,7 +77,7 @@ static void sfree(struct mr_kmem *k, uint64_t ts, int tid, int cpu, uint64_t ptr
 {
 	struct mr_event e = ev(MR_EV_SLAB_FREE, ts, tid, cpu);
 
-	e.k[0] = ptr;
+	e.slab_free.ptr = ptr;
 	e.irq = irq;
 	mr_kmem_feed(k, &e);
 }
@@ -87,10 +87,11 @@ static void page(struct mr_kmem *k, enum mr_ev_kind kind, uint64_t ts, int tid, 
 {
 	struct mr_event e = ev(kind, ts, tid, 0);
 
-	e.k[0] = pfn;
-	e.k[1] = order;
-	e.k[2] = 0x100cc0;
-	e.k[3] = mt;
+	/* an alloc's fields begin as a free's: pfn, order */
+	e.page_alloc.pfn = pfn;
+	e.page_alloc.order = order;
+	e.page_alloc.gfp_flags = 0x100cc0;
+	e.page_alloc.migratetype = mt;
 	mr_kmem_feed(k, &e);
 }
 

@@ -105,10 +105,10 @@ static void rss(struct feed *fd, uint64_t ts, int tid, int member, int64_t size,
 {
 	struct mr_event ev = ev_at(ts, MR_EV_RSS, tid);
 
-	ev.k[0] = member;
-	ev.k[1] = size;
-	ev.k[2] = mm;
-	ev.k[3] = curr;
+	ev.rss.member = member;
+	ev.rss.bytes = size;
+	ev.rss.mm_id = mm;
+	ev.rss.curr = curr;
 	put(fd, &ev);
 }
 
@@ -116,8 +116,9 @@ static void kev(struct feed *fd, uint64_t ts, enum mr_ev_kind kind, int tid, int
 {
 	struct mr_event ev = ev_at(ts, kind, tid);
 
-	ev.k[0] = k0;
-	ev.k[1] = k1;
+	/* the first two fields of the event's kind, in mr_event.h's order */
+	ev.raw[0] = k0;
+	ev.raw[1] = k1;
 	put(fd, &ev);
 }
 
@@ -211,24 +212,24 @@ static void kill_100(struct feed *fd)
 {
 	struct mr_event ev = ev_at(AT(5499), MR_EV_SIGNAL, 100);
 
-	ev.k[0] = 9;
-	ev.k[1] = 100;
+	ev.signal.sig = 9;
+	ev.signal.pid = 100;
 	ev.comm = "hog";
 	put(fd, &ev);
 	ev = ev_at(AT(5500), MR_EV_OOM_VICTIM, 100);
-	ev.k[0] = 100;
-	ev.k[1] = 70000;
-	ev.k[2] = 51200;
-	ev.k[3] = 4096;
-	ev.k[4] = 0;
-	ev.k[5] = 200;
+	ev.victim.pid = 100;
+	ev.victim.total_vm_kb = 70000;
+	ev.victim.anon_kb = 51200;
+	ev.victim.file_kb = 4096;
+	ev.victim.shmem_kb = 0;
+	ev.victim.oom_score_adj = 200;
 	ev.comm = "hog";
 	put(fd, &ev);
 	/* the reaper (tid 30, a kthread) takes the anon pages away */
 	rss(fd, AT(5520), 30, MR_RSS_ANON, 0, 7, 0);
 	ev = ev_at(AT(5525), MR_EV_OOM_OTHER, 30);
 	ev.name = "finish_task_reaping";
-	ev.k[0] = 100;
+	ev.oom_other.pid = 100;
 	put(fd, &ev);
 	ev = ev_at(AT(5530), MR_EV_EXIT, 100);
 	ev.group_dead = 1;
@@ -376,7 +377,7 @@ static void test_global_kill(void)
 	kev(&fd, AT(200), MR_EV_RECLAIM_END, 401, 1, 0);
 	rss(&fd, AT(300), 300, MR_RSS_ANON, 10 * MiB, 5, 1);
 	ev = ev_at(AT(2300), MR_EV_OOM_VICTIM, 401);
-	ev.k[0] = 300;
+	ev.victim.pid = 300;
 	ev.comm = "victim";
 	put(&fd, &ev);
 	feed_finish(&fd);
