@@ -9,6 +9,7 @@
 #ifndef MR_TRACEDAT_H
 #define MR_TRACEDAT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -72,5 +73,15 @@ int mr_tracedat_write(const char *path, const struct mr_tracedat_out *out);
  * or is of a version this reader does not know.
  */
 int mr_tracedat_find_option(const char *path, uint16_t id, void **data, uint32_t *size);
+
+/* Several options in one walk: each found one gets a malloc'd copy. */
+struct mr_tracedat_found {
+	uint16_t	id;		/* asked for */
+	bool		found;
+	void		*data;
+	uint32_t	size;
+};
+/* 0, or -1 with an error message as mr_tracedat_find_option() (nothing found then). */
+int mr_tracedat_find_options(const char *path, struct mr_tracedat_found *opts, int nr);
 
 #endif

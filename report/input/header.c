@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "memrec.h"
+#include "mr_archive.h"
 #include "mr_tracedat.h"
 #include "input/input.h"
 
@@ -31,13 +32,11 @@ struct td_in {
 	uint64_t	page_size;
 };
 
-/* What the walk found: the first copy of the option asked for. */
+/* What the walk found: the first copy of each option asked for. */
 struct td_found {
-	void		*data;
-	uint32_t	size;
-	uint16_t	id;
-	int		found;
-	int		has_clock;
+	struct mr_tracedat_found	*opts;
+	int				nr;
+	int				has_clock;
 };
 
 static int corrupt(const struct td_in *in)
@@ -256,16 +255,21 @@ static int skip_tables(struct td_in *in, uint64_t *nr_cpus)
 
 static int read_option(struct td_in *in, uint16_t id, uint32_t size, struct td_found *f)
 {
+	struct mr_tracedat_found *o = NULL;
+
 	if (id == MR_TD_OPT_TRACECLOCK)
 		f->has_clock = 1;
-	if (id != f->id || f->found)
+	for (int i = 0; i < f->nr && !o; i++)
+		if (f->opts[i].id == id && !f->opts[i].found)
+			o = &f->opts[i];
+	if (!o)
 		return skip(in, size);
 	if (size > left(in))
 		return corrupt(in);
-	f->data = mr_xmalloc(size);
-	f->size = size;
-	f->found = 1;
-	return get(in, f->data, size);
+	o->data = mr_xmalloc(size);
+	o->size = size;
+	o->found = true;
+	return get(in, o->data, size);
 }
 
 /* Row 14: "options  \0", then (u16 id, u32 size, data) until a lone u16 0. */
@@ -399,15 +403,24 @@ static int walk(struct td_in *in, struct td_found *f)
 	return check_cpu_data(in, nr_cpus, f);
 }
 
-int mr_tracedat_find_option(const char *path, uint16_t id, void **data, uint32_t *size)
+static void release_found(struct mr_tracedat_found *opts, int nr)
 {
-	struct td_found f = { .id = id };
+	for (int i = 0; i < nr; i++) {
+		free(opts[i].data);
+		opts[i].data = NULL;
+		opts[i].size = 0;
+		opts[i].found = false;
+	}
+}
+
+int mr_tracedat_find_options(const char *path, struct mr_tracedat_found *opts, int nr)
+{
+	struct td_found f = { .opts = opts, .nr = nr };
 	struct td_in in = { .path = path };
 	struct stat st;
 	int ret;
 
-	*data = NULL;
-	*size = 0;
+	release_found(opts, nr);
 	in.fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (in.fd < 0)
 		return mr_error("cannot open '%s': %s", path, strerror(errno));
@@ -421,43 +434,52 @@ int mr_tracedat_find_option(const char *path, uint16_t id, void **data, uint32_t
 	}
 	in.size = st.st_size;
 	ret = walk(&in, &f);
-	if (ret) {
-		free(f.data);
-		goto out;
-	}
-	if (!f.found)
-		ret = 1;
-	*data = f.data;
-	*size = f.size;
+	if (ret)
+		release_found(opts, nr);
 out:
 	close(in.fd);
 	return ret;
 }
 
-/* memrec's metadata is required; the /proc snapshots are not (-e user files have none). */
-int mr_input_read_meta(const char *path, struct mr_meta *meta, struct mr_snapshots *snaps)
+int mr_tracedat_find_option(const char *path, uint16_t id, void **data, uint32_t *size)
 {
-	void *data;
-	uint32_t size;
+	struct mr_tracedat_found o = { .id = id };
+	int ret = mr_tracedat_find_options(path, &o, 1);
+
+	*data = o.data;
+	*size = o.size;
+	return ret < 0 ? -1 : !o.found;
+}
+
+/*
+ * One walk for memrec's options: the metadata is required; the /proc
+ * snapshots (-e user files have none) and the symbol archive (--no-embed)
+ * are not. The archive's bytes go to *archive (NULL when none).
+ */
+int mr_input_read_meta(const char *path, struct mr_meta *meta, struct mr_snapshots *snaps,
+		       void **archive, uint32_t *archive_size)
+{
+	struct mr_tracedat_found o[] = {
+		{ .id = MR_OPTION_META }, { .id = MR_OPTION_SNAPSHOTS }, { .id = MR_OPTION_ARCHIVE },
+	};
 	int ret;
 
-	ret = mr_tracedat_find_option(path, MR_OPTION_META, &data, &size);
-	if (ret < 0)
+	*archive = NULL;
+	*archive_size = 0;
+	if (mr_tracedat_find_options(path, o, ARRAY_SIZE(o)) < 0)
 		return -1;
-	if (ret > 0)
-		return mr_error("'%s' was not written by memrec record (no memrec metadata); "
-				"'trace-cmd report' reads plain trace files", path);
-	ret = mr_meta_decode(meta, data, size, path);
-	free(data);
-	if (ret < 0)
-		return -1;
-	/* optional: files of -e user only, or before snapshots were taken, have none */
-	ret = mr_tracedat_find_option(path, MR_OPTION_SNAPSHOTS, &data, &size);
-	if (ret < 0)
-		return -1;
+	if (!o[0].found)
+		ret = mr_error("'%s' was not written by memrec record (no memrec metadata); "
+			       "'trace-cmd report' reads plain trace files", path);
+	else
+		ret = mr_meta_decode(meta, o[0].data, o[0].size, path);
+	if (!ret && o[1].found)
+		ret = mr_snapshots_decode(snaps, o[1].data, o[1].size, path);
 	if (!ret) {
-		ret = mr_snapshots_decode(snaps, data, size, path);
-		free(data);
+		*archive = o[2].data;
+		*archive_size = o[2].size;
+		o[2].data = NULL;
 	}
+	release_found(o, ARRAY_SIZE(o));
 	return ret < 0 ? -1 : 0;
 }

@@ -35,10 +35,15 @@ const char *mr_reader_ksym(struct mr_reader *r, uint64_t addr, uint64_t *off);
 /* The command name the file's saved cmdlines give pid, or "?". */
 const char *mr_reader_comm(struct mr_reader *r, int pid);
 
-/* header.c: memrec's metadata (required) and /proc snapshots (optional) */
-int mr_input_read_meta(const char *path, struct mr_meta *meta, struct mr_snapshots *snaps);
+/*
+ * header.c: memrec's metadata (required), /proc snapshots and symbol archive
+ * (optional), in one walk of the header; *archive is the caller's to free.
+ */
+int mr_input_read_meta(const char *path, struct mr_meta *meta, struct mr_snapshots *snaps,
+		       void **archive, uint32_t *archive_size);
 
 /* unpack.c: the embedded symbol archive as a temporary build-id directory */
-char *mr_unpack_symbols(const char *file);	/* NULL when there is none */
+/* NULL when there is none; file names the trace file in messages */
+char *mr_unpack_symbols(const char *file, const void *payload, uint32_t size);
 void mr_unpack_remove(char *dir);		/* removes it and frees dir */
 #endif

@@ -67,30 +67,24 @@ static int unpack(const char *file, const void *payload, uint32_t size, const ch
 	return ret;
 }
 
-char *mr_unpack_symbols(const char *file)
+char *mr_unpack_symbols(const char *file, const void *payload, uint32_t size)
 {
 	const char *tmp = getenv("TMPDIR");
-	uint32_t size;
-	void *payload;
 	char *dir;
-	int ret;
 
-	ret = mr_tracedat_find_option(file, MR_OPTION_ARCHIVE, &payload, &size);
-	if (ret)
-		return NULL;	/* none embedded (--no-embed), or already reported */
+	if (!payload)
+		return NULL;	/* none embedded (--no-embed) */
 	dir = mr_xasprintf("%s/memrec-symbols.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
 		mr_warning("cannot make a directory for the embedded symbols: %s",
 			   strerror(errno));
 		free(dir);
-		free(payload);
 		return NULL;
 	}
 	if (unpack(file, payload, size, dir) < 0) {
 		mr_unpack_remove(dir);
 		dir = NULL;
 	}
-	free(payload);
 	return dir;
 }
 

@@ -5,17 +5,18 @@
  * forked child sees) before the analysers see it, and finished after the
  * last one.
  */
+#include <stdlib.h>
 #include <string.h>
 #include "memrec.h"
 #include "model/context.h"
 
 /* Symbols must be ready before the events: dwarf stacks are unwound as read. */
-static void setup_symbols(struct mr_ctx *ctx)
+static void setup_symbols(struct mr_ctx *ctx, const void *archive, uint32_t archive_size)
 {
 	const struct mr_meta *m = &ctx->meta;
 
 	ctx->symbols = mr_symbols_new();
-	ctx->unpacked = mr_unpack_symbols(ctx->o->input);
+	ctx->unpacked = mr_unpack_symbols(ctx->o->input, archive, archive_size);
 	if (ctx->unpacked)
 		mr_symbols_add_debug_dir(ctx->symbols, ctx->unpacked, "the copy in the trace file");
 	for (int i = 0; i < ctx->o->nr_debug_dirs; i++)
@@ -33,16 +34,20 @@ static void setup_symbols(struct mr_ctx *ctx)
 
 int mr_ctx_open(struct mr_ctx *ctx, const struct mr_report_opts *o)
 {
+	uint32_t archive_size;
+	void *archive;
+
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->o = o;
-	if (mr_input_read_meta(o->input, &ctx->meta, &ctx->snaps) < 0)
+	if (mr_input_read_meta(o->input, &ctx->meta, &ctx->snaps, &archive, &archive_size) < 0)
 		return -1;
 	ctx->reader = mr_reader_open(o->input);
-	if (!ctx->reader)
-		return -1;
-	ctx->pairing = mr_pairing_new();
-	setup_symbols(ctx);
-	return 0;
+	if (ctx->reader) {
+		ctx->pairing = mr_pairing_new();
+		setup_symbols(ctx, archive, archive_size);
+	}
+	free(archive);
+	return ctx->reader ? 0 : -1;
 }
 
 const struct mr_event *mr_ctx_feed(struct mr_ctx *ctx, const struct mr_event *ev,
