@@ -11,30 +11,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "mr_event.h"
+#include "mr_tasks.h"
 
 struct mr_pairing;
-
-/*
- * An address space: a process image from its creation (fork, or first
- * sight) until exec or exit. A pid that is reused, or a process that
- * execs, gets a new one.
- */
-struct mr_aspace {
-	uint32_t	id;		/* dense, from 0 */
-	int		pid;		/* tgid */
-	int		parent_id;	/* aspace it was forked from, -1 if none */
-	uint64_t	start_ts;	/* first seen / fork / exec */
-	uint64_t	end_ts;		/* exec away or exit; 0 while alive */
-	bool		exited;
-	char		comm[16];
-	const char	*exe;		/* path given to exec, NULL when unknown */
-};
 
 struct mr_block {
 	uint64_t	ptr;
 	uint64_t	size;		/* bytes requested */
 	uint64_t	ts;		/* when allocated */
-	uint32_t	aspace;		/* struct mr_aspace.id */
+	uint32_t	aspace;		/* struct mr_aspace.id (mr_tasks.h) */
 	uint32_t	stack;		/* stack table id (mr_pairing_stack) */
 	enum mr_fn	fn;		/* outermost allocator called */
 	int		tid;
@@ -57,7 +42,8 @@ struct mr_pair_stats {
 	uint64_t	lost_events;	/* sum of MR_EV_LOST */
 };
 
-struct mr_pairing *mr_pairing_new(void);
+/* tasks: the process model, fed each event before pairing is (mr_tasks.h) */
+struct mr_pairing *mr_pairing_new(struct mr_tasks *tasks);
 void mr_pairing_free(struct mr_pairing *p);
 void mr_pairing_feed(struct mr_pairing *p, const struct mr_event *ev);
 /* Ends open calls; blocks still live are what leak analysis reports. */
@@ -68,11 +54,6 @@ const struct mr_pair_stats *mr_pairing_stats(const struct mr_pairing *p);
 /* Calls fn for every live block; a non-zero return stops the walk. */
 int mr_pairing_for_each_live(const struct mr_pairing *p,
 			     int (*fn)(const struct mr_block *b, void *ctx), void *ctx);
-
-uint32_t mr_pairing_nr_aspaces(const struct mr_pairing *p);
-const struct mr_aspace *mr_pairing_aspace(const struct mr_pairing *p, uint32_t id);
-/* The address space pid was in at time ts, or NULL. */
-const struct mr_aspace *mr_pairing_find_aspace(const struct mr_pairing *p, int pid, uint64_t ts);
 
 /*
  * Calls for analysers that follow the heap over time: live when a block

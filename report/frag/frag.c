@@ -24,7 +24,7 @@ static void *frag_new(struct mr_ctx *ctx)
 	struct mr_frag *fr = mr_xcalloc(1, sizeof(*fr));
 	struct mr_pairing_hooks hooks = { heap_live, heap_dead, NULL };
 
-	fr->kmem = mr_kmem_new(ctx->pairing, ctx->meta.nr_cpus);
+	fr->kmem = mr_kmem_new(ctx->tasks, ctx->pairing, ctx->meta.nr_cpus);
 	fr->heap = mr_frag_heap_new();
 	hooks.ctx = fr->heap;
 	mr_pairing_set_hooks(ctx->pairing, &hooks);

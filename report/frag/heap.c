@@ -415,14 +415,14 @@ static bool range_of(const struct mr_meta *meta, const struct mr_aspace *as, uin
 static struct addr_range main_range(const struct mr_ctx *ctx, uint32_t aspace,
 				    uint64_t lowest_chunk)
 {
-	const struct mr_aspace *as = mr_pairing_aspace(ctx->pairing, aspace);
+	const struct mr_aspace *as = mr_tasks_aspace(ctx->tasks, aspace);
 	struct addr_range r = { lowest_chunk, lowest_chunk + MAIN_REACH };
 	uint64_t until = as ? as->end_ts : 0;
 
 	/* a forked child that mapped nothing itself has its parent's image */
 	while (as && !range_of(&ctx->meta, as, until, &r)) {
 		until = as->start_ts;
-		as = as->parent_id < 0 ? NULL : mr_pairing_aspace(ctx->pairing, as->parent_id);
+		as = as->parent_id < 0 ? NULL : mr_tasks_aspace(ctx->tasks, as->parent_id);
 	}
 	return r;
 }
@@ -743,14 +743,14 @@ static void proc_build(struct mr_frag_heap *h, const struct mr_ctx *ctx, struct 
 void mr_frag_heap_finish(struct mr_frag_heap *h, struct mr_ctx *ctx)
 {
 	struct acc **a = mr_xmalloc((h->nr_accs ? h->nr_accs : 1) * sizeof(*a));
-	struct walk w = { .h = h, .nr_as = mr_pairing_nr_aspaces(ctx->pairing) };
+	struct walk w = { .h = h, .nr_as = mr_tasks_nr_aspaces(ctx->tasks) };
 
 	w.proc_of = mr_xcalloc(w.nr_as + 1, sizeof(*w.proc_of));
 	for (size_t i = 0; i < h->nr_accs; i++)
 		a[i] = &h->accs[i];
 	qsort(a, h->nr_accs, sizeof(*a), cmp_acc);
 	for (size_t i = 0, j; i < h->nr_accs; i = j) {
-		const struct mr_aspace *as = mr_pairing_aspace(ctx->pairing, a[i]->aspace);
+		const struct mr_aspace *as = mr_tasks_aspace(ctx->tasks, a[i]->aspace);
 		int pid = as ? as->pid : -1;
 
 		for (j = i + 1; j < h->nr_accs && a[j]->aspace == a[i]->aspace; j++)

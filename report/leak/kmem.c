@@ -38,6 +38,7 @@ struct kpool {
 
 struct kmem_priv {
 	struct mr_pairing	*stacks;
+	const struct mr_tasks	*tasks;
 	struct kpool		objs, pages;
 	struct mr_u64map	site_map, gfp_map, frag_map, cache_map;
 	bool			any;
@@ -45,13 +46,14 @@ struct kmem_priv {
 
 #define NIL	UINT32_MAX
 
-struct mr_kmem *mr_kmem_new(struct mr_pairing *stacks, int ncpu)
+struct mr_kmem *mr_kmem_new(const struct mr_tasks *tasks, struct mr_pairing *stacks, int ncpu)
 {
 	struct mr_kmem *k = mr_xcalloc(1, sizeof(*k));
 
 	k->ncpu = ncpu > 0 ? ncpu : 1;
 	k->priv = mr_xcalloc(1, sizeof(*k->priv));
 	k->priv->stacks = stacks;
+	k->priv->tasks = tasks;
 	k->priv->objs.free = k->priv->pages.free = NIL;
 	return k;
 }
@@ -141,7 +143,7 @@ static void stacks_of(struct mr_kmem *k, const struct mr_event *ev, struct kobj 
 							    ev->nr_kstack) : MR_NO_STACK;
 	o->ustack = ev->nr_stack > 0 && !ev->irq && ev->stack ?
 		    mr_pairing_intern(k->priv->stacks, ev->stack, ev->nr_stack) : MR_NO_STACK;
-	o->pid = ev->tgid > 0 ? ev->tgid : ev->tid;
+	o->pid = mr_tasks_tgid(k->priv->tasks, ev);
 	o->cpu = ev->cpu % k->ncpu;
 	o->ts = ev->ts;
 }

@@ -90,9 +90,10 @@ struct mr_kleaks {
 
 /*
  * ncpu: the host's CPUs; the file's further CPUs carry perf samples, CPU c's
- * on c + n * ncpu. Stacks are interned in the pairing's table.
+ * on c + n * ncpu. Stacks are interned in the pairing's table; a task's
+ * process is the model's (tasks), when its event does not say.
  */
-struct mr_kmem *mr_kmem_new(struct mr_pairing *stacks, int ncpu);
+struct mr_kmem *mr_kmem_new(const struct mr_tasks *tasks, struct mr_pairing *stacks, int ncpu);
 /* Every event; only the kernel memory events are looked at. */
 void mr_kmem_feed(struct mr_kmem *k, const struct mr_event *ev);
 bool mr_kmem_any(const struct mr_kmem *k);	/* any kernel event seen */

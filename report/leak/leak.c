@@ -127,7 +127,7 @@ static void *leak_new(struct mr_ctx *ctx)
 {
 	struct mr_leak_report *r = mr_xcalloc(1, sizeof(*r));
 
-	r->kmem = mr_kmem_new(ctx->pairing, ctx->meta.nr_cpus);
+	r->kmem = mr_kmem_new(ctx->tasks, ctx->pairing, ctx->meta.nr_cpus);
 	return r;
 }
 

@@ -43,7 +43,8 @@ int mr_ctx_open(struct mr_ctx *ctx, const struct mr_report_opts *o)
 		return -1;
 	ctx->reader = mr_reader_open(o->input);
 	if (ctx->reader) {
-		ctx->pairing = mr_pairing_new();
+		ctx->tasks = mr_tasks_new();
+		ctx->pairing = mr_pairing_new(ctx->tasks);
 		setup_symbols(ctx, archive, archive_size);
 	}
 	free(archive);
@@ -55,6 +56,7 @@ const struct mr_event *mr_ctx_feed(struct mr_ctx *ctx, const struct mr_event *ev
 {
 	if (mr_ctx_unwind(ctx, ev, copy, frames))
 		ev = copy;
+	mr_tasks_feed(ctx->tasks, ev);
 	mr_pairing_feed(ctx->pairing, ev);
 	if (ev->kind == MR_EV_TASK_NEW)
 		mr_ctx_note_fork(ctx, ev);
@@ -82,6 +84,7 @@ void mr_ctx_release(struct mr_ctx *ctx)
 	mr_symbols_free(ctx->symbols);
 	mr_unpack_remove(ctx->unpacked);
 	mr_pairing_free(ctx->pairing);
+	mr_tasks_free(ctx->tasks);
 	mr_snapshots_release(&ctx->snaps);
 	mr_meta_release(&ctx->meta);
 	memset(ctx, 0, sizeof(*ctx));

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include "mr_meta.h"
 #include "mr_pairing.h"
+#include "mr_tasks.h"
 #include "mr_snapshot.h"
 #include "mr_symbols.h"
 #include "input/input.h"
@@ -34,6 +35,7 @@ struct mr_ctx {
 	const struct mr_report_opts	*o;
 	struct mr_meta			meta;
 	struct mr_snapshots		snaps;		/* /proc snapshots (frag) */
+	struct mr_tasks			*tasks;		/* the process model */
 	struct mr_pairing		*pairing;
 	struct mr_symbols		*symbols;
 	struct mr_reader		*reader;	/* open till the end: kallsyms, comms */

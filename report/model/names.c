@@ -42,14 +42,14 @@ int mr_ctx_kframes(struct mr_ctx *ctx, uint32_t stack, struct mr_frame *frames, 
 
 int mr_ctx_aspace_pid(struct mr_ctx *ctx, uint32_t aspace)
 {
-	const struct mr_aspace *as = mr_pairing_aspace(ctx->pairing, aspace);
+	const struct mr_aspace *as = mr_tasks_aspace(ctx->tasks, aspace);
 
 	return as ? as->pid : 0;
 }
 
 const char *mr_ctx_pid_comm(struct mr_ctx *ctx, int pid)
 {
-	const struct mr_aspace *as = mr_pairing_find_aspace(ctx->pairing, pid, ctx->end_ts);
+	const struct mr_aspace *as = mr_tasks_find_aspace(ctx->tasks, pid, ctx->end_ts);
 	const char *c = as && as->comm[0] ? as->comm : NULL;
 
 	return c ? c : ctx->reader ? mr_reader_comm(ctx->reader, pid) : "?";
@@ -62,7 +62,7 @@ const char *mr_ctx_ksym(struct mr_ctx *ctx, uint64_t addr, uint64_t *off)
 
 const char *mr_ctx_comm(struct mr_ctx *ctx, uint32_t aspace)
 {
-	const struct mr_aspace *as = mr_pairing_aspace(ctx->pairing, aspace);
+	const struct mr_aspace *as = mr_tasks_aspace(ctx->tasks, aspace);
 	const char *slash;
 
 	if (!as)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pairing.c - owns the live-block table, the per-thread stacks of open
- * allocator calls, the address spaces and the stack intern table. Entry and
+ * allocator calls and the stack intern table; tasks and address spaces are
+ * the process model's (model/tasks.c), fed each event before pairing is. Entry and
  * return events become allocations and frees of the outermost call of each
  * thread only; glibc's inner calls (reallocarray -> realloc -> malloc,
  * strdup -> malloc, posix_memalign -> _mid_memalign, realloc(p, 0) -> free)
@@ -16,6 +17,7 @@
 #include <string.h>
 #include "memrec.h"
 #include "mr_pairing.h"
+#include "mr_tasks.h"
 
 /* Kernel ABI values of clone flags, independent of the host's headers. */
 #define MR_CLONE_VM		0x00000100ull
@@ -24,18 +26,6 @@
 #define NIL			UINT32_MAX
 /* glibc and libstdc++ nest at most 5 deep (new[](nothrow) -> ... -> malloc). */
 #define MAX_DEPTH		8
-
-/* An int-keyed table: tid -> thread index, pid -> newest aspace id. */
-struct islot {
-	int		key;
-	uint32_t	val;		/* NIL: empty slot */
-};
-
-struct itab {
-	struct islot	*s;
-	uint32_t	mask;		/* capacity - 1, capacity a power of two */
-	uint32_t	nr;
-};
 
 /* One open allocator call. */
 struct frame {
@@ -54,12 +44,8 @@ struct thread {
 	uint64_t	*estk;
 	int		nr_estk;
 	int		estk_cap;
-	int		tid;
 	int		depth;
-	uint32_t	aspace;
-	uint32_t	next_free;	/* free list of thread slots */
-	/* A CLONE_VM child (vfork, posix_spawn) borrows its parent's aspace until exec. */
-	bool		borrowed;
+	uint32_t	aspace;		/* its task's, when the call was made */
 };
 
 /* A live block in the pool, linked into its address space's list. */
@@ -75,13 +61,11 @@ struct bslot {
 	uint32_t	idx;		/* into the pool */
 };
 
-struct aspace {
-	struct mr_aspace pub;
+/* The live blocks of an address space, a list in the pool. */
+struct blist {
 	uint64_t	nr_live;
-	uint32_t	head;		/* its live blocks in the pool */
+	uint32_t	head;
 	uint32_t	tail;
-	uint32_t	older;		/* previous aspace with the same pid, or NIL */
-	bool		ended;		/* end_ts may legitimately be 0 in a trace */
 };
 
 struct stk {
@@ -102,17 +86,11 @@ struct mr_pairing {
 	uint32_t		pool_cap;
 	uint32_t		pool_free;
 
-	/* Pointers, so struct mr_aspace handed out stays put as more are made. */
-	struct aspace		**as;
-	uint32_t		nr_as;
-	uint32_t		as_cap;
-	struct itab		pids;
-
-	struct thread		**th;
-	uint32_t		nr_th;
-	uint32_t		th_cap;
-	uint32_t		th_free;
-	struct itab		tids;
+	struct mr_tasks		*tasks;
+	struct blist		*lists;		/* by aspace id */
+	uint32_t		nr_lists, alloc_lists;
+	struct thread		**th;		/* by task id; NULL until it calls */
+	uint32_t		nr_th, alloc_th;
 
 	uint64_t		*frames;
 	size_t			nr_frames;
@@ -142,76 +120,6 @@ static uint64_t sat_mul(uint64_t a, uint64_t b)
 	if (__builtin_mul_overflow(a, b, &r))
 		return UINT64_MAX;
 	return r;
-}
-
-/* ---- int-keyed table ---- */
-
-static void itab_init(struct itab *t, uint32_t cap)
-{
-	t->s = mr_xmalloc(cap * sizeof(*t->s));
-	for (uint32_t i = 0; i < cap; i++)
-		t->s[i].val = NIL;
-	t->mask = cap - 1;
-	t->nr = 0;
-}
-
-static uint32_t itab_home(const struct itab *t, int key)
-{
-	return (uint32_t)mr_hash_u64((uint32_t)key) & t->mask;
-}
-
-static uint32_t itab_slot(const struct itab *t, int key)
-{
-	uint32_t i = itab_home(t, key);
-
-	while (t->s[i].val != NIL && t->s[i].key != key)
-		i = (i + 1) & t->mask;
-	return i;
-}
-
-static uint32_t itab_get(const struct itab *t, int key)
-{
-	return t->s[itab_slot(t, key)].val;
-}
-
-static void itab_set(struct itab *t, int key, uint32_t val)
-{
-	uint32_t i = itab_slot(t, key);
-
-	if (t->s[i].val == NIL) {
-		if ((t->nr + 1) * 4 > (t->mask + 1) * 3) {
-			struct itab old = *t;
-
-			itab_init(t, (old.mask + 1) * 2);
-			for (uint32_t j = 0; j <= old.mask; j++)
-				if (old.s[j].val != NIL)
-					itab_set(t, old.s[j].key, old.s[j].val);
-			free(old.s);
-			i = itab_slot(t, key);
-		}
-		t->nr++;
-	}
-	t->s[i].key = key;
-	t->s[i].val = val;
-}
-
-static void itab_del(struct itab *t, int key)
-{
-	uint32_t i = itab_slot(t, key), j = i;
-
-	if (t->s[i].val == NIL)
-		return;
-	for (;;) {
-		j = (j + 1) & t->mask;
-		if (t->s[j].val == NIL)
-			break;
-		if (may_shift(i, j, itab_home(t, t->s[j].key), t->mask)) {
-			t->s[i] = t->s[j];
-			i = j;
-		}
-	}
-	t->s[i].val = NIL;
-	t->nr--;
 }
 
 /* ---- live blocks: pool + (aspace, ptr) table ---- */
@@ -275,10 +183,20 @@ static uint32_t pool_get(struct mr_pairing *p)
 	return p->pool_nr++;
 }
 
+/* The block list of aspace id, made as address spaces appear. */
+static struct blist *list_of(struct mr_pairing *p, uint32_t id)
+{
+	while (p->nr_lists <= id) {
+		MR_ALLOC_GROW(p->lists, p->nr_lists, p->alloc_lists);
+		p->lists[p->nr_lists++] = (struct blist){ .head = NIL, .tail = NIL };
+	}
+	return &p->lists[id];
+}
+
 static void list_unlink(struct mr_pairing *p, uint32_t idx)
 {
 	struct pent *e = &p->pool[idx];
-	struct aspace *as = p->as[e->b.aspace];
+	struct blist *as = list_of(p, e->b.aspace);
 
 	if (e->prev != NIL)
 		p->pool[e->prev].next = e->next;
@@ -310,7 +228,7 @@ static void live_reserve(struct mr_pairing *p, size_t n)
 /* Adds b at slot i, an empty slot from bslot_find after live_reserve. */
 static void live_insert(struct mr_pairing *p, const struct mr_block *b, size_t i)
 {
-	struct aspace *as = p->as[b->aspace];
+	struct blist *as = list_of(p, b->aspace);
 	uint32_t idx = pool_get(p);
 	struct pent *e = &p->pool[idx];
 
@@ -442,155 +360,66 @@ static uint32_t block_stack(struct mr_pairing *p, const struct thread *t,
 	return stack_intern(p, s, n);
 }
 
-/* ---- address spaces ---- */
-
-static uint32_t aspace_new(struct mr_pairing *p, int pid, uint64_t ts, int parent_id)
-{
-	struct aspace *as = mr_xcalloc(1, sizeof(*as));
-	uint32_t id = p->nr_as;
-
-	if (p->nr_as == p->as_cap) {
-		p->as_cap = p->as_cap ? p->as_cap * 2 : 16;
-		p->as = mr_xrealloc(p->as, p->as_cap * sizeof(*p->as));
-	}
-	as->pub.id = id;
-	as->pub.pid = pid;
-	as->pub.parent_id = parent_id;
-	as->pub.start_ts = ts;
-	as->head = as->tail = NIL;
-	as->older = itab_get(&p->pids, pid);
-	itab_set(&p->pids, pid, id);
-	p->as[p->nr_as++] = as;
-	return id;
-}
-
-static void aspace_set_comm(struct aspace *as, const char *comm)
-{
-	if (!comm || !*comm)
-		return;
-	strncpy(as->pub.comm, comm, sizeof(as->pub.comm) - 1);
-	as->pub.comm[sizeof(as->pub.comm) - 1] = '\0';
-}
-
-static void aspace_end(struct aspace *as, uint64_t ts, bool exited)
-{
-	as->ended = true;
-	as->pub.end_ts = ts;
-	as->pub.exited = exited;
-}
-
-/* The newest address space of pid that has not ended, or NULL. */
-static struct aspace *aspace_live(const struct mr_pairing *p, int pid)
-{
-	for (uint32_t id = itab_get(&p->pids, pid); id != NIL; id = p->as[id]->older)
-		if (!p->as[id]->ended)
-			return p->as[id];
-	return NULL;
-}
-
-static uint32_t aspace_of_pid(struct mr_pairing *p, int pid, uint64_t ts)
-{
-	struct aspace *as = aspace_live(p, pid);
-
-	return as ? as->pub.id : aspace_new(p, pid, ts, -1);
-}
+/* ---- fork ---- */
 
 /* A forked child starts with a copy of every block its parent has live. */
-static uint32_t aspace_fork(struct mr_pairing *p, uint32_t parent, int pid,
-			    const char *comm, uint64_t ts)
+static void copy_blocks(struct mr_pairing *p, uint32_t parent, uint32_t child)
 {
-	uint32_t id = aspace_new(p, pid, ts, parent);
-
-	if (comm && *comm)
-		aspace_set_comm(p->as[id], comm);
-	else
-		memcpy(p->as[id]->pub.comm, p->as[parent]->pub.comm, sizeof(p->as[id]->pub.comm));
-	live_reserve(p, p->as[parent]->nr_live);
-	for (uint32_t idx = p->as[parent]->head; idx != NIL; idx = p->pool[idx].next) {
+	live_reserve(p, list_of(p, parent)->nr_live);
+	list_of(p, child);
+	for (uint32_t idx = p->lists[parent].head; idx != NIL; idx = p->pool[idx].next) {
 		struct mr_block b = p->pool[idx].b;
 
-		b.aspace = id;
+		b.aspace = child;
 		b.inherited = true;
-		live_insert(p, &b, bslot_find(p, id, b.ptr));
+		live_insert(p, &b, bslot_find(p, child, b.ptr));
 	}
-	return id;
 }
 
-/* ---- threads ---- */
-
-static struct thread *thread_find(const struct mr_pairing *p, int tid)
-{
-	uint32_t i = itab_get(&p->tids, tid);
-
-	return i == NIL ? NULL : p->th[i];
-}
+/* ---- threads: the open calls of each task ---- */
 
 /* Open calls that will never see their return are orphans. */
 static void thread_drop_calls(struct mr_pairing *p, struct thread *t, int from)
 {
-	if (t->depth > from) {
+	if (t && t->depth > from) {
 		p->stats.orphan_entries += t->depth - from;
 		t->depth = from;
 	}
 }
 
-static struct thread *thread_add(struct mr_pairing *p, int tid)
+static struct thread *thread_at(const struct mr_pairing *p, uint32_t id)
 {
-	struct thread *t;
-	uint32_t i = p->th_free;
-
-	if (i != NIL) {
-		t = p->th[i];
-		p->th_free = t->next_free;
-	} else {
-		if (p->nr_th == p->th_cap) {
-			p->th_cap = p->th_cap ? p->th_cap * 2 : 64;
-			p->th = mr_xrealloc(p->th, p->th_cap * sizeof(*p->th));
-		}
-		i = p->nr_th++;
-		t = p->th[i] = mr_xcalloc(1, sizeof(*t));
-	}
-	t->tid = tid;
-	t->depth = 0;
-	t->borrowed = false;
-	itab_set(&p->tids, tid, i);
-	return t;
-}
-
-static void thread_del(struct mr_pairing *p, struct thread *t)
-{
-	uint32_t i = itab_get(&p->tids, t->tid);
-
-	thread_drop_calls(p, t, 0);
-	itab_del(&p->tids, t->tid);
-	t->next_free = p->th_free;
-	p->th_free = i;
-}
-
-/* The thread tid, reset: a new task (or a reused tid) has no open calls. */
-static struct thread *thread_fresh(struct mr_pairing *p, int tid)
-{
-	struct thread *t = thread_find(p, tid);
-
-	if (!t)
-		return thread_add(p, tid);
-	thread_drop_calls(p, t, 0);
-	t->borrowed = false;
-	return t;
+	return id < p->nr_th ? p->th[id] : NULL;
 }
 
 /*
- * The thread of an event, mapped to a live address space. A tid whose
- * process has ended belongs to a new process now (pid reuse).
+ * The calls of task tk. A task's tid had another task before it (a reused
+ * tid, a process that ended under it): that one's calls never return.
  */
-static struct thread *thread_get(struct mr_pairing *p, int tid, int tgid, uint64_t ts)
+static struct thread *thread_of(struct mr_pairing *p, const struct mr_task *tk)
 {
-	struct thread *t = thread_find(p, tid);
+	struct thread *t = thread_at(p, tk->id);
 
-	if (t && !p->as[t->aspace]->ended)
+	if (t)
 		return t;
-	t = thread_fresh(p, tid);
-	t->aspace = aspace_of_pid(p, tgid > 0 ? tgid : tid, ts);
+	while (p->nr_th <= tk->id) {
+		MR_ALLOC_GROW(p->th, p->nr_th, p->alloc_th);
+		p->th[p->nr_th++] = NULL;
+	}
+	if (tk->prev_id != MR_NO_ID)
+		thread_drop_calls(p, thread_at(p, tk->prev_id), 0);
+	t = p->th[tk->id] = mr_xcalloc(1, sizeof(*t));
+	t->aspace = tk->aspace;
+	return t;
+}
+
+/* The thread of an event, bound to a live address space. */
+static struct thread *thread_get(struct mr_pairing *p, const struct mr_event *ev)
+{
+	const struct mr_task *tk = mr_tasks_bind(p->tasks, ev->tid, ev->tgid, ev->ts);
+	struct thread *t = thread_of(p, tk);
+
+	t->aspace = tk->aspace;
 	return t;
 }
 
@@ -763,7 +592,7 @@ static void save_entry_stack(struct thread *t, const struct mr_event *ev)
 
 static void on_enter(struct mr_pairing *p, const struct mr_event *ev)
 {
-	struct thread *t = thread_get(p, ev->tid, ev->tgid, ev->ts);
+	struct thread *t = thread_get(p, ev);
 	int i;
 
 	/*
@@ -794,7 +623,8 @@ static void on_enter(struct mr_pairing *p, const struct mr_event *ev)
 
 static void on_return(struct mr_pairing *p, const struct mr_event *ev)
 {
-	struct thread *t = thread_find(p, ev->tid);
+	const struct mr_task *tk = mr_tasks_find(p->tasks, ev->tid);
+	struct thread *t = tk ? thread_at(p, tk->id) : NULL;
 	int i = t ? open_call(t, ev->fn) : -1;
 
 	if (i < 0) {
@@ -811,89 +641,53 @@ static void on_return(struct mr_pairing *p, const struct mr_event *ev)
 	outer_done(p, t, ev);
 }
 
-/* ---- task events ---- */
+/* ---- task events: the model has seen them already ---- */
 
 static void on_task_new(struct mr_pairing *p, const struct mr_event *ev)
 {
-	uint32_t parent = thread_get(p, ev->tid, ev->tgid, ev->ts)->aspace;
-	struct thread *child;
+	const struct mr_task *parent = mr_tasks_find(p->tasks, ev->tid);
+	const struct mr_task *child;
 
+	thread_of(p, parent);
 	if (ev->child_tid <= 0 || ev->child_tid == ev->tid)
 		return;
-	child = thread_fresh(p, ev->child_tid);
-	if (ev->clone_flags & MR_CLONE_THREAD) {
-		child->aspace = parent;
-		if (!p->as[parent]->pub.comm[0])
-			aspace_set_comm(p->as[parent], ev->comm);
-	} else if (ev->clone_flags & MR_CLONE_VM) {
-		child->aspace = parent;
-		child->borrowed = true;
-	} else {
-		child->aspace = aspace_fork(p, parent, ev->child_tid, ev->comm, ev->ts);
-	}
+	child = mr_tasks_find(p->tasks, ev->child_tid);
+	thread_of(p, child);
+	if (child->aspace != parent->aspace)
+		copy_blocks(p, parent->aspace, child->aspace);
 }
 
+/* The exec'ing thread's open calls never return into the new image. */
 static void on_exec(struct mr_pairing *p, const struct mr_event *ev)
 {
 	int old_tid = ev->args[0] ? (int)ev->args[0] : ev->tid;
-	struct thread *t = thread_find(p, old_tid);
-	struct aspace *cur;
-	const char *base;
-	uint32_t id;
 
-	if (!t)
-		t = thread_find(p, ev->tid);
-	if (t)
-		cur = t->borrowed || p->as[t->aspace]->ended ? NULL : p->as[t->aspace];
-	else
-		cur = aspace_live(p, ev->tid);
-	/* Its blocks stay live: they are what the old image never freed. */
-	if (cur)
-		aspace_end(cur, ev->ts, false);
+	for (int i = 0; i < 1 + (old_tid != ev->tid); i++) {
+		const struct mr_task *tk = mr_tasks_find(p->tasks, i ? old_tid : ev->tid);
+		struct thread *t = thread_of(p, tk);
 
-	id = aspace_new(p, ev->tid, ev->ts, -1);
-	if (ev->path) {
-		p->as[id]->pub.exe = mr_xstrdup(ev->path);
-		/* The kernel names the task after the file, as here. */
-		base = strrchr(ev->path, '/');
-		aspace_set_comm(p->as[id], base ? base + 1 : ev->path);
+		thread_drop_calls(p, t, 0);
+		t->aspace = tk->aspace;
 	}
-	thread_fresh(p, ev->tid)->aspace = id;
-	if (old_tid != ev->tid)
-		thread_fresh(p, old_tid)->aspace = id;
 }
 
 static void on_exit_ev(struct mr_pairing *p, const struct mr_event *ev)
 {
-	struct thread *t = thread_find(p, ev->tid);
-	struct aspace *as;
+	const struct mr_task *tk = mr_tasks_find(p->tasks, ev->tid);
 
-	if (t) {
-		/* A vfork child exiting ends only itself, not the borrowed aspace. */
-		as = t->borrowed ? NULL : p->as[t->aspace];
-		thread_del(p, t);
-	} else {
-		as = aspace_live(p, ev->tgid > 0 ? ev->tgid : ev->tid);
-	}
-	if (!as || as->ended)
-		return;
-	if (ev->tid == as->pub.pid || !as->pub.comm[0])
-		aspace_set_comm(as, ev->comm);
-	if (ev->group_dead)
-		aspace_end(as, ev->ts, true);
+	if (tk)
+		thread_drop_calls(p, thread_at(p, tk->id), 0);
 }
 
 /* ---- API ---- */
 
-struct mr_pairing *mr_pairing_new(void)
+struct mr_pairing *mr_pairing_new(struct mr_tasks *tasks)
 {
 	struct mr_pairing *p = mr_xcalloc(1, sizeof(*p));
 
+	p->tasks = tasks;
 	p->pool_free = NIL;
-	p->th_free = NIL;
 	btab_resize(p, 1024);
-	itab_init(&p->pids, 64);
-	itab_init(&p->tids, 64);
 	p->stk_slot = mr_xcalloc(256, sizeof(*p->stk_slot));
 	p->stk_mask = 255;
 	/* Never NULL, so an empty stack is a valid (zero-length) range too. */
@@ -906,18 +700,13 @@ void mr_pairing_free(struct mr_pairing *p)
 {
 	if (!p)
 		return;
-	for (uint32_t i = 0; i < p->nr_as; i++) {
-		free((char *)p->as[i]->pub.exe);
-		free(p->as[i]);
-	}
 	for (uint32_t i = 0; i < p->nr_th; i++) {
-		free(p->th[i]->estk);
+		if (p->th[i])
+			free(p->th[i]->estk);
 		free(p->th[i]);
 	}
-	free(p->as);
 	free(p->th);
-	free(p->pids.s);
-	free(p->tids.s);
+	free(p->lists);
 	free(p->bs);
 	free(p->pool);
 	free(p->frames);
@@ -992,36 +781,6 @@ int mr_pairing_for_each_live(const struct mr_pairing *p,
 			return r;
 	}
 	return 0;
-}
-
-uint32_t mr_pairing_nr_aspaces(const struct mr_pairing *p)
-{
-	return p->nr_as;
-}
-
-const struct mr_aspace *mr_pairing_aspace(const struct mr_pairing *p, uint32_t id)
-{
-	return id < p->nr_as ? &p->as[id]->pub : NULL;
-}
-
-const struct mr_aspace *mr_pairing_find_aspace(const struct mr_pairing *p, int pid, uint64_t ts)
-{
-	const struct aspace *latest = NULL, *earliest = NULL;
-
-	/* Newest first, so among overlapping lifetimes the newest wins. */
-	for (uint32_t id = itab_get(&p->pids, pid); id != NIL; id = p->as[id]->older) {
-		const struct aspace *as = p->as[id];
-
-		if (as->pub.start_ts <= ts && (!as->ended || ts < as->pub.end_ts))
-			return &as->pub;
-		if (as->pub.start_ts <= ts && (!latest || as->pub.start_ts > latest->pub.start_ts))
-			latest = as;
-		if (!earliest || as->pub.start_ts <= earliest->pub.start_ts)
-			earliest = as;
-	}
-	if (latest)
-		return &latest->pub;
-	return earliest ? &earliest->pub : NULL;
 }
 
 const uint64_t *mr_pairing_stack(const struct mr_pairing *p, uint32_t id, int *nr)

@@ -75,12 +75,12 @@ bool mr_ctx_unwind(struct mr_ctx *ctx, const struct mr_event *ev, struct mr_even
 /* A forked child's modules are its parent's until it maps its own. */
 void mr_ctx_note_fork(struct mr_ctx *ctx, const struct mr_event *ev)
 {
-	const struct mr_aspace *as = mr_pairing_find_aspace(ctx->pairing, ev->child_tid, ev->ts);
+	const struct mr_aspace *as = mr_tasks_find_aspace(ctx->tasks, ev->child_tid, ev->ts);
 	const struct mr_aspace *parent;
 
 	if (!as || as->parent_id < 0 || as->pid != ev->child_tid)
 		return;
-	parent = mr_pairing_aspace(ctx->pairing, as->parent_id);
+	parent = mr_tasks_aspace(ctx->tasks, as->parent_id);
 	if (parent && parent->pid != as->pid)
 		mr_symbols_inherit(ctx->symbols, as->pid, parent->pid, ev->ts);
 }

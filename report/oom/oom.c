@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "memrec.h"
+#include "mr_u64map.h"
 #include "model/analyser.h"
 #include "oom/oom.h"
 
@@ -31,21 +32,13 @@
 #define T_CLONE_THREAD		0x00010000ull
 #define MAX_NODES		64
 
-/* key -> index; a key is stored plus one so that 0 marks a free slot */
-struct map {
-	uint64_t	*keys;
-	uint32_t	*vals;
-	size_t		mask, nr;
-};
-
 struct open_stall {
 	uint64_t		ts;
 	enum mr_stall_kind	kind;
 };
 
+/* What the OOM analyser keeps per task of the process model (mr_task.id). */
 struct task {
-	int			tid, tgid;	/* tgid 0: not known */
-	char			comm[16];
 	struct open_stall	open[MAX_OPEN];
 	int			nr_open;
 	int			alloc_depth;	/* allocator calls open; inner ones don't count */
@@ -65,10 +58,10 @@ struct proc {
 };
 
 struct mr_oom {
-	struct map		tids;		/* tid -> tasks[] */
-	struct map		pids;		/* pid -> procs[], its newest entry */
-	struct map		mms;		/* mm_id -> procs[], its last owner */
-	struct task		**tasks;
+	struct mr_tasks		*model;
+	struct mr_u64map	pids;		/* pid + 1 -> procs[], its newest entry */
+	struct mr_u64map	mms;		/* mm_id + 1 -> procs[], its last owner */
+	struct task		**tasks;	/* by mr_task.id; NULL until needed */
 	size_t			nr_tasks, alloc_tasks;
 	struct proc		**procs;
 	size_t			nr_procs, alloc_procs;
@@ -81,105 +74,64 @@ struct mr_oom {
 	struct mr_oom_totals	t;
 };
 
-/* Room for one more element in arr (nr used of *alloc). */
-static void *room(void *arr, size_t nr, size_t *alloc, size_t size)
+/* ---- maps: keys are stored plus one (0 is the empty key) ---- */
+
+static uint32_t map_get(const struct mr_u64map *m, uint64_t key)
 {
-	if (nr < *alloc)
-		return arr;
-	*alloc = *alloc ? *alloc * 2 : 64;
-	return mr_xrealloc(arr, *alloc * size);
+	uint32_t *v = mr_u64map_get(m, key + 1);
+
+	return v ? *v : NONE;
 }
 
-/* ---- maps ---- */
-
-static size_t slot_of(const struct map *m, uint64_t key)
+static void map_put(struct mr_u64map *m, uint64_t key, uint32_t val)
 {
-	return ((key + 1) * 0x9e3779b97f4a7c15ull >> 17) & m->mask;
+	mr_u64map_put(m, key + 1, val);
 }
 
-static uint32_t map_get(const struct map *m, uint64_t key)
+/* ---- tasks: the process model's, with the stalls and calls open in each ---- */
+
+static struct task *state_of(struct mr_oom *o, const struct mr_task *tk)
 {
-	if (!m->keys)
-		return NONE;
-	for (size_t i = slot_of(m, key); m->keys[i]; i = (i + 1) & m->mask)
-		if (m->keys[i] == key + 1)
-			return m->vals[i];
-	return NONE;
-}
-
-static void map_put(struct map *m, uint64_t key, uint32_t val);
-
-static void map_grow(struct map *m)
-{
-	struct map old = *m;
-	size_t size = old.keys ? (old.mask + 1) * 2 : 64;
-
-	m->keys = mr_xcalloc(size, sizeof(*m->keys));
-	m->vals = mr_xcalloc(size, sizeof(*m->vals));
-	m->mask = size - 1;
-	m->nr = 0;
-	for (size_t i = 0; old.keys && i <= old.mask; i++)
-		if (old.keys[i])
-			map_put(m, old.keys[i] - 1, old.vals[i]);
-	free(old.keys);
-	free(old.vals);
-}
-
-static void map_put(struct map *m, uint64_t key, uint32_t val)
-{
-	size_t i;
-
-	if (!m->keys || (m->nr + 1) * 2 > m->mask + 1)
-		map_grow(m);
-	for (i = slot_of(m, key); m->keys[i] && m->keys[i] != key + 1; i = (i + 1) & m->mask)
-		;
-	if (!m->keys[i]) {
-		m->keys[i] = key + 1;
-		m->nr++;
+	while (o->nr_tasks <= tk->id) {
+		MR_ALLOC_GROW(o->tasks, o->nr_tasks, o->alloc_tasks);
+		o->tasks[o->nr_tasks++] = NULL;
 	}
-	m->vals[i] = val;
+	if (!o->tasks[tk->id])
+		o->tasks[tk->id] = mr_xcalloc(1, sizeof(struct task));
+	return o->tasks[tk->id];
 }
 
-static void map_release(struct map *m)
+static struct task *task_find(struct mr_oom *o, int tid)
 {
-	free(m->keys);
-	free(m->vals);
-}
+	const struct mr_task *tk = mr_tasks_find(o->model, tid);
 
-/* ---- tasks ---- */
-
-static struct task *task_find(const struct mr_oom *o, int tid)
-{
-	uint32_t i = map_get(&o->tids, (uint32_t)tid);
-
-	return i == NONE ? NULL : o->tasks[i];
+	return tk && !tk->exited ? state_of(o, tk) : NULL;
 }
 
 static struct task *task_get(struct mr_oom *o, int tid)
 {
-	struct task *t = task_find(o, tid);
+	return state_of(o, mr_tasks_get(o->model, tid));
+}
 
-	if (t)
-		return t;
-	o->tasks = room(o->tasks, o->nr_tasks, &o->alloc_tasks, sizeof(*o->tasks));
-	t = mr_xcalloc(1, sizeof(*t));
-	t->tid = tid;
-	map_put(&o->tids, (uint32_t)tid, o->nr_tasks);
-	o->tasks[o->nr_tasks++] = t;
-	return t;
+/* A task's name as the model has it, or NULL. */
+static const char *task_comm(const struct mr_oom *o, int tid)
+{
+	const struct mr_task *tk = mr_tasks_find(o->model, tid);
+
+	return tk && tk->comm[0] ? tk->comm : NULL;
 }
 
 static int tgid_of_tid(const struct mr_oom *o, int tid)
 {
-	const struct task *t = task_find(o, tid);
+	const struct mr_task *tk = mr_tasks_find(o->model, tid);
 
-	return t && t->tgid > 0 ? t->tgid : tid;
+	return tk && tk->tgid > 0 ? tk->tgid : tid;
 }
 
 /* The process of the event's task: its own tgid, else one learnt before, else the tid. */
 static int tgid_of(const struct mr_oom *o, const struct mr_event *ev)
 {
-	return ev->tgid > 0 ? ev->tgid : tgid_of_tid(o, ev->tid);
+	return mr_tasks_tgid(o->model, ev);
 }
 
 static void copy_comm(char dst[16], const char *src)
@@ -209,16 +161,16 @@ static struct proc *proc_newest(const struct mr_oom *o, int pid)
 
 static struct proc *proc_new(struct mr_oom *o, int pid, uint64_t ts)
 {
-	const struct task *t = task_find(o, pid);
+	const char *comm = task_comm(o, pid);
 	struct proc *p = mr_xcalloc(1, sizeof(*p));
 
-	o->procs = room(o->procs, o->nr_procs, &o->alloc_procs, sizeof(*o->procs));
+	MR_ALLOC_GROW(o->procs, o->nr_procs, o->alloc_procs);
 	p->idx = o->nr_procs;
 	p->pub.pid = pid;
 	p->pub.first_ts = ts;
 	p->width = FIRST_WIDTH_NS;
-	if (t && t->comm[0])
-		memcpy(p->pub.comm, t->comm, sizeof(p->pub.comm));
+	if (comm)
+		copy_comm(p->pub.comm, comm);
 	o->procs[o->nr_procs++] = p;
 	if (pid > 0)
 		map_put(&o->pids, (uint32_t)pid, p->idx);
@@ -233,14 +185,13 @@ static struct proc *proc_of_pid(struct mr_oom *o, int pid, uint64_t ts)
 	return p ? p : proc_new(o, pid, ts);
 }
 
-/* A task's name, and its process's when the task leads one. */
+/* A task's new name is its process's when the task leads one (the model names the task). */
 static void note_comm(struct mr_oom *o, int tid, const char *comm)
 {
 	struct proc *p;
 
 	if (!comm || !*comm || tid <= 0)
 		return;
-	copy_comm(task_get(o, tid)->comm, comm);
 	p = proc_live(o, tid);
 	if (p)
 		copy_comm(p->pub.comm, comm);
@@ -592,7 +543,7 @@ static void on_alloc_return(struct mr_oom *o, const struct mr_event *ev)
 
 static struct mr_oom_kill *kill_new(struct mr_oom *o)
 {
-	o->kills = room(o->kills, o->nr_kills, &o->alloc_kills, sizeof(*o->kills));
+	MR_ALLOC_GROW(o->kills, o->nr_kills, o->alloc_kills);
 	memset(&o->kills[o->nr_kills], 0, sizeof(*o->kills));
 	return &o->kills[o->nr_kills++];
 }
@@ -600,13 +551,14 @@ static struct mr_oom_kill *kill_new(struct mr_oom *o)
 static void kill_trigger(struct mr_oom *o, struct mr_oom_kill *k, const struct mr_event *ev)
 {
 	const struct task *t = task_find(o, ev->tid);
+	const char *comm = task_comm(o, ev->tid);
 	const struct proc *p;
 
 	k->trigger_tid = ev->tid;
 	k->trigger_pid = tgid_of(o, ev);
 	p = proc_newest(o, k->trigger_pid);
-	if (t && t->comm[0])
-		copy_comm(k->trigger_comm, t->comm);
+	if (comm)
+		copy_comm(k->trigger_comm, comm);
 	else if (p && p->pub.comm[0])
 		copy_comm(k->trigger_comm, p->pub.comm);
 	/* a memcg OOM is declared by a task failing to charge after memcg reclaim */
@@ -682,11 +634,6 @@ static void on_signal(struct mr_oom *o, const struct mr_event *ev)
 
 static void on_task_new(struct mr_oom *o, const struct mr_event *ev)
 {
-	struct task *child = task_get(o, ev->child_tid);
-
-	child->tgid = ev->clone_flags & T_CLONE_THREAD ? tgid_of(o, ev) : ev->child_tid;
-	if (ev->comm && *ev->comm)
-		copy_comm(child->comm, ev->comm);
 	note_comm(o, ev->tid, ev->comm);
 }
 
@@ -694,14 +641,14 @@ static void on_exec(struct mr_oom *o, const struct mr_event *ev)
 {
 	const char *base = ev->path ? strrchr(ev->path, '/') : NULL;
 
-	task_get(o, ev->tid)->tgid = ev->tid;
 	/* the kernel names the task after the file */
 	note_comm(o, ev->tid, base ? base + 1 : ev->path);
 }
 
 static void on_task_exit(struct mr_oom *o, const struct mr_event *ev)
 {
-	struct task *t = task_find(o, ev->tid);
+	const struct mr_task *tk = mr_tasks_find(o->model, ev->tid);
+	struct task *t = tk ? state_of(o, tk) : NULL;
 	int pid = tgid_of(o, ev);
 	struct proc *p;
 
@@ -720,17 +667,19 @@ static void on_task_exit(struct mr_oom *o, const struct mr_event *ev)
 	}
 	if (!t)
 		return;
-	/* the tid may come back as another task */
+	/* the tid may come back as another task, with a new id */
 	o->t.unpaired += t->nr_open;
-	memset(t, 0, sizeof(*t));
-	t->tid = ev->tid;
+	t->nr_open = 0;
 }
 
 /* ---- API ---- */
 
-struct mr_oom *mr_oom_new(void)
+struct mr_oom *mr_oom_new(struct mr_tasks *model)
 {
-	return mr_xcalloc(1, sizeof(struct mr_oom));
+	struct mr_oom *o = mr_xcalloc(1, sizeof(*o));
+
+	o->model = model;
+	return o;
 }
 
 static void learn(struct mr_oom *o, const struct mr_event *ev)
@@ -738,8 +687,6 @@ static void learn(struct mr_oom *o, const struct mr_event *ev)
 	if (!o->first_ts)
 		o->first_ts = ev->ts;
 	o->last_ts = ev->ts;
-	if (ev->tgid > 0 && ev->tid > 0)
-		task_get(o, ev->tid)->tgid = ev->tgid;
 }
 
 void mr_oom_feed(struct mr_oom *o, const struct mr_event *ev)
@@ -812,8 +759,8 @@ static void kill_growing(struct mr_ctx *ctx, struct mr_oom_kill *k)
 
 	if (!ctx->pairing)
 		return;
-	v = mr_pairing_find_aspace(ctx->pairing, k->tgid, k->ts);
-	t = mr_pairing_find_aspace(ctx->pairing, k->trigger_pid, k->ts);
+	v = mr_tasks_find_aspace(ctx->tasks, k->tgid, k->ts);
+	t = mr_tasks_find_aspace(ctx->tasks, k->trigger_pid, k->ts);
 	if (v)
 		g.as[g.nr_as++] = v->id;
 	if (t && (!v || t->id != v->id))
@@ -865,7 +812,7 @@ static void proc_finish(struct mr_ctx *ctx, struct proc *p)
 	if (p->pub.comm[0] || !ctx->pairing || p->pub.pid <= 0)
 		return;
 	/* a process seen only in allocator events is named by pairing */
-	as = mr_pairing_find_aspace(ctx->pairing, p->pub.pid, p->pub.first_ts);
+	as = mr_tasks_find_aspace(ctx->tasks, p->pub.pid, p->pub.first_ts);
 	if (as && as->comm[0])
 		copy_comm(p->pub.comm, as->comm);
 }
@@ -912,7 +859,7 @@ void mr_oom_finish(struct mr_oom *o, struct mr_ctx *ctx)
 		if (o->kswapd_woke[n])
 			o->t.kswapd_awake_ns += end - o->kswapd_woke[n];
 	for (size_t i = 0; i < o->nr_tasks; i++)
-		o->t.unpaired += o->tasks[i]->nr_open;
+		o->t.unpaired += o->tasks[i] ? o->tasks[i]->nr_open : 0;
 	o->t.duration_s = duration_s(o, ctx);
 }
 
@@ -928,9 +875,8 @@ void mr_oom_free(struct mr_oom *o)
 		free(o->tasks[i]);
 	for (size_t i = 0; i < o->nr_kills; i++)
 		free(o->kills[i].growing);
-	map_release(&o->tids);
-	map_release(&o->pids);
-	map_release(&o->mms);
+	mr_u64map_release(&o->pids);
+	mr_u64map_release(&o->mms);
 	free(o->procs);
 	free(o->tasks);
 	free(o->order);
@@ -996,7 +942,7 @@ const struct mr_meta_memcg *mr_oom_memcg_of(const struct mr_ctx *ctx, int pid, u
 
 static void *oom_new(struct mr_ctx *ctx)
 {
-	return mr_oom_new();
+	return mr_oom_new(ctx->tasks);
 }
 
 static void oom_feed(void *state, const struct mr_event *ev)

@@ -89,7 +89,8 @@ struct mr_oom_totals {
 };
 
 struct mr_oom;
-struct mr_oom *mr_oom_new(void);
+/* Reads tasks and their names from the process model. */
+struct mr_oom *mr_oom_new(struct mr_tasks *model);
 /* Every event, in time order. */
 void mr_oom_feed(struct mr_oom *o, const struct mr_event *ev);
 /* After all events; uses ctx->pairing for the growing blocks, ctx->meta for times. */

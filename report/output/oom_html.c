@@ -639,7 +639,7 @@ static void frame_html(FILE *f, const struct mr_frame *fr)
 
 static void site_row(FILE *f, struct mr_ctx *ctx, const struct mr_leak *l, size_t n)
 {
-	const struct mr_aspace *as = mr_pairing_aspace(ctx->pairing, l->aspace);
+	const struct mr_aspace *as = mr_tasks_aspace(ctx->tasks, l->aspace);
 	struct mr_frame frames[MR_MAX_STACK];
 	int nr = mr_ctx_frames(ctx, mr_ctx_aspace_pid(ctx, l->aspace), l->stack, l->ts_min, false,
 				   frames, MR_MAX_STACK);

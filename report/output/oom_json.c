@@ -121,7 +121,7 @@ static void json_proc(FILE *f, const struct mr_ctx *ctx, const struct mr_oom_tot
 
 static void json_site(FILE *f, struct mr_ctx *ctx, const struct mr_leak *l, bool first)
 {
-	const struct mr_aspace *as = mr_pairing_aspace(ctx->pairing, l->aspace);
+	const struct mr_aspace *as = mr_tasks_aspace(ctx->tasks, l->aspace);
 	struct mr_frame frames[MR_MAX_STACK];
 	int nr = mr_ctx_frames(ctx, mr_ctx_aspace_pid(ctx, l->aspace), l->stack, l->ts_min, false,
 				   frames, MR_MAX_STACK);

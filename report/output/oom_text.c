@@ -148,7 +148,7 @@ static void text_growing(FILE *f, struct mr_ctx *ctx, const struct mr_oom_kill *
 		MR_OOM_WINDOW_NS / 1e9);
 	for (size_t i = 0; i < k->nr_growing; i++) {
 		const struct mr_leak *l = &k->growing[i];
-		const struct mr_aspace *as = mr_pairing_aspace(ctx->pairing, l->aspace);
+		const struct mr_aspace *as = mr_tasks_aspace(ctx->tasks, l->aspace);
 		int nr = mr_ctx_frames(ctx, mr_ctx_aspace_pid(ctx, l->aspace), l->stack, l->ts_min, false,
 				   frames, MR_MAX_STACK);
 

@@ -66,6 +66,7 @@ static void put(struct feed *f, struct mr_event *ev)
 {
 	f->ts += 10;
 	ev->ts = f->ts;
+	mr_tasks_feed(f->rep.tasks, ev);
 	mr_pairing_feed(f->rep.pairing, ev);
 }
 
@@ -138,7 +139,8 @@ static char *run(int pid, int top, char **text)
 	f.rep.meta.start_ts = 1000;
 	f.rep.meta.maps = maps;
 	f.rep.meta.nr_maps = ARRAY_SIZE(maps);
-	f.rep.pairing = mr_pairing_new();
+	f.rep.tasks = mr_tasks_new();
+	f.rep.pairing = mr_pairing_new(f.rep.tasks);
 	f.rep.symbols = mr_symbols_new();
 	mr_pairing_set_hooks(f.rep.pairing, &hooks);
 	story_100(&f);
@@ -155,6 +157,7 @@ static char *run(int pid, int top, char **text)
 	mr_frag_heap_free(h);
 	mr_symbols_free(f.rep.symbols);
 	mr_pairing_free(f.rep.pairing);
+	mr_tasks_free(f.rep.tasks);
 	return json;
 }
 

@@ -105,8 +105,9 @@ static void pairing_and_rows(void)
 	struct mr_kmem *k;
 	uint64_t held = 0;
 
-	rep.pairing = mr_pairing_new();
-	k = mr_kmem_new(rep.pairing, 2);
+	rep.tasks = mr_tasks_new();
+	rep.pairing = mr_pairing_new(rep.tasks);
+	k = mr_kmem_new(rep.tasks, rep.pairing, 2);
 	/* 10 filp objects by pid 100: 4 freed by it, 3 by an RCU callback in pid 7's irq */
 	for (int i = 0; i < 10; i++)
 		slab(k, 100 + i, 100, i % 2, 0xffff888100000000ull + i * 256, 232, 256, "filp",
@@ -168,6 +169,7 @@ static void pairing_and_rows(void)
 	mr_kleaks_release(&l);
 	mr_kmem_free(k);
 	mr_pairing_free(rep.pairing);
+	mr_tasks_free(rep.tasks);
 }
 
 int main(void)

@@ -50,9 +50,10 @@ static void feed_init(struct feed *fd)
 	fd->rep.meta.uname = "Linux test";
 	fd->rep.meta.memcgs = memcgs;
 	fd->rep.meta.nr_memcgs = ARRAY_SIZE(memcgs);
-	fd->rep.pairing = mr_pairing_new();
+	fd->rep.tasks = mr_tasks_new();
+	fd->rep.pairing = mr_pairing_new(fd->rep.tasks);
 	fd->rep.symbols = mr_symbols_new();
-	fd->o = mr_oom_new();
+	fd->o = mr_oom_new(fd->rep.tasks);
 }
 
 static int queued_cmp(const void *a, const void *b)
@@ -64,11 +65,12 @@ static int queued_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : 1;
 }
 
-/* As report.c does: pairing first, then the analyser. */
+/* As the report does: the process model first, then pairing, then the analyser. */
 static void feed_finish(struct feed *fd)
 {
 	qsort(fd->q, fd->nr, sizeof(*fd->q), queued_cmp);
 	for (size_t i = 0; i < fd->nr; i++) {
+		mr_tasks_feed(fd->rep.tasks, &fd->q[i].ev);
 		mr_pairing_feed(fd->rep.pairing, &fd->q[i].ev);
 		mr_oom_feed(fd->o, &fd->q[i].ev);
 	}
@@ -82,6 +84,7 @@ static void feed_release(struct feed *fd)
 	mr_oom_free(fd->o);
 	mr_symbols_free(fd->rep.symbols);
 	mr_pairing_free(fd->rep.pairing);
+	mr_tasks_free(fd->rep.tasks);
 	free(fd->q);
 }
 

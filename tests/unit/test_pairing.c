@@ -19,13 +19,16 @@
 
 /* The stream being built: each event is 10 ns after the previous one. */
 struct feed {
+	struct mr_tasks		*m;	/* the process model, fed first as the report does */
 	struct mr_pairing	*p;
 	uint64_t		ts;
 };
 
 static struct feed feed_new(void)
 {
-	return (struct feed){ .p = mr_pairing_new(), .ts = 1000 };
+	struct mr_tasks *m = mr_tasks_new();
+
+	return (struct feed){ .m = m, .p = mr_pairing_new(m), .ts = 1000 };
 }
 
 static struct mr_event ev_of(struct feed *f, enum mr_ev_kind kind, int tid)
@@ -36,6 +39,7 @@ static struct mr_event ev_of(struct feed *f, enum mr_ev_kind kind, int tid)
 
 static void put(struct feed *f, const struct mr_event *ev)
 {
+	mr_tasks_feed(f->m, ev);
 	mr_pairing_feed(f->p, ev);
 }
 
@@ -162,6 +166,7 @@ static bool stack_is(struct feed *f, uint32_t id, const uint64_t *want, int n)
 static void done(struct feed *f)
 {
 	mr_pairing_free(f->p);
+	mr_tasks_free(f->m);
 }
 
 /* ---- rule 1-3: calls, nesting, results ---- */
@@ -572,7 +577,7 @@ static void test_lost_and_dlopen(void)
 	MR_CHECK_EQ(st(&f)->nested, 1, "dlopen is no outer call: only strdup's malloc nested");
 	MR_CHECK_EQ(look(&f, ANY, 0x2000).found.size, 9, "strdup inside dlopen");
 	MR_CHECK_EQ(st(&f)->orphan_returns + st(&f)->orphan_entries, 0, "dlopen: no orphans");
-	MR_CHECK_EQ(mr_pairing_nr_aspaces(f.p), 1, "lost and dlopen events make no aspace");
+	MR_CHECK_EQ(mr_tasks_nr_aspaces(f.m), 1, "lost and dlopen events make no aspace");
 	done(&f);
 }
 
@@ -747,8 +752,8 @@ static void test_first_sight(void)
 	ev.tgid = 500;
 	ev.args[0] = 0x1000;
 	put(&f, &ev);
-	MR_CHECK_EQ(mr_pairing_nr_aspaces(f.p), 1, "first sight: threads of tgid 500 share");
-	a = mr_pairing_aspace(f.p, 0);
+	MR_CHECK_EQ(mr_tasks_nr_aspaces(f.m), 1, "first sight: threads of tgid 500 share");
+	a = mr_tasks_aspace(f.m, 0);
 	MR_CHECK_EQ(a->pid, 500, "first sight: pid is the tgid");
 	MR_CHECK_EQ(a->start_ts, t0, "first sight: start_ts");
 	MR_CHECK_EQ(a->parent_id, -1, "first sight: no parent");
@@ -757,12 +762,12 @@ static void test_first_sight(void)
 	MR_CHECK_EQ(st(&f)->frees, 1, "first sight: cross-thread free matched");
 
 	malloc_ev(&f, 600, 8, 0x1000);
-	MR_CHECK_EQ(mr_pairing_nr_aspaces(f.p), 2, "first sight with tgid 0: new aspace");
-	MR_CHECK_EQ(mr_pairing_aspace(f.p, 1)->pid, 600, "first sight with tgid 0: pid = tid");
+	MR_CHECK_EQ(mr_tasks_nr_aspaces(f.m), 2, "first sight with tgid 0: new aspace");
+	MR_CHECK_EQ(mr_tasks_aspace(f.m, 1)->pid, 600, "first sight with tgid 0: pid = tid");
 	MR_CHECK_EQ(look(&f, 1, 0x1000).n, 1, "same ptr in another process is another block");
-	MR_CHECK(mr_pairing_aspace(f.p, 2) == NULL, "aspace id out of range: NULL", "not NULL");
-	MR_CHECK(mr_pairing_find_aspace(f.p, 500, f.ts) == a, "find_aspace by pid", "wrong");
-	MR_CHECK(mr_pairing_find_aspace(f.p, 999, f.ts) == NULL, "find_aspace: unknown pid", "x");
+	MR_CHECK(mr_tasks_aspace(f.m, 2) == NULL, "aspace id out of range: NULL", "not NULL");
+	MR_CHECK(mr_tasks_find_aspace(f.m, 500, f.ts) == a, "find_aspace by pid", "wrong");
+	MR_CHECK(mr_tasks_find_aspace(f.m, 999, f.ts) == NULL, "find_aspace: unknown pid", "x");
 	done(&f);
 }
 
@@ -775,12 +780,12 @@ static void test_thread_free(void)
 	free_ev(&f, 102, 0x1000);
 	MR_CHECK_EQ(st(&f)->frees, 1, "thread frees another thread's block");
 	MR_CHECK_EQ(st(&f)->unmatched_frees, 0, "thread free: matched");
-	MR_CHECK_EQ(mr_pairing_nr_aspaces(f.p), 1, "CLONE_THREAD makes no aspace");
+	MR_CHECK_EQ(mr_tasks_nr_aspaces(f.m), 1, "CLONE_THREAD makes no aspace");
 
 	enter(&f, 102, MR_FN_MALLOC, 8, 0, 0);
 	exit_ev(&f, 102, 0, "worker");
 	MR_CHECK_EQ(st(&f)->orphan_entries, 1, "thread exit: its open call is an orphan");
-	MR_CHECK(!mr_pairing_aspace(f.p, 0)->exited, "thread exit: process lives on", "exited");
+	MR_CHECK(!mr_tasks_aspace(f.m, 0)->exited, "thread exit: process lives on", "exited");
 	malloc_ev(&f, 100, 8, 0x2000);
 	MR_CHECK_EQ(look(&f, 0, 0x2000).n, 1, "after a thread exit the process still allocates");
 	done(&f);
@@ -798,8 +803,8 @@ static void test_fork(void)
 	malloc_ev(&f, 100, 32, 0x2000);
 	task_new(&f, 100, 200, SIGCHLD_FLAG, "kid");
 	tfork = f.ts;
-	MR_CHECK_EQ(mr_pairing_nr_aspaces(f.p), 2, "fork: a new aspace");
-	child = mr_pairing_aspace(f.p, 1);
+	MR_CHECK_EQ(mr_tasks_nr_aspaces(f.m), 2, "fork: a new aspace");
+	child = mr_tasks_aspace(f.m, 1);
 	MR_CHECK_EQ(child->pid, 200, "fork: child pid");
 	MR_CHECK_EQ(child->parent_id, 0, "fork: parent_id");
 	MR_CHECK_EQ(child->start_ts, tfork, "fork: start_ts");
@@ -832,12 +837,12 @@ static void test_fork(void)
 
 	/* A fork without comm takes the parent's (set from the exec'd file). */
 	task_new(&f, 100, 201, SIGCHLD_FLAG, NULL);
-	MR_CHECK(!strcmp(mr_pairing_aspace(f.p, 2)->comm, "parentprog"),
-		 "fork without comm: parent's comm", "%s", mr_pairing_aspace(f.p, 2)->comm);
+	MR_CHECK(!strcmp(mr_tasks_aspace(f.m, 2)->comm, "parentprog"),
+		 "fork without comm: parent's comm", "%s", mr_tasks_aspace(f.m, 2)->comm);
 	MR_CHECK_EQ(nr_live(&f, 2), 2, "second fork copies the parent's current blocks");
 	/* A grandchild inherits what its parent inherited. */
 	task_new(&f, 200, 300, SIGCHLD_FLAG, "grandkid");
-	MR_CHECK_EQ(mr_pairing_aspace(f.p, 3)->parent_id, 1, "grandchild's parent");
+	MR_CHECK_EQ(mr_tasks_aspace(f.m, 3)->parent_id, 1, "grandchild's parent");
 	MR_CHECK_EQ(look(&f, 3, 0).inherited, 2, "grandchild inherits inherited blocks");
 	done(&f);
 }
@@ -868,15 +873,15 @@ static void test_vfork(void)
 
 	malloc_ev(&f, 100, 8, 0x1000);
 	task_new(&f, 100, 103, T_CLONE_VM | T_CLONE_VFORK | SIGCHLD_FLAG, "sh");
-	MR_CHECK_EQ(mr_pairing_nr_aspaces(f.p), 1, "vfork: child shares the parent's aspace");
+	MR_CHECK_EQ(mr_tasks_nr_aspaces(f.m), 1, "vfork: child shares the parent's aspace");
 	malloc_ev(&f, 103, 16, 0x2000);
 	MR_CHECK_EQ(nr_live(&f, 0), 2, "vfork: child's malloc lands in the shared aspace");
 	exec_ev(&f, 103, 103, "/bin/true");
-	a = mr_pairing_aspace(f.p, 0);
+	a = mr_tasks_aspace(f.m, 0);
 	MR_CHECK(!a->exited && !a->end_ts, "vfork child exec: parent's aspace does not end",
 		 "ended");
-	MR_CHECK_EQ(mr_pairing_nr_aspaces(f.p), 2, "vfork child exec: new aspace");
-	a = mr_pairing_aspace(f.p, 1);
+	MR_CHECK_EQ(mr_tasks_nr_aspaces(f.m), 2, "vfork child exec: new aspace");
+	a = mr_tasks_aspace(f.m, 1);
 	MR_CHECK_EQ(a->pid, 103, "vfork child exec: pid");
 	MR_CHECK(a->exe && !strcmp(a->exe, "/bin/true"), "vfork child exec: exe", "%s", a->exe);
 	MR_CHECK(!strcmp(a->comm, "true"), "exec: comm is the file's name", "%s", a->comm);
@@ -886,7 +891,7 @@ static void test_vfork(void)
 
 	task_new(&f, 100, 104, T_CLONE_VM | T_CLONE_VFORK | SIGCHLD_FLAG, "sh");
 	exit_ev(&f, 104, 1, "sh");
-	MR_CHECK(!mr_pairing_aspace(f.p, 0)->exited, "vfork child _exit: parent lives", "exited");
+	MR_CHECK(!mr_tasks_aspace(f.m, 0)->exited, "vfork child _exit: parent lives", "exited");
 	malloc_ev(&f, 100, 8, 0x3000);
 	MR_CHECK_EQ(nr_live(&f, 0), 3, "vfork child _exit: parent still allocates there");
 	done(&f);
@@ -904,9 +909,9 @@ static void test_exec(void)
 	tb = f.ts;
 	/* A non-leader thread execs: it takes over the leader's pid. */
 	tx = exec_ev(&f, 100, 101, "/usr/local/bin/newimage-with-a-long-name");
-	old = mr_pairing_aspace(f.p, 0);
-	new = mr_pairing_aspace(f.p, 1);
-	MR_CHECK_EQ(mr_pairing_nr_aspaces(f.p), 2, "exec: a new aspace");
+	old = mr_tasks_aspace(f.m, 0);
+	new = mr_tasks_aspace(f.m, 1);
+	MR_CHECK_EQ(mr_tasks_nr_aspaces(f.m), 2, "exec: a new aspace");
 	MR_CHECK_EQ(old->end_ts, tx, "exec: old aspace ends at exec");
 	MR_CHECK_EQ(old->exited, 0, "exec: old aspace did not exit");
 	MR_CHECK_EQ(nr_live(&f, 0), 2, "exec: old blocks still live under the old aspace");
@@ -923,10 +928,10 @@ static void test_exec(void)
 	free_ev(&f, 100, 0x2000);
 	MR_CHECK_EQ(st(&f)->unmatched_frees, 1, "exec: old image's block is not the new image's");
 	MR_CHECK_EQ(nr_live(&f, 0), 2, "exec: old aspace untouched by the new image");
-	MR_CHECK(mr_pairing_find_aspace(f.p, 100, tb) == old, "find_aspace before exec: old", "x");
-	MR_CHECK(mr_pairing_find_aspace(f.p, 100, tx) == new, "find_aspace at exec: new", "x");
-	MR_CHECK(mr_pairing_find_aspace(f.p, 100, f.ts) == new, "find_aspace after exec: new", "x");
-	MR_CHECK(old->id == 0 && mr_pairing_aspace(f.p, 0) == old, "aspace pointers stay put", "x");
+	MR_CHECK(mr_tasks_find_aspace(f.m, 100, tb) == old, "find_aspace before exec: old", "x");
+	MR_CHECK(mr_tasks_find_aspace(f.m, 100, tx) == new, "find_aspace at exec: new", "x");
+	MR_CHECK(mr_tasks_find_aspace(f.m, 100, f.ts) == new, "find_aspace after exec: new", "x");
+	MR_CHECK(old->id == 0 && mr_tasks_aspace(f.m, 0) == old, "aspace pointers stay put", "x");
 	done(&f);
 }
 
@@ -939,11 +944,11 @@ static void test_exit_and_reuse(void)
 	t0 = malloc_ev(&f, 100, 8, 0x1000);
 	task_new(&f, 100, 101, PTHREAD_FLAGS, "worker");
 	exit_ev(&f, 101, 0, "worker");
-	MR_CHECK(!mr_pairing_aspace(f.p, 0)->exited, "non-last thread exit: alive", "exited");
-	a = mr_pairing_aspace(f.p, 0);
+	MR_CHECK(!mr_tasks_aspace(f.m, 0)->exited, "non-last thread exit: alive", "exited");
+	a = mr_tasks_aspace(f.m, 0);
 	MR_CHECK(!strcmp(a->comm, "worker"), "exit: comm fills an empty one", "%s", a->comm);
 	tx = exit_ev(&f, 100, 1, "prog");
-	a = mr_pairing_aspace(f.p, 0);
+	a = mr_tasks_aspace(f.m, 0);
 	MR_CHECK_EQ(a->exited, 1, "group_dead: exited");
 	MR_CHECK_EQ(a->end_ts, tx, "group_dead: end_ts");
 	MR_CHECK(!strcmp(a->comm, "prog"), "exit: the leader's comm is kept", "%s", a->comm);
@@ -951,26 +956,26 @@ static void test_exit_and_reuse(void)
 
 	f.ts += 1000;
 	t2 = malloc_ev(&f, 100, 8, 0x1000);
-	MR_CHECK_EQ(mr_pairing_nr_aspaces(f.p), 2, "pid reuse after exit: new aspace");
-	b = mr_pairing_aspace(f.p, 1);
+	MR_CHECK_EQ(mr_tasks_nr_aspaces(f.m), 2, "pid reuse after exit: new aspace");
+	b = mr_tasks_aspace(f.m, 1);
 	MR_CHECK_EQ(b->pid, 100, "pid reuse: same pid");
 	MR_CHECK_EQ(b->start_ts, t2, "pid reuse: start");
 	MR_CHECK_EQ(st(&f)->replaced, 0, "pid reuse: old block not replaced");
 	MR_CHECK_EQ(nr_live(&f, 0), 1, "pid reuse: old leak kept");
 	MR_CHECK_EQ(nr_live(&f, 1), 1, "pid reuse: new block");
-	MR_CHECK(mr_pairing_find_aspace(f.p, 100, t0) == a, "find_aspace: in the first", "x");
-	MR_CHECK(mr_pairing_find_aspace(f.p, 100, tx + 500) == a,
+	MR_CHECK(mr_tasks_find_aspace(f.m, 100, t0) == a, "find_aspace: in the first", "x");
+	MR_CHECK(mr_tasks_find_aspace(f.m, 100, tx + 500) == a,
 		 "find_aspace: in a gap, the latest started before", "x");
-	MR_CHECK(mr_pairing_find_aspace(f.p, 100, t2 + 1) == b, "find_aspace: in the second", "x");
-	MR_CHECK(mr_pairing_find_aspace(f.p, 100, 1) == a, "find_aspace: before all, earliest",
+	MR_CHECK(mr_tasks_find_aspace(f.m, 100, t2 + 1) == b, "find_aspace: in the second", "x");
+	MR_CHECK(mr_tasks_find_aspace(f.m, 100, 1) == a, "find_aspace: before all, earliest",
 		 "x");
 
 	/* A TASK_NEW reusing a tid whose process exited. */
 	exit_ev(&f, 100, 1, "prog");
 	malloc_ev(&f, 50, 8, 0x1000);
 	task_new(&f, 50, 100, SIGCHLD_FLAG, "again");
-	MR_CHECK_EQ(mr_pairing_nr_aspaces(f.p), 4, "fork reusing a dead pid: new aspace");
-	MR_CHECK_EQ(mr_pairing_aspace(f.p, 3)->pid, 100, "fork reusing a dead pid: pid");
+	MR_CHECK_EQ(mr_tasks_nr_aspaces(f.m), 4, "fork reusing a dead pid: new aspace");
+	MR_CHECK_EQ(mr_tasks_aspace(f.m, 3)->pid, 100, "fork reusing a dead pid: pid");
 	MR_CHECK_EQ(look(&f, 3, 0).n, 1, "fork reusing a dead pid: inherits from the new parent");
 	free_ev(&f, 100, 0x1000);
 	MR_CHECK_EQ(nr_live(&f, 3), 0, "fork reusing a dead pid: frees its own copy");
@@ -983,12 +988,12 @@ static void test_exit_and_reuse(void)
 	MR_CHECK_EQ(look(&f, 2, 0x7100).n, 1, "TASK_NEW remaps a tid in use elsewhere");
 
 	exit_ev(&f, 700, 1, NULL);	/* 700 is a thread of 50 now: ends 50 */
-	MR_CHECK_EQ(mr_pairing_aspace(f.p, 2)->exited, 1,
+	MR_CHECK_EQ(mr_tasks_aspace(f.m, 2)->exited, 1,
 		    "last thread's group_dead ends the process");
-	MR_CHECK_EQ(mr_pairing_aspace(f.p, 4)->exited, 0, "other aspace of the old tid untouched");
+	MR_CHECK_EQ(mr_tasks_aspace(f.m, 4)->exited, 0, "other aspace of the old tid untouched");
 	/* An exit of a tid with no thread entry ends the live aspace with that pid. */
 	exit_ev(&f, 700, 1, NULL);
-	MR_CHECK_EQ(mr_pairing_aspace(f.p, 4)->exited, 1,
+	MR_CHECK_EQ(mr_tasks_aspace(f.m, 4)->exited, 1,
 		    "exit of an unmapped pid ends its aspace");
 	/*
 	 * A tid still mapped to a process that ended (its own exit was lost)
@@ -998,13 +1003,13 @@ static void test_exit_and_reuse(void)
 	task_new(&f, 800, 801, PTHREAD_FLAGS, "t");
 	exit_ev(&f, 800, 1, "p800");
 	malloc_ev(&f, 801, 8, 0x8000);
-	MR_CHECK_EQ(mr_pairing_nr_aspaces(f.p), 7, "tid of an ended process: new aspace");
-	MR_CHECK_EQ(mr_pairing_aspace(f.p, 6)->pid, 801, "tid of an ended process: pid = tid");
+	MR_CHECK_EQ(mr_tasks_nr_aspaces(f.m), 7, "tid of an ended process: new aspace");
+	MR_CHECK_EQ(mr_tasks_aspace(f.m, 6)->pid, 801, "tid of an ended process: pid = tid");
 	MR_CHECK_EQ(look(&f, 6, 0x8000).n, 1, "tid of an ended process: block in the new aspace");
 	MR_CHECK_EQ(st(&f)->replaced, 0, "tid of an ended process: old block not replaced");
 
 	exit_ev(&f, 12345, 1, NULL);
-	MR_CHECK_EQ(mr_pairing_nr_aspaces(f.p), 7, "exit of an unknown task makes no aspace");
+	MR_CHECK_EQ(mr_tasks_nr_aspaces(f.m), 7, "exit of an unknown task makes no aspace");
 	done(&f);
 }
 
@@ -1333,7 +1338,7 @@ static void test_random(void)
 		}
 	m->st.nested = nested;
 
-	MR_CHECK_EQ(mr_pairing_nr_aspaces(f.p), 4, "random: 4 aspaces");
+	MR_CHECK_EQ(mr_tasks_nr_aspaces(f.m), 4, "random: 4 aspaces");
 	MR_CHECK_EQ(midbad, 0, "random: live count matched the model along the way");
 	c = (struct rcheck){ .m = m, .p = f.p };
 	mr_pairing_for_each_live(f.p, rcheck_cb, &c);
