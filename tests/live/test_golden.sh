@@ -44,6 +44,13 @@ inherited-off-json      fork_leak.dat      leak -f json                    fork_
 inherited-json          fork_leak.dat      leak --inherited -f json        fork_leak.inherited.expected.json
 frag-heap-text          leak_kinds.dat     frag -t 0                       leak_kinds.frag.expected.txt
 frag-heap-json          leak_kinds.dat     frag -f json                    leak_kinds.frag.expected.json
+kernel-text             pipe_hold.dat      leak -t 0                       pipe_hold.expected.txt
+kernel-json             pipe_hold.dat      leak -f json                    pipe_hold.expected.json
+kernel-frag-text        pipe_hold.dat      frag -t 0                       pipe_hold.frag.expected.txt
+kernel-frag-json        pipe_hold.dat      frag -f json                    pipe_hold.frag.expected.json
+oom-text                oom_hog.dat        oom                             oom_hog.oom.expected.txt
+oom-json                oom_hog.dat        oom -f json                     oom_hog.oom.expected.json
+oom-leak-text           oom_hog.dat        leak                            oom_hog.expected.txt
 '
 
 ok() { echo "ok - $1"; }
