@@ -3,7 +3,7 @@
 # tracefs needed; run `make all progs` first). Writes tests/golden/NAME.dat
 # for each NAME given (default: all of them), then regenerate the expected
 # reports and review them before committing:
-#   sudo tests/golden/record.sh [NAME...] && tests/live/test_golden.sh --regen
+#   sudo tests/golden/record.sh [NAME...] && tests/file/test_golden.sh --regen
 #   git diff --stat tests/golden
 # The recordings (all from the repository's top directory, so that the
 # targets' command lines are the same relative paths):

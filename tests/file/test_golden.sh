@@ -15,10 +15,10 @@
 #
 # After an intended change in the output, regenerate the expected files
 # from the current ./memrec and review the diff before committing:
-#   tests/live/test_golden.sh --regen && git diff tests/golden
+#   tests/file/test_golden.sh --regen && git diff tests/golden
 # To record the trace files again (root, tracefs; see the recipes in
 # tests/golden/record.sh), then regenerate:
-#   sudo tests/golden/record.sh && tests/live/test_golden.sh --regen
+#   sudo tests/golden/record.sh && tests/file/test_golden.sh --regen
 # MEMREC=path runs the cases with another binary (e.g. a sanitizer build).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
