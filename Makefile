@@ -131,6 +131,8 @@ asan/%.o: %.c
 	@mkdir -p $(@D)
 	$(call quiet,CC,$@)$(CC) $(CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
 
+# make check fuzzes the reader under the sanitizers too
+check: asan
 clean: clean-asan
 clean-asan:
 	rm -rf asan memrec-asan
