@@ -115,3 +115,27 @@ clean:
 .PHONY: all check unit progs bench install uninstall clean
 
 -include $(wildcard *.d */*.d */*/*.d)
+
+# memrec-asan: the same program built with AddressSanitizer and UBSan, for
+# the fuzz test (tests/file/test_fuzz.sh uses it when present). Its objects
+# live under asan/, apart from the normal build's.
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+ASAN_OBJ := $(addprefix asan/,memrec.o $(LIB_OBJ))
+
+asan: memrec-asan
+
+memrec-asan: $(ASAN_OBJ)
+	$(call quiet,LINK,$@)$(CC) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+asan/%.o: %.c
+	@mkdir -p $(@D)
+	$(call quiet,CC,$@)$(CC) $(CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
+
+# make check fuzzes the reader under the sanitizers too
+check: asan
+clean: clean-asan
+clean-asan:
+	rm -rf asan memrec-asan
+
+.PHONY: asan clean-asan
+-include $(wildcard asan/*/*.d asan/*/*/*.d asan/*/*/*/*.d)

@@ -1,6 +1,9 @@
 #!/bin/bash
-# tests/run.sh - runs every unit test binary and live test script and ends
-# with "N passed, N failed, N skipped". Each test prints lines
+# tests/run.sh - runs the unit test binaries (tests/unit: synthetic events,
+# no root), then the tests on checked-in files (tests/file: golden reports,
+# docs, fuzzing; no root), then the live tests (tests/live: record real
+# programs; root and tracefs, or they skip loudly), and ends with
+# "N passed, N failed, N skipped". Each test prints lines
 #   ok - NAME | not ok - NAME: why | skip - NAME: why
 # A test that exits non-zero without a "not ok" line counts as one failure.
 # Usage: tests/run.sh [PATTERN]   (runs only tests whose path matches)
@@ -38,7 +41,7 @@ for t in tests/unit/test_*; do
 	[ -n "$pattern" ] && [[ $t != *$pattern* ]] && continue
 	run_one "$t"
 done
-for t in tests/live/test_*.sh; do
+for t in tests/file/test_*.sh tests/live/test_*.sh; do
 	[ -f "$t" ] || continue
 	[ -n "$pattern" ] && [[ $t != *$pattern* ]] && continue
 	run_one "$t"

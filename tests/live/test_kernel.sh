@@ -126,11 +126,19 @@ python3 - "$OUT/all.json" <<'PY'
 import collections, json, sys
 d = json.load(open(sys.argv[1]))
 n = collections.Counter()
+socks = []
 for r in d["kernel_leaks"]:
     if r["kind"] == "slab":
         n[r["cache"]] += r["count"]
         if r["cache"] == "sock_inode_cache":
-            ks = [f["function"] for f in r["kernel_stack"]]
+            socks.append(r)
+# The stack of the group holding most sockets (rows are biggest first). Not
+# of any one row: with -a an interrupt (a timer tick running RCU callbacks
+# that free objects) can come between an allocation and its stacktrace
+# trigger's kernel_stack record, and the reader then leaves that one object
+# without a kernel stack, in a row of its own (a reader limitation, known).
+if socks:
+    ks = [f["function"] for f in max(socks, key=lambda r: r["count"])["kernel_stack"]]
 def check(name, cond, why):
     print(("ok - " if cond else "not ok - ") + name + ("" if cond else ": " + why))
 check("kernel/-a held sockets", n["UDP"] == 500 and n["sock_inode_cache"] == 500,
