@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <stdlib.h>
 
 #define MEMREC_VERSION		"0.1.0"
 
@@ -42,6 +43,14 @@ static inline uint64_t mr_hash_str(const char *s)
 	while (*s)
 		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
 	return h;
+}
+
+/* qsort for any count: qsort(NULL, 0, ...) is undefined, as git's sane_qsort says. */
+static inline void mr_qsort(void *base, size_t nr, size_t size,
+			    int (*cmp)(const void *, const void *))
+{
+	if (nr > 1)
+		qsort(base, nr, size, cmp);
 }
 
 /* usage.c: git-style messages on stderr, prefixed "memrec: ". */

@@ -125,20 +125,29 @@ int mr_archive_parse(struct mr_archive *a, const void *data, size_t len, const c
 	memset(a, 0, sizeof(*a));
 	magic = take(&c, 4);
 	if (!magic || memcmp(magic, MAGIC, 4) || take_num(&c, &version, 4) ||
-	    take_num(&c, &count, 4))
-		return mr_error("'%s' has a corrupt symbol archive", file);
-	if (version > MR_ARCHIVE_VERSION)
-		return mr_error("'%s' has a symbol archive of version %u; this memrec reads up to "
-				"%d: upgrade memrec", file, version, MR_ARCHIVE_VERSION);
+	    take_num(&c, &count, 4)) {
+		mr_warning("'%s' has a corrupt symbol archive; symbols are looked up on this host",
+			   file);
+		return -1;
+	}
+	if (version > MR_ARCHIVE_VERSION) {
+		mr_warning("'%s' has a symbol archive of version %u; this memrec reads up to %d "
+			   "(upgrade memrec); symbols are looked up on this host", file, version,
+			   MR_ARCHIVE_VERSION);
+		return -1;
+	}
 	if (count > len / 22)	/* an entry takes at least 22 bytes */
-		return mr_error("'%s' has a corrupt symbol archive", file);
-	a->entries = mr_xcalloc(count, sizeof(*a->entries));
+		count = len / 22;	/* a damaged count: the entries that parse are kept */
+	a->entries = mr_xcalloc(count ? count : 1, sizeof(*a->entries));
 	for (a->nr = 0; a->nr < (int)count; a->nr++)
 		if (parse_entry(&c, &a->entries[a->nr]) < 0) {
-			a->nr++;
-			mr_archive_release(a);
-			return mr_error("'%s' has a corrupt symbol archive (entry %u)", file,
-					(unsigned)a->nr);
+			free(a->entries[a->nr].build_id);
+			free(a->entries[a->nr].path);
+			memset(&a->entries[a->nr], 0, sizeof(a->entries[a->nr]));
+			mr_warning("'%s' has a corrupt symbol archive from entry %u on; the "
+				   "%u before it are used", file, (unsigned)a->nr + 1,
+				   (unsigned)a->nr);
+			break;
 		}
 	return 0;
 }
@@ -160,7 +169,9 @@ int mr_archive_inflate(const struct mr_archive_entry *e, void **out, const char 
 
 	if (ZSTD_isError(n) || n != e->raw_size) {
 		free(buf);
-		return mr_error("'%s' has a corrupt symbol archive entry for '%s'", file, e->path);
+		mr_warning("'%s' has a corrupt symbol archive entry for '%s'; its symbols are "
+			   "looked up on this host", file, e->path);
+		return -1;
 	}
 	*out = buf;
 	return 0;

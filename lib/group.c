@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "memrec.h"
 #include "mr_group.h"
 
 size_t mr_group(void *rows, size_t nr, size_t size, int (*key_cmp)(const void *, const void *),
@@ -16,13 +17,13 @@ size_t mr_group(void *rows, size_t nr, size_t size, int (*key_cmp)(const void *,
 
 	if (!nr)
 		return 0;
-	qsort(v, nr, size, key_cmp);
+	mr_qsort(v, nr, size, key_cmp);
 	for (size_t i = 0; i < nr; i++) {
 		if (out && !key_cmp(v + (out - 1) * size, v + i * size))
 			merge(v + (out - 1) * size, v + i * size);
 		else if (out++ != i)
 			memcpy(v + (out - 1) * size, v + i * size, size);
 	}
-	qsort(v, out, size, order_cmp);
+	mr_qsort(v, out, size, order_cmp);
 	return out;
 }

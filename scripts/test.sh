@@ -1,6 +1,6 @@
 #!/bin/sh
 # scripts/test.sh - installs the dependencies, builds everything and runs
-# every test (unit, golden and live). The live tests need root and tracefs
+# every test (unit, checked-in files, live). The live tests need root and tracefs
 # and say SKIP loudly without them. Ends with "N passed, N failed, N skipped".
 set -e
 cd "$(dirname "$0")/.."
@@ -14,5 +14,5 @@ if [ "$(id -u)" = 0 ]; then
 		chromium python3-pil >/dev/null ||
 		echo "memrec: could not install chromium and python3-pil; the screenshot test will skip" >&2
 fi
-make -s all unit progs
+make -s all unit progs asan
 exec tests/run.sh "$@"

@@ -496,7 +496,7 @@ static void series_union(struct mr_heap_series *out, struct acc **m, size_t n)
 			t[nt] = (struct tagged){ .p = m[i]->s.pts[j], .member = i, .order = nt };
 			t[nt].p.k >>= shift - m[i]->s.shift;
 		}
-	qsort(t, nt, sizeof(*t), cmp_tagged);
+	mr_qsort(t, nt, sizeof(*t), cmp_tagged);
 	*out = (struct mr_heap_series){ .pts = mr_xmalloc((total ? total : 1) * sizeof(struct mr_heap_point)),
 				.shift = shift };
 	for (size_t i = 0; i < nt; i++) {
@@ -657,7 +657,7 @@ static void region_end(struct mr_heap_region *r)
 {
 	uint64_t end = r->lo, below_end = r->lo;
 
-	qsort(r->lc, r->nr_lc, sizeof(*r->lc), cmp_lc);
+	mr_qsort(r->lc, r->nr_lc, sizeof(*r->lc), cmp_lc);
 	for (size_t i = 0; i < r->nr_lc; i++) {
 		const struct mr_heap_chunk *c = &r->lc[i];
 
@@ -706,7 +706,7 @@ static void give_sites(struct mr_frag_heap *h)
 
 	for (size_t s = 0; s < h->nr_sites; s++)
 		all[s] = &h->sites[s];
-	qsort(all, h->nr_sites, sizeof(*all), cmp_site);
+	mr_qsort(all, h->nr_sites, sizeof(*all), cmp_site);
 	for (size_t n = 0; n < h->nr_procs; n++) {
 		struct mr_heap_proc *p = &h->procs[n];
 		size_t from;
@@ -748,7 +748,7 @@ void mr_frag_heap_finish(struct mr_frag_heap *h, struct mr_ctx *ctx)
 	w.proc_of = mr_xcalloc(w.nr_as + 1, sizeof(*w.proc_of));
 	for (size_t i = 0; i < h->nr_accs; i++)
 		a[i] = &h->accs[i];
-	qsort(a, h->nr_accs, sizeof(*a), cmp_acc);
+	mr_qsort(a, h->nr_accs, sizeof(*a), cmp_acc);
 	for (size_t i = 0, j; i < h->nr_accs; i = j) {
 		const struct mr_aspace *as = mr_tasks_aspace(ctx->tasks, a[i]->aspace);
 		int pid = as ? as->pid : -1;

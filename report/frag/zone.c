@@ -356,6 +356,6 @@ void mr_slab_summarise(const struct mr_zones *z, struct mr_slab_summary *sum)
 		sum->bytes[MR_ZONE_START] += mr_slab_bytes(c->s[MR_ZONE_START]);
 		sum->bytes[MR_ZONE_STOP] += mr_slab_bytes(c->s[MR_ZONE_STOP]);
 	}
-	qsort(sum->v, sum->nr, sizeof(*sum->v), change_cmp);
+	mr_qsort(sum->v, sum->nr, sizeof(*sum->v), change_cmp);
 }
 

@@ -26,8 +26,11 @@ static int write_entry(const char *dir, const struct mr_archive_entry *e, const 
 
 	/* the build-id names a file: it must be plain hex, nothing that climbs out */
 	if (strlen(e->build_id) < 3 || strspn(e->build_id, "0123456789abcdef") !=
-	    strlen(e->build_id))
-		return mr_error("'%s' has a symbol archive entry with a bad build-id", file);
+	    strlen(e->build_id)) {
+		mr_warning("'%s' has a symbol archive entry with a bad build-id; it is skipped",
+			   file);
+		return -1;
+	}
 	if (mr_archive_inflate(e, &data, file) < 0)
 		return -1;
 	sub = mr_xasprintf("%s/.build-id/%.2s", dir, e->build_id);
@@ -35,8 +38,10 @@ static int write_entry(const char *dir, const struct mr_archive_entry *e, const 
 			    e->kind == MR_ARCHIVE_DEBUG ? ".debug" : "");
 	mkdir(sub, 0700);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || mr_write_all(fd, data, e->raw_size) < 0)
-		ret = mr_error("cannot unpack symbols into '%s': %s", path, strerror(errno));
+	if (fd < 0 || mr_write_all(fd, data, e->raw_size) < 0) {
+		mr_warning("cannot unpack symbols into '%s': %s", path, strerror(errno));
+		ret = -1;
+	}
 	if (fd >= 0)
 		close(fd);
 	free(data);
@@ -45,26 +50,30 @@ static int write_entry(const char *dir, const struct mr_archive_entry *e, const 
 	return ret;
 }
 
+/*
+ * The archive only helps naming frames: a damaged entry is a warning and
+ * skipped, the whole ones are used (docs/memrec-file.md).
+ */
 static int unpack(const char *file, const void *payload, uint32_t size, const char *dir)
 {
 	struct mr_archive a;
 	char *bid_dir;
-	int ret = 0;
 
 	if (mr_archive_parse(&a, payload, size, file) < 0)
 		return -1;
 	bid_dir = mr_xasprintf("%s/.build-id", dir);
 	mkdir(bid_dir, 0700);
 	free(bid_dir);
-	for (int i = 0; i < a.nr && !ret; i++) {
+	for (int i = 0; i < a.nr; i++) {
 		if (a.entries[i].kind != MR_ARCHIVE_ELF && a.entries[i].kind != MR_ARCHIVE_DEBUG)
 			continue;	/* a kind from a newer memrec */
-		ret = write_entry(dir, &a.entries[i], file);
+		if (write_entry(dir, &a.entries[i], file) < 0)
+			continue;
 		mr_info(2, "unpacked %s of '%s'", a.entries[i].kind == MR_ARCHIVE_ELF ?
 			"symbols" : "debug info", a.entries[i].path);
 	}
 	mr_archive_release(&a);
-	return ret;
+	return 0;
 }
 
 char *mr_unpack_symbols(const char *file, const void *payload, uint32_t size)

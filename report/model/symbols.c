@@ -424,7 +424,7 @@ static void read_functions(struct mr_file *f)
 			addr - f->bias, sym.st_size, name, GELF_ST_BIND(sym.st_info),
 		};
 	}
-	qsort(f->fsyms, f->nr_fsyms, sizeof(*f->fsyms), fsym_cmp);
+	mr_qsort(f->fsyms, f->nr_fsyms, sizeof(*f->fsyms), fsym_cmp);
 	for (i = 0; (size_t)i < f->nr_fsyms; i++)
 		if (!out || f->fsyms[out - 1].start != f->fsyms[i].start)
 			f->fsyms[out++] = f->fsyms[i];
@@ -817,7 +817,7 @@ static void sort_maps(struct proc *p)
 	uint64_t max = 0;
 	size_t i;
 
-	qsort(p->maps, p->nr, sizeof(*p->maps), map_cmp);
+	mr_qsort(p->maps, p->nr, sizeof(*p->maps), map_cmp);
 	p->max_end = mr_xrealloc(p->max_end, (p->nr ? p->nr : 1) * sizeof(*p->max_end));
 	p->map_ts = mr_xrealloc(p->map_ts, (p->nr ? p->nr : 1) * sizeof(*p->map_ts));
 	for (i = 0; i < p->nr; i++) {
@@ -826,7 +826,7 @@ static void sort_maps(struct proc *p)
 		p->max_end[i] = max;
 		p->map_ts[i] = p->maps[i].ts;
 	}
-	qsort(p->map_ts, p->nr, sizeof(*p->map_ts), u64_cmp);
+	mr_qsort(p->map_ts, p->nr, sizeof(*p->map_ts), u64_cmp);
 	p->sorted = true;
 }
 
@@ -1123,7 +1123,7 @@ int mr_symbols_modules(struct mr_symbols *s, int pid, uint64_t ts, struct mr_sym
 	int n = 0;
 
 	*mods = mr_xcalloc(nr ? nr : 1, sizeof(**mods));
-	qsort(v, nr, sizeof(*v), newest_cmp);
+	mr_qsort(v, nr, sizeof(*v), newest_cmp);
 	for (i = 0; i < nr; i++) {
 		struct mr_sym_module *mod = &(*mods)[n];
 		uint64_t vaddr;

@@ -802,12 +802,30 @@ static int proc_cmp(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : 1;
 }
 
+/*
+ * Points come in event order, which is not always time order (a damaged
+ * file; a sample of one CPU behind another's): the timeline is promised in
+ * time order. Insertion sort: stable, and linear on the nearly sorted.
+ */
+static void sort_points(struct mr_oom_point *pts, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct mr_oom_point x = pts[i];
+		size_t j = i;
+
+		for (; j > 0 && pts[j - 1].ts > x.ts; j--)
+			pts[j] = pts[j - 1];
+		pts[j] = x;
+	}
+}
+
 static void proc_finish(struct mr_ctx *ctx, struct proc *p)
 {
 	const struct mr_aspace *as;
 
 	while (p->pub.nr_pts > MR_OOM_MAX_POINTS)
 		thin(p);
+	sort_points(p->pub.pts, p->pub.nr_pts);
 	memcpy(p->pub.end, p->cur, sizeof(p->pub.end));
 	if (p->pub.comm[0] || !ctx->pairing || p->pub.pid <= 0)
 		return;
@@ -836,7 +854,7 @@ static void order_procs(struct mr_oom *o, struct mr_ctx *ctx)
 		if (proc_shown(o, ctx, o->procs[i]))
 			o->order[o->nr_order++] = o->procs[i];
 	}
-	qsort(o->order, o->nr_order, sizeof(*o->order), proc_cmp);
+	mr_qsort(o->order, o->nr_order, sizeof(*o->order), proc_cmp);
 }
 
 static double duration_s(const struct mr_oom *o, const struct mr_ctx *ctx)

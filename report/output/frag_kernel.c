@@ -65,7 +65,7 @@ static struct slab_row *slab_rows(const struct mr_kmem *k, bool by_cache, size_t
 		r->frees += s->frees;
 		r->cross_cpu += s->cross_cpu;
 	}
-	qsort(rows, n, sizeof(*rows), cmp_waste);
+	mr_qsort(rows, n, sizeof(*rows), cmp_waste);
 	*nr = n;
 	return rows;
 }
@@ -231,13 +231,13 @@ int mr_frag_pages_text(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr)
 		" freed in the trace, %" PRIu64 " frees of pages allocated before\n",
 		st->page_allocs, st->page_fails, st->page_frees, st->page_unmatched);
 	pages_text_orders(f, st);
-	qsort(k->gfps, k->nr_gfps, sizeof(*k->gfps), cmp_gfp);
+	mr_qsort(k->gfps, k->nr_gfps, sizeof(*k->gfps), cmp_gfp);
 	shown = mr_top(ctx, k->nr_gfps);
 	fprintf(f, "\n  %-60s %9s %9s %9s\n", "gfp flags", "slab", "pages", "page kB");
 	for (size_t i = 0; i < shown; i++)
 		fprintf(f, "  %-60.60s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n", k->gfps[i].name,
 			k->gfps[i].slab_allocs, k->gfps[i].page_allocs, k->gfps[i].pages * 4);
-	qsort(k->frags, k->nr_frags, sizeof(*k->frags), cmp_frag);
+	mr_qsort(k->frags, k->nr_frags, sizeof(*k->frags), cmp_frag);
 	fprintf(f, "\n  fallbacks (mm_page_alloc_extfrag): %" PRIu64 "\n", st->extfrag);
 	for (size_t i = 0; i < mr_top(ctx, k->nr_frags); i++) {
 		const struct mr_kmem_extfrag *x = &k->frags[i];
@@ -282,7 +282,7 @@ int mr_frag_pages_json(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr)
 		", \"unmatched_frees\": %" PRIu64 ", \"fallbacks\": %" PRIu64 ",\n    ",
 		st->page_allocs, st->page_fails, st->page_frees, st->page_unmatched, st->extfrag);
 	pages_json_orders(f, st);
-	qsort(k->gfps, k->nr_gfps, sizeof(*k->gfps), cmp_gfp);
+	mr_qsort(k->gfps, k->nr_gfps, sizeof(*k->gfps), cmp_gfp);
 	fputs(",\n    \"gfp\": [", f);
 	for (size_t i = 0; i < mr_top(ctx, k->nr_gfps); i++) {
 		fprintf(f, "%s\n      {\"flags\": ", i ? "," : "");
@@ -291,7 +291,7 @@ int mr_frag_pages_json(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr)
 			", \"page_allocs\": %" PRIu64 ", \"pages\": %" PRIu64 "}", k->gfps[i].flags,
 			k->gfps[i].slab_allocs, k->gfps[i].page_allocs, k->gfps[i].pages);
 	}
-	qsort(k->frags, k->nr_frags, sizeof(*k->frags), cmp_frag);
+	mr_qsort(k->frags, k->nr_frags, sizeof(*k->frags), cmp_frag);
 	fputs("],\n    \"extfrag\": [", f);
 	for (size_t i = 0; i < mr_top(ctx, k->nr_frags); i++) {
 		const struct mr_kmem_extfrag *x = &k->frags[i];

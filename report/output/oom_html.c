@@ -319,37 +319,16 @@ static void chart_bands(FILE *f, const struct mr_ctx *ctx, const struct mr_oom *
 	}
 }
 
-/* A step line needs its points in time order, which a series need not be in. */
-static int point_cmp(const void *a, const void *b)
-{
-	const struct mr_oom_point *x = *(const struct mr_oom_point *const *)a;
-	const struct mr_oom_point *y = *(const struct mr_oom_point *const *)b;
-
-	if (x->ts != y->ts)
-		return x->ts < y->ts ? -1 : 1;
-	return x < y ? -1 : x > y;	/* stable: the series' own order */
-}
-
-static const struct mr_oom_point **sorted_points(const struct mr_oom_proc *p)
-{
-	const struct mr_oom_point **pts = mr_xcalloc(p->nr_pts + 1, sizeof(*pts));
-
-	for (size_t i = 0; i < p->nr_pts; i++)
-		pts[i] = &p->pts[i];
-	qsort(pts, p->nr_pts, sizeof(*pts), point_cmp);
-	return pts;
-}
-
 /* RSS is a step function: each value holds until the next point. */
 static void chart_line(FILE *f, const struct mr_ctx *ctx, const struct chart *c,
-		       const struct mr_oom_proc *p, const struct mr_oom_point **pts, int k)
+		       const struct mr_oom_proc *p, int k)
 {
 	double prev_y = 0;
 
 	fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
 		"stroke-linejoin=\"round\" points=\"", rss_colours[k]);
 	for (size_t i = 0; i < p->nr_pts; i++) {
-		double x = cx(c, mr_ctx_rel_s(ctx, pts[i]->ts)), y = cy(c, pts[i]->v[k]);
+		double x = cx(c, mr_ctx_rel_s(ctx, p->pts[i].ts)), y = cy(c, p->pts[i].v[k]);
 
 		if (i)
 			fprintf(f, " %.1f,%.1f", x, prev_y);
@@ -418,7 +397,6 @@ static void chart(FILE *f, const struct mr_ctx *ctx, const struct mr_oom *o, str
 		  const struct mr_oom_proc *p)
 {
 	int64_t limit = chart_limit(ctx, p, mr_oom_total_rss(p->peak));
-	const struct mr_oom_point **pts;
 	struct chart c = { .t = span };
 	bool memcg;
 
@@ -435,11 +413,10 @@ static void chart(FILE *f, const struct mr_ctx *ctx, const struct mr_oom *o, str
 		fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#555\" "
 			"stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>\n", ML, cy(&c, limit),
 			ML + PW, cy(&c, limit));
-	pts = sorted_points(p);
+	/* the analyser gives the points in time order */
 	for (int i = 0; i < MR_RSS_NR; i++)
 		if ((p->seen & (1u << draw_order[i])) && p->nr_pts)
-			chart_line(f, ctx, &c, p, pts, draw_order[i]);
-	free(pts);
+			chart_line(f, ctx, &c, p, draw_order[i]);
 	if (!p->nr_pts)
 		fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" class=\"note\">"
 			"no rss_stat samples of this process</text>\n", ML + PW / 2, MT + PH / 2);
