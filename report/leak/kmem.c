@@ -175,7 +175,7 @@ static void slab_free(struct mr_kmem *k, const struct mr_event *ev)
 {
 	struct mr_kmem_site *s;
 	struct kobj o;
-	int pid = ev->tgid > 0 ? ev->tgid : ev->tid;
+	int pid = mr_tasks_tgid(k->priv->tasks, ev);
 
 	if (!ev->slab_free.ptr)
 		return;		/* kfree(NULL) */
@@ -225,7 +225,7 @@ static void page_alloc(struct mr_kmem *k, const struct mr_event *ev)
 static void page_free(struct mr_kmem *k, const struct mr_event *ev)
 {
 	struct kobj o;
-	int pid = ev->tgid > 0 ? ev->tgid : ev->tid;
+	int pid = mr_tasks_tgid(k->priv->tasks, ev);
 
 	if (!pool_take(&k->priv->pages, (uint64_t)ev->page_free.pfn + 1, &o)) {
 		k->st.page_unmatched++;

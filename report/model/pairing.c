@@ -176,10 +176,7 @@ static uint32_t pool_get(struct mr_pairing *p)
 		p->pool_free = p->pool[idx].next;
 		return idx;
 	}
-	if (p->pool_nr == p->pool_cap) {
-		p->pool_cap = p->pool_cap ? p->pool_cap * 2 : 1024;
-		p->pool = mr_xrealloc(p->pool, (size_t)p->pool_cap * sizeof(*p->pool));
-	}
+	MR_ALLOC_GROW(p->pool, p->pool_nr, p->pool_cap);
 	return p->pool_nr++;
 }
 
@@ -316,10 +313,7 @@ static uint32_t stack_intern(struct mr_pairing *p, const uint64_t *f, int n)
 		p->frames = mr_xrealloc(p->frames, p->frames_cap * sizeof(*p->frames));
 	}
 	memcpy(p->frames + p->nr_frames, f, n * sizeof(*f));
-	if (p->nr_stk == p->stk_cap) {
-		p->stk_cap = p->stk_cap ? p->stk_cap * 2 : 256;
-		p->stk = mr_xrealloc(p->stk, (size_t)p->stk_cap * sizeof(*p->stk));
-	}
+	MR_ALLOC_GROW(p->stk, p->nr_stk, p->stk_cap);
 	p->stk[p->nr_stk] = (struct stk){ .off = p->nr_frames, .nr = n, .hash = h };
 	p->nr_frames += n;
 	*slot = ++p->nr_stk;

@@ -51,7 +51,7 @@ struct proc {
 	uint32_t		idx;
 	bool			merged;		/* a fork's copy, now its child's */
 	int64_t			cur[MR_RSS_NR];
-	uint64_t		width;		/* timeline bucket (ns); doubles to thin */
+	uint64_t		width;		/* timeline bucket (ns); doubles to halve the points */
 	size_t			alloc_pts;
 	uint64_t		ring[RING];	/* bytes allocated per bucket of the window */
 	uint64_t		ring_id[RING];	/* the bucket (ts / RING_NS) a slot holds */
@@ -205,7 +205,7 @@ static uint64_t bucket(const struct proc *p, uint64_t ts)
 }
 
 /* Twice as wide buckets: neighbours in one bucket fold into their maximum. */
-static void thin(struct proc *p)
+static void halve_points(struct proc *p)
 {
 	struct mr_oom_point *pts = p->pub.pts;
 	size_t out = 0;
@@ -235,16 +235,13 @@ static void point_add(struct proc *p, uint64_t ts)
 				last->v[m] = p->cur[m];
 		return;
 	}
-	if (p->pub.nr_pts == p->alloc_pts) {
-		p->alloc_pts = p->alloc_pts ? p->alloc_pts * 2 : 64;
-		p->pub.pts = mr_xrealloc(p->pub.pts, p->alloc_pts * sizeof(*p->pub.pts));
-	}
+	MR_ALLOC_GROW(p->pub.pts, p->pub.nr_pts, p->alloc_pts);
 	last = &p->pub.pts[p->pub.nr_pts++];
 	last->ts = ts;
 	memcpy(last->v, p->cur, sizeof(last->v));
 	/* thinning here keeps memory bounded however long the recording */
 	if (p->pub.nr_pts > 2 * MR_OOM_MAX_POINTS)
-		thin(p);
+		halve_points(p);
 }
 
 static void rss_sample(struct proc *p, int member, int64_t size, uint64_t ts)
@@ -264,7 +261,7 @@ static void rss_sample(struct proc *p, int member, int64_t size, uint64_t ts)
  * p's address space is now mm: after an exec a fresh one (counters from 0),
  * or the one a fork filled for it (from's counters, while nobody ran in it).
  */
-static void adopt(struct mr_oom *o, struct proc *p, uint32_t mm, struct proc *from, uint64_t ts)
+static void own_mm(struct mr_oom *o, struct proc *p, uint32_t mm, struct proc *from, uint64_t ts)
 {
 	memset(p->cur, 0, sizeof(p->cur));
 	p->pub.mm_id = mm;
@@ -298,7 +295,7 @@ static struct proc *rss_owner_curr(struct mr_oom *o, const struct mr_event *ev, 
 	if (owner && owner->pub.pid > 0 && !owner->pub.exited)
 		return owner;
 	p = proc_of_pid(o, tgid_of(o, ev), ev->ts);
-	adopt(o, p, mm, owner, ev->ts);
+	own_mm(o, p, mm, owner, ev->ts);
 	return p;
 }
 
@@ -316,7 +313,7 @@ static struct proc *rss_owner_other(struct mr_oom *o, const struct mr_event *ev,
 	if (owner && !(owner->pub.exited && ev->rss.bytes > owner->cur[member]))
 		return owner;
 	p = proc_new(o, 0, ev->ts);
-	adopt(o, p, mm, NULL, ev->ts);
+	own_mm(o, p, mm, NULL, ev->ts);
 	return p;
 }
 
@@ -682,7 +679,7 @@ struct mr_oom *mr_oom_new(struct mr_tasks *model)
 	return o;
 }
 
-static void learn(struct mr_oom *o, const struct mr_event *ev)
+static void note_times(struct mr_oom *o, const struct mr_event *ev)
 {
 	if (!o->first_ts)
 		o->first_ts = ev->ts;
@@ -691,7 +688,7 @@ static void learn(struct mr_oom *o, const struct mr_event *ev)
 
 void mr_oom_feed(struct mr_oom *o, const struct mr_event *ev)
 {
-	learn(o, ev);
+	note_times(o, ev);
 	switch (ev->kind) {
 	case MR_EV_ENTER:		on_alloc_enter(o, ev); break;
 	case MR_EV_RETURN:		on_alloc_return(o, ev); break;
@@ -824,7 +821,7 @@ static void proc_finish(struct mr_ctx *ctx, struct proc *p)
 	const struct mr_aspace *as;
 
 	while (p->pub.nr_pts > MR_OOM_MAX_POINTS)
-		thin(p);
+		halve_points(p);
 	sort_points(p->pub.pts, p->pub.nr_pts);
 	memcpy(p->pub.end, p->cur, sizeof(p->pub.end));
 	if (p->pub.comm[0] || !ctx->pairing || p->pub.pid <= 0)

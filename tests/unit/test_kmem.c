@@ -172,9 +172,37 @@ static void pairing_and_rows(void)
 	mr_tasks_free(rep.tasks);
 }
 
+/*
+ * The file's CPUs past the host's carry perf samples: CPU c's on c + n *
+ * ncpu. An object allocated in a sample of CPU 0 (file CPU 2 of a 2-CPU
+ * host) and freed on CPU 0 did not move; one from CPU 1's samples (3) did.
+ */
+static void sample_cpus(void)
+{
+	const uint64_t ks[] = { 0xffffffff81000010 };
+	struct mr_tasks *tasks = mr_tasks_new();
+	struct mr_pairing *p = mr_pairing_new(tasks);
+	struct mr_kmem *k = mr_kmem_new(tasks, p, 2);
+
+	slab(k, 100, 50, 2, 0xffff888100001000ull, 64, 64, "filp", 0xffffffff81111111, ks, 1);
+	slab(k, 101, 50, 3, 0xffff888100002000ull, 64, 64, "filp", 0xffffffff81111111, ks, 1);
+	slab(k, 102, 50, 4, 0xffff888100003000ull, 64, 64, "filp", 0xffffffff81111111, ks, 1);
+	slab(k, 103, 50, 1, 0xffff888100004000ull, 64, 64, "filp", 0xffffffff81111111, ks, 1);
+	sfree(k, 200, 50, 0, 0xffff888100001000ull, false);	/* 2 is CPU 0: stayed */
+	sfree(k, 201, 50, 0, 0xffff888100002000ull, false);	/* 3 is CPU 1: moved */
+	sfree(k, 202, 50, 2, 0xffff888100003000ull, false);	/* 4 and 2 are CPU 0 */
+	sfree(k, 203, 50, 5, 0xffff888100004000ull, false);	/* 5 is CPU 1 */
+	MR_CHECK_EQ(k->st.slab_frees, 4, "sample CPUs: the four frees matched");
+	MR_CHECK_EQ(k->sites[0].cross_cpu, 1, "sample CPUs: one object changed CPU (1 -> 0)");
+	mr_kmem_free(k);
+	mr_pairing_free(p);
+	mr_tasks_free(tasks);
+}
+
 int main(void)
 {
 	map_random();
 	pairing_and_rows();
+	sample_cpus();
 	return mr_test_done();
 }
