@@ -19,9 +19,9 @@
 #include <unistd.h>
 #include "memrec.h"
 #include "mr_archive.h"
+#include "mr_buildid.h"
 #include "mr_cmds.h"
 #include "mr_snapshot.h"
-#include "mr_symbols.h"
 #include "mr_tracedat.h"
 #include "record.h"
 
