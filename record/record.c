@@ -11,8 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -429,32 +427,6 @@ static int setup_instance(struct recorder *r)
 	return r->hdr ? 0 : -1;
 }
 
-/* What was mapped before we attached: one snapshot of /proc/PID/maps. */
-static void snapshot_maps(struct recorder *r, pid_t pid)
-{
-	char path[64], line[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f)) {
-		unsigned long long start, end, pgoff;
-		char perms[8], *file = strchr(line, '/');
-
-		if (!file)
-			file = strchr(line, '[');
-		if (!file || sscanf(line, "%llx-%llx %7s %llx", &start, &end, perms, &pgoff) != 4 ||
-		    perms[2] != 'x')
-			continue;
-		file[strcspn(file, "\n")] = '\0';
-		if (*file == '[' && strcmp(file, "[vdso]"))
-			continue;
-		mr_meta_add_map(&r->meta, r->t0, pid, start, end - start, pgoff, NULL, file);
-	}
-	if (f)
-		fclose(f);
-}
-
 static int setup_mmaps(struct recorder *r)
 {
 	r->mmaps = mr_mmaps_open();
@@ -462,20 +434,10 @@ static int setup_mmaps(struct recorder *r)
 		if (mr_mmaps_add_process(r->mmaps, r->target.pids[i]) < 0)
 			return -1;
 		if (!r->target.child)
-			snapshot_maps(r, r->target.pids[i]);
+			mr_proc_snapshot_maps(&r->meta, r->t0, r->target.pids[i]);
 	}
 	mr_mmaps_start(r->mmaps, &r->meta);
 	return 0;
-}
-
-/* The kernel's limit on call chain depth, which --stack-depth may not pass. */
-static uint64_t max_stack(void)
-{
-	char *s = mr_read_file("/proc/sys/kernel/perf_event_max_stack", NULL);
-	uint64_t n = s ? strtoull(s, NULL, 10) : 127;
-
-	free(s);
-	return n && n < MR_MAX_STACK ? n : MR_MAX_STACK;
 }
 
 static int event_id(const char *sysev, uint32_t *id)
@@ -555,7 +517,7 @@ static int setup_kernel_samples(struct recorder *r, uint64_t depth)
 
 static int setup_samples(struct recorder *r)
 {
-	uint64_t depth = r->o.stack_depth ? r->o.stack_depth : max_stack();
+	uint64_t depth = r->o.stack_depth ? r->o.stack_depth : mr_proc_max_stack();
 
 	return setup_uprobe_samples(r, depth) < 0 || setup_kernel_samples(r, depth) < 0 ? -1 : 0;
 }
@@ -602,8 +564,6 @@ static void add_targets_meta(struct recorder *r)
 	}
 }
 
-static void read_one_stats(struct recorder *r, int cpu, struct mr_meta_cpu *c);
-
 /* The sums over the sets of perf samples; err gets the first write error. */
 static void samples_stats(struct recorder *r, uint64_t *samples, uint64_t *lost,
 			  uint64_t *bytes, int *err)
@@ -643,7 +603,7 @@ static void print_status(struct recorder *r, bool final)
 	uint64_t samples = 0, slost = 0, sbytes = 0;
 
 	for (int cpu = 0; cpu < sysconf(_SC_NPROCESSORS_CONF) && r->inst; cpu++) {
-		read_one_stats(r, cpu, &c);
+		mr_ring_cpu_stats(r->inst, cpu, &c);
 		events += c.entries + c.read;
 		lost += (r->o.flight_mb ? 0 : c.overrun) + c.dropped;
 	}
@@ -657,22 +617,10 @@ static void print_status(struct recorder *r, bool final)
 }
 
 /* Waits for a stop condition; returns the reason. */
-/* The OOM killer's count of kills (memcg ones too), from /proc/vmstat. */
-static uint64_t oom_kills(void)
-{
-	char *s = mr_read_file("/proc/vmstat", NULL), *p;
-	uint64_t n = 0;
-
-	if (s && (p = strstr(s, "\noom_kill ")))
-		n = strtoull(p + 10, NULL, 10);
-	free(s);
-	return n;
-}
-
 static const char *wait_for_stop(struct recorder *r)
 {
 	struct timespec tick = { 0, 200 * 1000000L }, settle = { 0, 300 * 1000000L };
-	uint64_t last_status = 0, kills = oom_kills();
+	uint64_t last_status = 0, kills = mr_proc_oom_kills();
 
 	for (;;) {
 		int sig = sigtimedwait(&r->stop_sigs, NULL, &tick);
@@ -686,7 +634,7 @@ static const char *wait_for_stop(struct recorder *r)
 			return "hangup (SIGHUP)";
 		if (r->stream.error || samples_error(r))
 			return "write error";
-		if (r->o.flight_mb && oom_kills() != kills) {
+		if (r->o.flight_mb && mr_proc_oom_kills() != kills) {
 			/* let the kill's aftermath (reaping, exit) reach the buffer */
 			nanosleep(&settle, NULL);
 			return FLIGHT_REASON;
@@ -705,31 +653,11 @@ static const char *wait_for_stop(struct recorder *r)
 	}
 }
 
-static void read_one_stats(struct recorder *r, int cpu, struct mr_meta_cpu *c)
-{
-	char file[64], *s, *p;
-
-	memset(c, 0, sizeof(*c));
-	c->cpu = cpu;
-	snprintf(file, sizeof(file), "per_cpu/cpu%d/stats", cpu);
-	s = tracefs_instance_file_read(r->inst, file, NULL);
-	if (!s)
-		return;
-#define STAT(key, field) if ((p = strstr(s, key))) c->field = strtoull(p + strlen(key), NULL, 10)
-	STAT("entries: ", entries);
-	STAT("\noverrun: ", overrun);
-	STAT("commit overrun: ", commit_overrun);
-	STAT("dropped events: ", dropped);
-	STAT("read events: ", read);
-#undef STAT
-	free(s);
-}
-
 static void read_cpu_stats(struct recorder *r)
 {
 	r->meta.cpus = mr_xcalloc(r->stream.nr_cpus, sizeof(*r->meta.cpus));
 	for (int cpu = 0; cpu < r->stream.nr_cpus; cpu++)
-		read_one_stats(r, cpu, &r->meta.cpus[r->meta.nr_cpus++]);
+		mr_ring_cpu_stats(r->inst, cpu, &r->meta.cpus[r->meta.nr_cpus++]);
 }
 
 /* Build-ids the kernel did not give with the mmap record, read from disk now. */
@@ -761,59 +689,6 @@ static void collect_files(struct recorder *r)
 
 		for (int cpu = 0; sf && cpu < ncpu; cpu++)
 			r->files[r->nr_files++] = sf[cpu];
-	}
-}
-
-/* Room the metadata and cmdlines may need, on top of the header and the events. */
-#define HEADER_BUDGET	(256u << 10)
-
-static uint64_t file_size(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) ? 0 : (uint64_t)st.st_size;
-}
-
-static int largest_cpu_file(struct recorder *r)
-{
-	int best = -1;
-
-	for (int i = 0; i < r->nr_files; i++)
-		if (best < 0 || file_size(r->files[i]) > file_size(r->files[best]))
-			best = i;
-	return best;
-}
-
-/*
- * The file is assembled by copying each per-CPU file after the header, so
- * it needs room for the header and one more copy of a CPU file. On a full
- * disk the newest pages of the largest CPU file make that room: the file
- * keeps everything up to there, and says how much it dropped.
- */
-static void make_room(struct recorder *r)
-{
-	for (int round = 0; round < 64; round++) {
-		int cpu = largest_cpu_file(r);
-		uint64_t size, need, avail, cut;
-		struct statvfs vfs;
-
-		if (cpu < 0 || statvfs(r->files[cpu], &vfs))
-			return;
-		size = file_size(r->files[cpu]);
-		avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-		/* a copy may take a little more than the file: blocks, a margin */
-		need = HEADER_BUDGET + mr_tracedat_hdr_bytes(r->hdr) + r->archive.len + size +
-		       size / 32;
-		mr_info(2, "make room: %llu bytes free, %llu needed (cpu file %d: %llu)",
-			(unsigned long long)avail, (unsigned long long)need, cpu,
-			(unsigned long long)size);
-		if (avail >= need || !size)
-			return;
-		cut = (need - avail) / 2 + 4096;
-		cut = cut > size ? size : (cut + 4095) & ~4095ull;
-		if (truncate(r->files[cpu], size - cut))
-			return;
-		r->meta.truncated_bytes += cut;
 	}
 }
 
@@ -969,6 +844,55 @@ static void announce(struct recorder *r)
 			r->o.output);
 }
 
+/* Stops the ring-buffer readers and the samples; keeps their first write error. */
+static void stop_streams(struct recorder *r)
+{
+	int err = 0;
+
+	mr_stream_stop(&r->stream);
+	r->streaming = false;
+	r->bytes = mr_stream_bytes(&r->stream);
+	r->write_error = r->stream.error;
+	if (r->stream.error)
+		mr_error("cannot write the ring buffers: %s%s", strerror(r->stream.error),
+			 r->stream.error == ENOSPC ? "; the file keeps what was written" : "");
+	for (size_t k = 0; k < ARRAY_SIZE(r->sets); k++)
+		mr_samples_stop(r->sets[k]);
+	samples_stats(r, &r->meta.samples, &r->meta.samples_lost, &r->sample_bytes, &err);
+	r->bytes += r->sample_bytes;
+	if (err && !r->write_error) {
+		r->write_error = err;
+		mr_error("cannot write the allocator samples: %s%s", strerror(err),
+			 err == ENOSPC ? "; the file keeps what was written" : "");
+	}
+}
+
+/* The state at stop: memcgs, /proc snapshots, why. */
+static void stop_meta(struct recorder *r, const char *reason)
+{
+	r->meta.stop_ts = mr_now_ns();
+	for (int i = 0; i < r->target.nr_pids; i++)
+		mr_memcg_snapshot(&r->meta, r->target.pids[i], r->meta.stop_ts, false);
+	r->meta.stop_reason = mr_xstrdup(reason);
+	mr_snapshots_take(&r->snaps, "stop", r->meta.stop_ts);
+}
+
+/* What goes into the file besides the events: mappings, counters, symbols. */
+static void finish_meta(struct recorder *r)
+{
+	collect_files(r);
+	mr_mmaps_close(r->mmaps);
+	r->mmaps = NULL;
+	read_cpu_stats(r);
+	add_build_ids(r);
+	if (!r->o.no_embed)
+		mr_embed_modules(&r->meta, r->o.debuginfo, &r->archive, &r->embed);
+	if (r->write_error == ENOSPC || r->write_error == EDQUOT)
+		r->meta.truncated_bytes += mr_make_room(r->files, r->nr_files,
+							mr_tracedat_hdr_bytes(r->hdr) +
+							r->archive.len);
+}
+
 static int stop_and_write(struct recorder *r, const char *reason)
 {
 	int ret;
@@ -979,40 +903,9 @@ static int stop_and_write(struct recorder *r, const char *reason)
 		if (mr_stream_start(&r->stream, r->inst, r->output) < 0)
 			return -1;
 	}
-	r->meta.stop_ts = mr_now_ns();
-	for (int i = 0; i < r->target.nr_pids; i++)
-		mr_memcg_snapshot(&r->meta, r->target.pids[i], r->meta.stop_ts, false);
-	r->meta.stop_reason = mr_xstrdup(reason);
-	mr_snapshots_take(&r->snaps, "stop", r->meta.stop_ts);
-	mr_stream_stop(&r->stream);
-	r->streaming = false;
-	r->bytes = mr_stream_bytes(&r->stream);
-	r->write_error = r->stream.error;
-	if (r->stream.error)
-		mr_error("cannot write the ring buffers: %s%s", strerror(r->stream.error),
-			 r->stream.error == ENOSPC ? "; the file keeps what was written" : "");
-	{
-		int err = 0;
-
-		for (size_t k = 0; k < ARRAY_SIZE(r->sets); k++)
-			mr_samples_stop(r->sets[k]);
-		samples_stats(r, &r->meta.samples, &r->meta.samples_lost, &r->sample_bytes, &err);
-		r->bytes += r->sample_bytes;
-		if (err && !r->write_error) {
-			r->write_error = err;
-			mr_error("cannot write the allocator samples: %s%s", strerror(err),
-				 err == ENOSPC ? "; the file keeps what was written" : "");
-		}
-	}
-	collect_files(r);
-	mr_mmaps_close(r->mmaps);
-	r->mmaps = NULL;
-	read_cpu_stats(r);
-	add_build_ids(r);
-	if (!r->o.no_embed)
-		mr_embed_modules(&r->meta, r->o.debuginfo, &r->archive, &r->embed);
-	if (r->write_error == ENOSPC || r->write_error == EDQUOT)
-		make_room(r);
+	stop_meta(r, reason);
+	stop_streams(r);
+	finish_meta(r);
 	ret = write_file(r);
 	print_status(r, true);
 	/* the file is readable, but what was asked for was not recorded */
@@ -1075,6 +968,50 @@ static int rearm(struct recorder *r)
 	return 0;
 }
 
+/* Stop signals are taken synchronously by the main loop only. */
+static void take_signals(struct recorder *r)
+{
+	sigemptyset(&r->stop_sigs);
+	sigaddset(&r->stop_sigs, SIGINT);
+	sigaddset(&r->stop_sigs, SIGTERM);
+	sigaddset(&r->stop_sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &r->stop_sigs, NULL);
+	/* a command that died while held must not kill us through its pipe */
+	signal(SIGPIPE, SIG_IGN);
+	/* past a file size limit, write() must fail with EFBIG, not kill us */
+	signal(SIGXFSZ, SIG_IGN);
+}
+
+/* Records until a stop condition, writes; with --keep, again after each kill. */
+static int record(struct recorder *r, const char **reason)
+{
+	int ret;
+
+	announce(r);
+	for (;;) {
+		*reason = wait_for_stop(r);
+		ret = stop_and_write(r, *reason);
+		if (!r->o.keep || ret < 0 || strcmp(*reason, FLIGHT_REASON))
+			return ret;
+		summary(r, *reason, ret);
+		if (rearm(r) < 0)
+			return -1;
+	}
+}
+
+static void release(struct recorder *r)
+{
+	mr_target_release_all(&r->target);
+	mr_tracedat_hdr_free(r->hdr);
+	mr_buf_release(&r->archive);
+	mr_snapshots_release(&r->snaps);
+	free(r->events);
+	free(r->files);
+	free(r->probe_ids);
+	free(r->output_buf);
+	mr_meta_release(&r->meta);
+}
+
 int mr_cmd_record(int argc, char **argv)
 {
 	struct recorder r;
@@ -1087,45 +1024,16 @@ int mr_cmd_record(int argc, char **argv)
 		return ret > 0 ? MR_EXIT_OK : MR_EXIT_USAGE;
 	mr_meta_init(&r.meta);
 	snprintf(r.name, sizeof(r.name), MR_GROUP_PREFIX "%d", getpid());
-	/* stop signals are taken synchronously by the main loop only */
-	sigemptyset(&r.stop_sigs);
-	sigaddset(&r.stop_sigs, SIGINT);
-	sigaddset(&r.stop_sigs, SIGTERM);
-	sigaddset(&r.stop_sigs, SIGHUP);
-	sigprocmask(SIG_BLOCK, &r.stop_sigs, NULL);
-	/* a command that died while held must not kill us through its pipe */
-	signal(SIGPIPE, SIG_IGN);
-	/* past a file size limit, write() must fail with EFBIG, not kill us */
-	signal(SIGXFSZ, SIG_IGN);
+	take_signals(&r);
 	fill_meta_start(&r, argc, argv);
 	ret = start(&r);
 	r.output = r.o.output;
-	if (!ret) {
-		announce(&r);
-		for (;;) {
-			reason = wait_for_stop(&r);
-			ret = stop_and_write(&r, reason);
-			if (!r.o.keep || ret < 0 || strcmp(reason, FLIGHT_REASON))
-				break;
-			summary(&r, reason, ret);
-			if (rearm(&r) < 0) {
-				ret = -1;
-				break;
-			}
-		}
-	}
+	if (!ret)
+		ret = record(&r, &reason);
 	teardown(&r);
 	if (r.stream.files)
 		mr_stream_release(&r.stream, true);
 	summary(&r, reason, ret);
-	mr_target_release_all(&r.target);
-	mr_tracedat_hdr_free(r.hdr);
-	mr_buf_release(&r.archive);
-	mr_snapshots_release(&r.snaps);
-	free(r.events);
-	free(r.files);
-	free(r.probe_ids);
-	free(r.output_buf);
-	mr_meta_release(&r.meta);
+	release(&r);
 	return ret < 0 ? MR_EXIT_FAIL : MR_EXIT_OK;
 }
