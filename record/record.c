@@ -333,7 +333,7 @@ static int setup_target(struct recorder *r)
 static int set_option(struct recorder *r, const char *opt)
 {
 	if (tracefs_option_enable(r->inst, tracefs_option_id(opt)) < 0)
-		return mr_error("cannot set tracefs option '%s': %s", opt, strerror(errno));
+		return mr_error_errno("cannot set tracefs option '%s'", opt);
 	return 0;
 }
 
@@ -347,7 +347,7 @@ static int enable_event(struct recorder *r, const char *sysev)
 	int ret = 0;
 
 	if (tracefs_instance_file_write(r->inst, file, "1") < 0)
-		ret = mr_error("cannot enable event '%s': %s", sysev, strerror(errno));
+		ret = mr_error_errno("cannot enable event '%s'", sysev);
 	free(file);
 	return ret;
 }
@@ -365,8 +365,7 @@ static int stack_trigger(struct recorder *r, const char *sysev)
 		return 0;
 	file = mr_xasprintf("events/%s/trigger", sysev);
 	if (tracefs_instance_file_write(r->inst, file, "stacktrace") < 0)
-		ret = mr_error("cannot add a stacktrace trigger to '%s': %s", sysev,
-			       strerror(errno));
+		ret = mr_error_errno("cannot add a stacktrace trigger to '%s'", sysev);
 	free(file);
 	return ret;
 }
@@ -378,7 +377,7 @@ static int setup_instance(struct recorder *r)
 
 	r->inst = tracefs_instance_create(r->name);
 	if (!r->inst)
-		return mr_error("cannot create tracefs instance '%s': %s", r->name, strerror(errno));
+		return mr_error_errno("cannot create tracefs instance '%s'", r->name);
 	/* the same pid in another pid namespace: never share its instance */
 	if (!tracefs_instance_is_new(r->inst)) {
 		tracefs_instance_free(r->inst);
@@ -390,8 +389,7 @@ static int setup_instance(struct recorder *r)
 	    tracefs_instance_set_buffer_size(r->inst, r->o.buffer_kb, -1) < 0 ||
 	    tracefs_instance_file_write(r->inst, "trace_clock", "mono") < 0 ||
 	    tracefs_instance_file_write(r->inst, "buffer_percent", "1") < 0)
-		return mr_error("cannot configure tracefs instance '%s': %s", r->name,
-				strerror(errno));
+		return mr_error_errno("cannot configure tracefs instance '%s'", r->name);
 	if (set_option(r, "overwrite"))
 		return -1;
 	/* host-wide, user stacks of every event would cost every process */
@@ -415,7 +413,7 @@ static int setup_instance(struct recorder *r)
 	if ((r->o.groups & MR_GROUP_OOM) &&
 	    tracefs_instance_file_write(r->inst, "events/signal/signal_generate/filter",
 					"sig == 9") < 0)
-		mr_warning("cannot filter signal events to SIGKILL: %s", strerror(errno));
+		mr_warning_errno("cannot filter signal events to SIGKILL");
 	/* kernel stacks are symbolised at report time with the file's kallsyms */
 	r->hdr = mr_tracedat_capture(r->tdir, r->events, kernel);
 	if (r->hdr && (!r->o.ftrace_uprobes || (kernel && !r->o.system_wide))) {
@@ -741,8 +739,7 @@ static void teardown(struct recorder *r)
 	}
 	if (r->inst) {
 		if (tracefs_instance_destroy(r->inst) < 0)
-			mr_warning("cannot remove tracefs instance '%s': %s", r->name,
-				   strerror(errno));
+			mr_warning_errno("cannot remove tracefs instance '%s'", r->name);
 		tracefs_instance_free(r->inst);
 		r->inst = NULL;
 	}
@@ -785,7 +782,7 @@ static int start(struct recorder *r)
 	r->t0 = mr_now_ns();
 	r->meta.start_ts = r->t0;
 	if (tracefs_trace_on(r->inst) < 0)
-		return mr_error("cannot turn tracing on: %s", strerror(errno));
+		return mr_error_errno("cannot turn tracing on");
 	add_targets_meta(r);
 	mr_snapshots_take(&r->snaps, "start", r->t0);
 	return mr_target_release(&r->target);
@@ -819,8 +816,8 @@ static int exclude_self(struct recorder *r)
 			continue;
 		file = mr_xasprintf("events/%s/filter", r->events[i]);
 		if (tracefs_instance_file_write(r->inst, file, b.data) < 0)
-			ret = mr_error("cannot filter memrec's own allocations out of '%s': %s",
-				       r->events[i], strerror(errno));
+			ret = mr_error_errno("cannot filter memrec's own allocations out of '%s'",
+					     r->events[i]);
 		free(file);
 	}
 	mr_buf_release(&b);
@@ -959,10 +956,10 @@ static int rearm(struct recorder *r)
 	free(r->output_buf);
 	r->output = r->output_buf = mr_xasprintf("%s.%d", r->o.output, ++r->nr_written);
 	if (tracefs_instance_file_clear(r->inst, "trace") < 0)
-		return mr_error("cannot clear the ring buffers: %s", strerror(errno));
+		return mr_error_errno("cannot clear the ring buffers");
 	r->t0 = r->meta.start_ts = mr_now_ns();
 	if (tracefs_trace_on(r->inst) < 0)
-		return mr_error("cannot turn tracing on: %s", strerror(errno));
+		return mr_error_errno("cannot turn tracing on");
 	mr_snapshots_take(&r->snaps, "start", r->t0);
 	fprintf(stderr, "memrec: watching for the next OOM kill; it goes to '%s'\n", r->output);
 	return 0;
