@@ -6,7 +6,6 @@
  * metadata and removes every piece of tracing state it made.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,11 +18,13 @@
 #include "mr_archive.h"
 #include "mr_buildid.h"
 #include "mr_cmds.h"
+#include "mr_options.h"
 #include "mr_snapshot.h"
 #include "mr_tracedat.h"
 #include "record.h"
 
 #define DEFAULT_BUFFER_KB	8192
+#define DEFAULT_FLIGHT_MB	32
 #define FLIGHT_REASON		"OOM kill (flight recorder)"
 
 
@@ -37,6 +38,8 @@ struct rec_opts {
 	bool		debuginfo;
 	bool		system_wide;	/* -a */
 	uint64_t	flight_mb;	/* --flight: keep this window, write on an OOM kill */
+	bool		flight;		/* --flight given */
+	uint64_t	flight_size;	/* --size, 0 when not given */
 	bool		keep;		/* --keep: after writing, watch for the next kill */
 	const char	*groups_arg;	/* -e */
 	unsigned int	groups;
@@ -87,154 +90,104 @@ static const char record_usage[] =
 "posix_memalign, aligned_alloc/memalign, valloc, pvalloc, strdup, strndup and C++\n"
 "operator new) of the targets with their user stacks, through a private tracefs\n"
 "instance and uprobes, into a trace file that 'memrec report' reads, here or on\n"
-"another host. Stops on Ctrl-C/SIGTERM, after -d, or when every target exited.\n"
-"\n"
-"  -p, --pid PID[,PID]   record running processes (every thread, and children)\n"
-"  -a, --all-cpus        record the whole host (kernel events only, no user stacks)\n"
-"  -e, --events GROUPS   what to record, comma-separated: user (the allocator\n"
-"                        calls, targets only), oom (RSS, reclaim and compaction\n"
-"                        stalls, the OOM killer, for 'memrec report oom'), kernel\n"
-"                        (slab allocations and frees, with kernel stacks and, for\n"
-"                        targets, the user stack that caused them), page (page\n"
-"                        allocations, frees and migratetype fallbacks). Default:\n"
-"                        user,kernel,page for targets, oom,kernel,page with -a;\n"
-"                        with --flight, user or oom\n"
-"  -o, --output FILE     write FILE (default memrec.dat)\n"
-"      --flight          flight recorder: keep only the last --size MB of events\n"
-"                        in memory and write the file when the OOM killer kills\n"
-"                        (or on Ctrl-C); kernel events, or --uprobes=ftrace\n"
-"      --size MB         the flight recorder's window (default 32)\n"
-"      --keep            after writing, keep watching: the next kill goes to\n"
-"                        FILE.1, then FILE.2, ...\n"
-"  -d, --duration SEC    stop after SEC seconds\n"
-"  -b, --buffer-kb KB    ring buffer per CPU in KiB (default 8192)\n"
-"      --uprobes=MODE    perf (default): the allocator probes are armed in the\n"
-"                        targets only; ftrace: armed in every process that maps\n"
-"                        the same libc (they all pay ~1-3 us per call), 8-frame\n"
-"                        stacks, for hosts that refuse perf_event_open\n"
-"      --stack-depth N   user stack frames to keep (perf path; default and\n"
-"                        maximum: kernel.perf_event_max_stack, at most 128)\n"
-"      --call-graph MODE fp (default): frame-pointer call chains; dwarf[,SIZE]:\n"
-"                        copy SIZE bytes of user stack (default and maximum\n"
-"                        3968) and unwind them at report time with the CFI, for\n"
-"                        code built without frame pointers (perf path)\n"
-"      --debuginfo       also embed DWARF (file:line on hosts without the\n"
-"                        binaries' debug info; a bigger file)\n"
-"      --no-embed        do not embed the modules' symbol tables (the report then\n"
-"                        needs the same binaries, checked by build-id)\n"
-"  -v, --verbose         say more (repeat for more)\n"
-"  -h, --help            this text\n"
-"\n"
+"another host. Stops on Ctrl-C/SIGTERM, after -d, or when every target exited.\n";
+
+static const char record_examples[] =
 "examples:\n"
 "  memrec record -- ./server --port 8080     # from the first malloc\n"
 "  memrec record -p 1234 -d 60               # attach for a minute\n";
 
-static int parse_call_graph(struct rec_opts *o, const char *arg)
+static int parse_call_graph(const struct mr_option *opt, const char *arg)
 {
+	uint64_t *dwarf_stack = opt->value;
+
 	if (!strcmp(arg, "fp")) {
-		o->dwarf_stack = 0;
+		*dwarf_stack = 0;
 		return 0;
 	}
 	if (strncmp(arg, "dwarf", 5) || (arg[5] && arg[5] != ','))
 		return mr_usage_error("--call-graph takes fp or dwarf[,SIZE], not '%s'", arg);
-	o->dwarf_stack = MR_UREGS_MAX_STACK;
-	if (arg[5] && (mr_parse_u64(arg + 6, &o->dwarf_stack) < 0 || o->dwarf_stack < 64 ||
-		       o->dwarf_stack > MR_UREGS_MAX_STACK))
+	*dwarf_stack = MR_UREGS_MAX_STACK;
+	if (arg[5] && (mr_parse_u64(arg + 6, dwarf_stack) < 0 || *dwarf_stack < 64 ||
+		       *dwarf_stack > MR_UREGS_MAX_STACK))
 		return mr_usage_error("--call-graph dwarf,SIZE takes 64 to %d bytes, not '%s'",
 				      MR_UREGS_MAX_STACK, arg + 6);
-	o->dwarf_stack &= ~7ull;	/* perf wants a multiple of 8 */
+	*dwarf_stack &= ~7ull;	/* perf wants a multiple of 8 */
 	return 0;
 }
 
-static int check_targets(struct rec_opts *o);
-
-static int parse_opts(struct rec_opts *o, int argc, char **argv)
+static int parse_uprobes(const struct mr_option *opt, const char *arg)
 {
-	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "all-cpus", no_argument, NULL, 'a' },
-		{ "events", required_argument, NULL, 'e' },
-		{ "flight", no_argument, NULL, 'F' },
-		{ "size", required_argument, NULL, 'Z' },
-		{ "keep", no_argument, NULL, 'K' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "buffer-kb", required_argument, NULL, 'b' },
-		{ "debuginfo", no_argument, NULL, 'D' },
-		{ "uprobes", required_argument, NULL, 'U' },
-		{ "stack-depth", required_argument, NULL, 'S' },
-		{ "call-graph", required_argument, NULL, 'C' },
-		{ "no-embed", no_argument, NULL, 'E' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	if (strcmp(arg, "perf") && strcmp(arg, "ftrace"))
+		return mr_usage_error("--uprobes takes perf or ftrace, not '%s'", arg);
+	*(bool *)opt->value = !strcmp(arg, "ftrace");
+	return 0;
+}
+
+/* numbers into the help texts */
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
+
+/* Returns the index of the first argument left, 0 after -h, or < 0 after an error. */
+static int parse_table(struct rec_opts *o, int argc, char **argv)
+{
+	const struct mr_option table[] = {
+		MR_OPT_STRING('p', "pid", &o->pids, "PID[,PID]",
+			      "record running processes (every thread, and children)"),
+		MR_OPT_FLAG('a', "all-cpus", &o->system_wide,
+			    "record the whole host (kernel events only, no user stacks)"),
+		MR_OPT_STRING('e', "events", &o->groups_arg, "GROUPS",
+			      "what to record, comma-separated: user (the allocator calls, targets "
+			      "only), oom (RSS, reclaim and compaction stalls, the OOM killer, for "
+			      "'memrec report oom'), kernel (slab allocations and frees, with kernel "
+			      "stacks and, for targets, the user stack that caused them), page (page "
+			      "allocations, frees and migratetype fallbacks). Default: "
+			      "user,kernel,page for targets, oom,kernel,page with -a; with --flight, "
+			      "user or oom"),
+		MR_OPT_STRING('o', "output", &o->output, "FILE",
+			      "write FILE (default memrec.dat)"),
+		MR_OPT_FLAG(0, "flight", &o->flight,
+			    "flight recorder: keep only the last --size MB of events in memory and "
+			    "write the file when the OOM killer kills (or on Ctrl-C); kernel events, "
+			    "or --uprobes=ftrace"),
+		MR_OPT_U64(0, "size", &o->flight_size, "MB", 1, 65536,
+			   "--size takes MB (1 to 65536), not '%s'",
+			   "the flight recorder's window (default " STR(DEFAULT_FLIGHT_MB) ")"),
+		MR_OPT_FLAG(0, "keep", &o->keep,
+			    "after writing, keep watching: the next kill goes to FILE.1, then "
+			    "FILE.2, ..."),
+		MR_OPT_U64('d', "duration", &o->duration_s, "SEC", 1, 0,
+			   "-d takes a number of seconds, not '%s'", "stop after SEC seconds"),
+		MR_OPT_U64('b', "buffer-kb", &o->buffer_kb, "KB", 64, 0,
+			   "-b takes KiB per CPU (at least 64), not '%s'",
+			   "ring buffer per CPU in KiB (default " STR(DEFAULT_BUFFER_KB) ")"),
+		MR_OPT_CALLBACK(0, "uprobes", &o->ftrace_uprobes, "=MODE", parse_uprobes,
+				"perf (default): the allocator probes are armed in the targets only; "
+				"ftrace: armed in every process that maps the same libc (they all pay "
+				"~1-3 us per call), 8-frame stacks, for hosts that refuse "
+				"perf_event_open"),
+		MR_OPT_U64(0, "stack-depth", &o->stack_depth, "N", 1, MR_MAX_STACK,
+			   "--stack-depth takes 1 to " STR(MR_MAX_STACK) " frames, not '%s'",
+			   "user stack frames to keep (perf path; default and maximum: "
+			   "kernel.perf_event_max_stack, at most " STR(MR_MAX_STACK) ")"),
+		MR_OPT_CALLBACK(0, "call-graph", &o->dwarf_stack, "MODE", parse_call_graph,
+				"fp (default): frame-pointer call chains; dwarf[,SIZE]: copy SIZE "
+				"bytes of user stack (default and maximum " STR(MR_UREGS_MAX_STACK)
+				") and unwind them at report time with the CFI, for code built "
+				"without frame pointers (perf path)"),
+		MR_OPT_FLAG(0, "debuginfo", &o->debuginfo,
+			    "also embed DWARF (file:line on hosts without the binaries' debug "
+			    "info; a bigger file)"),
+		MR_OPT_FLAG(0, "no-embed", &o->no_embed,
+			    "do not embed the modules' symbol tables (the report then needs the "
+			    "same binaries, checked by build-id)"),
+		MR_OPT_VERBOSE(),
+		MR_OPT_HELP(),
+		MR_OPT_END(),
 	};
-	int c;
+	const struct mr_opts opts = { record_usage, table, record_examples, .in_order = true };
 
-	o->output = "memrec.dat";
-	o->buffer_kb = DEFAULT_BUFFER_KB;
-	bool has_size = false, flight = false;
-
-	while ((c = getopt_long(argc, argv, "+p:ae:o:d:b:vh", longopts, NULL)) != -1) {
-		if (c == 'F')
-			flight = true;
-		switch (c) {
-		case 'p': o->pids = optarg; break;
-		case 'a': o->system_wide = true; break;
-		case 'e': o->groups_arg = optarg; break;
-		case 'F':
-			if (!o->flight_mb)
-				o->flight_mb = 32;
-			break;
-		case 'K': o->keep = true; break;
-		case 'Z':
-			if (mr_parse_u64(optarg, &o->flight_mb) < 0 || !o->flight_mb ||
-			    o->flight_mb > 65536)
-				return mr_usage_error("--size takes MB (1 to 65536), not '%s'", optarg);
-			has_size = true;
-			break;
-		case 'o': o->output = optarg; break;
-		case 'd':
-			if (mr_parse_u64(optarg, &o->duration_s) < 0 || !o->duration_s)
-				return mr_usage_error("-d takes a number of seconds, not '%s'", optarg);
-			break;
-		case 'b':
-			if (mr_parse_u64(optarg, &o->buffer_kb) < 0 || o->buffer_kb < 64)
-				return mr_usage_error("-b takes KiB per CPU (at least 64), not '%s'",
-						      optarg);
-			break;
-		case 'D': o->debuginfo = true; break;
-		case 'U':
-			if (strcmp(optarg, "perf") && strcmp(optarg, "ftrace"))
-				return mr_usage_error("--uprobes takes perf or ftrace, not '%s'",
-						      optarg);
-			o->ftrace_uprobes = !strcmp(optarg, "ftrace");
-			break;
-		case 'C':
-			if (parse_call_graph(o, optarg) < 0)
-				return -MR_EXIT_USAGE;
-			break;
-		case 'S':
-			if (mr_parse_u64(optarg, &o->stack_depth) < 0 || !o->stack_depth ||
-			    o->stack_depth > MR_MAX_STACK)
-				return mr_usage_error("--stack-depth takes 1 to %d frames, not '%s'",
-						      MR_MAX_STACK, optarg);
-			break;
-		case 'E': o->no_embed = true; break;
-		case 'v': mr_set_verbosity(mr_verbosity() + 1); break;
-		case 'h': fputs(record_usage, stdout); return 1;
-		default: fputs(record_usage, stderr); return -MR_EXIT_USAGE;
-		}
-	}
-	if (o->keep && !flight)
-		return mr_usage_error("--keep goes with --flight");
-	if (has_size && !flight)
-		return mr_usage_error("--size is the flight recorder's window: use it with --flight");
-	if (!flight)
-		o->flight_mb = 0;
-	if (optind < argc)
-		o->cmd = argv + optind;
-	return check_targets(o);
+	return mr_parse_options(&opts, argc, argv);
 }
 
 static int check_targets(struct rec_opts *o)
@@ -273,6 +226,27 @@ static int check_targets(struct rec_opts *o)
 	if (o->dwarf_stack && o->ftrace_uprobes)
 		return mr_usage_error("--call-graph dwarf needs the perf path, not --uprobes=ftrace");
 	return 0;
+}
+
+/* Returns 0, 1 after -h, or -MR_EXIT_USAGE after a usage error. */
+static int parse_opts(struct rec_opts *o, int argc, char **argv)
+{
+	int first;
+
+	o->output = "memrec.dat";
+	o->buffer_kb = DEFAULT_BUFFER_KB;
+	first = parse_table(o, argc, argv);
+	if (first <= 0)
+		return first < 0 ? -MR_EXIT_USAGE : 1;
+	if (o->keep && !o->flight)
+		return mr_usage_error("--keep goes with --flight");
+	if (o->flight_size && !o->flight)
+		return mr_usage_error("--size is the flight recorder's window: use it with --flight");
+	if (o->flight)
+		o->flight_mb = o->flight_size ? o->flight_size : DEFAULT_FLIGHT_MB;
+	if (first < argc)
+		o->cmd = argv + first;
+	return check_targets(o);
 }
 
 static int check_tracefs(struct recorder *r)
