@@ -37,7 +37,7 @@ static int finish(int ret)
 {
 	if (fflush(stdout) || ferror(stdout)) {
 		if (errno != EPIPE)
-			mr_error("cannot write the report: %s", strerror(errno));
+			mr_error_errno("cannot write the report");
 		return MR_EXIT_FAIL;
 	}
 	return ret;

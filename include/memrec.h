@@ -57,10 +57,21 @@ static inline void mr_qsort(void *base, size_t nr, size_t size,
 void mr_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 int mr_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mr_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same, ending with ": <strerror(errno)>"; errno is kept. */
+void mr_die_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+int mr_error_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void mr_warning_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mr_info(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int mr_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void mr_set_verbosity(int level);
+void mr_set_verbosity(int level);	/* also sets the trace libraries' log levels */
 int mr_verbosity(void);
+
+/*
+ * libwarn.c: libtraceevent, libtracefs and libtracecmd print through memrec's
+ * messages, "memrec: warning: libtracefs: ...": their critical messages
+ * always, their warnings at -v, their information at -vv.
+ */
+void mr_libwarn_set_verbosity(int level);
 
 /* util.c */
 void *mr_xmalloc(size_t size);

@@ -94,7 +94,4 @@ enum mr_ureg {
 int mr_symbols_unwind(struct mr_symbols *s, int pid, uint64_t ts, const uint64_t *regs,
 		      const void *stack, size_t stack_len, uint64_t *frames, int max);
 
-/* Reads the GNU build-id of an ELF file as lowercase hex; NULL if none. */
-char *mr_read_build_id(const char *path);
-
 #endif

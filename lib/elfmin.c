@@ -211,12 +211,13 @@ static int slurp(const char *path, int fd, struct mr_buf *out)
 	off_t size = lseek(fd, 0, SEEK_END);
 	void *p;
 
-	if (size <= 0)
-		return mr_error("cannot read back the copy of '%s': %s", path,
-				size ? strerror(errno) : "empty");
+	if (size < 0)
+		return mr_error_errno("cannot read back the copy of '%s'", path);
+	if (!size)
+		return mr_error("cannot read back the copy of '%s': empty", path);
 	p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED)
-		return mr_error("cannot read back the copy of '%s': %s", path, strerror(errno));
+		return mr_error_errno("cannot read back the copy of '%s'", path);
 	mr_buf_add(out, p, size);
 	munmap(p, size);
 	return 0;
@@ -230,12 +231,11 @@ int mr_elf_keep_symbols(const char *path, bool keep_debug, struct mr_buf *out)
 	elf_version(EV_CURRENT);
 	in_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (in_fd < 0)
-		return mr_error("cannot open '%s': %s", path, strerror(errno));
+		return mr_error_errno("cannot open '%s'", path);
 	/* an anonymous file: nothing to clean up if we die half-way */
 	out_fd = memfd_create("memrec-elfmin", MFD_CLOEXEC);
 	if (out_fd < 0) {
-		mr_error("cannot make a symbols-only copy of '%s': memfd_create: %s", path,
-			 strerror(errno));
+		mr_error_errno("cannot make a symbols-only copy of '%s': memfd_create", path);
 		goto out;
 	}
 	m.in = elf_begin(in_fd, ELF_C_READ_MMAP, NULL);

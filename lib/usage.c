@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * usage.c - the one place that prints errors, warnings and progress.
- * Messages follow git: "memrec: error: what is wrong; what to do".
+ * Messages follow git: "memrec: error: what is wrong; what to do", and the
+ * *_errno forms end with ": <strerror(errno)>" as git's error_errno() does.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "memrec.h"
+
+/* vreport's err when there is no errno to print */
+#define NO_ERRNO	-1
 
 /* Verbosity is process-wide by nature (like git's trace level). */
 static int verbosity;
@@ -13,6 +19,8 @@ static int verbosity;
 void mr_set_verbosity(int level)
 {
 	verbosity = level;
+	/* one knob: -v also lets the trace libraries' warnings through */
+	mr_libwarn_set_verbosity(level);
 }
 
 int mr_verbosity(void)
@@ -20,11 +28,13 @@ int mr_verbosity(void)
 	return verbosity;
 }
 
-static void vreport(const char *prefix, const char *fmt, va_list ap)
+static void vreport(const char *prefix, int err, const char *fmt, va_list ap)
 {
 	fflush(stdout);
 	fprintf(stderr, "memrec: %s", prefix);
 	vfprintf(stderr, fmt, ap);
+	if (err != NO_ERRNO)
+		fprintf(stderr, ": %s", strerror(err));
 	fputc('\n', stderr);
 }
 
@@ -33,7 +43,18 @@ void mr_die(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport("fatal: ", fmt, ap);
+	vreport("fatal: ", NO_ERRNO, fmt, ap);
+	va_end(ap);
+	exit(MR_EXIT_FAIL);
+}
+
+void mr_die_errno(const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("fatal: ", err, fmt, ap);
 	va_end(ap);
 	exit(MR_EXIT_FAIL);
 }
@@ -43,8 +64,20 @@ int mr_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport("error: ", fmt, ap);
+	vreport("error: ", NO_ERRNO, fmt, ap);
 	va_end(ap);
+	return -1;
+}
+
+int mr_error_errno(const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("error: ", err, fmt, ap);
+	va_end(ap);
+	errno = err;
 	return -1;
 }
 
@@ -53,7 +86,7 @@ int mr_usage_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport("usage: ", fmt, ap);
+	vreport("usage: ", NO_ERRNO, fmt, ap);
 	va_end(ap);
 	return -MR_EXIT_USAGE;
 }
@@ -63,8 +96,19 @@ void mr_warning(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport("warning: ", fmt, ap);
+	vreport("warning: ", NO_ERRNO, fmt, ap);
 	va_end(ap);
+}
+
+void mr_warning_errno(const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("warning: ", err, fmt, ap);
+	va_end(ap);
+	errno = err;
 }
 
 void mr_info(int level, const char *fmt, ...)
@@ -74,6 +118,6 @@ void mr_info(int level, const char *fmt, ...)
 	if (level > verbosity)
 		return;
 	va_start(ap, fmt);
-	vreport("", fmt, ap);
+	vreport("", NO_ERRNO, fmt, ap);
 	va_end(ap);
 }

@@ -58,7 +58,7 @@ static int remove_instance(const char *dir, const char *name)
 			break;
 		sleep_ms(50);
 	}
-	mr_warning("cannot remove tracefs instance '%s': %s", path, strerror(errno));
+	mr_warning_errno("cannot remove tracefs instance '%s'", path);
 	return 0;
 }
 
@@ -182,12 +182,12 @@ int mr_watchdog_start(struct mr_watchdog *w, const char *tracing_dir, const char
 	int p[2];
 
 	if (pipe2(p, O_CLOEXEC) < 0)
-		return mr_error("cannot create the watchdog pipe: %s", strerror(errno));
+		return mr_error_errno("cannot create the watchdog pipe");
 	w->pid = fork();
 	if (w->pid < 0) {
 		close(p[0]);
 		close(p[1]);
-		return mr_error("cannot start the watchdog: %s", strerror(errno));
+		return mr_error_errno("cannot start the watchdog");
 	}
 	if (!w->pid) {
 		close(p[1]);

@@ -11,8 +11,8 @@
 #include <unistd.h>
 #include "memrec.h"
 #include "mr_archive.h"
+#include "mr_buildid.h"
 #include "mr_elfmin.h"
-#include "mr_symbols.h"
 #include "record.h"
 
 static bool seen(const struct mr_meta *m, int upto, const char *bid)

@@ -77,8 +77,9 @@ static int follow_thread(pid_t tid, void *ctx)
 				close(fd);
 			if (e == ESRCH)
 				return 0;	/* the thread ended meanwhile */
-			return mr_error("cannot follow the mappings of thread %d with "
-					"perf_event_open: %s", tid, strerror(e));
+			errno = e;
+			return mr_error_errno("cannot follow the mappings of thread %d with "
+					      "perf_event_open", tid);
 		}
 	}
 	return 0;

@@ -28,7 +28,7 @@ static int elf_file_open(struct elf_file *ef, const char *path)
 	elf_version(EV_CURRENT);
 	ef->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (ef->fd < 0)
-		return mr_error("cannot open '%s': %s", path, strerror(errno));
+		return mr_error_errno("cannot open '%s'", path);
 	ef->elf = elf_begin(ef->fd, ELF_C_READ, NULL);
 	if (!ef->elf || elf_kind(ef->elf) != ELF_K_ELF) {
 		close(ef->fd);
@@ -208,8 +208,9 @@ static int create_one(struct mr_probes *p, const char *path, uint64_t off, const
 
 		tracefs_dynevent_free(ev);
 		free(evname);
-		return mr_error("cannot create uprobe '%s/%s' on '%s:0x%llx': %s", p->group,
-				name, path, (unsigned long long)off, strerror(saved));
+		errno = saved;
+		return mr_error_errno("cannot create uprobe '%s/%s' on '%s:0x%llx'", p->group,
+				      name, path, (unsigned long long)off);
 	}
 	add_event(p, ev, evname);
 	free(evname);
@@ -285,7 +286,7 @@ void mr_probes_destroy(struct mr_probes *p)
 	for (int i = 0; i < p->nr; i++) {
 		/* force: also disables it in our instance if that still exists */
 		if (tracefs_dynevent_destroy(p->evs[i], true) < 0)
-			mr_warning("cannot delete uprobe '%s': %s", p->events[i], strerror(errno));
+			mr_warning_errno("cannot delete uprobe '%s'", p->events[i]);
 		tracefs_dynevent_free(p->evs[i]);
 		free(p->events[i]);
 	}

@@ -6,26 +6,25 @@
  * metadata and removes every piece of tracing state it made.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "memrec.h"
 #include "mr_archive.h"
+#include "mr_buildid.h"
 #include "mr_cmds.h"
+#include "mr_options.h"
 #include "mr_snapshot.h"
-#include "mr_symbols.h"
 #include "mr_tracedat.h"
 #include "record.h"
 
 #define DEFAULT_BUFFER_KB	8192
+#define DEFAULT_FLIGHT_MB	32
 #define FLIGHT_REASON		"OOM kill (flight recorder)"
 
 
@@ -39,6 +38,8 @@ struct rec_opts {
 	bool		debuginfo;
 	bool		system_wide;	/* -a */
 	uint64_t	flight_mb;	/* --flight: keep this window, write on an OOM kill */
+	bool		flight;		/* --flight given */
+	uint64_t	flight_size;	/* --size, 0 when not given */
 	bool		keep;		/* --keep: after writing, watch for the next kill */
 	const char	*groups_arg;	/* -e */
 	unsigned int	groups;
@@ -89,154 +90,104 @@ static const char record_usage[] =
 "posix_memalign, aligned_alloc/memalign, valloc, pvalloc, strdup, strndup and C++\n"
 "operator new) of the targets with their user stacks, through a private tracefs\n"
 "instance and uprobes, into a trace file that 'memrec report' reads, here or on\n"
-"another host. Stops on Ctrl-C/SIGTERM, after -d, or when every target exited.\n"
-"\n"
-"  -p, --pid PID[,PID]   record running processes (every thread, and children)\n"
-"  -a, --all-cpus        record the whole host (kernel events only, no user stacks)\n"
-"  -e, --events GROUPS   what to record, comma-separated: user (the allocator\n"
-"                        calls, targets only), oom (RSS, reclaim and compaction\n"
-"                        stalls, the OOM killer, for 'memrec report oom'), kernel\n"
-"                        (slab allocations and frees, with kernel stacks and, for\n"
-"                        targets, the user stack that caused them), page (page\n"
-"                        allocations, frees and migratetype fallbacks). Default:\n"
-"                        user,kernel,page for targets, oom,kernel,page with -a;\n"
-"                        with --flight, user or oom\n"
-"  -o, --output FILE     write FILE (default memrec.dat)\n"
-"      --flight          flight recorder: keep only the last --size MB of events\n"
-"                        in memory and write the file when the OOM killer kills\n"
-"                        (or on Ctrl-C); kernel events, or --uprobes=ftrace\n"
-"      --size MB         the flight recorder's window (default 32)\n"
-"      --keep            after writing, keep watching: the next kill goes to\n"
-"                        FILE.1, then FILE.2, ...\n"
-"  -d, --duration SEC    stop after SEC seconds\n"
-"  -b, --buffer-kb KB    ring buffer per CPU in KiB (default 8192)\n"
-"      --uprobes=MODE    perf (default): the allocator probes are armed in the\n"
-"                        targets only; ftrace: armed in every process that maps\n"
-"                        the same libc (they all pay ~1-3 us per call), 8-frame\n"
-"                        stacks, for hosts that refuse perf_event_open\n"
-"      --stack-depth N   user stack frames to keep (perf path; default and\n"
-"                        maximum: kernel.perf_event_max_stack, at most 128)\n"
-"      --call-graph MODE fp (default): frame-pointer call chains; dwarf[,SIZE]:\n"
-"                        copy SIZE bytes of user stack (default and maximum\n"
-"                        3968) and unwind them at report time with the CFI, for\n"
-"                        code built without frame pointers (perf path)\n"
-"      --debuginfo       also embed DWARF (file:line on hosts without the\n"
-"                        binaries' debug info; a bigger file)\n"
-"      --no-embed        do not embed the modules' symbol tables (the report then\n"
-"                        needs the same binaries, checked by build-id)\n"
-"  -v, --verbose         say more (repeat for more)\n"
-"  -h, --help            this text\n"
-"\n"
+"another host. Stops on Ctrl-C/SIGTERM, after -d, or when every target exited.\n";
+
+static const char record_examples[] =
 "examples:\n"
 "  memrec record -- ./server --port 8080     # from the first malloc\n"
 "  memrec record -p 1234 -d 60               # attach for a minute\n";
 
-static int parse_call_graph(struct rec_opts *o, const char *arg)
+static int parse_call_graph(const struct mr_option *opt, const char *arg)
 {
+	uint64_t *dwarf_stack = opt->value;
+
 	if (!strcmp(arg, "fp")) {
-		o->dwarf_stack = 0;
+		*dwarf_stack = 0;
 		return 0;
 	}
 	if (strncmp(arg, "dwarf", 5) || (arg[5] && arg[5] != ','))
 		return mr_usage_error("--call-graph takes fp or dwarf[,SIZE], not '%s'", arg);
-	o->dwarf_stack = MR_UREGS_MAX_STACK;
-	if (arg[5] && (mr_parse_u64(arg + 6, &o->dwarf_stack) < 0 || o->dwarf_stack < 64 ||
-		       o->dwarf_stack > MR_UREGS_MAX_STACK))
+	*dwarf_stack = MR_UREGS_MAX_STACK;
+	if (arg[5] && (mr_parse_u64(arg + 6, dwarf_stack) < 0 || *dwarf_stack < 64 ||
+		       *dwarf_stack > MR_UREGS_MAX_STACK))
 		return mr_usage_error("--call-graph dwarf,SIZE takes 64 to %d bytes, not '%s'",
 				      MR_UREGS_MAX_STACK, arg + 6);
-	o->dwarf_stack &= ~7ull;	/* perf wants a multiple of 8 */
+	*dwarf_stack &= ~7ull;	/* perf wants a multiple of 8 */
 	return 0;
 }
 
-static int check_targets(struct rec_opts *o);
-
-static int parse_opts(struct rec_opts *o, int argc, char **argv)
+static int parse_uprobes(const struct mr_option *opt, const char *arg)
 {
-	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "all-cpus", no_argument, NULL, 'a' },
-		{ "events", required_argument, NULL, 'e' },
-		{ "flight", no_argument, NULL, 'F' },
-		{ "size", required_argument, NULL, 'Z' },
-		{ "keep", no_argument, NULL, 'K' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "buffer-kb", required_argument, NULL, 'b' },
-		{ "debuginfo", no_argument, NULL, 'D' },
-		{ "uprobes", required_argument, NULL, 'U' },
-		{ "stack-depth", required_argument, NULL, 'S' },
-		{ "call-graph", required_argument, NULL, 'C' },
-		{ "no-embed", no_argument, NULL, 'E' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	if (strcmp(arg, "perf") && strcmp(arg, "ftrace"))
+		return mr_usage_error("--uprobes takes perf or ftrace, not '%s'", arg);
+	*(bool *)opt->value = !strcmp(arg, "ftrace");
+	return 0;
+}
+
+/* numbers into the help texts */
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
+
+/* Returns the index of the first argument left, 0 after -h, or < 0 after an error. */
+static int parse_table(struct rec_opts *o, int argc, char **argv)
+{
+	const struct mr_option table[] = {
+		MR_OPT_STRING('p', "pid", &o->pids, "PID[,PID]",
+			      "record running processes (every thread, and children)"),
+		MR_OPT_FLAG('a', "all-cpus", &o->system_wide,
+			    "record the whole host (kernel events only, no user stacks)"),
+		MR_OPT_STRING('e', "events", &o->groups_arg, "GROUPS",
+			      "what to record, comma-separated: user (the allocator calls, targets "
+			      "only), oom (RSS, reclaim and compaction stalls, the OOM killer, for "
+			      "'memrec report oom'), kernel (slab allocations and frees, with kernel "
+			      "stacks and, for targets, the user stack that caused them), page (page "
+			      "allocations, frees and migratetype fallbacks). Default: "
+			      "user,kernel,page for targets, oom,kernel,page with -a; with --flight, "
+			      "user or oom"),
+		MR_OPT_STRING('o', "output", &o->output, "FILE",
+			      "write FILE (default memrec.dat)"),
+		MR_OPT_FLAG(0, "flight", &o->flight,
+			    "flight recorder: keep only the last --size MB of events in memory and "
+			    "write the file when the OOM killer kills (or on Ctrl-C); kernel events, "
+			    "or --uprobes=ftrace"),
+		MR_OPT_U64(0, "size", &o->flight_size, "MB", 1, 65536,
+			   "--size takes MB (1 to 65536), not '%s'",
+			   "the flight recorder's window (default " STR(DEFAULT_FLIGHT_MB) ")"),
+		MR_OPT_FLAG(0, "keep", &o->keep,
+			    "after writing, keep watching: the next kill goes to FILE.1, then "
+			    "FILE.2, ..."),
+		MR_OPT_U64('d', "duration", &o->duration_s, "SEC", 1, 0,
+			   "-d takes a number of seconds, not '%s'", "stop after SEC seconds"),
+		MR_OPT_U64('b', "buffer-kb", &o->buffer_kb, "KB", 64, 0,
+			   "-b takes KiB per CPU (at least 64), not '%s'",
+			   "ring buffer per CPU in KiB (default " STR(DEFAULT_BUFFER_KB) ")"),
+		MR_OPT_CALLBACK(0, "uprobes", &o->ftrace_uprobes, "=MODE", parse_uprobes,
+				"perf (default): the allocator probes are armed in the targets only; "
+				"ftrace: armed in every process that maps the same libc (they all pay "
+				"~1-3 us per call), 8-frame stacks, for hosts that refuse "
+				"perf_event_open"),
+		MR_OPT_U64(0, "stack-depth", &o->stack_depth, "N", 1, MR_MAX_STACK,
+			   "--stack-depth takes 1 to " STR(MR_MAX_STACK) " frames, not '%s'",
+			   "user stack frames to keep (perf path; default and maximum: "
+			   "kernel.perf_event_max_stack, at most " STR(MR_MAX_STACK) ")"),
+		MR_OPT_CALLBACK(0, "call-graph", &o->dwarf_stack, "MODE", parse_call_graph,
+				"fp (default): frame-pointer call chains; dwarf[,SIZE]: copy SIZE "
+				"bytes of user stack (default and maximum " STR(MR_UREGS_MAX_STACK)
+				") and unwind them at report time with the CFI, for code built "
+				"without frame pointers (perf path)"),
+		MR_OPT_FLAG(0, "debuginfo", &o->debuginfo,
+			    "also embed DWARF (file:line on hosts without the binaries' debug "
+			    "info; a bigger file)"),
+		MR_OPT_FLAG(0, "no-embed", &o->no_embed,
+			    "do not embed the modules' symbol tables (the report then needs the "
+			    "same binaries, checked by build-id)"),
+		MR_OPT_VERBOSE(),
+		MR_OPT_HELP(),
+		MR_OPT_END(),
 	};
-	int c;
+	const struct mr_opts opts = { record_usage, table, record_examples, .in_order = true };
 
-	o->output = "memrec.dat";
-	o->buffer_kb = DEFAULT_BUFFER_KB;
-	bool has_size = false, flight = false;
-
-	while ((c = getopt_long(argc, argv, "+p:ae:o:d:b:vh", longopts, NULL)) != -1) {
-		if (c == 'F')
-			flight = true;
-		switch (c) {
-		case 'p': o->pids = optarg; break;
-		case 'a': o->system_wide = true; break;
-		case 'e': o->groups_arg = optarg; break;
-		case 'F':
-			if (!o->flight_mb)
-				o->flight_mb = 32;
-			break;
-		case 'K': o->keep = true; break;
-		case 'Z':
-			if (mr_parse_u64(optarg, &o->flight_mb) < 0 || !o->flight_mb ||
-			    o->flight_mb > 65536)
-				return mr_usage_error("--size takes MB (1 to 65536), not '%s'", optarg);
-			has_size = true;
-			break;
-		case 'o': o->output = optarg; break;
-		case 'd':
-			if (mr_parse_u64(optarg, &o->duration_s) < 0 || !o->duration_s)
-				return mr_usage_error("-d takes a number of seconds, not '%s'", optarg);
-			break;
-		case 'b':
-			if (mr_parse_u64(optarg, &o->buffer_kb) < 0 || o->buffer_kb < 64)
-				return mr_usage_error("-b takes KiB per CPU (at least 64), not '%s'",
-						      optarg);
-			break;
-		case 'D': o->debuginfo = true; break;
-		case 'U':
-			if (strcmp(optarg, "perf") && strcmp(optarg, "ftrace"))
-				return mr_usage_error("--uprobes takes perf or ftrace, not '%s'",
-						      optarg);
-			o->ftrace_uprobes = !strcmp(optarg, "ftrace");
-			break;
-		case 'C':
-			if (parse_call_graph(o, optarg) < 0)
-				return -MR_EXIT_USAGE;
-			break;
-		case 'S':
-			if (mr_parse_u64(optarg, &o->stack_depth) < 0 || !o->stack_depth ||
-			    o->stack_depth > MR_MAX_STACK)
-				return mr_usage_error("--stack-depth takes 1 to %d frames, not '%s'",
-						      MR_MAX_STACK, optarg);
-			break;
-		case 'E': o->no_embed = true; break;
-		case 'v': mr_set_verbosity(mr_verbosity() + 1); break;
-		case 'h': fputs(record_usage, stdout); return 1;
-		default: fputs(record_usage, stderr); return -MR_EXIT_USAGE;
-		}
-	}
-	if (o->keep && !flight)
-		return mr_usage_error("--keep goes with --flight");
-	if (has_size && !flight)
-		return mr_usage_error("--size is the flight recorder's window: use it with --flight");
-	if (!flight)
-		o->flight_mb = 0;
-	if (optind < argc)
-		o->cmd = argv + optind;
-	return check_targets(o);
+	return mr_parse_options(&opts, argc, argv);
 }
 
 static int check_targets(struct rec_opts *o)
@@ -275,6 +226,27 @@ static int check_targets(struct rec_opts *o)
 	if (o->dwarf_stack && o->ftrace_uprobes)
 		return mr_usage_error("--call-graph dwarf needs the perf path, not --uprobes=ftrace");
 	return 0;
+}
+
+/* Returns 0, 1 after -h, or -MR_EXIT_USAGE after a usage error. */
+static int parse_opts(struct rec_opts *o, int argc, char **argv)
+{
+	int first;
+
+	o->output = "memrec.dat";
+	o->buffer_kb = DEFAULT_BUFFER_KB;
+	first = parse_table(o, argc, argv);
+	if (first <= 0)
+		return first < 0 ? -MR_EXIT_USAGE : 1;
+	if (o->keep && !o->flight)
+		return mr_usage_error("--keep goes with --flight");
+	if (o->flight_size && !o->flight)
+		return mr_usage_error("--size is the flight recorder's window: use it with --flight");
+	if (o->flight)
+		o->flight_mb = o->flight_size ? o->flight_size : DEFAULT_FLIGHT_MB;
+	if (first < argc)
+		o->cmd = argv + first;
+	return check_targets(o);
 }
 
 static int check_tracefs(struct recorder *r)
@@ -335,7 +307,7 @@ static int setup_target(struct recorder *r)
 static int set_option(struct recorder *r, const char *opt)
 {
 	if (tracefs_option_enable(r->inst, tracefs_option_id(opt)) < 0)
-		return mr_error("cannot set tracefs option '%s': %s", opt, strerror(errno));
+		return mr_error_errno("cannot set tracefs option '%s'", opt);
 	return 0;
 }
 
@@ -349,7 +321,7 @@ static int enable_event(struct recorder *r, const char *sysev)
 	int ret = 0;
 
 	if (tracefs_instance_file_write(r->inst, file, "1") < 0)
-		ret = mr_error("cannot enable event '%s': %s", sysev, strerror(errno));
+		ret = mr_error_errno("cannot enable event '%s'", sysev);
 	free(file);
 	return ret;
 }
@@ -367,8 +339,7 @@ static int stack_trigger(struct recorder *r, const char *sysev)
 		return 0;
 	file = mr_xasprintf("events/%s/trigger", sysev);
 	if (tracefs_instance_file_write(r->inst, file, "stacktrace") < 0)
-		ret = mr_error("cannot add a stacktrace trigger to '%s': %s", sysev,
-			       strerror(errno));
+		ret = mr_error_errno("cannot add a stacktrace trigger to '%s'", sysev);
 	free(file);
 	return ret;
 }
@@ -380,7 +351,7 @@ static int setup_instance(struct recorder *r)
 
 	r->inst = tracefs_instance_create(r->name);
 	if (!r->inst)
-		return mr_error("cannot create tracefs instance '%s': %s", r->name, strerror(errno));
+		return mr_error_errno("cannot create tracefs instance '%s'", r->name);
 	/* the same pid in another pid namespace: never share its instance */
 	if (!tracefs_instance_is_new(r->inst)) {
 		tracefs_instance_free(r->inst);
@@ -392,8 +363,7 @@ static int setup_instance(struct recorder *r)
 	    tracefs_instance_set_buffer_size(r->inst, r->o.buffer_kb, -1) < 0 ||
 	    tracefs_instance_file_write(r->inst, "trace_clock", "mono") < 0 ||
 	    tracefs_instance_file_write(r->inst, "buffer_percent", "1") < 0)
-		return mr_error("cannot configure tracefs instance '%s': %s", r->name,
-				strerror(errno));
+		return mr_error_errno("cannot configure tracefs instance '%s'", r->name);
 	if (set_option(r, "overwrite"))
 		return -1;
 	/* host-wide, user stacks of every event would cost every process */
@@ -417,7 +387,7 @@ static int setup_instance(struct recorder *r)
 	if ((r->o.groups & MR_GROUP_OOM) &&
 	    tracefs_instance_file_write(r->inst, "events/signal/signal_generate/filter",
 					"sig == 9") < 0)
-		mr_warning("cannot filter signal events to SIGKILL: %s", strerror(errno));
+		mr_warning_errno("cannot filter signal events to SIGKILL");
 	/* kernel stacks are symbolised at report time with the file's kallsyms */
 	r->hdr = mr_tracedat_capture(r->tdir, r->events, kernel);
 	if (r->hdr && (!r->o.ftrace_uprobes || (kernel && !r->o.system_wide))) {
@@ -429,32 +399,6 @@ static int setup_instance(struct recorder *r)
 	return r->hdr ? 0 : -1;
 }
 
-/* What was mapped before we attached: one snapshot of /proc/PID/maps. */
-static void snapshot_maps(struct recorder *r, pid_t pid)
-{
-	char path[64], line[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f)) {
-		unsigned long long start, end, pgoff;
-		char perms[8], *file = strchr(line, '/');
-
-		if (!file)
-			file = strchr(line, '[');
-		if (!file || sscanf(line, "%llx-%llx %7s %llx", &start, &end, perms, &pgoff) != 4 ||
-		    perms[2] != 'x')
-			continue;
-		file[strcspn(file, "\n")] = '\0';
-		if (*file == '[' && strcmp(file, "[vdso]"))
-			continue;
-		mr_meta_add_map(&r->meta, r->t0, pid, start, end - start, pgoff, NULL, file);
-	}
-	if (f)
-		fclose(f);
-}
-
 static int setup_mmaps(struct recorder *r)
 {
 	r->mmaps = mr_mmaps_open();
@@ -462,20 +406,10 @@ static int setup_mmaps(struct recorder *r)
 		if (mr_mmaps_add_process(r->mmaps, r->target.pids[i]) < 0)
 			return -1;
 		if (!r->target.child)
-			snapshot_maps(r, r->target.pids[i]);
+			mr_proc_snapshot_maps(&r->meta, r->t0, r->target.pids[i]);
 	}
 	mr_mmaps_start(r->mmaps, &r->meta);
 	return 0;
-}
-
-/* The kernel's limit on call chain depth, which --stack-depth may not pass. */
-static uint64_t max_stack(void)
-{
-	char *s = mr_read_file("/proc/sys/kernel/perf_event_max_stack", NULL);
-	uint64_t n = s ? strtoull(s, NULL, 10) : 127;
-
-	free(s);
-	return n && n < MR_MAX_STACK ? n : MR_MAX_STACK;
 }
 
 static int event_id(const char *sysev, uint32_t *id)
@@ -555,7 +489,7 @@ static int setup_kernel_samples(struct recorder *r, uint64_t depth)
 
 static int setup_samples(struct recorder *r)
 {
-	uint64_t depth = r->o.stack_depth ? r->o.stack_depth : max_stack();
+	uint64_t depth = r->o.stack_depth ? r->o.stack_depth : mr_proc_max_stack();
 
 	return setup_uprobe_samples(r, depth) < 0 || setup_kernel_samples(r, depth) < 0 ? -1 : 0;
 }
@@ -602,8 +536,6 @@ static void add_targets_meta(struct recorder *r)
 	}
 }
 
-static void read_one_stats(struct recorder *r, int cpu, struct mr_meta_cpu *c);
-
 /* The sums over the sets of perf samples; err gets the first write error. */
 static void samples_stats(struct recorder *r, uint64_t *samples, uint64_t *lost,
 			  uint64_t *bytes, int *err)
@@ -643,7 +575,7 @@ static void print_status(struct recorder *r, bool final)
 	uint64_t samples = 0, slost = 0, sbytes = 0;
 
 	for (int cpu = 0; cpu < sysconf(_SC_NPROCESSORS_CONF) && r->inst; cpu++) {
-		read_one_stats(r, cpu, &c);
+		mr_ring_cpu_stats(r->inst, cpu, &c);
 		events += c.entries + c.read;
 		lost += (r->o.flight_mb ? 0 : c.overrun) + c.dropped;
 	}
@@ -657,22 +589,10 @@ static void print_status(struct recorder *r, bool final)
 }
 
 /* Waits for a stop condition; returns the reason. */
-/* The OOM killer's count of kills (memcg ones too), from /proc/vmstat. */
-static uint64_t oom_kills(void)
-{
-	char *s = mr_read_file("/proc/vmstat", NULL), *p;
-	uint64_t n = 0;
-
-	if (s && (p = strstr(s, "\noom_kill ")))
-		n = strtoull(p + 10, NULL, 10);
-	free(s);
-	return n;
-}
-
 static const char *wait_for_stop(struct recorder *r)
 {
 	struct timespec tick = { 0, 200 * 1000000L }, settle = { 0, 300 * 1000000L };
-	uint64_t last_status = 0, kills = oom_kills();
+	uint64_t last_status = 0, kills = mr_proc_oom_kills();
 
 	for (;;) {
 		int sig = sigtimedwait(&r->stop_sigs, NULL, &tick);
@@ -686,7 +606,7 @@ static const char *wait_for_stop(struct recorder *r)
 			return "hangup (SIGHUP)";
 		if (r->stream.error || samples_error(r))
 			return "write error";
-		if (r->o.flight_mb && oom_kills() != kills) {
+		if (r->o.flight_mb && mr_proc_oom_kills() != kills) {
 			/* let the kill's aftermath (reaping, exit) reach the buffer */
 			nanosleep(&settle, NULL);
 			return FLIGHT_REASON;
@@ -705,31 +625,11 @@ static const char *wait_for_stop(struct recorder *r)
 	}
 }
 
-static void read_one_stats(struct recorder *r, int cpu, struct mr_meta_cpu *c)
-{
-	char file[64], *s, *p;
-
-	memset(c, 0, sizeof(*c));
-	c->cpu = cpu;
-	snprintf(file, sizeof(file), "per_cpu/cpu%d/stats", cpu);
-	s = tracefs_instance_file_read(r->inst, file, NULL);
-	if (!s)
-		return;
-#define STAT(key, field) if ((p = strstr(s, key))) c->field = strtoull(p + strlen(key), NULL, 10)
-	STAT("entries: ", entries);
-	STAT("\noverrun: ", overrun);
-	STAT("commit overrun: ", commit_overrun);
-	STAT("dropped events: ", dropped);
-	STAT("read events: ", read);
-#undef STAT
-	free(s);
-}
-
 static void read_cpu_stats(struct recorder *r)
 {
 	r->meta.cpus = mr_xcalloc(r->stream.nr_cpus, sizeof(*r->meta.cpus));
 	for (int cpu = 0; cpu < r->stream.nr_cpus; cpu++)
-		read_one_stats(r, cpu, &r->meta.cpus[r->meta.nr_cpus++]);
+		mr_ring_cpu_stats(r->inst, cpu, &r->meta.cpus[r->meta.nr_cpus++]);
 }
 
 /* Build-ids the kernel did not give with the mmap record, read from disk now. */
@@ -761,59 +661,6 @@ static void collect_files(struct recorder *r)
 
 		for (int cpu = 0; sf && cpu < ncpu; cpu++)
 			r->files[r->nr_files++] = sf[cpu];
-	}
-}
-
-/* Room the metadata and cmdlines may need, on top of the header and the events. */
-#define HEADER_BUDGET	(256u << 10)
-
-static uint64_t file_size(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) ? 0 : (uint64_t)st.st_size;
-}
-
-static int largest_cpu_file(struct recorder *r)
-{
-	int best = -1;
-
-	for (int i = 0; i < r->nr_files; i++)
-		if (best < 0 || file_size(r->files[i]) > file_size(r->files[best]))
-			best = i;
-	return best;
-}
-
-/*
- * The file is assembled by copying each per-CPU file after the header, so
- * it needs room for the header and one more copy of a CPU file. On a full
- * disk the newest pages of the largest CPU file make that room: the file
- * keeps everything up to there, and says how much it dropped.
- */
-static void make_room(struct recorder *r)
-{
-	for (int round = 0; round < 64; round++) {
-		int cpu = largest_cpu_file(r);
-		uint64_t size, need, avail, cut;
-		struct statvfs vfs;
-
-		if (cpu < 0 || statvfs(r->files[cpu], &vfs))
-			return;
-		size = file_size(r->files[cpu]);
-		avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-		/* a copy may take a little more than the file: blocks, a margin */
-		need = HEADER_BUDGET + mr_tracedat_hdr_bytes(r->hdr) + r->archive.len + size +
-		       size / 32;
-		mr_info(2, "make room: %llu bytes free, %llu needed (cpu file %d: %llu)",
-			(unsigned long long)avail, (unsigned long long)need, cpu,
-			(unsigned long long)size);
-		if (avail >= need || !size)
-			return;
-		cut = (need - avail) / 2 + 4096;
-		cut = cut > size ? size : (cut + 4095) & ~4095ull;
-		if (truncate(r->files[cpu], size - cut))
-			return;
-		r->meta.truncated_bytes += cut;
 	}
 }
 
@@ -866,8 +713,7 @@ static void teardown(struct recorder *r)
 	}
 	if (r->inst) {
 		if (tracefs_instance_destroy(r->inst) < 0)
-			mr_warning("cannot remove tracefs instance '%s': %s", r->name,
-				   strerror(errno));
+			mr_warning_errno("cannot remove tracefs instance '%s'", r->name);
 		tracefs_instance_free(r->inst);
 		r->inst = NULL;
 	}
@@ -910,7 +756,7 @@ static int start(struct recorder *r)
 	r->t0 = mr_now_ns();
 	r->meta.start_ts = r->t0;
 	if (tracefs_trace_on(r->inst) < 0)
-		return mr_error("cannot turn tracing on: %s", strerror(errno));
+		return mr_error_errno("cannot turn tracing on");
 	add_targets_meta(r);
 	mr_snapshots_take(&r->snaps, "start", r->t0);
 	return mr_target_release(&r->target);
@@ -944,8 +790,8 @@ static int exclude_self(struct recorder *r)
 			continue;
 		file = mr_xasprintf("events/%s/filter", r->events[i]);
 		if (tracefs_instance_file_write(r->inst, file, b.data) < 0)
-			ret = mr_error("cannot filter memrec's own allocations out of '%s': %s",
-				       r->events[i], strerror(errno));
+			ret = mr_error_errno("cannot filter memrec's own allocations out of '%s'",
+					     r->events[i]);
 		free(file);
 	}
 	mr_buf_release(&b);
@@ -969,6 +815,55 @@ static void announce(struct recorder *r)
 			r->o.output);
 }
 
+/* Stops the ring-buffer readers and the samples; keeps their first write error. */
+static void stop_streams(struct recorder *r)
+{
+	int err = 0;
+
+	mr_stream_stop(&r->stream);
+	r->streaming = false;
+	r->bytes = mr_stream_bytes(&r->stream);
+	r->write_error = r->stream.error;
+	if (r->stream.error)
+		mr_error("cannot write the ring buffers: %s%s", strerror(r->stream.error),
+			 r->stream.error == ENOSPC ? "; the file keeps what was written" : "");
+	for (size_t k = 0; k < ARRAY_SIZE(r->sets); k++)
+		mr_samples_stop(r->sets[k]);
+	samples_stats(r, &r->meta.samples, &r->meta.samples_lost, &r->sample_bytes, &err);
+	r->bytes += r->sample_bytes;
+	if (err && !r->write_error) {
+		r->write_error = err;
+		mr_error("cannot write the allocator samples: %s%s", strerror(err),
+			 err == ENOSPC ? "; the file keeps what was written" : "");
+	}
+}
+
+/* The state at stop: memcgs, /proc snapshots, why. */
+static void stop_meta(struct recorder *r, const char *reason)
+{
+	r->meta.stop_ts = mr_now_ns();
+	for (int i = 0; i < r->target.nr_pids; i++)
+		mr_memcg_snapshot(&r->meta, r->target.pids[i], r->meta.stop_ts, false);
+	r->meta.stop_reason = mr_xstrdup(reason);
+	mr_snapshots_take(&r->snaps, "stop", r->meta.stop_ts);
+}
+
+/* What goes into the file besides the events: mappings, counters, symbols. */
+static void finish_meta(struct recorder *r)
+{
+	collect_files(r);
+	mr_mmaps_close(r->mmaps);
+	r->mmaps = NULL;
+	read_cpu_stats(r);
+	add_build_ids(r);
+	if (!r->o.no_embed)
+		mr_embed_modules(&r->meta, r->o.debuginfo, &r->archive, &r->embed);
+	if (r->write_error == ENOSPC || r->write_error == EDQUOT)
+		r->meta.truncated_bytes += mr_make_room(r->files, r->nr_files,
+							mr_tracedat_hdr_bytes(r->hdr) +
+							r->archive.len);
+}
+
 static int stop_and_write(struct recorder *r, const char *reason)
 {
 	int ret;
@@ -979,40 +874,9 @@ static int stop_and_write(struct recorder *r, const char *reason)
 		if (mr_stream_start(&r->stream, r->inst, r->output) < 0)
 			return -1;
 	}
-	r->meta.stop_ts = mr_now_ns();
-	for (int i = 0; i < r->target.nr_pids; i++)
-		mr_memcg_snapshot(&r->meta, r->target.pids[i], r->meta.stop_ts, false);
-	r->meta.stop_reason = mr_xstrdup(reason);
-	mr_snapshots_take(&r->snaps, "stop", r->meta.stop_ts);
-	mr_stream_stop(&r->stream);
-	r->streaming = false;
-	r->bytes = mr_stream_bytes(&r->stream);
-	r->write_error = r->stream.error;
-	if (r->stream.error)
-		mr_error("cannot write the ring buffers: %s%s", strerror(r->stream.error),
-			 r->stream.error == ENOSPC ? "; the file keeps what was written" : "");
-	{
-		int err = 0;
-
-		for (size_t k = 0; k < ARRAY_SIZE(r->sets); k++)
-			mr_samples_stop(r->sets[k]);
-		samples_stats(r, &r->meta.samples, &r->meta.samples_lost, &r->sample_bytes, &err);
-		r->bytes += r->sample_bytes;
-		if (err && !r->write_error) {
-			r->write_error = err;
-			mr_error("cannot write the allocator samples: %s%s", strerror(err),
-				 err == ENOSPC ? "; the file keeps what was written" : "");
-		}
-	}
-	collect_files(r);
-	mr_mmaps_close(r->mmaps);
-	r->mmaps = NULL;
-	read_cpu_stats(r);
-	add_build_ids(r);
-	if (!r->o.no_embed)
-		mr_embed_modules(&r->meta, r->o.debuginfo, &r->archive, &r->embed);
-	if (r->write_error == ENOSPC || r->write_error == EDQUOT)
-		make_room(r);
+	stop_meta(r, reason);
+	stop_streams(r);
+	finish_meta(r);
 	ret = write_file(r);
 	print_status(r, true);
 	/* the file is readable, but what was asked for was not recorded */
@@ -1066,13 +930,57 @@ static int rearm(struct recorder *r)
 	free(r->output_buf);
 	r->output = r->output_buf = mr_xasprintf("%s.%d", r->o.output, ++r->nr_written);
 	if (tracefs_instance_file_clear(r->inst, "trace") < 0)
-		return mr_error("cannot clear the ring buffers: %s", strerror(errno));
+		return mr_error_errno("cannot clear the ring buffers");
 	r->t0 = r->meta.start_ts = mr_now_ns();
 	if (tracefs_trace_on(r->inst) < 0)
-		return mr_error("cannot turn tracing on: %s", strerror(errno));
+		return mr_error_errno("cannot turn tracing on");
 	mr_snapshots_take(&r->snaps, "start", r->t0);
 	fprintf(stderr, "memrec: watching for the next OOM kill; it goes to '%s'\n", r->output);
 	return 0;
+}
+
+/* Stop signals are taken synchronously by the main loop only. */
+static void take_signals(struct recorder *r)
+{
+	sigemptyset(&r->stop_sigs);
+	sigaddset(&r->stop_sigs, SIGINT);
+	sigaddset(&r->stop_sigs, SIGTERM);
+	sigaddset(&r->stop_sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &r->stop_sigs, NULL);
+	/* a command that died while held must not kill us through its pipe */
+	signal(SIGPIPE, SIG_IGN);
+	/* past a file size limit, write() must fail with EFBIG, not kill us */
+	signal(SIGXFSZ, SIG_IGN);
+}
+
+/* Records until a stop condition, writes; with --keep, again after each kill. */
+static int record(struct recorder *r, const char **reason)
+{
+	int ret;
+
+	announce(r);
+	for (;;) {
+		*reason = wait_for_stop(r);
+		ret = stop_and_write(r, *reason);
+		if (!r->o.keep || ret < 0 || strcmp(*reason, FLIGHT_REASON))
+			return ret;
+		summary(r, *reason, ret);
+		if (rearm(r) < 0)
+			return -1;
+	}
+}
+
+static void release(struct recorder *r)
+{
+	mr_target_release_all(&r->target);
+	mr_tracedat_hdr_free(r->hdr);
+	mr_buf_release(&r->archive);
+	mr_snapshots_release(&r->snaps);
+	free(r->events);
+	free(r->files);
+	free(r->probe_ids);
+	free(r->output_buf);
+	mr_meta_release(&r->meta);
 }
 
 int mr_cmd_record(int argc, char **argv)
@@ -1087,45 +995,16 @@ int mr_cmd_record(int argc, char **argv)
 		return ret > 0 ? MR_EXIT_OK : MR_EXIT_USAGE;
 	mr_meta_init(&r.meta);
 	snprintf(r.name, sizeof(r.name), MR_GROUP_PREFIX "%d", getpid());
-	/* stop signals are taken synchronously by the main loop only */
-	sigemptyset(&r.stop_sigs);
-	sigaddset(&r.stop_sigs, SIGINT);
-	sigaddset(&r.stop_sigs, SIGTERM);
-	sigaddset(&r.stop_sigs, SIGHUP);
-	sigprocmask(SIG_BLOCK, &r.stop_sigs, NULL);
-	/* a command that died while held must not kill us through its pipe */
-	signal(SIGPIPE, SIG_IGN);
-	/* past a file size limit, write() must fail with EFBIG, not kill us */
-	signal(SIGXFSZ, SIG_IGN);
+	take_signals(&r);
 	fill_meta_start(&r, argc, argv);
 	ret = start(&r);
 	r.output = r.o.output;
-	if (!ret) {
-		announce(&r);
-		for (;;) {
-			reason = wait_for_stop(&r);
-			ret = stop_and_write(&r, reason);
-			if (!r.o.keep || ret < 0 || strcmp(reason, FLIGHT_REASON))
-				break;
-			summary(&r, reason, ret);
-			if (rearm(&r) < 0) {
-				ret = -1;
-				break;
-			}
-		}
-	}
+	if (!ret)
+		ret = record(&r, &reason);
 	teardown(&r);
 	if (r.stream.files)
 		mr_stream_release(&r.stream, true);
 	summary(&r, reason, ret);
-	mr_target_release_all(&r.target);
-	mr_tracedat_hdr_free(r.hdr);
-	mr_buf_release(&r.archive);
-	mr_snapshots_release(&r.snaps);
-	free(r.events);
-	free(r.files);
-	free(r.probe_ids);
-	free(r.output_buf);
-	mr_meta_release(&r.meta);
+	release(&r);
 	return ret < 0 ? MR_EXIT_FAIL : MR_EXIT_OK;
 }

@@ -3,7 +3,8 @@
  * record.h - the pieces of `memrec record`, private to record/.
  * record.c drives them: cleanup (stale state, watchdog) -> target (spawn or
  * attach) -> probes (uprobes in memrec's group) -> instance + stream
- * (per-CPU ring buffers to files) -> mmaps (perf MMAP2 records) -> tracedat.
+ * (per-CPU ring buffers to files) -> mmaps (perf MMAP2 records) -> tracedat,
+ * reading /proc through procfs and making room on a full disk with diskfull.
  */
 #ifndef MR_RECORD_H
 #define MR_RECORD_H
@@ -117,6 +118,22 @@ const char **mr_events_for(const char *tdir, unsigned int groups, const char *co
 /* memcg.c: the target's memory cgroup, limit and usage, into the metadata */
 /* if_changed: only when pid is in another cgroup than last recorded */
 void mr_memcg_snapshot(struct mr_meta *m, pid_t pid, uint64_t ts, bool if_changed);
+
+/* procfs.c: what the recorder reads from /proc and the per-CPU stats files */
+/* The executable mappings pid has now (before perf saw them), as of ts. */
+void mr_proc_snapshot_maps(struct mr_meta *m, uint64_t ts, pid_t pid);
+uint64_t mr_proc_oom_kills(void);	/* the OOM killer's kills so far, memcg ones too */
+uint64_t mr_proc_max_stack(void);	/* the perf call chain limit, at most MR_MAX_STACK */
+/* A CPU's ring-buffer counters in inst; zeros when they cannot be read. */
+void mr_ring_cpu_stats(struct tracefs_instance *inst, int cpu, struct mr_meta_cpu *c);
+
+/* diskfull.c */
+/*
+ * On a full disk, cuts the newest pages of the largest of files until the
+ * trace file (header_bytes plus a copy of each file) can be assembled;
+ * returns the bytes cut.
+ */
+uint64_t mr_make_room(const char *const *files, int nr, uint64_t header_bytes);
 
 /* cleanup.c */
 /* Removes the instance and uprobe group named name; returns how many it removed. */

@@ -50,10 +50,10 @@ static int open_cpu(struct mr_stream *s, struct tracefs_instance *inst, const ch
 	s->files[cpu] = mr_xasprintf("%s.cpu%d", base, cpu);
 	c->fd = open(s->files[cpu], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (c->fd < 0)
-		return mr_error("cannot create '%s': %s", s->files[cpu], strerror(errno));
+		return mr_error_errno("cannot create '%s'", s->files[cpu]);
 	c->tcpu = tracefs_cpu_open(inst, cpu, false);
 	if (!c->tcpu)
-		return mr_error("cannot open the ring buffer of cpu %d: %s", cpu, strerror(errno));
+		return mr_error_errno("cannot open the ring buffer of cpu %d", cpu);
 	if (pthread_create(&c->thread, NULL, cpu_main, c))
 		return mr_error("cannot start the reader thread of cpu %d", cpu);
 	c->started = true;

@@ -126,10 +126,10 @@ int mr_target_spawn(struct mr_target *t, char **argv)
 	if (!path)
 		return mr_error("cannot run '%s': command not found or not executable", argv[0]);
 	if (pipe2(hold, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
-		return mr_error("cannot create a pipe: %s", strerror(errno));
+		return mr_error_errno("cannot create a pipe");
 	t->child = fork();
 	if (t->child < 0)
-		return mr_error("cannot fork: %s", strerror(errno));
+		return mr_error_errno("cannot fork");
 	if (!t->child)
 		child_main(hold[0], err[1], path, argv);
 	free(path);
@@ -151,15 +151,17 @@ int mr_target_release(struct mr_target *t)
 	if (!t->child)
 		return 0;
 	if (write(t->release_fd, "g", 1) != 1)
-		return mr_error("cannot start the command: %s", strerror(errno));
+		return mr_error_errno("cannot start the command");
 	close(t->release_fd);
 	t->release_fd = -1;
 	/* the error pipe closes on a successful exec */
 	r = read(t->exec_err_fd, &e, sizeof(e));
 	close(t->exec_err_fd);
 	t->exec_err_fd = -1;
-	if (r == sizeof(e))
-		return mr_error("cannot run the command: %s", strerror(e));
+	if (r == sizeof(e)) {
+		errno = e;
+		return mr_error_errno("cannot run the command");
+	}
 	return 0;
 }
 
@@ -200,7 +202,7 @@ int mr_target_set_event_pid(struct mr_target *t, struct tracefs_instance *inst)
 	for (int i = 0; i < t->nr_pids && ret >= 0; i++)
 		ret = write_task_pids(t->pids[i], &b);
 	if (ret >= 0 && tracefs_instance_file_write(inst, "set_event_pid", b.data) < 0)
-		ret = mr_error("cannot write set_event_pid: %s", strerror(errno));
+		ret = mr_error_errno("cannot write set_event_pid");
 	mr_buf_release(&b);
 	return ret < 0 ? -1 : 0;
 }

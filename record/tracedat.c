@@ -102,7 +102,7 @@ static int read_blob(const char *dir, const char *file, struct td_blob *b)
 
 	b->data = mr_read_file(path, &b->len);
 	if (!b->data)
-		mr_error("cannot read '%s': %s", path, strerror(errno));
+		mr_error_errno("cannot read '%s'", path);
 	free(path);
 	return b->data ? 0 : -1;
 }
@@ -194,8 +194,8 @@ static void read_optional(const char *dir, const char *file, struct td_blob *b)
 
 	b->data = mr_read_file(path, &b->len);
 	if (!b->data) {
-		mr_warning("cannot read '%s' (%s); kernel addresses will not be symbolised",
-			   path, strerror(errno));
+		mr_warning_errno("kernel addresses will not be symbolised: cannot read '%s'",
+				 path);
 		b->len = 0;
 	} else if (b->len > UINT32_MAX) {
 		/* The file stores this size in 32 bits. */
@@ -376,7 +376,7 @@ static int write_error(const char *path)
 	if (errno == ENOSPC || errno == EDQUOT)
 		return mr_error("no space left writing '%s'; free some space or use -o on another filesystem",
 				path);
-	return mr_error("cannot write '%s': %s", path, strerror(errno));
+	return mr_error_errno("cannot write '%s'", path);
 }
 
 /* A kernel page is all or nothing: a torn tail would be misread as events. */
@@ -386,7 +386,7 @@ static int open_cpu_file(struct td_cpu *c)
 
 	c->fd = open(c->path, O_RDONLY | O_CLOEXEC);
 	if (c->fd < 0 || fstat(c->fd, &st) < 0)
-		return mr_error("cannot read cpu data '%s': %s", c->path, strerror(errno));
+		return mr_error_errno("cannot read cpu data '%s'", c->path);
 	c->size = st.st_size - st.st_size % TD_PAGE_SIZE;
 	if (st.st_size % TD_PAGE_SIZE)
 		mr_warning("'%s' ends in a partial page; dropping its last %lld bytes",
@@ -470,8 +470,7 @@ static int write_cpus(int fd, const char *path, const struct mr_tracedat_out *ou
 		if (cpus[i].size) {
 			ret = copy_data(cpus[i].fd, fd, cpus[i].size, &buf);
 			if (ret == -1 && errno != ENOSPC && errno != EDQUOT)
-				mr_error("cannot copy '%s' into '%s': %s", cpus[i].path, path,
-					 strerror(errno));
+				mr_error_errno("cannot copy '%s' into '%s'", cpus[i].path, path);
 			else if (ret == -1)
 				write_error(path);
 			else if (ret == -2)
@@ -479,7 +478,7 @@ static int write_cpus(int fd, const char *path, const struct mr_tracedat_out *ou
 		}
 		if (!ret && cpus[i].path && out->unlink_cpu_files) {
 			if (unlink(cpus[i].path))
-				mr_warning("cannot remove '%s': %s", cpus[i].path, strerror(errno));
+				mr_warning_errno("cannot remove '%s'", cpus[i].path);
 			/* closed now, so a full disk gets its space back for the next copy */
 			close(cpus[i].fd);
 			cpus[i].fd = -1;
@@ -499,14 +498,14 @@ static int write_file(const char *path, const struct mr_tracedat_out *out, struc
 	put_cpu_table(&b, out, cpus);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		mr_error("cannot create '%s': %s", path, strerror(errno));
+		mr_error_errno("cannot create '%s'", path);
 		goto out;
 	}
 	/* Only touch regular files: path may be /dev/null or a device. */
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
 		st.st_mode = 0;
 	if (S_ISREG(st.st_mode) && (st.st_mode & 07777) != 0600 && fchmod(fd, 0600))
-		mr_warning("cannot make '%s' private: %s", path, strerror(errno));
+		mr_warning_errno("cannot make '%s' private", path);
 	if (mr_write_all(fd, b.data, b.len))
 		write_error(path);
 	else if (!write_cpus(fd, path, out, cpus))

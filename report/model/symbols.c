@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "memrec.h"
+#include "mr_buildid.h"
 #include "mr_symbols.h"
 #include "model/symbols_int.h"
 
@@ -291,23 +292,6 @@ static char *elf_build_id_hex(Elf *elf)
 	if (len <= 0)
 		return NULL;
 	return hex(bits, len);
-}
-
-char *mr_read_build_id(const char *path)
-{
-	char *id;
-	Elf *elf;
-	int fd;
-
-	elf_version(EV_CURRENT);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	id = elf_build_id_hex(elf);
-	elf_end(elf);
-	close(fd);
-	return id;
 }
 
 /* A deleted file may have been put back at the same path; try that. */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "memrec.h"
+#include "mr_buildid.h"
 #include "mr_elfmin.h"
 #include "mr_symbols.h"
 #include "mr_test.h"

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * buildid.c - owns reading GNU build-ids, which both sides need: the
+ * recorder to key the modules it saw, the reporter to check that a file is
+ * the one that was mapped. Kept apart from symbolisation so that the
+ * recorder does not depend on it.
+ */
+#include <elfutils/libdwelf.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+#include "memrec.h"
+#include "mr_buildid.h"
+
+static char *hex(const unsigned char *bytes, size_t len)
+{
+	char *out = mr_xmalloc(2 * len + 1);
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		sprintf(out + 2 * i, "%02x", bytes[i]);
+	out[2 * len] = '\0';
+	return out;
+}
+
+char *mr_elf_build_id(Elf *elf)
+{
+	const void *bits;
+	ssize_t len;
+
+	if (!elf || elf_kind(elf) != ELF_K_ELF)
+		return NULL;
+	len = dwelf_elf_gnu_build_id(elf, &bits);
+	if (len <= 0)
+		return NULL;
+	return hex(bits, len);
+}
+
+char *mr_read_build_id(const char *path)
+{
+	char *id;
+	Elf *elf;
+	int fd;
+
+	elf_version(EV_CURRENT);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	id = mr_elf_build_id(elf);
+	elf_end(elf);
+	close(fd);
+	return id;
+}
