@@ -42,6 +42,7 @@ static void frag_finish(void *state, struct mr_ctx *ctx)
 {
 	struct mr_frag *fr = state;
 
+	mr_kmem_finish(fr->kmem);
 	mr_frag_heap_finish(fr->heap, ctx);
 	mr_zones_load(&fr->zones, &ctx->snaps);
 }

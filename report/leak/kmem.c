@@ -278,6 +278,28 @@ bool mr_kmem_any(const struct mr_kmem *k)
 	return k && k->priv->any;
 }
 
+static int cmp_gfp(const void *a, const void *b)
+{
+	const struct mr_kmem_gfp *x = a, *y = b;
+	uint64_t nx = x->page_allocs + x->slab_allocs, ny = y->page_allocs + y->slab_allocs;
+
+	return nx > ny ? -1 : nx < ny;
+}
+
+static int cmp_frag(const void *a, const void *b)
+{
+	const struct mr_kmem_extfrag *x = a, *y = b;
+
+	return x->count > y->count ? -1 : x->count < y->count;
+}
+
+/* After the last event: gfp flags and fallbacks, most used first (the maps are done with). */
+void mr_kmem_finish(struct mr_kmem *k)
+{
+	mr_qsort(k->gfps, k->nr_gfps, sizeof(*k->gfps), cmp_gfp);
+	mr_qsort(k->frags, k->nr_frags, sizeof(*k->frags), cmp_frag);
+}
+
 /* ---- the kernel rows of the leak report ---- */
 
 static int cmp_key(const void *a, const void *b)

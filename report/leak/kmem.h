@@ -97,6 +97,8 @@ struct mr_kmem *mr_kmem_new(const struct mr_tasks *tasks, struct mr_pairing *sta
 /* Every event; only the kernel memory events are looked at. */
 void mr_kmem_feed(struct mr_kmem *k, const struct mr_event *ev);
 bool mr_kmem_any(const struct mr_kmem *k);	/* any kernel event seen */
+/* After the last event: sorts gfps[] and frags[], most used first. */
+void mr_kmem_finish(struct mr_kmem *k);
 /* The kernel rows: objects and pages still live, after --pid and --min-age. */
 void mr_kmem_leaks(struct mr_kmem *k, struct mr_ctx *ctx, struct mr_kleaks *out);
 void mr_kleaks_release(struct mr_kleaks *l);

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * format.c - what every writer shares: the header of what was recorded and
- * lost (text and JSON), symbolised frames, JSON strings, byte counts for
- * people and --top.
+ * lost (text and JSON), symbolised frames and stacks, byte counts for people
+ * and --top. The JSON punctuation is lib/json.c's.
  */
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <time.h>
 #include "memrec.h"
 #include "output/output.h"
@@ -105,80 +104,98 @@ void mr_text_frame(FILE *f, int i, const struct mr_frame *fr)
 	fputc('\n', f);
 }
 
-void mr_json_str(FILE *f, const char *s)
+/* an array of objects, one per line: the targets of the recording */
+void mr_write_json_targets(struct mr_json *j, const struct mr_meta *m)
 {
-	if (!s) {
-		fputs("null", f);
-		return;
+	mr_json_array_begin(j, "targets", MR_JSON_BLOCK);
+	for (int i = 0; i < m->nr_targets; i++) {
+		mr_json_object_begin(j, NULL, MR_JSON_LINE);
+		mr_json_int(j, "pid", m->targets[i].pid);
+		mr_json_str(j, "cmdline", m->targets[i].cmdline);
+		mr_json_object_end(j);
 	}
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	mr_json_array_end(j);
 }
 
-void mr_write_json_header(FILE *f, struct mr_ctx *ctx)
+void mr_write_json_lost(struct mr_json *j, const struct mr_ctx *ctx)
 {
-	const struct mr_pair_stats *s = mr_pairing_stats(ctx->pairing);
 	const struct mr_meta *m = &ctx->meta;
 
-	fprintf(f, "{\n  \"memrec_report\": 1,\n  \"file\": ");
-	mr_json_str(f, ctx->o->input);
-	fprintf(f, ",\n  \"duration_s\": %.6f,\n  \"stop_reason\": ", (m->stop_ts - m->start_ts) / 1e9);
-	mr_json_str(f, m->stop_reason);
-	fprintf(f, ",\n  \"host\": ");
-	mr_json_str(f, m->uname);
-	fprintf(f, ",\n  \"targets\": [");
-	for (int i = 0; i < m->nr_targets; i++) {
-		fprintf(f, "%s\n    {\"pid\": %d, \"cmdline\": ", i ? "," : "", m->targets[i].pid);
-		mr_json_str(f, m->targets[i].cmdline);
-		fputc('}', f);
+	mr_json_object_begin(j, "lost_events", MR_JSON_LINE);
+	mr_json_uint(j, "total", ctx->lost_total);
+	mr_json_uint(j, "mmap_records", m->perf_lost);
+	mr_json_uint(j, "samples", m->samples_lost);
+	mr_json_uint(j, "truncated_bytes", m->truncated_bytes);
+	mr_json_array_begin(j, "per_cpu", MR_JSON_LINE);
+	for (int i = 0; i < m->nr_cpus; i++) {
+		mr_json_object_begin(j, NULL, MR_JSON_LINE);
+		mr_json_int(j, "cpu", m->cpus[i].cpu);
+		mr_json_uint(j, "overrun", m->cpus[i].overrun);
+		mr_json_uint(j, "dropped", m->cpus[i].dropped);
+		mr_json_object_end(j);
 	}
-	fprintf(f, "\n  ],\n  \"events\": {\"allocs\": %" PRIu64 ", \"alloc_bytes\": %" PRIu64
-		", \"frees\": %" PRIu64 ", \"free_bytes\": %" PRIu64 ", \"reallocs\": %" PRIu64
-		", \"unmatched_frees\": %" PRIu64 ", \"failed_allocs\": %" PRIu64
-		", \"nested\": %" PRIu64 ", \"null_frees\": %" PRIu64 ", \"null_frees_recorded\": %s"
-		", \"orphan_returns\": %"
-		PRIu64 ", \"orphan_entries\": %" PRIu64 ", \"replaced\": %" PRIu64 "},\n",
-		s->allocs, s->alloc_bytes, s->frees, s->free_bytes, s->reallocs,
-		s->unmatched_frees, s->failed_allocs, s->nested, s->null_frees,
-		m->free_null_unseen ? "false" : "true", s->orphan_returns,
-		s->orphan_entries, s->replaced);
-	fprintf(f, "  \"lost_events\": {\"total\": %" PRIu64 ", \"mmap_records\": %" PRIu64
-		", \"samples\": %" PRIu64 ", \"truncated_bytes\": %" PRIu64 ", \"per_cpu\": [",
-		ctx->lost_total, m->perf_lost, m->samples_lost, m->truncated_bytes);
-	for (int i = 0; i < m->nr_cpus; i++)
-		fprintf(f, "%s{\"cpu\": %d, \"overrun\": %" PRIu64 ", \"dropped\": %" PRIu64 "}",
-			i ? ", " : "", m->cpus[i].cpu, m->cpus[i].overrun, m->cpus[i].dropped);
-	fprintf(f, "]},\n");
+	mr_json_array_end(j);
+	mr_json_object_end(j);
 }
 
-void mr_json_frame(FILE *f, const struct mr_frame *fr, bool first, int indent)
+static void json_events(struct mr_json *j, struct mr_ctx *ctx)
 {
-	fprintf(f, "%s\n%*s{\"addr\": \"0x%" PRIx64 "\", \"symbol\": ", first ? "" : ",",
-		indent, "", fr->addr);
-	if (fr->function && !fr->inlined) {
-		char *sym = mr_xasprintf("%s+0x%" PRIx64, fr->function, fr->offset);
+	const struct mr_pair_stats *s = mr_pairing_stats(ctx->pairing);
 
-		mr_json_str(f, sym);
-		free(sym);
-	} else {
-		/* an inlined call is not at an offset into a symbol of its own */
-		mr_json_str(f, fr->function);
-	}
-	fputs(", \"function\": ", f);
-	mr_json_str(f, fr->function);
-	fprintf(f, ", \"offset\": %" PRIu64 ", \"module\": ", fr->function ? fr->offset : 0);
-	mr_json_str(f, fr->module);
-	fputs(", \"file\": ", f);
-	mr_json_str(f, fr->file);
-	fprintf(f, ", \"line\": %d, \"inlined\": %s}", fr->line, fr->inlined ? "true" : "false");
+	mr_json_object_begin(j, "events", MR_JSON_LINE);
+	mr_json_uint(j, "allocs", s->allocs);
+	mr_json_uint(j, "alloc_bytes", s->alloc_bytes);
+	mr_json_uint(j, "frees", s->frees);
+	mr_json_uint(j, "free_bytes", s->free_bytes);
+	mr_json_uint(j, "reallocs", s->reallocs);
+	mr_json_uint(j, "unmatched_frees", s->unmatched_frees);
+	mr_json_uint(j, "failed_allocs", s->failed_allocs);
+	mr_json_uint(j, "nested", s->nested);
+	mr_json_uint(j, "null_frees", s->null_frees);
+	mr_json_bool(j, "null_frees_recorded", !ctx->meta.free_null_unseen);
+	mr_json_uint(j, "orphan_returns", s->orphan_returns);
+	mr_json_uint(j, "orphan_entries", s->orphan_entries);
+	mr_json_uint(j, "replaced", s->replaced);
+	mr_json_object_end(j);
+}
+
+void mr_write_json_header(struct mr_json *j, struct mr_ctx *ctx)
+{
+	const struct mr_meta *m = &ctx->meta;
+
+	mr_json_int(j, "memrec_report", 1);
+	mr_json_str(j, "file", ctx->o->input);
+	mr_json_double(j, "duration_s", (m->stop_ts - m->start_ts) / 1e9, 6);
+	mr_json_str(j, "stop_reason", m->stop_reason);
+	mr_json_str(j, "host", m->uname);
+	mr_write_json_targets(j, m);
+	json_events(j, ctx);
+	mr_write_json_lost(j, ctx);
+}
+
+static void json_frame(struct mr_json *j, const struct mr_frame *fr)
+{
+	mr_json_object_begin(j, NULL, MR_JSON_LINE);
+	mr_json_strf(j, "addr", "0x%" PRIx64, fr->addr);
+	/* an inlined call is not at an offset into a symbol of its own */
+	if (fr->function && !fr->inlined)
+		mr_json_strf(j, "symbol", "%s+0x%" PRIx64, fr->function, fr->offset);
+	else
+		mr_json_str(j, "symbol", fr->function);
+	mr_json_str(j, "function", fr->function);
+	mr_json_uint(j, "offset", fr->function ? fr->offset : 0);
+	mr_json_str(j, "module", fr->module);
+	mr_json_str(j, "file", fr->file);
+	mr_json_int(j, "line", fr->line);
+	mr_json_bool(j, "inlined", fr->inlined);
+	mr_json_object_end(j);
+}
+
+void mr_write_json_stack(struct mr_json *j, const char *key, const struct mr_frame *frames,
+			 int nr)
+{
+	mr_json_array_begin(j, key, MR_JSON_BLOCK);
+	for (int i = 0; i < nr; i++)
+		json_frame(j, &frames[i]);
+	mr_json_array_end(j);
 }

@@ -11,7 +11,9 @@
 struct frag_section {
 	const char	*key;		/* its member in the JSON object */
 	int		(*text)(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr);
-	int		(*json)(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr);
+	/* writes its member's value; frag.c names it */
+	void		(*json)(struct mr_json *j, struct mr_ctx *ctx,
+				const struct mr_frag *fr);
 };
 
 static const struct frag_section sections[] = {
@@ -35,16 +37,18 @@ int mr_frag_write_text(FILE *f, struct mr_ctx *ctx, const void *state)
 int mr_frag_write_json(FILE *f, struct mr_ctx *ctx, const void *state)
 {
 	const struct mr_frag *fr = state;
+	struct mr_json j;
 
-	mr_write_json_header(f, ctx);
-	fputs("  \"report\": \"frag\"", f);
+	mr_json_init(&j, f);
+	mr_json_object_begin(&j, NULL, MR_JSON_BLOCK);
+	mr_write_json_header(&j, ctx);
+	mr_json_str(&j, "report", "frag");
 	for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
 		if (!sections[i].json)
 			continue;
-		fprintf(f, ",\n  \"%s\": ", sections[i].key);
-		if (sections[i].json(f, ctx, fr) < 0)
-			return -1;
+		mr_json_key(&j, sections[i].key);
+		sections[i].json(&j, ctx, fr);
 	}
-	fputs("\n}\n", f);
-	return 0;
+	mr_json_object_end(&j);
+	return mr_json_finish(&j);
 }

@@ -151,113 +151,139 @@ int mr_frag_heap_text(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr)
 	return 0;
 }
 
-static void json_stack(FILE *f, struct mr_ctx *ctx, uint32_t aspace, uint32_t stack,
-		       uint64_t ts, int indent)
+static void json_stack(struct mr_json *j, struct mr_ctx *ctx, uint32_t aspace, uint32_t stack,
+		       uint64_t ts)
 {
 	struct mr_frame frames[MR_MAX_STACK];
 	int nr = stack_frames(ctx, aspace, stack, ts, frames);
 
-	fputs("\"stack\": [", f);
-	for (int i = 0; i < nr; i++)
-		mr_json_frame(f, &frames[i], !i, indent);
-	fputc(']', f);
+	mr_write_json_stack(j, "stack", frames, nr);
 }
 
-static void json_series(FILE *f, struct mr_ctx *ctx, const struct mr_heap_series *s)
+static void json_series(struct mr_json *j, struct mr_ctx *ctx, const struct mr_heap_series *s)
 {
-	fprintf(f, "\"bucket_ns\": %" PRIu64 ", \"series\": [", (uint64_t)1 << s->shift);
+	mr_json_uint(j, "bucket_ns", (uint64_t)1 << s->shift);
+	mr_json_array_begin(j, "series", MR_JSON_BLOCK);
 	for (size_t i = 0; i < s->nr; i++) {
 		const struct mr_heap_point *p = &s->pts[i];
 
-		fprintf(f, "%s\n          {\"t_s\": %.6f, \"live_bytes\": %" PRIu64
-			", \"live_chunk_bytes\": %" PRIu64 ", \"span\": %" PRIu64 "}",
-			i ? "," : "", mr_ctx_rel_s(ctx, p->ts), p->req, p->chunk, p->hi - p->lo);
+		mr_json_object_begin(j, NULL, MR_JSON_LINE);
+		mr_json_double(j, "t_s", mr_ctx_rel_s(ctx, p->ts), 6);
+		mr_json_uint(j, "live_bytes", p->req);
+		mr_json_uint(j, "live_chunk_bytes", p->chunk);
+		mr_json_uint(j, "span", p->hi - p->lo);
+		mr_json_object_end(j);
 	}
-	fputc(']', f);
+	mr_json_array_end(j);
 }
 
-static void json_pin(FILE *f, struct mr_ctx *ctx, const struct mr_heap_proc *p,
+static void json_pin(struct mr_json *j, struct mr_ctx *ctx, const struct mr_heap_proc *p,
 		     const struct mr_heap_region *r)
 {
 	const struct mr_block *b = &r->pin;
 
 	if (!r->has_pin) {
-		fputs("null", f);
+		mr_json_null(j, "pin");
 		return;
 	}
-	fprintf(f, "{\"addr\": \"0x%" PRIx64 "\", \"size\": %" PRIu64 ", \"chunk_size\": %" PRIu64
-		", \"alloc_fn\": \"%s\", \"tid\": %d, \"alloc_s\": %.6f, \"age_s\": %.6f"
-		", \"free_below\": %" PRIu64 ", \"shrink_by\": %" PRIu64 ",\n          ",
-		b->ptr, b->size, r->pin_chunk, mr_fn_name(b->fn), b->tid, mr_ctx_rel_s(ctx, b->ts),
-		(ctx->end_ts - b->ts) / 1e9, r->free_below, r->shrink_by);
-	json_stack(f, ctx, p->aspace, b->stack, b->ts, 12);
-	fputc('}', f);
+	mr_json_object_begin(j, "pin", MR_JSON_LINE);
+	mr_json_strf(j, "addr", "0x%" PRIx64, b->ptr);
+	mr_json_uint(j, "size", b->size);
+	mr_json_uint(j, "chunk_size", r->pin_chunk);
+	mr_json_str(j, "alloc_fn", mr_fn_name(b->fn));
+	mr_json_int(j, "tid", b->tid);
+	mr_json_double(j, "alloc_s", mr_ctx_rel_s(ctx, b->ts), 6);
+	mr_json_double(j, "age_s", (ctx->end_ts - b->ts) / 1e9, 6);
+	mr_json_uint(j, "free_below", r->free_below);
+	mr_json_uint(j, "shrink_by", r->shrink_by);
+	json_stack(j, ctx, p->aspace, b->stack, b->ts);
+	mr_json_object_end(j);
 }
 
-static void json_region(FILE *f, struct mr_ctx *ctx, const struct mr_heap_proc *p,
-			const struct mr_heap_region *r, bool first)
+static void json_gaps(struct mr_json *j, const struct mr_heap_region *r)
+{
+	mr_json_array_begin(j, "gaps", MR_JSON_LINE);
+	for (int i = 0; i < r->nr_gaps; i++) {
+		mr_json_object_begin(j, NULL, MR_JSON_LINE);
+		mr_json_strf(j, "addr", "0x%" PRIx64, r->gaps[i].addr);
+		mr_json_uint(j, "size", r->gaps[i].size);
+		mr_json_object_end(j);
+	}
+	mr_json_array_end(j);
+}
+
+static void json_region(struct mr_json *j, struct mr_ctx *ctx, const struct mr_heap_proc *p,
+			const struct mr_heap_region *r)
 {
 	uint64_t span = r->hi - r->lo;
 
-	fprintf(f, "%s\n        {\"kind\": \"%s\", \"lowest\": \"0x%" PRIx64
-		"\", \"highest\": \"0x%" PRIx64 "\", \"span\": %" PRIu64 ", \"live_chunks\": %"
-		PRIu64 ", \"live_bytes\": %" PRIu64 ", \"live_chunk_bytes\": %" PRIu64
-		", \"free_bytes\": ", first ? "" : ",",
-		region_keys[r->kind], r->lo, r->hi, span, r->n, r->req, r->chunk);
+	mr_json_object_begin(j, NULL, MR_JSON_BLOCK);
+	mr_json_str(j, "kind", region_keys[r->kind]);
+	mr_json_strf(j, "lowest", "0x%" PRIx64, r->lo);
+	mr_json_strf(j, "highest", "0x%" PRIx64, r->hi);
+	mr_json_uint(j, "span", span);
+	mr_json_uint(j, "live_chunks", r->n);
+	mr_json_uint(j, "live_bytes", r->req);
+	mr_json_uint(j, "live_chunk_bytes", r->chunk);
 	if (r->kind == MR_HEAP_MMAP)
-		fputs("null", f);
+		mr_json_null(j, "free_bytes");
 	else
-		fprintf(f, "%" PRIu64, span > r->chunk ? span - r->chunk : 0);
-	fputs(",\n         ", f);
-	json_series(f, ctx, &r->s);
-	fputs(",\n         \"gaps\": [", f);
-	for (int i = 0; i < r->nr_gaps; i++)
-		fprintf(f, "%s{\"addr\": \"0x%" PRIx64 "\", \"size\": %" PRIu64 "}", i ? ", " : "",
-			r->gaps[i].addr, r->gaps[i].size);
-	fputs("],\n         \"pin\": ", f);
-	json_pin(f, ctx, p, r);
-	fputc('}', f);
+		mr_json_uint(j, "free_bytes", span > r->chunk ? span - r->chunk : 0);
+	json_series(j, ctx, &r->s);
+	json_gaps(j, r);
+	json_pin(j, ctx, p, r);
+	mr_json_object_end(j);
 }
 
-static void json_site(FILE *f, struct mr_ctx *ctx, const struct mr_heap_proc *p, const struct mr_heap_site *s,
-		      bool first)
+static void json_site(struct mr_json *j, struct mr_ctx *ctx, const struct mr_heap_proc *p,
+		      const struct mr_heap_site *s)
 {
-	fprintf(f, "%s\n        {\"alloc_fn\": \"%s\", \"allocs\": %" PRIu64
-		", \"requested_bytes\": %" PRIu64 ", \"chunk_bytes\": %" PRIu64
-		", \"waste_bytes\": %" PRIu64 ", \"waste_pct\": %.4f,\n         ", first ? "" : ",",
-		mr_fn_name(s->fn), s->allocs,
-		s->req, s->chunk, mr_heap_site_waste(s), pct(mr_heap_site_waste(s), s->chunk));
-	json_stack(f, ctx, p->aspace, s->stack, s->ts, 12);
-	fputc('}', f);
+	mr_json_object_begin(j, NULL, MR_JSON_LINE);
+	mr_json_str(j, "alloc_fn", mr_fn_name(s->fn));
+	mr_json_uint(j, "allocs", s->allocs);
+	mr_json_uint(j, "requested_bytes", s->req);
+	mr_json_uint(j, "chunk_bytes", s->chunk);
+	mr_json_uint(j, "waste_bytes", mr_heap_site_waste(s));
+	mr_json_double(j, "waste_pct", pct(mr_heap_site_waste(s), s->chunk), 4);
+	json_stack(j, ctx, p->aspace, s->stack, s->ts);
+	mr_json_object_end(j);
 }
 
-static void json_proc(FILE *f, struct mr_ctx *ctx, const struct mr_heap_proc *p, bool first)
+static void json_proc(struct mr_json *j, struct mr_ctx *ctx, const struct mr_heap_proc *p)
 {
 	size_t shown = sites_shown(ctx, p);
 
-	fprintf(f, "%s\n      {\"pid\": %d, \"comm\": ", first ? "" : ",", p->pid);
-	mr_json_str(f, mr_ctx_comm(ctx, p->aspace));
-	fputs(", \"regions\": [", f);
+	mr_json_object_begin(j, NULL, MR_JSON_BLOCK);
+	mr_json_int(j, "pid", p->pid);
+	mr_json_str(j, "comm", mr_ctx_comm(ctx, p->aspace));
+	mr_json_array_begin(j, "regions", MR_JSON_BLOCK);
 	for (size_t r = 0; r < p->nr_regions; r++)
-		json_region(f, ctx, p, &p->regions[r], !r);
-	fprintf(f, "],\n       \"allocs\": %" PRIu64 ", \"requested_bytes\": %" PRIu64
-		", \"chunk_bytes\": %" PRIu64 ", \"waste_bytes\": %" PRIu64 ", \"sites_total\": %zu"
-		", \"sites\": [", p->allocs, p->req, p->chunk, p->chunk - p->req, p->nr_sites);
+		json_region(j, ctx, p, &p->regions[r]);
+	mr_json_array_end(j);
+	mr_json_uint(j, "allocs", p->allocs);
+	mr_json_uint(j, "requested_bytes", p->req);
+	mr_json_uint(j, "chunk_bytes", p->chunk);
+	mr_json_uint(j, "waste_bytes", p->chunk - p->req);
+	mr_json_uint(j, "sites_total", p->nr_sites);
+	mr_json_array_begin(j, "sites", MR_JSON_BLOCK);
 	for (size_t i = 0; i < shown; i++)
-		json_site(f, ctx, p, p->sites[i], !i);
-	fputs("]}", f);
+		json_site(j, ctx, p, p->sites[i]);
+	mr_json_array_end(j);
+	mr_json_object_end(j);
 }
 
-int mr_frag_heap_json(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr)
+void mr_frag_heap_json(struct mr_json *j, struct mr_ctx *ctx, const struct mr_frag *fr)
 {
 	size_t nr;
 	const struct mr_heap_proc *procs = mr_frag_heap_procs(fr->heap, &nr);
 
-	fprintf(f, "{\"mmap_threshold\": %llu, \"heap_max_size\": %llu, \"points_max\": %d"
-		", \"processes\": [", MR_HEAP_MMAP_THRESHOLD, 1ull << MR_HEAP_WIN_SHIFT,
-		MR_HEAP_SERIES_POINTS);
+	mr_json_object_begin(j, NULL, MR_JSON_BLOCK);
+	mr_json_uint(j, "mmap_threshold", MR_HEAP_MMAP_THRESHOLD);
+	mr_json_uint(j, "heap_max_size", 1ull << MR_HEAP_WIN_SHIFT);
+	mr_json_int(j, "points_max", MR_HEAP_SERIES_POINTS);
+	mr_json_array_begin(j, "processes", MR_JSON_BLOCK);
 	for (size_t n = 0; n < nr; n++)
-		json_proc(f, ctx, &procs[n], !n);
-	fputs("]}", f);
-	return 0;
+		json_proc(j, ctx, &procs[n]);
+	mr_json_array_end(j);
+	mr_json_object_end(j);
 }

@@ -131,68 +131,61 @@ int mr_frag_slab_text(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr)
 	return 0;
 }
 
-static void slab_json_rows(FILE *f, struct mr_ctx *ctx, const struct mr_kmem *k, bool by_cache)
+static void slab_json_row(struct mr_json *j, struct mr_ctx *ctx, const struct slab_row *r,
+			  bool by_cache)
+{
+	mr_json_object_begin(j, NULL, MR_JSON_LINE);
+	if (!by_cache) {
+		uint64_t off = 0;
+		const char *fn = mr_ctx_ksym(ctx, r->call_site, &off);
+
+		mr_json_strf(j, "call_site_addr", "0x%" PRIx64, r->call_site);
+		if (fn)
+			mr_json_strf(j, "call_site", "%s+0x%" PRIx64, fn, off);
+		else
+			mr_json_null(j, "call_site");
+	}
+	mr_json_str(j, "cache", r->cache ? r->cache : "kmalloc");
+	mr_json_uint(j, "hits", r->hits);
+	mr_json_uint(j, "bytes_req", r->req);
+	mr_json_uint(j, "bytes_alloc", r->alloc);
+	mr_json_uint(j, "waste", r->alloc - r->req);
+	mr_json_double(j, "frag_pct", frag_pct(r->req, r->alloc), 2);
+	mr_json_uint(j, "frees", r->frees);
+	mr_json_uint(j, "cross_cpu_frees", r->cross_cpu);
+	mr_json_object_end(j);
+}
+
+static void slab_json_rows(struct mr_json *j, struct mr_ctx *ctx, const struct mr_kmem *k,
+			   bool by_cache)
 {
 	size_t n, shown;
 	struct slab_row *rows = slab_rows(k, by_cache, &n);
 
 	shown = mr_top(ctx, n);
-	fprintf(f, "\"%s\": [", by_cache ? "caches" : "sites");
-	for (size_t i = 0; i < shown; i++) {
-		const struct slab_row *r = &rows[i];
-		uint64_t off = 0;
-		const char *fn = mr_ctx_ksym(ctx, r->call_site, &off);
-
-		fprintf(f, "%s\n      {", i ? "," : "");
-		if (!by_cache) {
-			char *site = fn ? mr_xasprintf("%s+0x%" PRIx64, fn, off) : NULL;
-
-			fprintf(f, "\"call_site_addr\": \"0x%" PRIx64 "\", \"call_site\": ",
-				r->call_site);
-			mr_json_str(f, site);
-			fputs(", ", f);
-			free(site);
-		}
-		fputs("\"cache\": ", f);
-		mr_json_str(f, r->cache ? r->cache : "kmalloc");
-		fprintf(f, ", \"hits\": %" PRIu64 ", \"bytes_req\": %" PRIu64 ", \"bytes_alloc\": %"
-			PRIu64 ", \"waste\": %" PRIu64 ", \"frag_pct\": %.2f, \"frees\": %" PRIu64
-			", \"cross_cpu_frees\": %" PRIu64 "}", r->hits, r->req, r->alloc,
-			r->alloc - r->req, frag_pct(r->req, r->alloc), r->frees, r->cross_cpu);
-	}
-	fputs("]", f);
+	mr_json_array_begin(j, by_cache ? "caches" : "sites", MR_JSON_BLOCK);
+	for (size_t i = 0; i < shown; i++)
+		slab_json_row(j, ctx, &rows[i], by_cache);
+	mr_json_array_end(j);
 	free(rows);
 }
 
-int mr_frag_slab_json(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr)
+void mr_frag_slab_json(struct mr_json *j, struct mr_ctx *ctx, const struct mr_frag *fr)
 {
 	struct slab_row t;
 
 	slab_totals(fr->kmem, &t);
-	fprintf(f, "{\"allocs\": %" PRIu64 ", \"bytes_req\": %" PRIu64 ", \"bytes_alloc\": %" PRIu64
-		", \"waste\": %" PRIu64 ", \"frag_pct\": %.2f, \"frees\": %" PRIu64
-		", \"cross_cpu_frees\": %" PRIu64 ",\n    ", t.hits, t.req, t.alloc, t.alloc - t.req,
-		frag_pct(t.req, t.alloc), t.frees, t.cross_cpu);
-	slab_json_rows(f, ctx, fr->kmem, false);
-	fputs(",\n    ", f);
-	slab_json_rows(f, ctx, fr->kmem, true);
-	fputs("}", f);
-	return 0;
-}
-
-static int cmp_gfp(const void *a, const void *b)
-{
-	const struct mr_kmem_gfp *x = a, *y = b;
-	uint64_t nx = x->page_allocs + x->slab_allocs, ny = y->page_allocs + y->slab_allocs;
-
-	return nx > ny ? -1 : nx < ny;
-}
-
-static int cmp_frag(const void *a, const void *b)
-{
-	const struct mr_kmem_extfrag *x = a, *y = b;
-
-	return x->count > y->count ? -1 : x->count < y->count;
+	mr_json_object_begin(j, NULL, MR_JSON_BLOCK);
+	mr_json_uint(j, "allocs", t.hits);
+	mr_json_uint(j, "bytes_req", t.req);
+	mr_json_uint(j, "bytes_alloc", t.alloc);
+	mr_json_uint(j, "waste", t.alloc - t.req);
+	mr_json_double(j, "frag_pct", frag_pct(t.req, t.alloc), 2);
+	mr_json_uint(j, "frees", t.frees);
+	mr_json_uint(j, "cross_cpu_frees", t.cross_cpu);
+	slab_json_rows(j, ctx, fr->kmem, false);
+	slab_json_rows(j, ctx, fr->kmem, true);
+	mr_json_object_end(j);
 }
 
 static void pages_text_orders(FILE *f, const struct mr_kmem_stats *st)
@@ -218,7 +211,7 @@ static void pages_text_orders(FILE *f, const struct mr_kmem_stats *st)
 
 int mr_frag_pages_text(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr)
 {
-	struct mr_kmem *k = fr->kmem;
+	const struct mr_kmem *k = fr->kmem;
 	const struct mr_kmem_stats *st = &k->st;
 	size_t shown;
 
@@ -231,13 +224,11 @@ int mr_frag_pages_text(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr)
 		" freed in the trace, %" PRIu64 " frees of pages allocated before\n",
 		st->page_allocs, st->page_fails, st->page_frees, st->page_unmatched);
 	pages_text_orders(f, st);
-	mr_qsort(k->gfps, k->nr_gfps, sizeof(*k->gfps), cmp_gfp);
 	shown = mr_top(ctx, k->nr_gfps);
 	fprintf(f, "\n  %-60s %9s %9s %9s\n", "gfp flags", "slab", "pages", "page kB");
 	for (size_t i = 0; i < shown; i++)
 		fprintf(f, "  %-60.60s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n", k->gfps[i].name,
 			k->gfps[i].slab_allocs, k->gfps[i].page_allocs, k->gfps[i].pages * 4);
-	mr_qsort(k->frags, k->nr_frags, sizeof(*k->frags), cmp_frag);
 	fprintf(f, "\n  fallbacks (mm_page_alloc_extfrag): %" PRIu64 "\n", st->extfrag);
 	for (size_t i = 0; i < mr_top(ctx, k->nr_frags); i++) {
 		const struct mr_kmem_extfrag *x = &k->frags[i];
@@ -250,58 +241,82 @@ int mr_frag_pages_text(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr)
 	return 0;
 }
 
-static void pages_json_orders(FILE *f, const struct mr_kmem_stats *st)
+static void pages_json_order(struct mr_json *j, const struct mr_kmem_stats *st, int o,
+			     uint64_t total)
 {
-	bool first = true;
+	mr_json_object_begin(j, NULL, MR_JSON_LINE);
+	mr_json_int(j, "order", o);
+	mr_json_uint(j, "allocs", total);
+	mr_json_uint(j, "failed", st->fails[o]);
+	mr_json_uint(j, "freed", st->freed[o]);
+	mr_json_uint(j, "alloc_only", st->live[o]);
+	mr_json_object_begin(j, "by_migratetype", MR_JSON_LINE);
+	for (int m = 0; m < 6; m++)
+		mr_json_uint(j, mt_names[m], st->allocs[o][m]);
+	mr_json_object_end(j);
+	mr_json_object_end(j);
+}
 
-	fputs("\"orders\": [", f);
+static void pages_json_orders(struct mr_json *j, const struct mr_kmem_stats *st)
+{
+	mr_json_array_begin(j, "orders", MR_JSON_BLOCK);
 	for (int o = 0; o < MR_KMEM_ORDERS; o++) {
 		uint64_t total = 0;
 
 		for (int m = 0; m < MR_KMEM_MT; m++)
 			total += st->allocs[o][m];
-		if (!total && !st->fails[o])
-			continue;
-		fprintf(f, "%s\n      {\"order\": %d, \"allocs\": %" PRIu64 ", \"failed\": %" PRIu64
-			", \"freed\": %" PRIu64 ", \"alloc_only\": %" PRIu64 ", \"by_migratetype\": {",
-			first ? "" : ",", o, total, st->fails[o], st->freed[o], st->live[o]);
-		for (int m = 0; m < 6; m++)
-			fprintf(f, "%s\"%s\": %" PRIu64, m ? ", " : "", mt_names[m], st->allocs[o][m]);
-		fputs("}}", f);
-		first = false;
+		if (total || st->fails[o])
+			pages_json_order(j, st, o, total);
 	}
-	fputs("]", f);
+	mr_json_array_end(j);
 }
 
-int mr_frag_pages_json(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr)
+static void pages_json_gfps(struct mr_json *j, struct mr_ctx *ctx, const struct mr_kmem *k)
 {
-	struct mr_kmem *k = fr->kmem;
-	const struct mr_kmem_stats *st = &k->st;
-
-	fprintf(f, "{\"allocs\": %" PRIu64 ", \"failed\": %" PRIu64 ", \"frees\": %" PRIu64
-		", \"unmatched_frees\": %" PRIu64 ", \"fallbacks\": %" PRIu64 ",\n    ",
-		st->page_allocs, st->page_fails, st->page_frees, st->page_unmatched, st->extfrag);
-	pages_json_orders(f, st);
-	mr_qsort(k->gfps, k->nr_gfps, sizeof(*k->gfps), cmp_gfp);
-	fputs(",\n    \"gfp\": [", f);
+	mr_json_array_begin(j, "gfp", MR_JSON_BLOCK);
 	for (size_t i = 0; i < mr_top(ctx, k->nr_gfps); i++) {
-		fprintf(f, "%s\n      {\"flags\": ", i ? "," : "");
-		mr_json_str(f, k->gfps[i].name);
-		fprintf(f, ", \"value\": \"0x%" PRIx64 "\", \"slab_allocs\": %" PRIu64
-			", \"page_allocs\": %" PRIu64 ", \"pages\": %" PRIu64 "}", k->gfps[i].flags,
-			k->gfps[i].slab_allocs, k->gfps[i].page_allocs, k->gfps[i].pages);
+		mr_json_object_begin(j, NULL, MR_JSON_LINE);
+		mr_json_str(j, "flags", k->gfps[i].name);
+		mr_json_strf(j, "value", "0x%" PRIx64, k->gfps[i].flags);
+		mr_json_uint(j, "slab_allocs", k->gfps[i].slab_allocs);
+		mr_json_uint(j, "page_allocs", k->gfps[i].page_allocs);
+		mr_json_uint(j, "pages", k->gfps[i].pages);
+		mr_json_object_end(j);
 	}
-	mr_qsort(k->frags, k->nr_frags, sizeof(*k->frags), cmp_frag);
-	fputs("],\n    \"extfrag\": [", f);
+	mr_json_array_end(j);
+}
+
+static void pages_json_extfrag(struct mr_json *j, struct mr_ctx *ctx, const struct mr_kmem *k)
+{
+	mr_json_array_begin(j, "extfrag", MR_JSON_BLOCK);
 	for (size_t i = 0; i < mr_top(ctx, k->nr_frags); i++) {
 		const struct mr_kmem_extfrag *x = &k->frags[i];
 
-		fprintf(f, "%s\n      {\"alloc_order\": %d, \"fallback_order\": %d, "
-			"\"alloc_migratetype\": \"%s\", \"fallback_migratetype\": \"%s\", "
-			"\"count\": %" PRIu64 ", \"change_ownership\": %" PRIu64 "}", i ? "," : "",
-			x->alloc_order, x->fallback_order, mt_names[x->alloc_mt & (MR_KMEM_MT - 1)],
-			mt_names[x->fallback_mt & (MR_KMEM_MT - 1)], x->count, x->change_ownership);
+		mr_json_object_begin(j, NULL, MR_JSON_LINE);
+		mr_json_int(j, "alloc_order", x->alloc_order);
+		mr_json_int(j, "fallback_order", x->fallback_order);
+		mr_json_str(j, "alloc_migratetype", mt_names[x->alloc_mt & (MR_KMEM_MT - 1)]);
+		mr_json_str(j, "fallback_migratetype", mt_names[x->fallback_mt & (MR_KMEM_MT - 1)]);
+		mr_json_uint(j, "count", x->count);
+		mr_json_uint(j, "change_ownership", x->change_ownership);
+		mr_json_object_end(j);
 	}
-	fputs("]}", f);
-	return 0;
+	mr_json_array_end(j);
+}
+
+void mr_frag_pages_json(struct mr_json *j, struct mr_ctx *ctx, const struct mr_frag *fr)
+{
+	const struct mr_kmem *k = fr->kmem;
+	const struct mr_kmem_stats *st = &k->st;
+
+	mr_json_object_begin(j, NULL, MR_JSON_BLOCK);
+	mr_json_uint(j, "allocs", st->page_allocs);
+	mr_json_uint(j, "failed", st->page_fails);
+	mr_json_uint(j, "frees", st->page_frees);
+	mr_json_uint(j, "unmatched_frees", st->page_unmatched);
+	mr_json_uint(j, "fallbacks", st->extfrag);
+	pages_json_orders(j, st);
+	pages_json_gfps(j, ctx, k);
+	pages_json_extfrag(j, ctx, k);
+	mr_json_object_end(j);
 }

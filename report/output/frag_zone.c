@@ -253,68 +253,71 @@ int mr_frag_zone_text(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr)
 
 /* ---- json (docs/memrec-report-frag-zones.md) ---- */
 
-static void json_counts(FILE *f, const char *key, const struct mr_zrow *r)
+/* free blocks per order, null for a side not recorded */
+static void json_counts(struct mr_json *j, const char *key, const struct mr_zrow *r)
 {
-	fprintf(f, ", \"%s\": ", key);
 	if (!r) {
-		fputs("null", f);
+		mr_json_null(j, key);
 		return;
 	}
-	fputc('[', f);
+	mr_json_array_begin(j, key, MR_JSON_LINE);
 	for (int i = 0; i < r->nr; i++)
-		fprintf(f, "%s%" PRIu64, i ? ", " : "", r->n[i]);
-	fputc(']', f);
+		mr_json_uint(j, NULL, r->n[i]);
+	mr_json_array_end(j);
 }
 
-static void json_unusable(FILE *f, const char *key, const struct mr_zrow *r)
+static void json_unusable(struct mr_json *j, const char *key, const struct mr_zrow *r)
 {
-	fprintf(f, ", \"%s\": ", key);
 	if (!r) {
-		fputs("null", f);
+		mr_json_null(j, key);
 		return;
 	}
-	fputc('[', f);
+	mr_json_array_begin(j, key, MR_JSON_LINE);
 	for (int i = 0; i < r->nr; i++)
-		fprintf(f, "%s%.6f", i ? ", " : "", mr_zone_unusable_index(r, i));
-	fputc(']', f);
+		mr_json_double(j, NULL, mr_zone_unusable_index(r, i), 6);
+	mr_json_array_end(j);
 }
 
-static void json_value(FILE *f, const char *key, const struct mr_zrow *r, bool pages)
+static void json_value(struct mr_json *j, const char *key, const struct mr_zrow *r, bool pages)
 {
-	fprintf(f, ", \"%s\": ", key);
 	if (r)
-		fprintf(f, "%" PRIu64, row_value(r, pages));
+		mr_json_uint(j, key, row_value(r, pages));
 	else
-		fputs("null", f);
+		mr_json_null(j, key);
 }
 
-static void json_buddyinfo(FILE *f, const struct mr_zones *z)
+static void json_buddy_zone(struct mr_json *j, const struct mr_zones *z, const struct mr_zrow *key)
+{
+	const struct mr_ztable *t = z->buddy;
+	const struct mr_zrow *a = mr_zone_find_row(&t[MR_ZONE_START], key->node, key->zone, "");
+	const struct mr_zrow *b = mr_zone_find_row(&t[MR_ZONE_STOP], key->node, key->zone, "");
+
+	mr_json_object_begin(j, NULL, MR_JSON_LINE);
+	mr_json_int(j, "node", key->node);
+	mr_json_str(j, "zone", key->zone);
+	json_value(j, "free_pages_start", a, true);
+	json_value(j, "free_pages_stop", b, true);
+	json_counts(j, "free_blocks_start", a);
+	json_counts(j, "free_blocks_stop", b);
+	json_unusable(j, "unusable_index_start", a);
+	json_unusable(j, "unusable_index_stop", b);
+	mr_json_object_end(j);
+}
+
+static void json_buddyinfo(struct mr_json *j, const struct mr_zones *z)
 {
 	struct mr_zkeys k = { 0 };
 
-	fputs(",\n    \"buddyinfo\": ", f);
 	if (!z->buddy[MR_ZONE_START].have && !z->buddy[MR_ZONE_STOP].have) {
-		fputs("null", f);
+		mr_json_null(j, "buddyinfo");
 		return;
 	}
 	mr_zone_keys_add(&k, &z->buddy[MR_ZONE_START], false);
 	mr_zone_keys_add(&k, &z->buddy[MR_ZONE_STOP], false);
-	fputc('[', f);
-	for (size_t i = 0; i < k.nr; i++) {
-		const struct mr_zrow *a = mr_zone_find_row(&z->buddy[MR_ZONE_START], k.v[i]->node, k.v[i]->zone, "");
-		const struct mr_zrow *b = mr_zone_find_row(&z->buddy[MR_ZONE_STOP], k.v[i]->node, k.v[i]->zone, "");
-
-		fprintf(f, "%s\n      {\"node\": %d, \"zone\": ", i ? "," : "", k.v[i]->node);
-		mr_json_str(f, k.v[i]->zone);
-		json_value(f, "free_pages_start", a, true);
-		json_value(f, "free_pages_stop", b, true);
-		json_counts(f, "free_blocks_start", a);
-		json_counts(f, "free_blocks_stop", b);
-		json_unusable(f, "unusable_index_start", a);
-		json_unusable(f, "unusable_index_stop", b);
-		fputc('}', f);
-	}
-	fputs(k.nr ? "\n    ]" : "]", f);
+	mr_json_array_begin(j, "buddyinfo", MR_JSON_BLOCK);
+	for (size_t i = 0; i < k.nr; i++)
+		json_buddy_zone(j, z, k.v[i]);
+	mr_json_array_end(j);
 	free(k.v);
 }
 
@@ -323,132 +326,143 @@ static bool capped(const struct mr_zrow *r)
 	return r && r->capped;
 }
 
-static void json_pagetype(FILE *f, const struct mr_zones *z, int n, const char *zone, const char *t)
+static void json_pagetype(struct mr_json *j, const struct mr_zones *z, int n, const char *zone,
+			  const char *t)
 {
 	const struct mr_zrow *a = mr_zone_find_row(&z->free[MR_ZONE_START], n, zone, t);
 	const struct mr_zrow *b = mr_zone_find_row(&z->free[MR_ZONE_STOP], n, zone, t);
+	const struct mr_zrow *ba = mr_zone_find_row(&z->blocks[MR_ZONE_START], n, zone, t);
+	const struct mr_zrow *bb = mr_zone_find_row(&z->blocks[MR_ZONE_STOP], n, zone, t);
 
-	fputs("\n        {\"type\": ", f);
-	mr_json_str(f, t);
-	json_value(f, "free_pages_start", a, true);
-	json_value(f, "free_pages_stop", b, true);
-	fprintf(f, ", \"free_pages_capped\": %s", capped(a) || capped(b) ? "true" : "false");
-	json_value(f, "pageblocks_start", mr_zone_find_row(&z->blocks[MR_ZONE_START], n, zone, t), false);
-	json_value(f, "pageblocks_stop", mr_zone_find_row(&z->blocks[MR_ZONE_STOP], n, zone, t), false);
-	fputc('}', f);
+	mr_json_object_begin(j, NULL, MR_JSON_LINE);
+	mr_json_str(j, "type", t);
+	json_value(j, "free_pages_start", a, true);
+	json_value(j, "free_pages_stop", b, true);
+	mr_json_bool(j, "free_pages_capped", capped(a) || capped(b));
+	json_value(j, "pageblocks_start", ba, false);
+	json_value(j, "pageblocks_stop", bb, false);
+	mr_json_object_end(j);
 }
 
-static void json_pagetype_zone(FILE *f, const struct mr_zones *z, const struct mr_zrow *zone)
+static void json_pagetype_zone(struct mr_json *j, const struct mr_zones *z,
+			       const struct mr_zrow *zone)
 {
 	struct mr_zkeys types = { 0 };
-	bool first = true;
 
-	fprintf(f, "\n      {\"node\": %d, \"zone\": ", zone->node);
-	mr_json_str(f, zone->zone);
-	fputs(", \"types\": [", f);
+	mr_json_object_begin(j, NULL, MR_JSON_LINE);
+	mr_json_int(j, "node", zone->node);
+	mr_json_str(j, "zone", zone->zone);
 	for (int i = 0; i < MR_ZONE_SIDES; i++) {
 		mr_zone_keys_add(&types, &z->free[i], true);
 		mr_zone_keys_add(&types, &z->blocks[i], true);
 	}
-	for (size_t i = 0; i < types.nr; i++) {
-		if (types.v[i]->node != zone->node || strcmp(types.v[i]->zone, zone->zone))
-			continue;
-		if (!first)
-			fputc(',', f);
-		first = false;
-		json_pagetype(f, z, zone->node, zone->zone, types.v[i]->type);
-	}
-	fputs(first ? "]}" : "\n      ]}", f);
+	mr_json_array_begin(j, "types", MR_JSON_BLOCK);
+	for (size_t i = 0; i < types.nr; i++)
+		if (types.v[i]->node == zone->node && !strcmp(types.v[i]->zone, zone->zone))
+			json_pagetype(j, z, zone->node, zone->zone, types.v[i]->type);
+	mr_json_array_end(j);
+	mr_json_object_end(j);
 	free(types.v);
 }
 
-static void json_pagetypeinfo(FILE *f, const struct mr_zones *z)
+static void json_pagetypeinfo(struct mr_json *j, const struct mr_zones *z)
 {
 	struct mr_zkeys k = { 0 };
 
-	fputs(",\n    \"pagetypeinfo\": ", f);
 	if (!z->free[MR_ZONE_START].have && !z->free[MR_ZONE_STOP].have) {
-		fputs("null", f);
+		mr_json_null(j, "pagetypeinfo");
 		return;
 	}
 	pagetype_zones(z, &k);
-	fputc('[', f);
-	for (size_t i = 0; i < k.nr; i++) {
-		if (i)
-			fputc(',', f);
-		json_pagetype_zone(f, z, k.v[i]);
-	}
-	fputs(k.nr ? "\n    ]" : "]", f);
+	mr_json_array_begin(j, "pagetypeinfo", MR_JSON_BLOCK);
+	for (size_t i = 0; i < k.nr; i++)
+		json_pagetype_zone(j, z, k.v[i]);
+	mr_json_array_end(j);
 	free(k.v);
 }
 
-static void json_slab_side(FILE *f, const char *side, const struct mr_slab *s)
+/* a cache on one side: "bytes_start", "active_objs_start"..., zeros and null when absent */
+static void json_slab_side(struct mr_json *j, const char *side, const struct mr_slab *s)
 {
+	char key[32];
+
+	snprintf(key, sizeof(key), "bytes_%s", side);
+	mr_json_uint(j, key, s ? mr_slab_bytes(s) : 0);
+	snprintf(key, sizeof(key), "active_objs_%s", side);
+	mr_json_uint(j, key, s ? s->active_objs : 0);
+	snprintf(key, sizeof(key), "num_objs_%s", side);
+	mr_json_uint(j, key, s ? s->num_objs : 0);
+	snprintf(key, sizeof(key), "waste_%s", side);
 	if (s)
-		fprintf(f, ", \"bytes_%s\": %" PRIu64 ", \"active_objs_%s\": %" PRIu64
-			", \"num_objs_%s\": %" PRIu64 ", \"waste_%s\": %.6f", side, mr_slab_bytes(s),
-			side, s->active_objs, side, s->num_objs, side, mr_slab_waste(s));
+		mr_json_double(j, key, mr_slab_waste(s), 6);
 	else
-		fprintf(f, ", \"bytes_%s\": 0, \"active_objs_%s\": 0, \"num_objs_%s\": 0, "
-			"\"waste_%s\": null", side, side, side, side);
+		mr_json_null(j, key);
 }
 
-static void json_slabinfo(FILE *f, struct mr_ctx *ctx, const struct mr_zones *z)
+static void json_slab_change(struct mr_json *j, const struct mr_slab_change *c)
+{
+	const struct mr_slab *s = c->s[MR_ZONE_STOP] ? c->s[MR_ZONE_STOP] : c->s[MR_ZONE_START];
+
+	mr_json_object_begin(j, NULL, MR_JSON_LINE);
+	mr_json_str(j, "name", slab_name(c));
+	mr_json_uint(j, "objsize", s->objsize);
+	mr_json_int(j, "growth_bytes", c->growth);
+	json_slab_side(j, "start", c->s[MR_ZONE_START]);
+	json_slab_side(j, "stop", c->s[MR_ZONE_STOP]);
+	mr_json_object_end(j);
+}
+
+static void json_slabinfo(struct mr_json *j, struct mr_ctx *ctx, const struct mr_zones *z)
 {
 	struct mr_slab_summary sum;
 	size_t rows;
 
-	fputs(",\n    \"slabinfo\": ", f);
 	if (!z->slab[MR_ZONE_START].have || !z->slab[MR_ZONE_STOP].have) {
-		fputs("null", f);
+		mr_json_null(j, "slabinfo");
 		return;
 	}
 	mr_slab_summarise(z, &sum);
 	rows = slab_rows(ctx, &sum);
-	fprintf(f, "{\"caches\": %zu, \"grew\": %zu, \"shrank\": %zu, \"bytes_start\": %" PRIu64
-		", \"bytes_stop\": %" PRIu64 ", \"top\": [", sum.nr, sum.grew, sum.shrank,
-		sum.bytes[MR_ZONE_START], sum.bytes[MR_ZONE_STOP]);
-	for (size_t i = 0; i < rows; i++) {
-		const struct mr_slab_change *c = &sum.v[i];
-
-		fprintf(f, "%s\n      {\"name\": ", i ? "," : "");
-		mr_json_str(f, slab_name(c));
-		fprintf(f, ", \"objsize\": %" PRIu64 ", \"growth_bytes\": %" PRId64,
-			(c->s[MR_ZONE_STOP] ? c->s[MR_ZONE_STOP] : c->s[MR_ZONE_START])->objsize, c->growth);
-		json_slab_side(f, "start", c->s[MR_ZONE_START]);
-		json_slab_side(f, "stop", c->s[MR_ZONE_STOP]);
-		fputc('}', f);
-	}
-	fputs(rows ? "\n    ]}" : "]}", f);
+	mr_json_object_begin(j, "slabinfo", MR_JSON_LINE);
+	mr_json_uint(j, "caches", sum.nr);
+	mr_json_uint(j, "grew", sum.grew);
+	mr_json_uint(j, "shrank", sum.shrank);
+	mr_json_uint(j, "bytes_start", sum.bytes[MR_ZONE_START]);
+	mr_json_uint(j, "bytes_stop", sum.bytes[MR_ZONE_STOP]);
+	mr_json_array_begin(j, "top", MR_JSON_BLOCK);
+	for (size_t i = 0; i < rows; i++)
+		json_slab_change(j, &sum.v[i]);
+	mr_json_array_end(j);
+	mr_json_object_end(j);
 	free(sum.v);
 }
 
-static void json_snapshots(FILE *f, struct mr_ctx *ctx)
+static void json_snapshots(struct mr_json *j, struct mr_ctx *ctx)
 {
-	fputs(",\n    \"snapshots\": [", f);
+	mr_json_array_begin(j, "snapshots", MR_JSON_BLOCK);
 	for (int i = 0; i < ctx->snaps.nr; i++) {
 		const struct mr_snapshot *s = &ctx->snaps.v[i];
 
-		fprintf(f, "%s\n      {\"when\": ", i ? "," : "");
-		mr_json_str(f, s->when);
-		fputs(", \"name\": ", f);
-		mr_json_str(f, s->name);
-		fprintf(f, ", \"t\": %.6f, \"bytes\": %zu}", mr_ctx_rel_s(ctx, s->ts),
-			strlen(s->text));
+		mr_json_object_begin(j, NULL, MR_JSON_LINE);
+		mr_json_str(j, "when", s->when);
+		mr_json_str(j, "name", s->name);
+		mr_json_double(j, "t", mr_ctx_rel_s(ctx, s->ts), 6);
+		mr_json_uint(j, "bytes", strlen(s->text));
+		mr_json_object_end(j);
 	}
-	fputs(ctx->snaps.nr ? "\n    ]" : "]", f);
+	mr_json_array_end(j);
 }
 
-int mr_frag_zone_json(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr)
+void mr_frag_zone_json(struct mr_json *j, struct mr_ctx *ctx, const struct mr_frag *fr)
 {
 	const struct mr_zones *z = &fr->zones;
 
-	fprintf(f, "{\n    \"recorded\": %s,\n    \"page_size\": %llu",
-		ctx->snaps.nr ? "true" : "false", MR_ZONE_PAGE_BYTES);
-	json_snapshots(f, ctx);
-	json_buddyinfo(f, z);
-	json_pagetypeinfo(f, z);
-	json_slabinfo(f, ctx, z);
-	fputs("\n  }", f);
-	return ferror(f) ? -1 : 0;
+	mr_json_object_begin(j, NULL, MR_JSON_BLOCK);
+	mr_json_bool(j, "recorded", ctx->snaps.nr);
+	mr_json_uint(j, "page_size", MR_ZONE_PAGE_BYTES);
+	json_snapshots(j, ctx);
+	json_buddyinfo(j, z);
+	json_pagetypeinfo(j, z);
+	json_slabinfo(j, ctx, z);
+	mr_json_object_end(j);
 }

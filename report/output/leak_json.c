@@ -4,88 +4,116 @@
  * Addresses are hex strings: JSON numbers lose precision above 2^53.
  */
 #include <inttypes.h>
-#include <stdlib.h>
 #include "memrec.h"
 #include "leak/leak.h"
 #include "output/output.h"
 
-static void row(FILE *f, struct mr_ctx *ctx, const struct mr_leak *l, bool first)
+static void ages(struct mr_json *j, const struct mr_ctx *ctx, uint64_t ts_min, uint64_t ts_max)
+{
+	mr_json_double(j, "age_min_s", (ctx->end_ts - ts_max) / 1e9, 6);
+	mr_json_double(j, "age_max_s", (ctx->end_ts - ts_min) / 1e9, 6);
+}
+
+static void row(struct mr_json *j, struct mr_ctx *ctx, const struct mr_leak *l)
 {
 	int pid = mr_ctx_aspace_pid(ctx, l->aspace);
 	struct mr_frame frames[MR_MAX_STACK];
 	int nr = mr_ctx_frames(ctx, pid, l->stack, l->ts_min, false, frames, MR_MAX_STACK);
 
-	fprintf(f, "%s\n    {\"side\": \"user\", \"pid\": %d, \"comm\": ", first ? "" : ",",
-		pid ? pid : -1);
-	mr_json_str(f, mr_ctx_comm(ctx, l->aspace));
-	fprintf(f, ", \"alloc_fn\": \"%s\", \"bytes\": %" PRIu64 ", \"count\": %" PRIu64
-		", \"size_min\": %" PRIu64 ", \"size_max\": %" PRIu64 ", \"age_min_s\": %.6f"
-		", \"age_max_s\": %.6f, \"inherited\": %s,\n      \"stack\": [",
-		mr_fn_name(l->fn), l->bytes, l->count, l->size_min, l->size_max,
-		(ctx->end_ts - l->ts_max) / 1e9, (ctx->end_ts - l->ts_min) / 1e9,
-		l->inherited ? "true" : "false");
-	for (int i = 0; i < nr; i++)
-		mr_json_frame(f, &frames[i], !i, 8);
-	fprintf(f, "]}");
+	mr_json_object_begin(j, NULL, MR_JSON_LINE);
+	mr_json_str(j, "side", "user");
+	mr_json_int(j, "pid", pid ? pid : -1);
+	mr_json_str(j, "comm", mr_ctx_comm(ctx, l->aspace));
+	mr_json_str(j, "alloc_fn", mr_fn_name(l->fn));
+	mr_json_uint(j, "bytes", l->bytes);
+	mr_json_uint(j, "count", l->count);
+	mr_json_uint(j, "size_min", l->size_min);
+	mr_json_uint(j, "size_max", l->size_max);
+	ages(j, ctx, l->ts_min, l->ts_max);
+	mr_json_bool(j, "inherited", l->inherited);
+	mr_write_json_stack(j, "stack", frames, nr);
+	mr_json_object_end(j);
 }
 
-static void kstack_json(FILE *f, struct mr_ctx *ctx, const struct mr_kleak *l, bool kernel)
+static void kstack(struct mr_json *j, struct mr_ctx *ctx, const struct mr_kleak *l, bool kernel)
 {
 	struct mr_frame frames[MR_MAX_STACK];
 	int nr = kernel ? mr_ctx_kframes(ctx, l->kstack, frames, MR_MAX_STACK) :
 		 mr_ctx_frames(ctx, l->pid, l->ustack, l->ts_min, true, frames, MR_MAX_STACK);
 
-	fprintf(f, ",\n      \"%s\": [", kernel ? "kernel_stack" : "stack");
-	for (int i = 0; i < nr; i++)
-		mr_json_frame(f, &frames[i], !i, 8);
-	fputc(']', f);
+	mr_write_json_stack(j, kernel ? "kernel_stack" : "stack", frames, nr);
 }
 
-static void krow(FILE *f, struct mr_ctx *ctx, const struct mr_kmem *k, const struct mr_kleak *l,
-		 bool first)
+static void krow(struct mr_json *j, struct mr_ctx *ctx, const struct mr_kmem *k,
+		 const struct mr_kleak *l)
 {
 	const struct mr_kmem_site *s = l->page ? NULL : &k->sites[l->site];
 	uint64_t off = 0;
 	const char *fn = s ? mr_ctx_ksym(ctx, s->call_site, &off) : NULL;
-	char *site = fn ? mr_xasprintf("%s+0x%" PRIx64, fn, off) : NULL;
 
-	fprintf(f, "%s\n    {\"side\": \"kernel\", \"kind\": \"%s\", \"pid\": %d, \"comm\": ",
-		first ? "" : ",", l->page ? "page" : "slab", l->pid);
-	mr_json_str(f, mr_ctx_pid_comm(ctx, l->pid));
-	fputs(", \"cache\": ", f);
-	mr_json_str(f, s ? (s->cache ? s->cache : "kmalloc") : NULL);
-	fputs(", \"call_site\": ", f);
-	mr_json_str(f, site);
-	fprintf(f, ", \"order\": %d, \"bytes\": %" PRIu64 ", \"count\": %" PRIu64
-		", \"age_min_s\": %.6f, \"age_max_s\": %.6f", l->page ? l->order : -1, l->bytes,
-		l->count, (ctx->end_ts - l->ts_max) / 1e9, (ctx->end_ts - l->ts_min) / 1e9);
-	kstack_json(f, ctx, l, true);
-	kstack_json(f, ctx, l, false);
-	fputc('}', f);
-	free(site);
+	mr_json_object_begin(j, NULL, MR_JSON_LINE);
+	mr_json_str(j, "side", "kernel");
+	mr_json_str(j, "kind", l->page ? "page" : "slab");
+	mr_json_int(j, "pid", l->pid);
+	mr_json_str(j, "comm", mr_ctx_pid_comm(ctx, l->pid));
+	mr_json_str(j, "cache", s ? (s->cache ? s->cache : "kmalloc") : NULL);
+	if (fn)
+		mr_json_strf(j, "call_site", "%s+0x%" PRIx64, fn, off);
+	else
+		mr_json_null(j, "call_site");
+	mr_json_int(j, "order", l->page ? l->order : -1);
+	mr_json_uint(j, "bytes", l->bytes);
+	mr_json_uint(j, "count", l->count);
+	ages(j, ctx, l->ts_min, l->ts_max);
+	kstack(j, ctx, l, true);
+	kstack(j, ctx, l, false);
+	mr_json_object_end(j);
 }
 
-static void kernel_json(FILE *f, struct mr_ctx *ctx, const struct mr_kmem *k,
+static void kernel_totals(struct mr_json *j, const struct mr_kmem_stats *st,
+			  const struct mr_kleaks *l)
+{
+	mr_json_object_begin(j, "kernel", MR_JSON_BLOCK);
+	mr_json_bool(j, "recorded", l->recorded);
+	mr_json_uint(j, "bytes", l->bytes);
+	mr_json_uint(j, "count", l->count);
+	mr_json_uint(j, "sites", l->nr);
+	mr_json_uint(j, "overhead_bytes", l->overhead_bytes);
+	mr_json_uint(j, "overhead_count", l->overhead_count);
+	mr_json_uint(j, "slab_allocs", st->slab_allocs);
+	mr_json_uint(j, "slab_frees", st->slab_frees);
+	mr_json_uint(j, "slab_frees_by_others", st->slab_frees_other);
+	mr_json_uint(j, "slab_frees_in_irq", st->slab_frees_irq);
+	mr_json_uint(j, "slab_unmatched_frees", st->slab_unmatched);
+	mr_json_uint(j, "page_allocs", st->page_allocs);
+	mr_json_uint(j, "page_fails", st->page_fails);
+	mr_json_uint(j, "page_frees", st->page_frees);
+	mr_json_uint(j, "page_frees_by_others", st->page_frees_other);
+	mr_json_uint(j, "page_unmatched_frees", st->page_unmatched);
+	mr_json_object_end(j);
+}
+
+static void kernel_json(struct mr_json *j, struct mr_ctx *ctx, const struct mr_kmem *k,
 			const struct mr_kleaks *l)
 {
-	const struct mr_kmem_stats *st = &k->st;
 	size_t shown = mr_top(ctx, l->nr);
 
-	fprintf(f, ",\n  \"kernel\": {\"recorded\": %s, \"bytes\": %" PRIu64 ", \"count\": %"
-		PRIu64 ", \"sites\": %zu, \"overhead_bytes\": %" PRIu64 ", \"overhead_count\": %"
-		PRIu64 ",\n    \"slab_allocs\": %" PRIu64 ", \"slab_frees\": %" PRIu64
-		", \"slab_frees_by_others\": %" PRIu64 ", \"slab_frees_in_irq\": %" PRIu64
-		", \"slab_unmatched_frees\": %" PRIu64 ", \"page_allocs\": %" PRIu64
-		", \"page_fails\": %" PRIu64 ", \"page_frees\": %" PRIu64
-		", \"page_frees_by_others\": %" PRIu64 ", \"page_unmatched_frees\": %" PRIu64 "}",
-		l->recorded ? "true" : "false", l->bytes, l->count, l->nr, l->overhead_bytes,
-		l->overhead_count, st->slab_allocs, st->slab_frees, st->slab_frees_other,
-		st->slab_frees_irq, st->slab_unmatched, st->page_allocs, st->page_fails,
-		st->page_frees, st->page_frees_other, st->page_unmatched);
-	fprintf(f, ",\n  \"kernel_leaks\": [");
+	kernel_totals(j, &k->st, l);
+	mr_json_array_begin(j, "kernel_leaks", MR_JSON_BLOCK);
 	for (size_t i = 0; i < shown; i++)
-		krow(f, ctx, k, &l->rows[i], !i);
-	fprintf(f, "\n  ]");
+		krow(j, ctx, k, &l->rows[i]);
+	mr_json_array_end(j);
+}
+
+static void user_totals(struct mr_json *j, const struct mr_leaks *l)
+{
+	mr_json_object_begin(j, "totals", MR_JSON_LINE);
+	mr_json_uint(j, "bytes", l->bytes);
+	mr_json_uint(j, "count", l->count);
+	mr_json_uint(j, "sites", l->nr);
+	mr_json_uint(j, "inherited_bytes", l->inherited_bytes);
+	mr_json_uint(j, "inherited_count", l->inherited_count);
+	mr_json_object_end(j);
 }
 
 int mr_leak_write_json(FILE *f, struct mr_ctx *ctx, const void *state)
@@ -93,16 +121,17 @@ int mr_leak_write_json(FILE *f, struct mr_ctx *ctx, const void *state)
 	const struct mr_leak_report *r = state;
 	const struct mr_leaks *l = &r->user;
 	size_t shown = mr_top(ctx, l->nr);
+	struct mr_json j;
 
-	mr_write_json_header(f, ctx);
-	fprintf(f, "  \"totals\": {\"bytes\": %" PRIu64 ", \"count\": %" PRIu64 ", \"sites\": %zu"
-		", \"inherited_bytes\": %" PRIu64 ", \"inherited_count\": %" PRIu64 "},\n",
-		l->bytes, l->count, l->nr, l->inherited_bytes, l->inherited_count);
-	fprintf(f, "  \"leaks\": [");
+	mr_json_init(&j, f);
+	mr_json_object_begin(&j, NULL, MR_JSON_BLOCK);
+	mr_write_json_header(&j, ctx);
+	user_totals(&j, l);
+	mr_json_array_begin(&j, "leaks", MR_JSON_BLOCK);
 	for (size_t i = 0; i < shown; i++)
-		row(f, ctx, &l->rows[i], !i);
-	fprintf(f, "\n  ]");
-	kernel_json(f, ctx, r->kmem, &r->kernel);
-	fprintf(f, "\n}\n");
-	return 0;
+		row(&j, ctx, &l->rows[i]);
+	mr_json_array_end(&j);
+	kernel_json(&j, ctx, r->kmem, &r->kernel);
+	mr_json_object_end(&j);
+	return mr_json_finish(&j);
 }

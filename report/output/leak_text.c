@@ -80,12 +80,12 @@ static void kernel_leaks(FILE *f, struct mr_ctx *ctx, const struct mr_kmem *k,
 	if (shown < l->nr)
 		fprintf(f, " (top %zu shown)", shown);
 	fprintf(f, "\n  slab       %" PRIu64 " allocations, %" PRIu64 " frees (%" PRIu64
-		" by another task, %" PRIu64 " in interrupt context: RCU callbacks, kworkers and "
+		" by another process, %" PRIu64 " in interrupt context: RCU callbacks, kworkers and "
 		"the like are paired too), %" PRIu64 " frees of objects allocated before "
 		"recording (ignored)\n", st->slab_allocs, st->slab_frees, st->slab_frees_other,
 		st->slab_frees_irq, st->slab_unmatched);
 	fprintf(f, "  pages      %" PRIu64 " allocations, %" PRIu64 " failed, %" PRIu64
-		" frees (%" PRIu64 " by another task), %" PRIu64 " frees of pages allocated before "
+		" frees (%" PRIu64 " by another process), %" PRIu64 " frees of pages allocated before "
 		"recording (ignored)\n", st->page_allocs, st->page_fails, st->page_frees,
 		st->page_frees_other, st->page_unmatched);
 	for (size_t i = 0; i < shown; i++)

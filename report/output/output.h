@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "mr_json.h"
 #include "model/context.h"
 
 /* ---- format.c ---- */
@@ -25,10 +26,16 @@ size_t mr_top(const struct mr_ctx *ctx, size_t nr);
 void mr_write_text_header(FILE *f, struct mr_ctx *ctx);
 /* one frame of a symbolised stack, "      #N 0xADDR function+0xOFF (module) file:line" */
 void mr_text_frame(FILE *f, int i, const struct mr_frame *fr);
-/* the same as the first members of every JSON report's object ("{" included) */
-void mr_write_json_header(FILE *f, struct mr_ctx *ctx);
-void mr_json_str(FILE *f, const char *s);	/* a string, or null */
-void mr_json_frame(FILE *f, const struct mr_frame *fr, bool first, int indent);
+/*
+ * JSON: the first members of every report's top object (the recording and
+ * what was lost), and the parts other reports share.
+ */
+void mr_write_json_header(struct mr_json *j, struct mr_ctx *ctx);
+void mr_write_json_targets(struct mr_json *j, const struct mr_meta *m);	/* "targets" */
+void mr_write_json_lost(struct mr_json *j, const struct mr_ctx *ctx);	/* "lost_events" */
+/* a symbolised stack: an array of frame objects, one per line */
+void mr_write_json_stack(struct mr_json *j, const char *key, const struct mr_frame *frames,
+			 int nr);
 
 /* ---- the writers: state is the finished analyser's ---- */
 int mr_leak_write_text(FILE *f, struct mr_ctx *ctx, const void *state);	/* leak_text.c */

@@ -131,6 +131,7 @@ static char *run(int pid, int top, char **text)
 	struct mr_frag fr = { .heap = h };
 	struct mr_pairing_hooks hooks = { hook_live, hook_dead, h };
 	char *json = NULL;
+	struct mr_json j;
 	size_t len;
 	FILE *m;
 
@@ -149,7 +150,9 @@ static char *run(int pid, int top, char **text)
 	mr_pairing_finish(f.rep.pairing, f.rep.end_ts);
 	mr_frag_heap_finish(h, &f.rep);
 	m = open_memstream(&json, &len);
-	mr_frag_heap_json(m, &f.rep, &fr);
+	mr_json_init(&j, m);
+	mr_frag_heap_json(&j, &f.rep, &fr);
+	MR_CHECK(!mr_json_finish(&j), "the json writer succeeds", "-");
 	fclose(m);
 	m = open_memstream(text, &len);
 	mr_frag_heap_text(m, &f.rep, &fr);

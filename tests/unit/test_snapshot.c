@@ -429,11 +429,19 @@ static char *write_section(struct mr_ctx *rep, bool json, bool check)
 {
 	struct mr_frag fr = { 0 };
 	struct out o = { 0 };
+	struct mr_json j;
 	int ret;
 
 	o.f = open_memstream(&o.data, &o.len);
 	mr_zones_load(&fr.zones, &rep->snaps);
-	ret = json ? mr_frag_zone_json(o.f, rep, &fr) : mr_frag_zone_text(o.f, rep, &fr);
+	if (json) {
+		/* the section as the top value of a document of its own */
+		mr_json_init(&j, o.f);
+		mr_frag_zone_json(&j, rep, &fr);
+		ret = mr_json_finish(&j);
+	} else {
+		ret = mr_frag_zone_text(o.f, rep, &fr);
+	}
 	mr_zones_release(&fr.zones);
 	fclose(o.f);
 	if (check)
