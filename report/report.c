@@ -5,11 +5,11 @@
  * feeds every event to the model and then to the chosen report's analyser,
  * and hands the finished analyser to the writer of the chosen format.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include "memrec.h"
 #include "mr_cmds.h"
+#include "mr_options.h"
 #include "model/analyser.h"
 #include "output/output.h"
 
@@ -37,87 +37,96 @@ static const char report_usage[] =
 "(record with -e oom).\n"
 "frag: slab waste per call site and cache, page orders and migratetypes,\n"
 "fallbacks and free-block fragmentation per zone before vs after, and the user\n"
-"heap's live bytes vs span, free gaps and the block that pins its top.\n"
-"\n"
-"  -i, --input FILE      read FILE (default memrec.dat)\n"
-"  -f, --format FMT      text (default) or json; oom also html\n"
-"  -t, --top N           show the N biggest call sites (default 10 for text,\n"
-"                        all for json; 0 = all)\n"
-"  -a, --min-age SEC     leave out blocks younger than SEC seconds at the end\n"
-"  -p, --pid PID         only process PID\n"
-"      --inherited       count blocks a child inherited at fork and never freed\n"
-"      --debug-dir DIR   look for modules by build-id in DIR/.build-id (repeatable)\n"
-"      --sysroot DIR     look for modules at DIR/their-recorded-path\n"
-"  -v, --verbose         say more (repeat for more)\n"
-"  -h, --help            this text\n";
+"heap's live bytes vs span, free gaps and the block that pins its top.\n";
 
-static int parse_double(const char *s, double *out)
+static int set_top(const struct mr_option *opt, const char *arg)
 {
-	char *end;
+	uint64_t n;
 
-	*out = strtod(s, &end);
-	return (*end || end == s || *out < 0) ? -1 : 0;
+	if (mr_parse_u64(arg, &n) < 0 || n > 1000000000)
+		return mr_usage_error("--top takes a count, not '%s'", arg);
+	*(int *)opt->value = n;
+	return 0;
 }
 
+static int set_min_age(const struct mr_option *opt, const char *arg)
+{
+	double *out = opt->value;
+	char *end;
+
+	*out = strtod(arg, &end);
+	if (*end || end == arg || *out < 0)
+		return mr_usage_error("--min-age takes seconds, not '%s'", arg);
+	return 0;
+}
+
+static int set_pid(const struct mr_option *opt, const char *arg)
+{
+	uint64_t n;
+
+	if (mr_parse_u64(arg, &n) < 0 || !n || n > 0x3fffffff)
+		return mr_usage_error("--pid takes a pid, not '%s'", arg);
+	*(int *)opt->value = n;
+	return 0;
+}
+
+static int add_debug_dir(const struct mr_option *opt, const char *arg)
+{
+	struct mr_report_opts *o = opt->value;
+
+	if (o->nr_debug_dirs == (int)ARRAY_SIZE(o->debug_dirs))
+		return mr_usage_error("at most %zu --debug-dir", ARRAY_SIZE(o->debug_dirs));
+	o->debug_dirs[o->nr_debug_dirs++] = arg;
+	return 0;
+}
+
+/* Returns the index of the first argument left, 0 after -h, or < 0 after an error. */
+static int parse_table(struct mr_report_opts *o, int argc, char **argv)
+{
+	const struct mr_option table[] = {
+		MR_OPT_STRING('i', "input", &o->input, "FILE", "read FILE (default memrec.dat)"),
+		MR_OPT_STRING('f', "format", &o->format, "FMT",
+			      "text (default) or json; oom also html"),
+		MR_OPT_CALLBACK('t', "top", &o->top, "N", set_top,
+				"show the N biggest call sites (default 10 for text, all for json; "
+				"0 = all)"),
+		MR_OPT_CALLBACK('a', "min-age", &o->min_age_s, "SEC", set_min_age,
+				"leave out blocks younger than SEC seconds at the end"),
+		MR_OPT_CALLBACK('p', "pid", &o->pid, "PID", set_pid, "only process PID"),
+		MR_OPT_FLAG(0, "inherited", &o->inherited,
+			    "count blocks a child inherited at fork and never freed"),
+		MR_OPT_CALLBACK(0, "debug-dir", o, "DIR", add_debug_dir,
+				"look for modules by build-id in DIR/.build-id (repeatable)"),
+		MR_OPT_STRING(0, "sysroot", &o->sysroot, "DIR",
+			      "look for modules at DIR/their-recorded-path"),
+		MR_OPT_VERBOSE(),
+		MR_OPT_HELP(),
+		MR_OPT_END(),
+	};
+	const struct mr_opts opts = { report_usage, table, NULL, .in_order = false };
+
+	return mr_parse_options(&opts, argc, argv);
+}
+
+static const struct report_kind *find_kind(const char *name);
+
+/* 0, 1 after -h, or -MR_EXIT_USAGE */
 static int parse_opts(struct mr_report_opts *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "input", required_argument, NULL, 'i' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "top", required_argument, NULL, 't' },
-		{ "min-age", required_argument, NULL, 'a' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "inherited", no_argument, NULL, 'I' },
-		{ "debug-dir", required_argument, NULL, 'G' },
-		{ "sysroot", required_argument, NULL, 'S' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	uint64_t n;
-	int c;
+	int first;
 
 	o->input = "memrec.dat";
 	o->format = "text";
 	o->top = -1;
-	while ((c = getopt_long(argc, argv, "i:f:t:a:p:vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'i': o->input = optarg; break;
-		case 'f': o->format = optarg; break;
-		case 't':
-			if (mr_parse_u64(optarg, &n) < 0 || n > 1000000000)
-				return mr_usage_error("--top takes a count, not '%s'", optarg);
-			o->top = n;
-			break;
-		case 'a':
-			if (parse_double(optarg, &o->min_age_s) < 0)
-				return mr_usage_error("--min-age takes seconds, not '%s'", optarg);
-			break;
-		case 'p':
-			if (mr_parse_u64(optarg, &n) < 0 || !n || n > 0x3fffffff)
-				return mr_usage_error("--pid takes a pid, not '%s'", optarg);
-			o->pid = n;
-			break;
-		case 'I': o->inherited = true; break;
-		case 'G':
-			if (o->nr_debug_dirs == (int)ARRAY_SIZE(o->debug_dirs))
-				return mr_usage_error("at most %zu --debug-dir",
-						      ARRAY_SIZE(o->debug_dirs));
-			o->debug_dirs[o->nr_debug_dirs++] = optarg;
-			break;
-		case 'S': o->sysroot = optarg; break;
-		case 'v': mr_set_verbosity(mr_verbosity() + 1); break;
-		case 'h': fputs(report_usage, stdout); return 1;
-		default: fputs(report_usage, stderr); return -MR_EXIT_USAGE;
-		}
-	}
+	first = parse_table(o, argc, argv);
+	if (first <= 0)
+		return first < 0 ? -MR_EXIT_USAGE : 1;
 	o->kind = "leak";
-	for (; optind < argc; optind++) {
-		if (strcmp(argv[optind], "leak") && strcmp(argv[optind], "oom") &&
-		    strcmp(argv[optind], "frag"))
+	for (; first < argc; first++) {
+		if (!find_kind(argv[first]))
 			return mr_usage_error("unknown report '%s'; the reports are: leak, oom, frag",
-					      argv[optind]);
-		o->kind = argv[optind];
+					      argv[first]);
+		o->kind = argv[first];
 	}
 	if (o->top < 0)
 		o->top = strcmp(o->format, "text") ? 0 : 10;

@@ -62,7 +62,7 @@ static int peek(struct td_in *in, void *buf, uint64_t n)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return mr_error("cannot read '%s': %s", in->path, strerror(errno));
+			return mr_error_errno("cannot read '%s'", in->path);
 		if (r == 0)	/* the file shrank under us */
 			return corrupt(in);
 		done += r;
@@ -423,9 +423,9 @@ int mr_tracedat_find_options(const char *path, struct mr_tracedat_found *opts, i
 	release_found(opts, nr);
 	in.fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (in.fd < 0)
-		return mr_error("cannot open '%s': %s", path, strerror(errno));
+		return mr_error_errno("cannot open '%s'", path);
 	if (fstat(in.fd, &st) < 0) {
-		ret = mr_error("cannot read '%s': %s", path, strerror(errno));
+		ret = mr_error_errno("cannot read '%s'", path);
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {

@@ -39,7 +39,7 @@ static int write_entry(const char *dir, const struct mr_archive_entry *e, const 
 	mkdir(sub, 0700);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || mr_write_all(fd, data, e->raw_size) < 0) {
-		mr_warning("cannot unpack symbols into '%s': %s", path, strerror(errno));
+		mr_warning_errno("cannot unpack symbols into '%s'", path);
 		ret = -1;
 	}
 	if (fd >= 0)
@@ -85,8 +85,7 @@ char *mr_unpack_symbols(const char *file, const void *payload, uint32_t size)
 		return NULL;	/* none embedded (--no-embed) */
 	dir = mr_xasprintf("%s/memrec-symbols.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
-		mr_warning("cannot make a directory for the embedded symbols: %s",
-			   strerror(errno));
+		mr_warning_errno("cannot make a directory for the embedded symbols");
 		free(dir);
 		return NULL;
 	}
