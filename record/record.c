@@ -61,7 +61,7 @@ struct recorder {
 	struct mr_mmaps			*mmaps;
 	/* perf samples, by enum mr_samples_kind: the allocator probes (per
 	 * target), kernel allocations (per target) and kernel frees (per CPU) */
-	struct mr_samples		*sets[3];
+	struct mr_samples		*samples[MR_SAMPLES_NR];	/* by enum mr_samples_kind */
 	uint32_t			*probe_ids;
 	const char			**files;	/* per-CPU data, ftrace then perf */
 	int				nr_files;
@@ -435,7 +435,7 @@ static int setup_uprobe_samples(struct recorder *r, uint64_t depth)
 	for (int i = 0; i < r->probes.nr; i++)
 		if (event_id(r->probes.events[i], &r->probe_ids[i]) < 0)
 			return -1;
-	sm = r->sets[MR_SAMPLES_UPROBES] = mr_samples_open(MR_SAMPLES_UPROBES, r->probe_ids,
+	sm = r->samples[MR_SAMPLES_UPROBES] = mr_samples_open(MR_SAMPLES_UPROBES, r->probe_ids,
 							   r->probes.nr, r->o.output, depth,
 							   r->o.dwarf_stack, r->o.buffer_kb);
 	if (!sm)
@@ -472,7 +472,7 @@ static int setup_kernel_samples(struct recorder *r, uint64_t depth)
 
 		if (!nr[k])
 			continue;
-		sm = r->sets[kind] = mr_samples_open(kind, ids[k], nr[k], r->o.output, depth,
+		sm = r->samples[kind] = mr_samples_open(kind, ids[k], nr[k], r->o.output, depth,
 						     r->o.dwarf_stack, r->o.buffer_kb);
 		if (!sm)
 			return -1;
@@ -536,18 +536,18 @@ static void add_targets_meta(struct recorder *r)
 	}
 }
 
-/* The sums over the sets of perf samples; err gets the first write error. */
+/* The sums over the kinds of perf samples; err gets the first write error. */
 static void samples_stats(struct recorder *r, uint64_t *samples, uint64_t *lost,
 			  uint64_t *bytes, int *err)
 {
 	*samples = *lost = *bytes = 0;
-	for (size_t k = 0; k < ARRAY_SIZE(r->sets); k++) {
+	for (size_t k = 0; k < ARRAY_SIZE(r->samples); k++) {
 		uint64_t n, l, b;
 		int e;
 
-		if (!r->sets[k])
+		if (!r->samples[k])
 			continue;
-		mr_samples_stats(r->sets[k], &n, &l, &b, &e);
+		mr_samples_stats(r->samples[k], &n, &l, &b, &e);
 		*samples += n;
 		*lost += l;
 		*bytes += b;
@@ -558,9 +558,9 @@ static void samples_stats(struct recorder *r, uint64_t *samples, uint64_t *lost,
 
 static int samples_error(struct recorder *r)
 {
-	for (size_t k = 0; k < ARRAY_SIZE(r->sets); k++)
-		if (r->sets[k] && mr_samples_error(r->sets[k]))
-			return mr_samples_error(r->sets[k]);
+	for (size_t k = 0; k < ARRAY_SIZE(r->samples); k++)
+		if (r->samples[k] && mr_samples_error(r->samples[k]))
+			return mr_samples_error(r->samples[k]);
 	return 0;
 }
 
@@ -653,11 +653,11 @@ static void collect_files(struct recorder *r)
 {
 	int ncpu = r->stream.nr_cpus;
 
-	r->files = mr_xcalloc(ncpu * (1 + ARRAY_SIZE(r->sets)), sizeof(*r->files));
+	r->files = mr_xcalloc(ncpu * (1 + ARRAY_SIZE(r->samples)), sizeof(*r->files));
 	for (int cpu = 0; cpu < ncpu; cpu++)
 		r->files[r->nr_files++] = r->stream.files[cpu];
-	for (size_t k = 0; k < ARRAY_SIZE(r->sets); k++) {
-		const char *const *sf = r->sets[k] ? mr_samples_files(r->sets[k]) : NULL;
+	for (size_t k = 0; k < ARRAY_SIZE(r->samples); k++) {
+		const char *const *sf = r->samples[k] ? mr_samples_files(r->samples[k]) : NULL;
 
 		for (int cpu = 0; sf && cpu < ncpu; cpu++)
 			r->files[r->nr_files++] = sf[cpu];
@@ -707,9 +707,9 @@ static void teardown(struct recorder *r)
 	}
 	mr_mmaps_close(r->mmaps);
 	r->mmaps = NULL;
-	for (size_t k = 0; k < ARRAY_SIZE(r->sets); k++) {
-		mr_samples_close(r->sets[k], true);
-		r->sets[k] = NULL;
+	for (size_t k = 0; k < ARRAY_SIZE(r->samples); k++) {
+		mr_samples_close(r->samples[k], true);
+		r->samples[k] = NULL;
 	}
 	if (r->inst) {
 		if (tracefs_instance_destroy(r->inst) < 0)
@@ -827,8 +827,8 @@ static void stop_streams(struct recorder *r)
 	if (r->stream.error)
 		mr_error("cannot write the ring buffers: %s%s", strerror(r->stream.error),
 			 r->stream.error == ENOSPC ? "; the file keeps what was written" : "");
-	for (size_t k = 0; k < ARRAY_SIZE(r->sets); k++)
-		mr_samples_stop(r->sets[k]);
+	for (size_t k = 0; k < ARRAY_SIZE(r->samples); k++)
+		mr_samples_stop(r->samples[k]);
 	samples_stats(r, &r->meta.samples, &r->meta.samples_lost, &r->sample_bytes, &err);
 	r->bytes += r->sample_bytes;
 	if (err && !r->write_error) {

@@ -67,6 +67,7 @@ enum mr_samples_kind {
 	MR_SAMPLES_UPROBES,	/* the allocator probes, per target, with user stacks */
 	MR_SAMPLES_KALLOC,	/* kernel allocations per target: kernel + user stacks */
 	MR_SAMPLES_KFREE,	/* kernel frees on every CPU, by any task */
+	MR_SAMPLES_NR,
 };
 /* dwarf_stack: bytes of user stack to copy per sample (--call-graph dwarf), or 0 */
 struct mr_samples *mr_samples_open(enum mr_samples_kind kind, const uint32_t *ids, int nr_ids,
