@@ -7,10 +7,13 @@
 #define MR_BUILDID_H
 
 #include <libelf.h>
+#include <stddef.h>
 
 /* Reads the GNU build-id of an ELF file as lowercase hex; NULL if none. */
 char *mr_read_build_id(const char *path);
 /* The same for an ELF already open; NULL if elf is NULL, not ELF or has none. */
 char *mr_elf_build_id(Elf *elf);
+/* A build-id's bytes as lowercase hex (malloc'd). */
+char *mr_build_id_hex(const void *bits, size_t len);
 
 #endif

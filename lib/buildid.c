@@ -12,8 +12,9 @@
 #include "memrec.h"
 #include "mr_buildid.h"
 
-static char *hex(const unsigned char *bytes, size_t len)
+char *mr_build_id_hex(const void *bits, size_t len)
 {
+	const unsigned char *bytes = bits;
 	char *out = mr_xmalloc(2 * len + 1);
 	size_t i;
 
@@ -33,7 +34,7 @@ char *mr_elf_build_id(Elf *elf)
 	len = dwelf_elf_gnu_build_id(elf, &bits);
 	if (len <= 0)
 		return NULL;
-	return hex(bits, len);
+	return mr_build_id_hex(bits, len);
 }
 
 char *mr_read_build_id(const char *path)

@@ -270,30 +270,6 @@ static void free_file(void *item)
 	free(f);
 }
 
-static char *hex(const unsigned char *bytes, size_t len)
-{
-	char *out = mr_xmalloc(2 * len + 1);
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		sprintf(out + 2 * i, "%02x", bytes[i]);
-	out[2 * len] = '\0';
-	return out;
-}
-
-static char *elf_build_id_hex(Elf *elf)
-{
-	const void *bits;
-	ssize_t len;
-
-	if (!elf || elf_kind(elf) != ELF_K_ELF)
-		return NULL;
-	len = dwelf_elf_gnu_build_id(elf, &bits);
-	if (len <= 0)
-		return NULL;
-	return hex(bits, len);
-}
-
 /* A deleted file may have been put back at the same path; try that. */
 static char *openable_path(const char *path)
 {
@@ -343,7 +319,7 @@ static bool build_id_matches(struct mr_file *f, Elf *elf, const char *file)
 
 	if (!f->build_id)
 		return true;
-	here = elf_build_id_hex(elf);
+	here = mr_elf_build_id(elf);
 	ok = here && !strcmp(here, f->build_id);
 	if (!ok)
 		mr_warning("'%s' has %s%s here but %s when recorded; not using it", file,
@@ -1163,7 +1139,7 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 	len = dwfl_module_build_id(mod, &bits, &vaddr);
 	if (len <= 0)
 		return -1;
-	want = hex(bits, len);
+	want = mr_build_id_hex(bits, len);
 	here = mr_read_build_id(modname);
 	fd = here && !strcmp(want, here) ? open(modname, O_RDONLY | O_CLOEXEC) : -1;
 	if (fd >= 0)

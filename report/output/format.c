@@ -38,22 +38,34 @@ size_t mr_top(const struct mr_ctx *ctx, size_t nr)
 	return top > 0 && (size_t)top < nr ? (size_t)top : nr;
 }
 
+struct mr_when mr_recorded_at(const struct mr_meta *m)
+{
+	time_t t = m->start_epoch_ns / 1000000000ull;
+	struct mr_when w = { "?" };
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm))
+		strftime(w.s, sizeof(w.s), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	return w;
+}
+
+void mr_text_recording(FILE *f, const struct mr_ctx *ctx, const char *title, double duration_s)
+{
+	const struct mr_meta *m = &ctx->meta;
+
+	fprintf(f, "%s of '%s'\n", title, ctx->o && ctx->o->input ? ctx->o->input : "?");
+	fprintf(f, "  recorded   %s for %.3f s (%s) on %s\n", mr_recorded_at(m).s, duration_s,
+		m->stop_reason ? m->stop_reason : "?", m->uname ? m->uname : "?");
+	for (int i = 0; i < m->nr_targets; i++)
+		fprintf(f, "  target     pid %d: %s\n", m->targets[i].pid, m->targets[i].cmdline);
+}
+
 void mr_write_text_header(FILE *f, struct mr_ctx *ctx)
 {
 	const struct mr_pair_stats *s = mr_pairing_stats(ctx->pairing);
 	const struct mr_meta *m = &ctx->meta;
-	time_t t = m->start_epoch_ns / 1000000000ull;
-	char when[64] = "?";
-	struct tm tm;
 
-	if (gmtime_r(&t, &tm))
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	fprintf(f, "memrec report of '%s'\n", ctx->o->input);
-	fprintf(f, "  recorded   %s for %.3f s (%s) on %s\n", when,
-		(m->stop_ts - m->start_ts) / 1e9, m->stop_reason ? m->stop_reason : "?",
-		m->uname ? m->uname : "?");
-	for (int i = 0; i < m->nr_targets; i++)
-		fprintf(f, "  target     pid %d: %s\n", m->targets[i].pid, m->targets[i].cmdline);
+	mr_text_recording(f, ctx, "memrec report", (m->stop_ts - m->start_ts) / 1e9);
 	fprintf(f, "  events     %" PRIu64 " allocations, %" PRIu64 " frees, %" PRIu64
 		" reallocs, %" PRIu64 " failed, %" PRIu64 " nested calls folded\n",
 		s->allocs, s->frees, s->reallocs, s->failed_allocs, s->nested);

@@ -492,13 +492,8 @@ static void header_warnings(FILE *f, const struct mr_ctx *ctx, const struct mr_o
 static void header(FILE *f, const struct mr_ctx *ctx, const struct mr_oom_totals *t)
 {
 	const struct mr_meta *m = &ctx->meta;
-	time_t when_s = m->start_epoch_ns / 1000000000ull;
 	const char *file = ctx->o && ctx->o->input ? ctx->o->input : "?";
-	char when[64] = "?";
-	struct tm tm;
-
-	if (gmtime_r(&when_s, &tm))
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	struct mr_when when = mr_recorded_at(m);
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width\">\n"
 	      "<title>memrec oom report: ", f);
@@ -508,7 +503,7 @@ static void header(FILE *f, const struct mr_ctx *ctx, const struct mr_oom_totals
 	he(f, file);
 	fputs("</code></td></tr>\n<tr><th>host</th><td>", f);
 	he(f, m->uname ? m->uname : "?");
-	fprintf(f, "</td></tr>\n<tr><th>recorded</th><td>%s, for %.3f s (stopped: ", when,
+	fprintf(f, "</td></tr>\n<tr><th>recorded</th><td>%s, for %.3f s (stopped: ", when.s,
 		t->duration_s);
 	he(f, m->stop_reason ? m->stop_reason : "?");
 	fputs(")</td></tr>\n", f);

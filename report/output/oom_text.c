@@ -39,18 +39,7 @@ static void text_lost(FILE *f, const struct mr_ctx *ctx)
 
 static void text_header(FILE *f, const struct mr_ctx *ctx, const struct mr_oom_totals *t)
 {
-	const struct mr_meta *m = &ctx->meta;
-	time_t when_s = m->start_epoch_ns / 1000000000ull;
-	char when[64] = "?";
-	struct tm tm;
-
-	if (gmtime_r(&when_s, &tm))
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	fprintf(f, "memrec oom report of '%s'\n", ctx->o && ctx->o->input ? ctx->o->input : "?");
-	fprintf(f, "  recorded   %s for %.3f s (%s) on %s\n", when, t->duration_s,
-		m->stop_reason ? m->stop_reason : "?", m->uname ? m->uname : "?");
-	for (int i = 0; i < m->nr_targets; i++)
-		fprintf(f, "  target     pid %d: %s\n", m->targets[i].pid, m->targets[i].cmdline);
+	mr_text_recording(f, ctx, "memrec oom report", t->duration_s);
 	fprintf(f, "  events     %" PRIu64 " rss_stat, %" PRIu64 " oom, %" PRIu64
 		" allocator calls; kswapd woke %" PRIu64 " times (awake %.3f s)\n",
 		t->rss_events, t->oom_events, t->alloc_events, t->kswapd_wakes,

@@ -22,6 +22,13 @@ struct mr_human mr_human_bytes(int64_t v);
 const char *mr_comm_or(const char *comm);			/* "?" when none */
 /* The first n of nr rows that --top lets through (0: all). */
 size_t mr_top(const struct mr_ctx *ctx, size_t nr);
+/* When the recording started, "YYYY-MM-DD HH:MM:SS UTC" or "?". */
+struct mr_when {
+	char	s[64];
+};
+struct mr_when mr_recorded_at(const struct mr_meta *m);
+/* "TITLE of 'FILE'", when and how long it was recorded, and the targets */
+void mr_text_recording(FILE *f, const struct mr_ctx *ctx, const char *title, double duration_s);
 /* what was recorded and lost: the first lines of every text report */
 void mr_write_text_header(FILE *f, struct mr_ctx *ctx);
 /* one frame of a symbolised stack, "      #N 0xADDR function+0xOFF (module) file:line" */
