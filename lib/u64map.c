@@ -2,6 +2,7 @@
 /*
  * u64map.c - the map of include/mr_u64map.h: linear probing at most 70%
  * full, backward-shift deletion (no tombstones to pile up under churn).
+ * Key 0 marks an empty slot, so that key is kept beside the slots.
  */
 #include <stdlib.h>
 #include "memrec.h"
@@ -25,7 +26,9 @@ uint32_t *mr_u64map_get(const struct mr_u64map *m, uint64_t key)
 {
 	size_t i;
 
-	if (!m->slots || !key)
+	if (!key)
+		return m->has_zero ? (uint32_t *)&m->zero_val : NULL;
+	if (!m->slots)
 		return NULL;
 	i = find(m, key);
 	return m->slots[i].key ? &m->slots[i].val : NULL;
@@ -48,6 +51,12 @@ uint32_t *mr_u64map_put(struct mr_u64map *m, uint64_t key, uint32_t val)
 {
 	size_t i;
 
+	if (!key) {
+		m->nr += !m->has_zero;
+		m->has_zero = true;
+		m->zero_val = val;
+		return &m->zero_val;
+	}
 	if (!m->slots || (m->nr + 1) * 10 > (m->mask + 1) * 7)
 		grow(m);
 	i = find(m, key);
@@ -63,7 +72,16 @@ bool mr_u64map_del(struct mr_u64map *m, uint64_t key, uint32_t *val)
 {
 	size_t i, j;
 
-	if (!m->slots || !key)
+	if (!key) {
+		if (!m->has_zero)
+			return false;
+		if (val)
+			*val = m->zero_val;
+		m->has_zero = false;
+		m->nr--;
+		return true;
+	}
+	if (!m->slots)
 		return false;
 	i = find(m, key);
 	if (!m->slots[i].key)
@@ -89,4 +107,5 @@ void mr_u64map_release(struct mr_u64map *m)
 	free(m->slots);
 	m->slots = NULL;
 	m->mask = m->nr = 0;
+	m->has_zero = false;
 }

@@ -48,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "memrec.h"
+#include "mr_hmap.h"
 #include "frag/frag.h"
 
 #define PAGE_SIZE_4K		4096ull
@@ -69,15 +70,19 @@ struct acc {
 	size_t		region;		/* in its process, after finish */
 };
 
-/* Open addressing from a pair of keys to an index + 1 (0: empty). */
-struct kmap {
-	uint64_t	*ka, *kb;
-	uint32_t	*v;
-	size_t		cap, nr;
+/* What acc_map finds an acc by, and site_map a site. */
+struct acc_key {
+	uint32_t	aspace;
+	bool		mmap;
+	uint64_t	win;
+};
+
+struct site_key {
+	uint32_t	aspace, stack;
 };
 
 struct mr_frag_heap {
-	struct kmap	acc_map, site_map;
+	struct mr_hmap	acc_map, site_map;	/* -> accs[], sites[] */
 	struct acc	*accs;
 	size_t		nr_accs, alloc_accs;
 	struct mr_heap_site	*sites;
@@ -110,65 +115,27 @@ static uint64_t chunk_bytes(uint64_t req, bool mmapped)
 	return mmapped ? (c + 8 + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1) : c;
 }
 
-/* ---- kmap ---- */
+/* ---- the maps' keys ---- */
 
-static size_t kmap_pos(const struct kmap *m, uint64_t a, uint64_t b)
+static bool acc_eq(const void *accs, uint32_t idx, const void *key)
 {
-	uint64_t h = a * 0x9e3779b97f4a7c15ull ^ (b + 1) * 0xc2b2ae3d27d4eb4full;
+	const struct acc *a = (const struct acc *)accs + idx;
+	const struct acc_key *k = key;
 
-	return (h ^ (h >> 31)) & (m->cap - 1);
+	return a->aspace == k->aspace && a->win == k->win && a->mmap == k->mmap;
 }
 
-static void kmap_grow(struct kmap *m)
+static bool site_eq(const void *sites, uint32_t idx, const void *key)
 {
-	struct kmap n = { .cap = m->cap ? m->cap * 2 : 256 };
+	const struct mr_heap_site *s = (const struct mr_heap_site *)sites + idx;
+	const struct site_key *k = key;
 
-	n.ka = mr_xcalloc(n.cap, sizeof(*n.ka));
-	n.kb = mr_xcalloc(n.cap, sizeof(*n.kb));
-	n.v = mr_xcalloc(n.cap, sizeof(*n.v));
-	for (size_t i = 0; i < m->cap; i++) {
-		size_t j;
-
-		if (!m->v[i])
-			continue;
-		for (j = kmap_pos(&n, m->ka[i], m->kb[i]); n.v[j]; j = (j + 1) & (n.cap - 1))
-			;
-		n.ka[j] = m->ka[i];
-		n.kb[j] = m->kb[i];
-		n.v[j] = m->v[i];
-	}
-	n.nr = m->nr;
-	free(m->ka);
-	free(m->kb);
-	free(m->v);
-	*m = n;
+	return s->aspace == k->aspace && s->stack == k->stack;
 }
 
-/* The value slot of (a, b); a missing key is added with value 0 when add. */
-static uint32_t *kmap_slot(struct kmap *m, uint64_t a, uint64_t b, bool add)
+static uint32_t pair_hash(uint64_t a, uint64_t b)
 {
-	size_t i;
-
-	if (!add && !m->cap)
-		return NULL;
-	if (add && (m->nr + 1) * 2 > m->cap)
-		kmap_grow(m);
-	for (i = kmap_pos(m, a, b); m->v[i]; i = (i + 1) & (m->cap - 1))
-		if (m->ka[i] == a && m->kb[i] == b)
-			return &m->v[i];
-	if (!add)
-		return NULL;
-	m->ka[i] = a;
-	m->kb[i] = b;
-	m->nr++;
-	return &m->v[i];
-}
-
-static void kmap_release(struct kmap *m)
-{
-	free(m->ka);
-	free(m->kb);
-	free(m->v);
+	return mr_hash_u64(a * 0x9e3779b97f4a7c15ull ^ b);
 }
 
 /* ---- series ---- */
@@ -220,21 +187,23 @@ struct mr_frag_heap *mr_frag_heap_new(void)
 static struct acc *acc_find(struct mr_frag_heap *h, uint32_t aspace, uint64_t start, bool mm,
 			    bool add)
 {
-	uint64_t win = start >> MR_HEAP_WIN_SHIFT;
-	uint32_t *v = kmap_slot(&h->acc_map, aspace, win << 1 | mm, add);
+	struct acc_key k = { .aspace = aspace, .mmap = mm, .win = start >> MR_HEAP_WIN_SHIFT };
+	uint32_t hash = pair_hash(aspace, k.win << 1 | mm);
+	size_t pos = mr_hmap_find(&h->acc_map, hash, acc_eq, h->accs, &k);
+	uint32_t i = mr_hmap_at(&h->acc_map, pos);
 	struct acc *a;
 
-	if (!v)
+	if (i != MR_HMAP_NONE)
+		return &h->accs[i];
+	if (!add)
 		return NULL;
-	if (*v)
-		return &h->accs[*v - 1];
 	if (h->nr_accs == h->alloc_accs) {
 		h->alloc_accs = h->alloc_accs ? h->alloc_accs * 2 : 64;
 		h->accs = mr_xrealloc(h->accs, h->alloc_accs * sizeof(*h->accs));
 	}
-	a = &h->accs[h->nr_accs++];
-	*a = (struct acc){ .aspace = aspace, .mmap = mm, .win = win, .lo = UINT64_MAX };
-	*v = h->nr_accs;
+	a = &h->accs[h->nr_accs];
+	*a = (struct acc){ .aspace = aspace, .mmap = mm, .win = k.win, .lo = UINT64_MAX };
+	mr_hmap_put_at(&h->acc_map, pos, hash, h->nr_accs++);
 	return a;
 }
 
@@ -251,20 +220,24 @@ static void acc_point(struct mr_frag_heap *h, struct acc *a, uint64_t ts)
 
 static void site_count(struct mr_frag_heap *h, const struct mr_block *b, uint64_t chunk)
 {
-	uint32_t *v = kmap_slot(&h->site_map, b->aspace, b->stack, true);
+	struct site_key k = { .aspace = b->aspace, .stack = b->stack };
+	uint32_t hash = pair_hash(b->aspace, b->stack);
+	size_t pos = mr_hmap_find(&h->site_map, hash, site_eq, h->sites, &k);
+	uint32_t i = mr_hmap_at(&h->site_map, pos);
 	struct mr_heap_site *s;
 
-	if (!*v) {
+	if (i == MR_HMAP_NONE) {
 		if (h->nr_sites == h->alloc_sites) {
 			h->alloc_sites = h->alloc_sites ? h->alloc_sites * 2 : 64;
 			h->sites = mr_xrealloc(h->sites, h->alloc_sites * sizeof(*h->sites));
 		}
-		h->sites[h->nr_sites++] = (struct mr_heap_site){
+		h->sites[h->nr_sites] = (struct mr_heap_site){
 			.aspace = b->aspace, .stack = b->stack, .fn = b->fn, .ts = b->ts,
 		};
-		*v = h->nr_sites;
+		i = h->nr_sites++;
+		mr_hmap_put_at(&h->site_map, pos, hash, i);
 	}
-	s = &h->sites[*v - 1];
+	s = &h->sites[i];
 	s->allocs++;
 	s->req += b->size;
 	s->chunk += chunk;
@@ -791,7 +764,7 @@ void mr_frag_heap_free(struct mr_frag_heap *h)
 	free(h->procs);
 	free(h->accs);
 	free(h->sites);
-	kmap_release(&h->acc_map);
-	kmap_release(&h->site_map);
+	mr_hmap_release(&h->acc_map);
+	mr_hmap_release(&h->site_map);
 	free(h);
 }

@@ -13,14 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include "memrec.h"
-#include "mr_u64map.h"
 #include "mr_group.h"
+#include "mr_hmap.h"
+#include "mr_u64map.h"
 #include "leak/kmem.h"
 
 #define PAGE_SHIFT	12
 
 /* A live slab object or page block: the pools behind the maps. */
 struct kobj {
+	uint64_t	key;		/* address or pfn */
 	uint64_t	ts;
 	uint64_t	bytes;
 	uint32_t	site;		/* slab: sites[]; pages: the order */
@@ -33,14 +35,15 @@ struct kobj {
 struct kpool {
 	struct kobj	*v;
 	uint32_t	nr, cap, free;
-	struct mr_u64map map;		/* address or pfn + 1 -> index */
+	struct mr_hmap	map;		/* key -> index */
 };
 
 struct kmem_priv {
 	struct mr_pairing	*stacks;
 	const struct mr_tasks	*tasks;
 	struct kpool		objs, pages;
-	struct mr_u64map	site_map, gfp_map, frag_map, cache_map;
+	struct mr_hmap		site_map, cache_map;	/* -> sites[], caches[] */
+	struct mr_u64map	gfp_map, frag_map;	/* flags, packed orders -> index */
 	bool			any;
 };
 
@@ -58,7 +61,13 @@ struct mr_kmem *mr_kmem_new(const struct mr_tasks *tasks, struct mr_pairing *sta
 	return k;
 }
 
-static uint32_t pool_add(struct kpool *p, uint64_t key, const struct kobj *o)
+static bool kobj_eq(const void *v, uint32_t idx, const void *key)
+{
+	return ((const struct kobj *)v)[idx].key == *(const uint64_t *)key;
+}
+
+/* Adds o under key, which no live object has (pool_take it first). */
+static void pool_add(struct kpool *p, uint64_t key, const struct kobj *o)
 {
 	uint32_t idx = p->free;
 
@@ -72,17 +81,17 @@ static uint32_t pool_add(struct kpool *p, uint64_t key, const struct kobj *o)
 		idx = p->nr++;
 	}
 	p->v[idx] = *o;
+	p->v[idx].key = key;
 	p->v[idx].next_free = NIL;
-	mr_u64map_put(&p->map, key, idx);
-	return idx;
+	mr_hmap_add(&p->map, mr_hash_u64(key), idx);
 }
 
-/* Removes key's object; returns it in *o. An object replaced unseen is dropped. */
+/* Removes key's object; returns it in *o. */
 static bool pool_take(struct kpool *p, uint64_t key, struct kobj *o)
 {
-	uint32_t idx;
+	uint32_t idx = mr_hmap_del(&p->map, mr_hash_u64(key), kobj_eq, p->v, &key);
 
-	if (!mr_u64map_del(&p->map, key, &idx))
+	if (idx == MR_HMAP_NONE)
 		return false;
 	*o = p->v[idx];
 	p->v[idx].next_free = p->free;
@@ -90,31 +99,45 @@ static bool pool_take(struct kpool *p, uint64_t key, struct kobj *o)
 	return true;
 }
 
+static bool cache_eq(const void *caches, uint32_t idx, const void *key)
+{
+	return !strcmp(((char *const *)caches)[idx], key);
+}
+
 static uint32_t intern_cache(struct mr_kmem *k, const char *name)
 {
-	uint64_t h = mr_hash_str(name) | 1;	/* 0 is the map's empty key */
-	uint32_t *id = mr_u64map_get(&k->priv->cache_map, h);
-	if (id)
-		return *id;
+	uint32_t h = mr_hash_str(name);
+	uint32_t id = mr_hmap_get(&k->priv->cache_map, h, cache_eq, k->caches, name);
+
+	if (id != MR_HMAP_NONE)
+		return id;
 	k->caches = mr_xrealloc(k->caches, (k->nr_caches + 1) * sizeof(*k->caches));
 	k->caches[k->nr_caches] = mr_xstrdup(name);
-	mr_u64map_put(&k->priv->cache_map, h, k->nr_caches);
+	mr_hmap_add(&k->priv->cache_map, h, k->nr_caches);
 	return k->nr_caches++;
+}
+
+/* Sites are told apart by call site and cache (an interned name, or NULL). */
+static bool site_eq(const void *sites, uint32_t idx, const void *key)
+{
+	const struct mr_kmem_site *s = (const struct mr_kmem_site *)sites + idx, *k = key;
+
+	return s->call_site == k->call_site && s->cache == k->cache;
 }
 
 static struct mr_kmem_site *site_of(struct mr_kmem *k, uint64_t call_site, const char *cache)
 {
 	uint32_t cid = cache && *cache ? intern_cache(k, cache) : NIL;
-	uint64_t key = mr_hash_u64(call_site) ^ mr_hash_u64(cid + 0x51ull) ^ 1;
-	uint32_t *idx = mr_u64map_get(&k->priv->site_map, key ? key : 1);
+	struct mr_kmem_site key = { .call_site = call_site,
+				    .cache = cid == NIL ? NULL : k->caches[cid] };
+	uint32_t h = mr_hash_u64(call_site ^ mr_hash_u64(cid));
+	uint32_t idx = mr_hmap_get(&k->priv->site_map, h, site_eq, k->sites, &key);
 
-	if (idx)
-		return &k->sites[*idx];
+	if (idx != MR_HMAP_NONE)
+		return &k->sites[idx];
 	k->sites = mr_xrealloc(k->sites, (k->nr_sites + 1) * sizeof(*k->sites));
-	memset(&k->sites[k->nr_sites], 0, sizeof(*k->sites));
-	k->sites[k->nr_sites].call_site = call_site;
-	k->sites[k->nr_sites].cache = cid == NIL ? NULL : k->caches[cid];
-	mr_u64map_put(&k->priv->site_map, key ? key : 1, k->nr_sites);
+	k->sites[k->nr_sites] = key;
+	mr_hmap_add(&k->priv->site_map, h, k->nr_sites);
 	return &k->sites[k->nr_sites++];
 }
 
@@ -122,7 +145,7 @@ static struct mr_kmem_gfp *gfp_of(struct mr_kmem *k, const struct mr_event *ev)
 {
 	uint64_t flags = ev->kind == MR_EV_PAGE_ALLOC ? ev->page_alloc.gfp_flags :
 							ev->slab_alloc.gfp_flags;
-	uint32_t *idx = mr_u64map_get(&k->priv->gfp_map, flags + 1);
+	uint32_t *idx = mr_u64map_get(&k->priv->gfp_map, flags);
 	struct mr_kmem_gfp *g;
 
 	if (idx)
@@ -132,7 +155,7 @@ static struct mr_kmem_gfp *gfp_of(struct mr_kmem *k, const struct mr_event *ev)
 	memset(g, 0, sizeof(*g));
 	g->flags = flags;
 	g->name = ev->gfp ? mr_xstrdup(ev->gfp) : mr_xasprintf("%#llx", (unsigned long long)flags);
-	mr_u64map_put(&k->priv->gfp_map, flags + 1, k->nr_gfps);
+	mr_u64map_put(&k->priv->gfp_map, flags, k->nr_gfps);
 	return &k->gfps[k->nr_gfps++];
 }
 
@@ -216,9 +239,9 @@ static void page_alloc(struct mr_kmem *k, const struct mr_event *ev)
 	g->page_allocs++;
 	g->pages += 1ull << order;
 	stacks_of(k, ev, &o);
-	if (pool_take(&k->priv->pages, (uint64_t)ev->page_alloc.pfn + 1, &old))
+	if (pool_take(&k->priv->pages, (uint64_t)ev->page_alloc.pfn, &old))
 		k->st.live[old.site]--;
-	pool_add(&k->priv->pages, (uint64_t)ev->page_alloc.pfn + 1, &o);
+	pool_add(&k->priv->pages, (uint64_t)ev->page_alloc.pfn, &o);
 	k->st.live[order]++;
 }
 
@@ -227,7 +250,7 @@ static void page_free(struct mr_kmem *k, const struct mr_event *ev)
 	struct kobj o;
 	int pid = mr_tasks_tgid(k->priv->tasks, ev);
 
-	if (!pool_take(&k->priv->pages, (uint64_t)ev->page_free.pfn + 1, &o)) {
+	if (!pool_take(&k->priv->pages, (uint64_t)ev->page_free.pfn, &o)) {
 		k->st.page_unmatched++;
 		return;
 	}
@@ -240,9 +263,8 @@ static void page_free(struct mr_kmem *k, const struct mr_event *ev)
 static void extfrag(struct mr_kmem *k, const struct mr_event *ev)
 {
 	const typeof(ev->extfrag) *x = &ev->extfrag;
-	uint64_t key = mr_hash_u64(((uint64_t)(x->alloc_order & 0xff) << 24) |
-				   ((x->fallback_order & 0xff) << 16) | ((x->alloc_mt & 0xff) << 8) |
-				   (x->fallback_mt & 0xff)) | 1;
+	uint64_t key = (uint64_t)(x->alloc_order & 0xff) << 24 | (x->fallback_order & 0xff) << 16 |
+		       (x->alloc_mt & 0xff) << 8 | (x->fallback_mt & 0xff);
 	uint32_t *idx = mr_u64map_get(&k->priv->frag_map, key);
 	struct mr_kmem_extfrag *f;
 
@@ -346,12 +368,13 @@ static void add_pool(struct mr_ctx *ctx, const struct kpool *p, bool page,
 {
 	uint64_t min_age = ctx->o->min_age_s * 1e9;
 
-	for (size_t i = 0; i <= p->map.mask && p->map.slots; i++) {
+	for (size_t pos = 0; pos <= p->map.mask && p->map.slots; pos++) {
+		uint32_t idx = mr_hmap_at(&p->map, pos);
 		const struct kobj *o;
 
-		if (!p->map.slots[i].key)
+		if (idx == MR_HMAP_NONE)
 			continue;
-		o = &p->v[p->map.slots[i].val];
+		o = &p->v[idx];
 		if ((ctx->o->pid && o->pid != ctx->o->pid) ||
 		    (min_age && ctx->end_ts - o->ts < min_age))
 			continue;
@@ -440,12 +463,12 @@ void mr_kmem_free(struct mr_kmem *k)
 	free(k->frags);
 	free(k->priv->objs.v);
 	free(k->priv->pages.v);
-	mr_u64map_release(&k->priv->objs.map);
-	mr_u64map_release(&k->priv->pages.map);
-	mr_u64map_release(&k->priv->site_map);
+	mr_hmap_release(&k->priv->objs.map);
+	mr_hmap_release(&k->priv->pages.map);
+	mr_hmap_release(&k->priv->site_map);
+	mr_hmap_release(&k->priv->cache_map);
 	mr_u64map_release(&k->priv->gfp_map);
 	mr_u64map_release(&k->priv->frag_map);
-	mr_u64map_release(&k->priv->cache_map);
 	free(k->priv);
 	free(k);
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include "memrec.h"
 #include "mr_buildid.h"
+#include "mr_hmap.h"
 #include "mr_symbols.h"
 #include "model/symbols_int.h"
 
@@ -36,17 +37,16 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 #define PAGE_MASK		(~(uint64_t)4095)
 
 /*
- * A small open-addressing set of pointers with caller-supplied hashes; items
- * are never removed, only freed with the whole struct mr_symbols.
+ * A set of pointers: the items in add order, found through an mr_hmap of
+ * their indices; items are never removed, only freed with the whole struct
+ * mr_symbols. Its equality callbacks get the items array as ctx.
  */
 struct htab {
-	uint64_t	*hashes;
+	struct mr_hmap	map;
 	void		**items;
 	size_t		nr;
-	size_t		cap;	/* a power of two, or 0 */
+	size_t		alloc;
 };
-
-typedef bool (*htab_eq_fn)(const void *item, const void *key);
 
 /* An interned string; warned makes "one warning per path" cheap. */
 struct istr {
@@ -156,65 +156,40 @@ struct mr_symbols {
 
 /* ---- hashing and the table ---- */
 
-static void *htab_find(const struct htab *h, uint64_t hash, htab_eq_fn eq, const void *key)
+static void *htab_find(const struct htab *h, uint64_t hash, mr_hmap_eq_fn eq, const void *key)
 {
-	size_t i;
+	uint32_t i = mr_hmap_get(&h->map, hash, eq, h->items, key);
 
-	if (!h->cap)
-		return NULL;
-	for (i = hash & (h->cap - 1); h->items[i]; i = (i + 1) & (h->cap - 1))
-		if (h->hashes[i] == hash && eq(h->items[i], key))
-			return h->items[i];
-	return NULL;
-}
-
-static void htab_put(struct htab *h, uint64_t hash, void *item)
-{
-	size_t i;
-
-	for (i = hash & (h->cap - 1); h->items[i]; i = (i + 1) & (h->cap - 1))
-		;
-	h->hashes[i] = hash;
-	h->items[i] = item;
-	h->nr++;
+	return i == MR_HMAP_NONE ? NULL : h->items[i];
 }
 
 static void htab_add(struct htab *h, uint64_t hash, void *item)
 {
-	if (2 * (h->nr + 1) > h->cap) {
-		struct htab old = *h;
-		size_t i;
+	MR_ALLOC_GROW(h->items, h->nr, h->alloc);
+	h->items[h->nr] = item;
+	mr_hmap_add(&h->map, hash, h->nr++);
+}
 
-		h->cap = old.cap ? 2 * old.cap : 64;
-		h->hashes = mr_xcalloc(h->cap, sizeof(*h->hashes));
-		h->items = mr_xcalloc(h->cap, sizeof(*h->items));
-		h->nr = 0;
-		for (i = 0; i < old.cap; i++)
-			if (old.items[i])
-				htab_put(h, old.hashes[i], old.items[i]);
-		free(old.hashes);
-		free(old.items);
-	}
-	htab_put(h, hash, item);
+/* Item idx of the items array an equality callback is given. */
+static const void *htab_item(const void *items, uint32_t idx)
+{
+	return ((void *const *)items)[idx];
 }
 
 static void htab_release(struct htab *h, void (*free_item)(void *))
 {
-	size_t i;
-
-	for (i = 0; i < h->cap; i++)
-		if (h->items[i])
-			free_item(h->items[i]);
-	free(h->hashes);
+	for (size_t i = 0; i < h->nr; i++)
+		free_item(h->items[i]);
 	free(h->items);
+	mr_hmap_release(&h->map);
 	memset(h, 0, sizeof(*h));
 }
 
 /* ---- interned strings ---- */
 
-static bool istr_eq(const void *item, const void *key)
+static bool istr_eq(const void *items, uint32_t idx, const void *key)
 {
-	return !strcmp(((const struct istr *)item)->s, key);
+	return !strcmp(((const struct istr *)htab_item(items, idx))->s, key);
 }
 
 static struct istr *intern(struct mr_symbols *s, const char *str)
@@ -234,9 +209,9 @@ static struct istr *intern(struct mr_symbols *s, const char *str)
 
 /* ---- files ---- */
 
-static bool file_eq(const void *item, const void *key)
+static bool file_eq(const void *items, uint32_t idx, const void *key)
 {
-	const struct mr_file *f = item;
+	const struct mr_file *f = htab_item(items, idx);
 	const struct file_key *k = key;
 
 	return f->path == k->path && f->build_id == (k->build_id ? k->build_id->s : NULL);
@@ -519,9 +494,9 @@ struct sym_key {
 	uint64_t		vaddr;
 };
 
-static bool sym_eq(const void *item, const void *key)
+static bool sym_eq(const void *items, uint32_t idx, const void *key)
 {
-	const struct sym *sy = item;
+	const struct sym *sy = htab_item(items, idx);
 	const struct sym_key *k = key;
 
 	return sy->file == k->file && sy->vaddr == k->vaddr;
@@ -679,9 +654,9 @@ static struct sym *get_sym(struct mr_symbols *s, struct mr_file *f, uint64_t vad
 
 /* ---- processes and their mappings ---- */
 
-static bool proc_eq(const void *item, const void *key)
+static bool proc_eq(const void *items, uint32_t idx, const void *key)
 {
-	return ((const struct proc *)item)->pid == *(const int *)key;
+	return ((const struct proc *)htab_item(items, idx))->pid == *(const int *)key;
 }
 
 static struct proc *find_proc(const struct mr_symbols *s, int pid)
