@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "memrec.h"
+#include "mr_hmap.h"
 #include "mr_pairing.h"
 #include "mr_tasks.h"
 
@@ -55,12 +56,6 @@ struct pent {
 	uint32_t	next;
 };
 
-struct bslot {
-	uint64_t	ptr;		/* 0: empty slot (no allocator returns 0 for a block) */
-	uint32_t	aspace;
-	uint32_t	idx;		/* into the pool */
-};
-
 /* The live blocks of an address space, a list in the pool. */
 struct blist {
 	uint64_t	nr_live;
@@ -71,16 +66,13 @@ struct blist {
 struct stk {
 	uint64_t	off;		/* into frames */
 	uint32_t	nr;
-	uint32_t	hash;
 };
 
 struct mr_pairing {
 	struct mr_pair_stats	stats;
 	struct mr_pairing_hooks	hooks;
 
-	struct bslot		*bs;
-	size_t			bmask;
-	size_t			bnr;
+	struct mr_hmap		blocks;		/* (aspace, ptr) -> pool */
 	struct pent		*pool;
 	uint32_t		pool_nr;
 	uint32_t		pool_cap;
@@ -98,20 +90,10 @@ struct mr_pairing {
 	struct stk		*stk;
 	uint32_t		nr_stk;
 	uint32_t		stk_cap;
-	uint32_t		*stk_slot;	/* id + 1, 0: empty */
-	uint32_t		stk_mask;
+	struct mr_hmap		stk_ids;	/* frames -> stack id */
 
 	uint64_t		scratch[MR_MAX_STACK];
 };
-
-/*
- * Backward-shift deletion: the entry at j (home slot home) may move back
- * into the hole at i only if i lies on its probe path from home to j.
- */
-static bool may_shift(size_t i, size_t j, size_t home, size_t mask)
-{
-	return ((j - i) & mask) <= ((j - home) & mask);
-}
 
 static uint64_t sat_mul(uint64_t a, uint64_t b)
 {
@@ -124,48 +106,29 @@ static uint64_t sat_mul(uint64_t a, uint64_t b)
 
 /* ---- live blocks: pool + (aspace, ptr) table ---- */
 
-static size_t bhome(const struct mr_pairing *p, uint32_t aspace, uint64_t ptr)
+struct bkey {
+	uint64_t	ptr;
+	uint32_t	aspace;
+};
+
+static bool block_eq(const void *pool, uint32_t idx, const void *key)
 {
-	return mr_hash_u64(ptr + aspace * 0x9e3779b97f4a7c15ull) & p->bmask;
+	const struct mr_block *b = &((const struct pent *)pool)[idx].b;
+	const struct bkey *k = key;
+
+	return b->ptr == k->ptr && b->aspace == k->aspace;
+}
+
+static uint32_t bhash(uint32_t aspace, uint64_t ptr)
+{
+	return mr_hash_u64(ptr + aspace * 0x9e3779b97f4a7c15ull);
 }
 
 static size_t bslot_find(const struct mr_pairing *p, uint32_t aspace, uint64_t ptr)
 {
-	size_t i = bhome(p, aspace, ptr);
+	struct bkey k = { ptr, aspace };
 
-	while (p->bs[i].ptr && (p->bs[i].ptr != ptr || p->bs[i].aspace != aspace))
-		i = (i + 1) & p->bmask;
-	return i;
-}
-
-static void btab_resize(struct mr_pairing *p, size_t cap)
-{
-	struct bslot *old = p->bs;
-	size_t old_cap = p->bmask + 1;
-
-	p->bs = mr_xcalloc(cap, sizeof(*p->bs));
-	p->bmask = cap - 1;
-	for (size_t i = 0; old && i < old_cap; i++)
-		if (old[i].ptr)
-			p->bs[bslot_find(p, old[i].aspace, old[i].ptr)] = old[i];
-	free(old);
-}
-
-static void bslot_del(struct mr_pairing *p, size_t i)
-{
-	size_t j = i;
-
-	for (;;) {
-		j = (j + 1) & p->bmask;
-		if (!p->bs[j].ptr)
-			break;
-		if (may_shift(i, j, bhome(p, p->bs[j].aspace, p->bs[j].ptr), p->bmask)) {
-			p->bs[i] = p->bs[j];
-			i = j;
-		}
-	}
-	p->bs[i].ptr = 0;
-	p->bnr--;
+	return mr_hmap_find(&p->blocks, bhash(aspace, ptr), block_eq, p->pool, &k);
 }
 
 static uint32_t pool_get(struct mr_pairing *p)
@@ -209,12 +172,7 @@ static void list_unlink(struct mr_pairing *p, uint32_t idx)
 /* Room for n more blocks without growing, so a slot found now stays valid. */
 static void live_reserve(struct mr_pairing *p, size_t n)
 {
-	size_t cap = p->bmask + 1;
-
-	while ((p->bnr + n) * 10 > cap * 7)
-		cap *= 2;
-	if (cap != p->bmask + 1)
-		btab_resize(p, cap);
+	mr_hmap_reserve(&p->blocks, n);
 	/* Free pool entries are reused first; pool_get grows for the rest. */
 	if (n > 1 && p->pool_nr + n > p->pool_cap) {
 		p->pool_cap = p->pool_nr + n;
@@ -239,20 +197,19 @@ static void live_insert(struct mr_pairing *p, const struct mr_block *b, size_t i
 	as->tail = idx;
 	as->nr_live++;
 
-	p->bs[i] = (struct bslot){ .ptr = b->ptr, .aspace = b->aspace, .idx = idx };
-	p->bnr++;
+	mr_hmap_put_at(&p->blocks, i, bhash(b->aspace, b->ptr), idx);
 }
 
 /* Returns true and the block if (aspace, ptr) was live. */
 static bool live_remove(struct mr_pairing *p, uint32_t aspace, uint64_t ptr, struct mr_block *b)
 {
 	size_t i = bslot_find(p, aspace, ptr);
-	uint32_t idx = p->bs[i].idx;
+	uint32_t idx = mr_hmap_at(&p->blocks, i);
 
-	if (!p->bs[i].ptr)
+	if (idx == MR_HMAP_NONE)
 		return false;
 	*b = p->pool[idx].b;
-	bslot_del(p, i);
+	mr_hmap_del_at(&p->blocks, i);
 	list_unlink(p, idx);
 	p->pool[idx].b.ptr = 0;
 	p->pool[idx].next = p->pool_free;
@@ -271,55 +228,38 @@ static uint32_t hash_frames(const uint64_t *f, int n)
 	return (uint32_t)h;
 }
 
-static uint32_t *stk_find(struct mr_pairing *p, const uint64_t *f, int n, uint32_t h)
+struct frames_key {
+	const uint64_t	*f;
+	uint32_t	n;
+};
+
+static bool stack_eq(const void *ctx, uint32_t id, const void *key)
 {
-	uint32_t i = h & p->stk_mask;
+	const struct mr_pairing *p = ctx;
+	const struct frames_key *k = key;
 
-	while (p->stk_slot[i]) {
-		const struct stk *s = &p->stk[p->stk_slot[i] - 1];
-
-		if (s->hash == h && s->nr == (uint32_t)n &&
-		    !memcmp(p->frames + s->off, f, n * sizeof(*f)))
-			break;
-		i = (i + 1) & p->stk_mask;
-	}
-	return &p->stk_slot[i];
-}
-
-static void stk_grow(struct mr_pairing *p)
-{
-	uint32_t cap = (p->stk_mask + 1) * 2;
-
-	free(p->stk_slot);
-	p->stk_slot = mr_xcalloc(cap, sizeof(*p->stk_slot));
-	p->stk_mask = cap - 1;
-	for (uint32_t id = 0; id < p->nr_stk; id++) {
-		uint32_t i = p->stk[id].hash & p->stk_mask;
-
-		while (p->stk_slot[i])
-			i = (i + 1) & p->stk_mask;
-		p->stk_slot[i] = id + 1;
-	}
+	return p->stk[id].nr == k->n && !memcmp(p->frames + p->stk[id].off, k->f,
+						k->n * sizeof(*k->f));
 }
 
 static uint32_t stack_intern(struct mr_pairing *p, const uint64_t *f, int n)
 {
-	uint32_t h = hash_frames(f, n), *slot = stk_find(p, f, n, h);
+	struct frames_key k = { f, n };
+	uint32_t h = hash_frames(f, n);
+	size_t pos = mr_hmap_find(&p->stk_ids, h, stack_eq, p, &k);
 
-	if (*slot)
-		return *slot - 1;
+	if (mr_hmap_at(&p->stk_ids, pos) != MR_HMAP_NONE)
+		return mr_hmap_at(&p->stk_ids, pos);
 	if (p->nr_frames + n > p->frames_cap) {
 		p->frames_cap = (p->frames_cap + n) * 2;
 		p->frames = mr_xrealloc(p->frames, p->frames_cap * sizeof(*p->frames));
 	}
 	memcpy(p->frames + p->nr_frames, f, n * sizeof(*f));
 	MR_ALLOC_GROW(p->stk, p->nr_stk, p->stk_cap);
-	p->stk[p->nr_stk] = (struct stk){ .off = p->nr_frames, .nr = n, .hash = h };
+	p->stk[p->nr_stk] = (struct stk){ .off = p->nr_frames, .nr = n };
 	p->nr_frames += n;
-	*slot = ++p->nr_stk;
-	if ((uint64_t)p->nr_stk * 4 > (uint64_t)(p->stk_mask + 1) * 3)
-		stk_grow(p);
-	return p->nr_stk - 1;
+	mr_hmap_put_at(&p->stk_ids, pos, h, p->nr_stk);
+	return p->nr_stk++;
 }
 
 /*
@@ -458,12 +398,14 @@ static void do_alloc(struct mr_pairing *p, const struct thread *t, const struct 
 	p->stats.alloc_bytes += size;
 	live_reserve(p, 1);
 	i = bslot_find(p, t->aspace, ptr);
-	if (p->bs[i].ptr) {
+	if (mr_hmap_at(&p->blocks, i) != MR_HMAP_NONE) {
+		uint32_t idx = mr_hmap_at(&p->blocks, i);
+
 		/* A free we never saw: the old block is gone, keep its list place. */
 		p->stats.replaced++;
 		if (p->hooks.dead)
-			p->hooks.dead(&p->pool[p->bs[i].idx].b, ev->ts, p->hooks.ctx);
-		p->pool[p->bs[i].idx].b = b;
+			p->hooks.dead(&p->pool[idx].b, ev->ts, p->hooks.ctx);
+		p->pool[idx].b = b;
 	} else {
 		live_insert(p, &b, i);
 	}
@@ -681,9 +623,7 @@ struct mr_pairing *mr_pairing_new(struct mr_tasks *tasks)
 
 	p->tasks = tasks;
 	p->pool_free = NIL;
-	btab_resize(p, 1024);
-	p->stk_slot = mr_xcalloc(256, sizeof(*p->stk_slot));
-	p->stk_mask = 255;
+	mr_hmap_reserve(&p->blocks, 640);
 	/* Never NULL, so an empty stack is a valid (zero-length) range too. */
 	p->frames_cap = 1024;
 	p->frames = mr_xmalloc(p->frames_cap * sizeof(*p->frames));
@@ -701,11 +641,11 @@ void mr_pairing_free(struct mr_pairing *p)
 	}
 	free(p->th);
 	free(p->lists);
-	free(p->bs);
+	mr_hmap_release(&p->blocks);
 	free(p->pool);
 	free(p->frames);
 	free(p->stk);
-	free(p->stk_slot);
+	mr_hmap_release(&p->stk_ids);
 	free(p);
 }
 
