@@ -59,22 +59,22 @@
 #define SERIES_SHIFT0		20		/* first bucket width: 2^20 ns, about 1 ms */
 
 /* The blocks of one address space in one 64 MiB window, of one shape. */
-struct acc {
+struct window {
 	uint32_t	aspace;
 	bool		mmap;		/* mmapped-looking chunks */
 	bool		small;		/* saw a chunk below the mmap threshold */
-	uint64_t	win;
+	uint64_t	number;		/* start >> MR_HEAP_WIN_SHIFT */
 	uint64_t	req, chunk;	/* live now */
 	uint64_t	lo, hi;
 	struct mr_heap_series	s;
 	size_t		region;		/* in its process, after finish */
 };
 
-/* What acc_map finds an acc by, and site_map a site. */
-struct acc_key {
+/* What window_map finds a window by, and site_map a site. */
+struct window_key {
 	uint32_t	aspace;
 	bool		mmap;
-	uint64_t	win;
+	uint64_t	number;		/* start >> MR_HEAP_WIN_SHIFT */
 };
 
 struct site_key {
@@ -82,9 +82,9 @@ struct site_key {
 };
 
 struct mr_frag_heap {
-	struct mr_hmap	acc_map, site_map;	/* -> accs[], sites[] */
-	struct acc	*accs;
-	size_t		nr_accs, alloc_accs;
+	struct mr_hmap	window_map, site_map;	/* -> windows[], sites[] */
+	struct window	*windows;
+	size_t		nr_windows, alloc_windows;
 	struct mr_heap_site	*sites;
 	size_t		nr_sites, alloc_sites;
 	bool		started;
@@ -117,12 +117,12 @@ static uint64_t chunk_bytes(uint64_t req, bool mmapped)
 
 /* ---- the maps' keys ---- */
 
-static bool acc_eq(const void *accs, uint32_t idx, const void *key)
+static bool window_eq(const void *windows, uint32_t idx, const void *key)
 {
-	const struct acc *a = (const struct acc *)accs + idx;
-	const struct acc_key *k = key;
+	const struct window *a = (const struct window *)windows + idx;
+	const struct window_key *k = key;
 
-	return a->aspace == k->aspace && a->win == k->win && a->mmap == k->mmap;
+	return a->aspace == k->aspace && a->number == k->number && a->mmap == k->mmap;
 }
 
 static bool site_eq(const void *sites, uint32_t idx, const void *key)
@@ -184,30 +184,27 @@ struct mr_frag_heap *mr_frag_heap_new(void)
 	return mr_xcalloc(1, sizeof(struct mr_frag_heap));
 }
 
-static struct acc *acc_find(struct mr_frag_heap *h, uint32_t aspace, uint64_t start, bool mm,
+static struct window *window_find(struct mr_frag_heap *h, uint32_t aspace, uint64_t start, bool mm,
 			    bool add)
 {
-	struct acc_key k = { .aspace = aspace, .mmap = mm, .win = start >> MR_HEAP_WIN_SHIFT };
-	uint32_t hash = pair_hash(aspace, k.win << 1 | mm);
-	size_t pos = mr_hmap_find(&h->acc_map, hash, acc_eq, h->accs, &k);
-	uint32_t i = mr_hmap_at(&h->acc_map, pos);
-	struct acc *a;
+	struct window_key k = { .aspace = aspace, .mmap = mm, .number = start >> MR_HEAP_WIN_SHIFT };
+	uint32_t hash = pair_hash(aspace, k.number << 1 | mm);
+	size_t pos = mr_hmap_find(&h->window_map, hash, window_eq, h->windows, &k);
+	uint32_t i = mr_hmap_at(&h->window_map, pos);
+	struct window *a;
 
 	if (i != MR_HMAP_NONE)
-		return &h->accs[i];
+		return &h->windows[i];
 	if (!add)
 		return NULL;
-	if (h->nr_accs == h->alloc_accs) {
-		h->alloc_accs = h->alloc_accs ? h->alloc_accs * 2 : 64;
-		h->accs = mr_xrealloc(h->accs, h->alloc_accs * sizeof(*h->accs));
-	}
-	a = &h->accs[h->nr_accs];
-	*a = (struct acc){ .aspace = aspace, .mmap = mm, .win = k.win, .lo = UINT64_MAX };
-	mr_hmap_put_at(&h->acc_map, pos, hash, h->nr_accs++);
+	MR_ALLOC_GROW(h->windows, h->nr_windows, h->alloc_windows);
+	a = &h->windows[h->nr_windows];
+	*a = (struct window){ .aspace = aspace, .mmap = mm, .number = k.number, .lo = UINT64_MAX };
+	mr_hmap_put_at(&h->window_map, pos, hash, h->nr_windows++);
 	return a;
 }
 
-static void acc_point(struct mr_frag_heap *h, struct acc *a, uint64_t ts)
+static void window_point(struct mr_frag_heap *h, struct window *a, uint64_t ts)
 {
 	struct mr_heap_point p = {
 		.ts = h->now, .req = a->req, .chunk = a->chunk, .lo = a->lo, .hi = a->hi,
@@ -227,10 +224,7 @@ static void site_count(struct mr_frag_heap *h, const struct mr_block *b, uint64_
 	struct mr_heap_site *s;
 
 	if (i == MR_HMAP_NONE) {
-		if (h->nr_sites == h->alloc_sites) {
-			h->alloc_sites = h->alloc_sites ? h->alloc_sites * 2 : 64;
-			h->sites = mr_xrealloc(h->sites, h->alloc_sites * sizeof(*h->sites));
-		}
+		MR_ALLOC_GROW(h->sites, h->nr_sites, h->alloc_sites);
 		h->sites[h->nr_sites] = (struct mr_heap_site){
 			.aspace = b->aspace, .stack = b->stack, .fn = b->fn, .ts = b->ts,
 		};
@@ -247,13 +241,13 @@ void mr_frag_heap_live(struct mr_frag_heap *h, const struct mr_block *b)
 {
 	bool mm = looks_mmapped(b->ptr, b->size);
 	uint64_t cb = chunk_bytes(b->size, mm), start = b->ptr - CHUNK_HDR;
-	struct acc *a;
+	struct window *a;
 
 	if (!h->started) {
 		h->started = true;
 		h->t0 = h->now = b->ts;
 	}
-	a = acc_find(h, b->aspace, start, mm, true);
+	a = window_find(h, b->aspace, start, mm, true);
 	a->req += b->size;
 	a->chunk += cb;
 	a->small |= request2size(b->size) < MR_HEAP_MMAP_THRESHOLD;
@@ -261,7 +255,7 @@ void mr_frag_heap_live(struct mr_frag_heap *h, const struct mr_block *b)
 		a->lo = start;
 	if (start + cb > a->hi)
 		a->hi = start + cb;
-	acc_point(h, a, b->ts);
+	window_point(h, a, b->ts);
 	site_count(h, b, cb);
 }
 
@@ -269,16 +263,16 @@ void mr_frag_heap_dead(struct mr_frag_heap *h, const struct mr_block *b, uint64_
 {
 	bool mm = looks_mmapped(b->ptr, b->size);
 	uint64_t cb = chunk_bytes(b->size, mm);
-	struct acc *a;
+	struct window *a;
 
 	if (b->inherited)
 		return;
-	a = acc_find(h, b->aspace, b->ptr - CHUNK_HDR, mm, false);
+	a = window_find(h, b->aspace, b->ptr - CHUNK_HDR, mm, false);
 	if (!a)
 		return;
 	a->req -= b->size <= a->req ? b->size : a->req;
 	a->chunk -= cb <= a->chunk ? cb : a->chunk;
-	acc_point(h, a, ts);
+	window_point(h, a, ts);
 }
 
 /* ---- finish: the main arena's address range ---- */
@@ -402,14 +396,14 @@ static struct addr_range main_range(const struct mr_ctx *ctx, uint32_t aspace,
 
 /* ---- finish: regions and their series ---- */
 
-static int cmp_acc(const void *a, const void *b)
+static int cmp_window(const void *a, const void *b)
 {
-	const struct acc *x = *(struct acc *const *)a, *y = *(struct acc *const *)b;
+	const struct window *x = *(struct window *const *)a, *y = *(struct window *const *)b;
 
 	if (x->aspace != y->aspace)
 		return x->aspace < y->aspace ? -1 : 1;
-	if (x->win != y->win)
-		return x->win < y->win ? -1 : 1;
+	if (x->number != y->number)
+		return x->number < y->number ? -1 : 1;
 	return (int)x->mmap - (int)y->mmap;
 }
 
@@ -451,7 +445,7 @@ static void union_emit(struct mr_heap_series *out, const struct mr_heap_point *s
  * widest bucket of any, then at each bucket the sum of each one's state at
  * its end (a member without a point there keeps its earlier state).
  */
-static void series_union(struct mr_heap_series *out, struct acc **m, size_t n)
+static void series_union(struct mr_heap_series *out, struct window **m, size_t n)
 {
 	struct mr_heap_point *state = mr_xcalloc(n, sizeof(*state));
 	struct tagged *t;
@@ -500,13 +494,13 @@ static struct mr_heap_region *region_add(struct mr_heap_proc *p, enum mr_heap_re
 }
 
 /* Gives the accumulators m[0..n) to a new region of p. */
-static void region_of_accs(struct mr_heap_proc *p, enum mr_heap_region_kind kind, struct acc **m, size_t n)
+static void region_of_windows(struct mr_heap_proc *p, enum mr_heap_region_kind kind, struct window **m, size_t n)
 {
 	struct mr_heap_region *r;
 
 	if (!n)
 		return;
-	r = region_add(p, kind, m[0]->win << MR_HEAP_WIN_SHIFT);
+	r = region_add(p, kind, m[0]->number << MR_HEAP_WIN_SHIFT);
 	for (size_t i = 0; i < n; i++) {
 		m[i]->region = p->nr_regions - 1;
 		if (m[i]->lo < r->lo)
@@ -521,20 +515,20 @@ static void region_of_accs(struct mr_heap_proc *p, enum mr_heap_region_kind kind
  * Splits the accumulators of one process (sorted by window) into its
  * regions: main arena first, thread-arena heaps by address, mmapped last.
  */
-static bool in_range(const struct acc *a, struct addr_range r)
+static bool in_range(const struct window *a, struct addr_range r)
 {
 	return a->lo >= r.lo && a->lo < r.hi;
 }
 
-static void classify(struct mr_heap_proc *p, struct acc **a, size_t n, struct addr_range mr)
+static void classify(struct mr_heap_proc *p, struct window **a, size_t n, struct addr_range mr)
 {
-	struct acc **main = mr_xmalloc(n * sizeof(*main)), **mm = mr_xmalloc(n * sizeof(*mm));
+	struct window **main = mr_xmalloc(n * sizeof(*main)), **mm = mr_xmalloc(n * sizeof(*mm));
 	size_t nm = 0, nmm = 0;
 
 	for (size_t i = 0; i < n; i++)
 		if (in_range(a[i], mr))
 			main[nm++] = a[i];
-	region_of_accs(p, MR_HEAP_MAIN, main, nm);
+	region_of_windows(p, MR_HEAP_MAIN, main, nm);
 	for (size_t i = 0; i < n; i++) {
 		size_t j = i + 1;
 		bool heap = false;
@@ -542,19 +536,19 @@ static void classify(struct mr_heap_proc *p, struct acc **a, size_t n, struct ad
 		if (in_range(a[i], mr))
 			continue;
 		/* the window's other shape, if any, is next (sorted by window, then shape) */
-		if (j < n && a[j]->win == a[i]->win && !in_range(a[j], mr))
+		if (j < n && a[j]->number == a[i]->number && !in_range(a[j], mr))
 			j++;
 		for (size_t k = i; k < j; k++)
 			heap |= !a[k]->mmap && a[k]->small;
 		if (heap) {
-			region_of_accs(p, MR_HEAP_ARENA, &a[i], j - i);
+			region_of_windows(p, MR_HEAP_ARENA, &a[i], j - i);
 		} else {
 			for (size_t k = i; k < j; k++)
 				mm[nmm++] = a[k];
 		}
 		i = j - 1;
 	}
-	region_of_accs(p, MR_HEAP_MMAP, mm, nmm);
+	region_of_windows(p, MR_HEAP_MMAP, mm, nmm);
 	free(main);
 	free(mm);
 }
@@ -573,18 +567,15 @@ static int collect_live(const struct mr_block *b, void *ctx)
 	bool mm = looks_mmapped(b->ptr, b->size);
 	uint64_t start = b->ptr - CHUNK_HDR;
 	struct mr_heap_region *r;
-	struct acc *a;
+	struct window *a;
 
 	if (b->inherited || b->aspace >= w->nr_as || !w->proc_of[b->aspace])
 		return 0;
-	a = acc_find(w->h, b->aspace, start, mm, false);
+	a = window_find(w->h, b->aspace, start, mm, false);
 	if (!a)
 		return 0;
 	r = &w->h->procs[w->proc_of[b->aspace] - 1].regions[a->region];
-	if (r->nr_lc == r->alloc_lc) {
-		r->alloc_lc = r->alloc_lc ? r->alloc_lc * 2 : 256;
-		r->lc = mr_xrealloc(r->lc, r->alloc_lc * sizeof(*r->lc));
-	}
+	MR_ALLOC_GROW(r->lc, r->nr_lc, r->alloc_lc);
 	r->lc[r->nr_lc++] = (struct mr_heap_chunk){ start, start + chunk_bytes(b->size, mm), b };
 	return 0;
 }
@@ -698,7 +689,7 @@ static void give_sites(struct mr_frag_heap *h)
 	free(all);
 }
 
-static void proc_build(struct mr_frag_heap *h, const struct mr_ctx *ctx, struct acc **a,
+static void proc_build(struct mr_frag_heap *h, const struct mr_ctx *ctx, struct window **a,
 		       size_t n, int pid)
 {
 	uint64_t lowest = UINT64_MAX;
@@ -715,18 +706,18 @@ static void proc_build(struct mr_frag_heap *h, const struct mr_ctx *ctx, struct 
 
 void mr_frag_heap_finish(struct mr_frag_heap *h, struct mr_ctx *ctx)
 {
-	struct acc **a = mr_xmalloc((h->nr_accs ? h->nr_accs : 1) * sizeof(*a));
+	struct window **a = mr_xmalloc((h->nr_windows ? h->nr_windows : 1) * sizeof(*a));
 	struct walk w = { .h = h, .nr_as = mr_tasks_nr_aspaces(ctx->tasks) };
 
 	w.proc_of = mr_xcalloc(w.nr_as + 1, sizeof(*w.proc_of));
-	for (size_t i = 0; i < h->nr_accs; i++)
-		a[i] = &h->accs[i];
-	mr_qsort(a, h->nr_accs, sizeof(*a), cmp_acc);
-	for (size_t i = 0, j; i < h->nr_accs; i = j) {
+	for (size_t i = 0; i < h->nr_windows; i++)
+		a[i] = &h->windows[i];
+	mr_qsort(a, h->nr_windows, sizeof(*a), cmp_window);
+	for (size_t i = 0, j; i < h->nr_windows; i = j) {
 		const struct mr_aspace *as = mr_tasks_aspace(ctx->tasks, a[i]->aspace);
 		int pid = as ? as->pid : -1;
 
-		for (j = i + 1; j < h->nr_accs && a[j]->aspace == a[i]->aspace; j++)
+		for (j = i + 1; j < h->nr_windows && a[j]->aspace == a[i]->aspace; j++)
 			;
 		if (ctx->o->pid && pid != ctx->o->pid)
 			continue;
@@ -753,8 +744,8 @@ void mr_frag_heap_free(struct mr_frag_heap *h)
 {
 	if (!h)
 		return;
-	for (size_t i = 0; i < h->nr_accs; i++)
-		free(h->accs[i].s.pts);
+	for (size_t i = 0; i < h->nr_windows; i++)
+		free(h->windows[i].s.pts);
 	for (size_t n = 0; n < h->nr_procs; n++) {
 		for (size_t r = 0; r < h->procs[n].nr_regions; r++)
 			free(h->procs[n].regions[r].s.pts);
@@ -762,9 +753,9 @@ void mr_frag_heap_free(struct mr_frag_heap *h)
 		free(h->procs[n].sites);
 	}
 	free(h->procs);
-	free(h->accs);
+	free(h->windows);
 	free(h->sites);
-	mr_hmap_release(&h->acc_map);
+	mr_hmap_release(&h->window_map);
 	mr_hmap_release(&h->site_map);
 	free(h);
 }
