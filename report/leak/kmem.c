@@ -74,10 +74,7 @@ static void pool_add(struct kpool *p, uint64_t key, const struct kobj *o)
 	if (idx != NIL) {
 		p->free = p->v[idx].next_free;
 	} else {
-		if (p->nr == p->cap) {
-			p->cap = p->cap ? p->cap * 2 : 4096;
-			p->v = mr_xrealloc(p->v, (size_t)p->cap * sizeof(*p->v));
-		}
+		MR_ALLOC_GROW(p->v, p->nr, p->cap);
 		idx = p->nr++;
 	}
 	p->v[idx] = *o;
