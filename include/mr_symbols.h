@@ -52,6 +52,8 @@ int mr_symbols_lookup(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
 		      bool return_addr, struct mr_frame *f);
 /* Whether a module of pid is mapped at addr at time ts (no symbol lookup). */
 bool mr_symbols_mapped(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr);
+/* Whether any mapping of pid (or of the process it was forked from) is known. */
+bool mr_symbols_knows(struct mr_symbols *s, int pid);
 
 /*
  * Like mr_symbols_lookup(), but expands the calls inlined at addr from DWARF,

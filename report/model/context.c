@@ -54,7 +54,7 @@ int mr_ctx_open(struct mr_ctx *ctx, const struct mr_report_opts *o)
 const struct mr_event *mr_ctx_feed(struct mr_ctx *ctx, const struct mr_event *ev,
 				   struct mr_event *copy, uint64_t *frames)
 {
-	if (mr_ctx_unwind(ctx, ev, copy, frames))
+	if (mr_ctx_unwind(ctx, ev, copy, frames) || mr_ctx_cut_chain(ctx, ev, copy, frames))
 		ev = copy;
 	mr_tasks_feed(ctx->tasks, ev);
 	mr_pairing_feed(ctx->pairing, ev);

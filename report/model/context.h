@@ -43,6 +43,7 @@ struct mr_ctx {
 	uint64_t			end_ts;		/* ages are measured to here */
 	uint64_t			lost_total;
 	uint64_t			unwound;	/* stacks unwound (--call-graph dwarf) */
+	uint64_t			cut_chains;	/* frame-pointer chains cut (stacks.c) */
 	char				*unpacked;	/* embedded symbols, unpacked */
 };
 
@@ -92,6 +93,9 @@ double mr_ctx_rel_s(const struct mr_ctx *ctx, uint64_t ts);
  */
 bool mr_ctx_unwind(struct mr_ctx *ctx, const struct mr_event *ev, struct mr_event *out,
 		   uint64_t *frames);
+/* Cuts a frame-pointer chain where it leaves the mapped modules (into out, frames). */
+bool mr_ctx_cut_chain(struct mr_ctx *ctx, const struct mr_event *ev, struct mr_event *out,
+		      uint64_t *frames);
 /* A forked child sees its parent's modules until it maps its own. */
 void mr_ctx_note_fork(struct mr_ctx *ctx, const struct mr_event *ev);
 #endif

@@ -44,6 +44,30 @@ static int mapped_prefix(struct mr_ctx *ctx, const struct mr_event *ev, const ui
 	return n;
 }
 
+/*
+ * A frame-pointer chain (perf's or ftrace's) of a process whose modules the
+ * file knows, cut at the first frame no module maps: the rest is stack data
+ * read as return addresses. Fills *out and frames[] and returns true when
+ * it cut; a process the file has no mapping of is left alone.
+ */
+bool mr_ctx_cut_chain(struct mr_ctx *ctx, const struct mr_event *ev, struct mr_event *out,
+		      uint64_t *frames)
+{
+	int pid = ev->tgid ? ev->tgid : ev->tid, n;
+
+	if (!ev->stack || ev->nr_stack < 2 || !mr_symbols_knows(ctx->symbols, pid))
+		return false;
+	n = mapped_prefix(ctx, ev, ev->stack, ev->nr_stack);
+	if (n == ev->nr_stack)
+		return false;
+	*out = *ev;
+	memcpy(frames, ev->stack, n * sizeof(*frames));
+	out->stack = frames;
+	out->nr_stack = n;
+	ctx->cut_chains++;
+	return true;
+}
+
 /* --call-graph dwarf: the stack comes from unwinding the copy now. */
 bool mr_ctx_unwind(struct mr_ctx *ctx, const struct mr_event *ev, struct mr_event *out,
 		   uint64_t *frames)

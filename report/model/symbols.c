@@ -875,6 +875,11 @@ static void chain_frame(const struct sym *sy, int i, uint64_t vaddr, struct mr_f
 	f->line = i ? sy->inl[i - 1].call_line : sy->line;
 }
 
+bool mr_symbols_knows(struct mr_symbols *s, int pid)
+{
+	return find_proc(s, pid) != NULL;
+}
+
 bool mr_symbols_mapped(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr)
 {
 	return find_map(s, pid, ts, addr) != NULL;

@@ -97,6 +97,10 @@ void mr_write_text_header(FILE *f, struct mr_ctx *ctx)
 	if (s->orphan_returns || s->orphan_entries)
 		fprintf(f, "  unpaired   %" PRIu64 " returns without entry, %" PRIu64
 			" entries without return\n", s->orphan_returns, s->orphan_entries);
+	if (ctx->cut_chains)
+		fprintf(f, "  stacks     %" PRIu64 " user stacks cut where they left the mapped "
+			"modules (frame-pointer walks through code without frame pointers)\n",
+			ctx->cut_chains);
 }
 
 void mr_text_frame(FILE *f, int i, const struct mr_frame *fr)
@@ -168,6 +172,7 @@ static void json_events(struct mr_json *j, struct mr_ctx *ctx)
 	mr_json_uint(j, "orphan_returns", s->orphan_returns);
 	mr_json_uint(j, "orphan_entries", s->orphan_entries);
 	mr_json_uint(j, "replaced", s->replaced);
+	mr_json_uint(j, "cut_stacks", ctx->cut_chains);
 	mr_json_object_end(j);
 }
 

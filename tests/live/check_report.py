@@ -39,6 +39,8 @@ Expectations (each prints one "ok - NAME" or "not ok - NAME: why" line):
   --all-pid N|target        every leak group has this pid
   --target-cmd SUBSTR       some target's cmdline contains SUBSTR
   --demangled               no frame function/symbol starts with "_Z"
+  --all-frames-mapped       every frame of every leak is in a module (no stack
+                            data read as a return address)
   --min KEY N, --max KEY N, --eq KEY VALUE
                             KEY is a dotted path ("events.allocs",
                             "targets.0.pid", "leaks.#" = number of leaks);
@@ -421,6 +423,17 @@ def check_demangled(doc, e):
     return None
 
 
+def check_all_frames_mapped(doc, e):
+    bad = []
+    for lk in leaks_of(doc):
+        for fr in lk.get("stack") or []:
+            if not fr.get("module"):
+                bad.append(fr.get("addr"))
+    if bad:
+        return "%d frames in no module: %s" % (len(bad), ", ".join(map(str, bad[:6])))
+    return None
+
+
 def check_cmp(doc, e):
     v = lookup(doc, e["key"])
     want = e["value"]
@@ -520,6 +533,9 @@ def parse(argv):
             elif a == "--demangled":
                 take(0)
                 exps.append({"what": "demangled"})
+            elif a == "--all-frames-mapped":
+                take(0)
+                exps.append({"what": "all_frames_mapped"})
             elif a in ("--min", "--max", "--eq"):
                 k, v = take(2)
                 if a != "--eq":
@@ -550,13 +566,16 @@ def exp_name(prefix, e):
         return "%s/target-cmd %s" % (prefix, e["arg"])
     if w == "demangled":
         return "%s/demangled" % prefix
+    if w == "all_frames_mapped":
+        return "%s/all-frames-mapped" % prefix
     return "%s/%s %s %s" % (prefix, e["op"], e["key"], e["value"])
 
 
 CHECKS = {"leak": check_leak, "no_leak": check_no_leak,
           "all_pid": check_all_pid,
           "module_total": check_module_total, "target_cmd": check_target_cmd,
-          "demangled": check_demangled, "cmp": check_cmp}
+          "demangled": check_demangled, "cmp": check_cmp,
+          "all_frames_mapped": check_all_frames_mapped}
 
 
 def main(argv):

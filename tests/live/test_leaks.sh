@@ -166,7 +166,7 @@ if record_prog dlopen_leak '^done$' "$P/dlopen_leak"; then
 			--module-suffix /tests/progs/libdlleak.so --file-suffix libdlleak.c \
 			--line "$(src_line "$SRC/libdlleak.c" lib_leak)" \
 		--module-total /tests/progs/libdlleak.so 7 2331 \
-		--no-leak-frame0-in-module /tests/progs/dlopen_leak
+		--no-leak-frame0-in-module /tests/progs/dlopen_leak --all-frames-mapped
 fi
 
 # --- 9. sleeper: a slow target recorded from start to end.
