@@ -142,7 +142,7 @@ static int parse_table(struct rec_opts *o, int argc, char **argv)
 			      "'memrec report oom'), kernel (slab allocations and frees, with kernel "
 			      "stacks and, for targets, the user stack that caused them), page (page "
 			      "allocations, frees and migratetype fallbacks). Default: "
-			      "user,kernel,page for targets, oom,kernel,page with -a; with --flight, "
+			      "user,oom,kernel,page for targets, oom,kernel,page with -a; with --flight, "
 			      "user or oom"),
 		MR_OPT_STRING('o', "output", &o->output, "FILE",
 			      "write FILE (default memrec.dat)"),
@@ -198,7 +198,7 @@ static int check_targets(struct rec_opts *o)
 	if (!o->groups_arg && o->flight_mb)
 		o->groups = o->system_wide ? MR_GROUP_OOM : MR_GROUP_USER;
 	else if (!o->groups_arg)
-		o->groups = (o->system_wide ? MR_GROUP_OOM : MR_GROUP_USER) | MR_GROUP_KERNEL |
+		o->groups = (o->system_wide ? 0 : MR_GROUP_USER) | MR_GROUP_OOM | MR_GROUP_KERNEL |
 			    MR_GROUP_PAGE;
 	if (o->system_wide && (o->cmd || o->pids))
 		return mr_usage_error("-a records the whole host; it takes no -p or command");

@@ -34,7 +34,7 @@ static const char report_usage[] =
 "call stack and sorted by bytes, with the counts of everything recorded and lost.\n"
 "oom: per process, RSS by kind over time, reclaim and compaction stalls, and\n"
 "each OOM kill: victim, trigger, memcg or global, and what grew before it\n"
-"(record with -e oom).\n"
+"(the oom group, recorded by default).\n"
 "frag: slab waste per call site and cache, page orders and migratetypes,\n"
 "fallbacks and free-block fragmentation per zone before vs after, and the user\n"
 "heap's live bytes vs span, free gaps and the block that pins its top.\n";

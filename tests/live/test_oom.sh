@@ -8,7 +8,7 @@
 # hog, so the hog runs under the limit from its first malloc and keeps the
 # sh's pid (which the sh prints first: "hog pid N").
 #
-#  (a) memrec record -e user,oom -- sh -c '...; exec hog': record exits 0;
+#  (a) memrec record -- sh -c '...; exec hog' (no -e: oom is a default group): record exits 0;
 #      `report oom --format json` has exactly one kill, of the hog (pid,
 #      comm "hog", memcg true, anon_rss_kb 30000..70000); the hog's process
 #      entry shows the anon RSS ramp (start < 10 MiB, peak >= 40 MiB, a
@@ -82,7 +82,7 @@ fi
 A=$T/target
 log=$OUT/target.record.log
 kills0=$(cg_oom_kills)
-run_record $A/record "$log" -e user,oom -o "$OUT/target.dat" -- "${HOG[@]}"
+run_record $A/record "$log" -o "$OUT/target.dat" -- "${HOG[@]}"	# the default groups: oom among them
 hog_pid=$(sed -n 's/^hog pid \([0-9][0-9]*\)$/\1/p' "$log.out" 2>/dev/null | head -1)
 kills1=$(cg_oom_kills)
 if [ -z "$hog_pid" ]; then
