@@ -20,7 +20,8 @@ struct report_kind {
 };
 
 static const struct report_kind kinds[] = {
-	{ &mr_leak_analyser, { { "text", mr_leak_write_text }, { "json", mr_leak_write_json } } },
+	{ &mr_leak_analyser, { { "text", mr_leak_write_text }, { "json", mr_leak_write_json },
+			       { "folded", mr_leak_write_folded } } },
 	{ &mr_oom_analyser, { { "text", mr_oom_write_text }, { "json", mr_oom_write_json },
 			      { "html", mr_oom_write_html } } },
 	{ &mr_frag_analyser, { { "text", mr_frag_write_text }, { "json", mr_frag_write_json } } },
@@ -86,13 +87,17 @@ static int parse_table(struct mr_report_opts *o, int argc, char **argv)
 	const struct mr_option table[] = {
 		MR_OPT_STRING('i', "input", &o->input, "FILE", "read FILE (default memrec.dat)"),
 		MR_OPT_STRING('f', "format", &o->format, "FMT",
-			      "text (default) or json; oom also html"),
+			      "text (default) or json; leak also folded (flame graph stacks), oom "
+			      "also html"),
 		MR_OPT_CALLBACK('t', "top", &o->top, "N", set_top,
 				"show the N biggest call sites (default 10 for text, all for json; "
 				"0 = all)"),
 		MR_OPT_CALLBACK('a', "min-age", &o->min_age_s, "SEC", set_min_age,
 				"leave out blocks younger than SEC seconds at the end"),
 		MR_OPT_CALLBACK('p', "pid", &o->pid, "PID", set_pid, "only process PID"),
+		MR_OPT_STRING(0, "value", &o->value, "WHAT",
+			      "with --format folded: weigh each stack by its bytes (default) or "
+			      "blocks"),
 		MR_OPT_FLAG(0, "inherited", &o->inherited,
 			    "count blocks a child inherited at fork and never freed"),
 		MR_OPT_CALLBACK(0, "debug-dir", o, "DIR", add_debug_dir,
@@ -130,6 +135,11 @@ static int parse_opts(struct mr_report_opts *o, int argc, char **argv)
 	}
 	if (o->top < 0)
 		o->top = strcmp(o->format, "text") ? 0 : 10;
+	if (o->value && strcmp(o->format, "folded"))
+		return mr_usage_error("--value goes with --format folded");
+	if (o->value && strcmp(o->value, "bytes") && strcmp(o->value, "blocks"))
+		return mr_usage_error("--value takes bytes or blocks, not '%s'", o->value);
+	o->value_blocks = o->value && !strcmp(o->value, "blocks");
 	return 0;
 }
 
