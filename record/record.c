@@ -206,6 +206,8 @@ static int check_targets(struct rec_opts *o)
 		return mr_usage_error("-e user needs targets (-p or a command), not -a");
 	if (!o->system_wide && !o->cmd == !o->pids)
 		return mr_usage_error("give -p PID, -- COMMAND or -a (see 'memrec record -h')");
+	if (o->pids && mr_target_check_pids(o->pids))
+		return -MR_EXIT_USAGE;
 	if ((o->system_wide || !(o->groups & (MR_GROUP_USER | MR_GROUP_KERNEL | MR_GROUP_PAGE))) &&
 	    (o->dwarf_stack || o->stack_depth))
 		return mr_usage_error("--call-graph and --stack-depth are for the user stacks of "
@@ -272,9 +274,14 @@ static void warn_other_libc(pid_t pid, const char *libc)
 {
 	char *other = NULL, *cxx = NULL;
 
-	if (!mr_probes_find_libs(pid, &other, &cxx) && strcmp(other, libc))
+	if (!mr_probes_find_libs(pid, &other, &cxx) && strcmp(other, libc)) {
+		char *q = mr_quote_ctl(other), *ql = mr_quote_ctl(libc);
+
 		mr_warning("pid %d maps '%s', not the probed '%s'; its allocations are not "
-			   "recorded (record it separately)", pid, other, libc);
+			   "recorded (record it separately)", pid, q, ql);
+		free(q);
+		free(ql);
+	}
 	free(other);
 	free(cxx);
 }
@@ -800,19 +807,24 @@ static int exclude_self(struct recorder *r)
 
 static void announce(struct recorder *r)
 {
+	char *cmd = r->o.cmd ? mr_quote_ctl(r->o.cmd[0]) : NULL;
+	char *out = mr_quote_ctl(r->output);
+
 	if (r->o.ftrace_uprobes && r->probes.nr)
 		mr_warning("--uprobes=ftrace: the probes are armed in every process mapping "
 			   "this libc: all of them pay about 1-3 us per allocation while memrec "
 			   "records");
 	if (r->o.system_wide)
 		fprintf(stderr, "memrec: recording the whole host (-e %s) into '%s'; Ctrl-C to "
-			"stop\n", r->meta.groups, r->o.output);
+			"stop\n", r->meta.groups, out);
 	else if (r->o.cmd)
-		fprintf(stderr, "memrec: recording '%s' (pid %d) into '%s'\n", r->o.cmd[0],
-			r->target.child, r->o.output);
+		fprintf(stderr, "memrec: recording '%s' (pid %d) into '%s'\n", cmd,
+			r->target.child, out);
 	else
 		fprintf(stderr, "memrec: recording pid %s into '%s'; Ctrl-C to stop\n", r->o.pids,
-			r->o.output);
+			out);
+	free(cmd);
+	free(out);
 }
 
 /* Stops the ring-buffer readers and the samples; keeps their first write error. */

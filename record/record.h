@@ -160,6 +160,8 @@ struct mr_target {
 	bool		child_reaped;
 };
 
+/* The syntax of a -p list: 0, or -MR_EXIT_USAGE after a usage error. */
+int mr_target_check_pids(const char *list);
 int mr_target_parse_pids(struct mr_target *t, const char *list);
 int mr_target_spawn(struct mr_target *t, char **argv);
 int mr_target_release(struct mr_target *t);
