@@ -157,8 +157,12 @@ int mr_target_spawn(struct mr_target *t, char **argv)
 	t->child = fork();
 	if (t->child < 0)
 		return mr_error_errno("cannot fork");
-	if (!t->child)
+	if (!t->child) {
+		/* the hold pipe's EOF must reach the child: it keeps no write end */
+		close(hold[1]);
+		close(err[0]);
 		child_main(hold[0], err[1], path, argv);
+	}
 	free(path);
 	close(hold[0]);
 	close(err[1]);
