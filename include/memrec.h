@@ -85,6 +85,13 @@ char *mr_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *mr_read_file(const char *path, size_t *len);
 int mr_write_all(int fd, const void *buf, size_t len);
 uint64_t mr_now_ns(void);	/* CLOCK_MONOTONIC */
+/*
+ * A copy of s (a name, path or command line that came from a target, a file
+ * or another user) safe to print on a terminal: control characters (C0, DEL,
+ * and C1 as UTF-8) become \xNN and a backslash becomes \\, so no
+ * escape sequence gets through; NULL gives "". The caller frees it.
+ */
+char *mr_quote_ctl(const char *s);
 /* Parses a decimal or 0x number; returns -1 on junk. */
 int mr_parse_u64(const char *s, uint64_t *out);
 

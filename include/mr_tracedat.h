@@ -57,6 +57,10 @@ struct mr_tracedat_out {
 	const char			*clock;		/* trace clock name, e.g. "mono" */
 	/* Delete each cpu file as soon as it is copied (saves disk). */
 	int				unlink_cpu_files;
+	/* Create the file, never open an existing one or follow a link (O_EXCL). */
+	int				exclusive;
+	/* The file's name in messages when it is written under another (or NULL). */
+	const char			*name;
 };
 
 /*

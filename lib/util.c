@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * util.c - allocation that dies on failure, whole-file reads, a byte buffer.
+ * util.c - allocation that dies on failure, whole-file reads, a byte buffer,
+ * and the escaping of strings that come from elsewhere before they reach a terminal.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -174,4 +175,34 @@ void mr_buf_release(struct mr_buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->alloc = 0;
+}
+
+/*
+ * A C1 control (U+0080..U+009F) in UTF-8: 0xc2 0x80..0x9f. Raw bytes 0x80..0x9f
+ * are left alone: they are the continuation bytes of other characters.
+ */
+static bool is_c1(const unsigned char *p)
+{
+	return p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f;
+}
+
+char *mr_quote_ctl(const char *s)
+{
+	struct mr_buf b = { 0 };
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	mr_buf_add(&b, "", 0);
+	for (; *p; p++) {
+		if (*p == '\\') {
+			mr_buf_add(&b, "\\\\", 2);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			mr_buf_addf(&b, "\\x%02x", *p);
+		} else if (is_c1(p)) {
+			mr_buf_addf(&b, "\\x%02x\\x%02x", p[0], p[1]);
+			p++;
+		} else {
+			mr_buf_add(&b, p, 1);
+		}
+	}
+	return b.data;
 }

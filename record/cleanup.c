@@ -3,12 +3,14 @@
  * cleanup.c - makes sure no memrec tracing state outlives its recorder:
  * removes an instance and uprobe group by name, sweeps state of recorders
  * that are gone, and runs a watchdog process that cleans up after a
- * recorder killed with SIGKILL. Plain file operations only, so the
+ * recorder killed with SIGKILL. The same for its private directory of
+ * per-CPU and sample files (outfile.c). Plain file operations only, so the
  * watchdog needs no library state.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,7 +162,70 @@ void mr_cleanup_stale(const char *tracing_dir)
 	free(text);
 }
 
-static void watchdog_main(int fd, const char *tracing_dir, const char *name)
+int mr_cleanup_tmpdir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct dirent *de;
+	struct stat st;
+	int n = 0;
+	DIR *d;
+
+	if (fd < 0)
+		return 0;
+	/* only a directory memrec made: ours, private */
+	if (fstat(fd, &st) || st.st_uid != geteuid() || (st.st_mode & 07777) != 0700 ||
+	    !(d = fdopendir(fd))) {
+		close(fd);
+		return 0;
+	}
+	/* unlinkat() removes a symbolic link itself, never what it points to */
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    !unlinkat(fd, de->d_name, 0))
+			n++;
+	closedir(d);
+	return !rmdir(path) || n;
+}
+
+/* ".memrec_tmp_PID.XXXXXX" of a recorder that no longer runs */
+static bool stale_tmpdir(const char *name)
+{
+	size_t len = strlen(MR_TMPDIR_PREFIX);
+	char *end;
+	long pid;
+
+	if (strncmp(name, MR_TMPDIR_PREFIX, len))
+		return false;
+	pid = strtol(name + len, &end, 10);
+	return *end == '.' && strlen(end) == 7 && pid > 0 && pid != getpid() &&
+	       !memrec_alive(pid);
+}
+
+void mr_cleanup_stale_files(const char *output)
+{
+	char *copy = mr_xstrdup(output);
+	const char *dir = dirname(copy);
+	struct dirent *de;
+	struct stat st;
+	DIR *d = opendir(dir);
+
+	while (d && (de = readdir(d))) {
+		char *path;
+
+		if (!stale_tmpdir(de->d_name))
+			continue;
+		path = mr_xasprintf("%s/%s", dir, de->d_name);
+		if (!lstat(path, &st) && S_ISDIR(st.st_mode) && mr_cleanup_tmpdir(path))
+			mr_warning("removed '%s' left by a memrec that no longer runs", path);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	free(copy);
+}
+
+static void watchdog_main(int fd, const char *tracing_dir, const char *name,
+			  const char *tmpdir)
 {
 	char c;
 
@@ -174,10 +239,14 @@ static void watchdog_main(int fd, const char *tracing_dir, const char *name)
 	/* the recorder is gone (or done): whatever it left is ours to remove */
 	if (mr_cleanup_state(tracing_dir, name))
 		mr_warning("watchdog removed tracing state '%s' of a recorder that died", name);
+	/* after a normal stop the recorder has removed it already */
+	if (tmpdir && mr_cleanup_tmpdir(tmpdir))
+		mr_warning("watchdog removed the temporary files of a recorder that died");
 	_exit(0);
 }
 
-int mr_watchdog_start(struct mr_watchdog *w, const char *tracing_dir, const char *name)
+int mr_watchdog_start(struct mr_watchdog *w, const char *tracing_dir, const char *name,
+		      const char *tmpdir)
 {
 	int p[2];
 
@@ -191,7 +260,7 @@ int mr_watchdog_start(struct mr_watchdog *w, const char *tracing_dir, const char
 	}
 	if (!w->pid) {
 		close(p[1]);
-		watchdog_main(p[0], tracing_dir, name);
+		watchdog_main(p[0], tracing_dir, name, tmpdir);
 	}
 	close(p[0]);
 	w->fd = p[1];

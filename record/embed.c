@@ -62,8 +62,11 @@ static void embed_one(struct mr_buf *b, const char *bid, const char *path, bool 
 	char *here = mr_read_build_id(path), *dbg;
 
 	if (!here || strcmp(here, bid)) {
+		char *q = mr_quote_ctl(path);
+
 		mr_warning("'%s' changed since it was mapped (build-id %s, now %s); not embedded",
-			   path, bid, here ? here : "none");
+			   q, bid, here ? here : "none");
+		free(q);
 		free(here);
 		st->skipped++;
 		return;

@@ -114,7 +114,12 @@ static void handle_mmap2(struct mr_mmaps *mm, const char *rec, size_t len, uint1
 			sprintf(bid + 2 * i, "%02x", m->bid[i]);
 	memcpy(&ts, rec + len - 8, 8);	/* sample_id_all trailer: pid, tid, time */
 	mr_meta_add_map(mm->meta, ts, m->pid, m->addr, m->len, m->pgoff, bid, m->name);
-	mr_info(2, "mmap pid %u %s at 0x%llx", m->pid, m->name, (unsigned long long)m->addr);
+	if (mr_verbosity() >= 2) {
+		char *q = mr_quote_ctl(m->name);
+
+		mr_info(2, "mmap pid %u %s at 0x%llx", m->pid, q, (unsigned long long)m->addr);
+		free(q);
+	}
 }
 
 static void on_record(int cpu, const struct perf_event_header *h, void *ctx)

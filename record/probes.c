@@ -23,16 +23,17 @@ struct elf_file {
 	Elf	*elf;
 };
 
-static int elf_file_open(struct elf_file *ef, const char *path)
+/* shown: path as it may be printed (it came from a target's maps) */
+static int elf_file_open(struct elf_file *ef, const char *path, const char *shown)
 {
 	elf_version(EV_CURRENT);
 	ef->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (ef->fd < 0)
-		return mr_error_errno("cannot open '%s'", path);
+		return mr_error_errno("cannot open '%s'", shown);
 	ef->elf = elf_begin(ef->fd, ELF_C_READ, NULL);
 	if (!ef->elf || elf_kind(ef->elf) != ELF_K_ELF) {
 		close(ef->fd);
-		return mr_error("'%s' is not an ELF file", path);
+		return mr_error("'%s' is not an ELF file", shown);
 	}
 	return 0;
 }
@@ -198,6 +199,7 @@ static void add_event(struct mr_probes *p, struct tracefs_dynevent *ev, const ch
 static int create_one(struct mr_probes *p, const char *path, uint64_t off, const char *name,
 		      const char *args, bool ret)
 {
+	char *shown;
 	struct tracefs_dynevent *ev;
 	char *evname = ret ? mr_xasprintf("%s_ret", name) : mr_xstrdup(name);
 
@@ -208,9 +210,12 @@ static int create_one(struct mr_probes *p, const char *path, uint64_t off, const
 
 		tracefs_dynevent_free(ev);
 		free(evname);
+		shown = mr_quote_ctl(path);
 		errno = saved;
-		return mr_error_errno("cannot create uprobe '%s/%s' on '%s:0x%llx'", p->group,
-				      name, path, (unsigned long long)off);
+		mr_error_errno("cannot create uprobe '%s/%s' on '%s:0x%llx'", p->group, name,
+			       shown, (unsigned long long)off);
+		free(shown);
+		return -1;
 	}
 	add_event(p, ev, evname);
 	free(evname);
@@ -227,12 +232,15 @@ static bool seen_addr(const uint64_t *addrs, int n, uint64_t a)
 
 static int probe_lib(struct mr_probes *p, enum mr_lib lib, const char *path)
 {
+	char *shown = mr_quote_ctl(path);
 	uint64_t addrs[64];
 	struct elf_file ef;
 	int n = 0, ret = 0;
 
-	if (elf_file_open(&ef, path) < 0)
+	if (elf_file_open(&ef, path, shown) < 0) {
+		free(shown);
 		return -1;
+	}
 	for (int i = 0; i < mr_nr_probe_defs && !ret; i++) {
 		const struct mr_probe_def *d = &mr_probe_defs[i];
 		uint64_t vaddr, off;
@@ -246,7 +254,7 @@ static int probe_lib(struct mr_probes *p, enum mr_lib lib, const char *path)
 			vaddr = s.st_value;
 		} else if (find_memalign_int(&ef, &vaddr) < 0) {
 			mr_warning("cannot locate glibc's internal memalign in '%s'; "
-				   "posix_memalign blocks will not be tracked", path);
+				   "posix_memalign blocks will not be tracked", shown);
 			continue;
 		}
 		/* aliases (memalign = aligned_alloc) are probed once */
@@ -256,7 +264,7 @@ static int probe_lib(struct mr_probes *p, enum mr_lib lib, const char *path)
 		if (d->fn == MR_FN_FREE)
 			vaddr = skip_null_test(&ef, vaddr, &p->free_null_unseen);
 		if (vaddr_to_offset(&ef, vaddr, &off) < 0) {
-			ret = mr_error("'%s' in '%s' is outside its code", d->name, path);
+			ret = mr_error("'%s' in '%s' is outside its code", d->name, shown);
 			break;
 		}
 		if (d->entry_args)
@@ -265,6 +273,7 @@ static int probe_lib(struct mr_probes *p, enum mr_lib lib, const char *path)
 			ret = create_one(p, path, off, d->name, d->ret_args, true);
 	}
 	elf_file_close(&ef);
+	free(shown);
 	return ret;
 }
 

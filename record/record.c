@@ -76,6 +76,8 @@ struct recorder {
 	struct mr_buf			archive;	/* the symbol archive option */
 	struct mr_snapshots		snaps;		/* /proc/buddyinfo... at start, stop */
 	int				write_error;	/* errno that stopped streaming */
+	struct mr_outdir		outdir;		/* private: every file is made here */
+	bool				written;	/* output is in place */
 	const char			*output;	/* the file being written */
 	char				*output_buf;	/* --keep: FILE.N */
 	int				nr_written;
@@ -145,7 +147,8 @@ static int parse_table(struct rec_opts *o, int argc, char **argv)
 			      "user,oom,kernel,page for targets, oom,kernel,page with -a; with --flight, "
 			      "user or oom"),
 		MR_OPT_STRING('o', "output", &o->output, "FILE",
-			      "write FILE (default memrec.dat)"),
+			      "write FILE (default memrec.dat); an existing FILE is replaced, and "
+			      "refused if it is a symlink, not a regular file or not yours"),
 		MR_OPT_FLAG(0, "flight", &o->flight,
 			    "flight recorder: keep only the last --size MB of events in memory and "
 			    "write the file when the OOM killer kills (or on Ctrl-C); kernel events, "
@@ -206,6 +209,8 @@ static int check_targets(struct rec_opts *o)
 		return mr_usage_error("-e user needs targets (-p or a command), not -a");
 	if (!o->system_wide && !o->cmd == !o->pids)
 		return mr_usage_error("give -p PID, -- COMMAND or -a (see 'memrec record -h')");
+	if (o->pids && mr_target_check_pids(o->pids))
+		return -MR_EXIT_USAGE;
 	if ((o->system_wide || !(o->groups & (MR_GROUP_USER | MR_GROUP_KERNEL | MR_GROUP_PAGE))) &&
 	    (o->dwarf_stack || o->stack_depth))
 		return mr_usage_error("--call-graph and --stack-depth are for the user stacks of "
@@ -272,9 +277,14 @@ static void warn_other_libc(pid_t pid, const char *libc)
 {
 	char *other = NULL, *cxx = NULL;
 
-	if (!mr_probes_find_libs(pid, &other, &cxx) && strcmp(other, libc))
+	if (!mr_probes_find_libs(pid, &other, &cxx) && strcmp(other, libc)) {
+		char *q = mr_quote_ctl(other), *ql = mr_quote_ctl(libc);
+
 		mr_warning("pid %d maps '%s', not the probed '%s'; its allocations are not "
-			   "recorded (record it separately)", pid, other, libc);
+			   "recorded (record it separately)", pid, q, ql);
+		free(q);
+		free(ql);
+	}
 	free(other);
 	free(cxx);
 }
@@ -436,7 +446,7 @@ static int setup_uprobe_samples(struct recorder *r, uint64_t depth)
 		if (event_id(r->probes.events[i], &r->probe_ids[i]) < 0)
 			return -1;
 	sm = r->samples[MR_SAMPLES_UPROBES] = mr_samples_open(MR_SAMPLES_UPROBES, r->probe_ids,
-							   r->probes.nr, r->o.output, depth,
+							   r->probes.nr, r->outdir.base, depth,
 							   r->o.dwarf_stack, r->o.buffer_kb);
 	if (!sm)
 		return -1;
@@ -472,7 +482,7 @@ static int setup_kernel_samples(struct recorder *r, uint64_t depth)
 
 		if (!nr[k])
 			continue;
-		sm = r->samples[kind] = mr_samples_open(kind, ids[k], nr[k], r->o.output, depth,
+		sm = r->samples[kind] = mr_samples_open(kind, ids[k], nr[k], r->outdir.base, depth,
 						     r->o.dwarf_stack, r->o.buffer_kb);
 		if (!sm)
 			return -1;
@@ -671,6 +681,7 @@ static int write_file(struct recorder *r)
 	struct mr_tracedat_out out = { 0 };
 	struct mr_buf b = { 0 };
 	char *cmdlines = tracefs_instance_file_read(NULL, "saved_cmdlines", NULL);
+	char *tmp = mr_outdir_file(&r->outdir);
 	int ret, nr = 1;
 
 	mr_meta_encode(&r->meta, &b);
@@ -690,7 +701,13 @@ static int write_file(struct recorder *r)
 	out.nr_opts = nr;
 	out.clock = "mono";
 	out.unlink_cpu_files = 1;
-	ret = mr_tracedat_write(r->output, &out);
+	out.exclusive = 1;
+	out.name = r->output;
+	ret = mr_tracedat_write(tmp, &out);
+	if (!ret)
+		ret = mr_outdir_commit(&r->outdir, tmp, r->output);
+	r->written = !ret;
+	free(tmp);
 	free(cmdlines);
 	mr_buf_release(&b);
 	mr_buf_release(&sb);
@@ -723,14 +740,17 @@ static void teardown(struct recorder *r)
 		mr_cleanup_state(r->tdir, r->name);
 	if (r->target.child && r->target.release_fd > 0) {
 		/*
-		 * The command never ran: closing the pipe makes it exit. It
-		 * must go before the watchdog, whose pipe it still holds.
+		 * The command never ran: it must not outlive us, and it must
+		 * go before the watchdog, whose pipe it still holds.
 		 */
 		close(r->target.release_fd);
 		r->target.release_fd = -1;
+		kill(r->target.child, SIGKILL);
 		waitpid(r->target.child, NULL, 0);
 		r->target.child_reaped = true;
 	}
+	/* before the watchdog, which would take what is left for a dead recorder's */
+	mr_outdir_release(&r->outdir);
 	mr_watchdog_stop(&r->wd);
 }
 
@@ -738,10 +758,12 @@ static int exclude_self(struct recorder *r);
 
 static int start(struct recorder *r)
 {
-	if (check_tracefs(r) < 0)
+	/* before the command is started: a bad -o must not leave it held */
+	mr_cleanup_stale_files(r->o.output);
+	if (mr_outdir_create(&r->outdir, r->o.output) < 0 || check_tracefs(r) < 0)
 		return -1;
 	mr_cleanup_stale(r->tdir);
-	if (mr_watchdog_start(&r->wd, r->tdir, r->name) < 0)
+	if (mr_watchdog_start(&r->wd, r->tdir, r->name, r->outdir.dir) < 0)
 		return -1;
 	if (setup_target(r) || setup_instance(r) < 0 || setup_mmaps(r) < 0 ||
 	    setup_samples(r) < 0)
@@ -749,7 +771,7 @@ static int start(struct recorder *r)
 	/* a flight recorder reads its ring buffers only at the end */
 	/* set first: a partly started stream must be stopped by the teardown */
 	r->streaming = !r->o.flight_mb;
-	if (!r->o.flight_mb && mr_stream_start(&r->stream, r->inst, r->o.output) < 0)
+	if (!r->o.flight_mb && mr_stream_start(&r->stream, r->inst, r->outdir.base) < 0)
 		return -1;
 	if (exclude_self(r) < 0)
 		return -1;
@@ -800,19 +822,24 @@ static int exclude_self(struct recorder *r)
 
 static void announce(struct recorder *r)
 {
+	char *cmd = r->o.cmd ? mr_quote_ctl(r->o.cmd[0]) : NULL;
+	char *out = mr_quote_ctl(r->output);
+
 	if (r->o.ftrace_uprobes && r->probes.nr)
 		mr_warning("--uprobes=ftrace: the probes are armed in every process mapping "
 			   "this libc: all of them pay about 1-3 us per allocation while memrec "
 			   "records");
 	if (r->o.system_wide)
 		fprintf(stderr, "memrec: recording the whole host (-e %s) into '%s'; Ctrl-C to "
-			"stop\n", r->meta.groups, r->o.output);
+			"stop\n", r->meta.groups, out);
 	else if (r->o.cmd)
-		fprintf(stderr, "memrec: recording '%s' (pid %d) into '%s'\n", r->o.cmd[0],
-			r->target.child, r->o.output);
+		fprintf(stderr, "memrec: recording '%s' (pid %d) into '%s'\n", cmd,
+			r->target.child, out);
 	else
 		fprintf(stderr, "memrec: recording pid %s into '%s'; Ctrl-C to stop\n", r->o.pids,
-			r->o.output);
+			out);
+	free(cmd);
+	free(out);
 }
 
 /* Stops the ring-buffer readers and the samples; keeps their first write error. */
@@ -825,16 +852,14 @@ static void stop_streams(struct recorder *r)
 	r->bytes = mr_stream_bytes(&r->stream);
 	r->write_error = r->stream.error;
 	if (r->stream.error)
-		mr_error("cannot write the ring buffers: %s%s", strerror(r->stream.error),
-			 r->stream.error == ENOSPC ? "; the file keeps what was written" : "");
+		mr_error("cannot write the ring buffers: %s", strerror(r->stream.error));
 	for (size_t k = 0; k < ARRAY_SIZE(r->samples); k++)
 		mr_samples_stop(r->samples[k]);
 	samples_stats(r, &r->meta.samples, &r->meta.samples_lost, &r->sample_bytes, &err);
 	r->bytes += r->sample_bytes;
 	if (err && !r->write_error) {
 		r->write_error = err;
-		mr_error("cannot write the allocator samples: %s%s", strerror(err),
-			 err == ENOSPC ? "; the file keeps what was written" : "");
+		mr_error("cannot write the allocator samples: %s", strerror(err));
 	}
 }
 
@@ -871,7 +896,7 @@ static int stop_and_write(struct recorder *r, const char *reason)
 	tracefs_trace_off(r->inst);
 	if (r->o.flight_mb) {
 		r->streaming = true;
-		if (mr_stream_start(&r->stream, r->inst, r->output) < 0)
+		if (mr_stream_start(&r->stream, r->inst, r->outdir.base) < 0)
 			return -1;
 	}
 	stop_meta(r, reason);
@@ -890,6 +915,12 @@ static void summary(struct recorder *r, const char *reason, int ret)
 
 	if (ret < 0 && !r->write_error)
 		return;
+	if (!r->written) {
+		/* the header did not fit, or the file could not be put in place */
+		fprintf(stderr, "memrec: stopped after %.1f s: %s; no file was written\n",
+			(r->meta.stop_ts - r->meta.start_ts) / 1e9, reason);
+		return;
+	}
 	fprintf(stderr, "memrec: stopped after %.1f s: %s; wrote '%s' (%.2f MB of events)%s\n",
 		(r->meta.stop_ts - r->meta.start_ts) / 1e9, reason, r->output,
 		r->bytes / 1048576.0, lost || r->meta.truncated_bytes ? "" : ", no events lost");
@@ -900,8 +931,9 @@ static void summary(struct recorder *r, const char *reason, int ret)
 			r->embed.modules, r->o.debuginfo ? " with debug info" : "",
 			r->embed.stored / 1048576.0);
 	if (r->meta.truncated_bytes)
-		mr_warning("the disk was full: the newest %.1f MB of events were dropped to fit "
-			   "the file", r->meta.truncated_bytes / 1048576.0);
+		mr_warning("the disk was full: '%s' keeps the events up to there; the newest "
+			   "%.1f MB were dropped to fit it", r->output,
+			   r->meta.truncated_bytes / 1048576.0);
 	if (r->target.child && r->target.child_reaped && WIFSIGNALED(r->target.child_status))
 		fprintf(stderr, "memrec: the command was killed by signal %d\n",
 			WTERMSIG(r->target.child_status));

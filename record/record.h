@@ -136,17 +136,44 @@ void mr_ring_cpu_stats(struct tracefs_instance *inst, int cpu, struct mr_meta_cp
  */
 uint64_t mr_make_room(const char *const *files, int nr, uint64_t header_bytes);
 
+/* outfile.c: the private directory next to the output where every file is made */
+#define MR_TMPDIR_PREFIX	".memrec_tmp_"	/* + recorder pid + .XXXXXX */
+struct mr_outdir {
+	char	*dir;		/* OUTPUT's directory/.memrec_tmp_PID.XXXXXX, 0700 */
+	char	*base;		/* dir/data: the per-CPU and sample files' base name */
+};
+/*
+ * Refuses an output that is a symbolic link, not a regular file, or not the
+ * caller's, and makes the private directory; one error line on failure.
+ */
+int mr_outdir_create(struct mr_outdir *od, const char *output);
+/* The name the trace file is written under, inside the directory. */
+char *mr_outdir_file(const struct mr_outdir *od);
+/* Renames tmp over output; removes tmp on failure. */
+int mr_outdir_commit(const struct mr_outdir *od, const char *tmp, const char *output);
+/* Removes the directory and whatever is left in it. */
+void mr_outdir_release(struct mr_outdir *od);
+
 /* cleanup.c */
 /* Removes the instance and uprobe group named name; returns how many it removed. */
 int mr_cleanup_state(const char *tracing_dir, const char *name);
 /* Removes memrec state left by recorders that no longer run. */
 void mr_cleanup_stale(const char *tracing_dir);
+/*
+ * Removes a private directory of memrec's (ours, 0700, a real directory) and
+ * the files in it, never following a symbolic link; plain syscalls only.
+ */
+int mr_cleanup_tmpdir(const char *path);
+/* Removes the private directories dead recorders left next to output. */
+void mr_cleanup_stale_files(const char *output);
 /* A child process that cleans up 'name' if the recorder dies without doing it. */
 struct mr_watchdog {
 	pid_t	pid;
 	int	fd;		/* write end; its EOF tells the watchdog to look */
 };
-int mr_watchdog_start(struct mr_watchdog *w, const char *tracing_dir, const char *name);
+/* tmpdir: the recorder's private directory (or NULL), removed if it dies */
+int mr_watchdog_start(struct mr_watchdog *w, const char *tracing_dir, const char *name,
+		      const char *tmpdir);
 void mr_watchdog_stop(struct mr_watchdog *w);
 
 /* target.c */
@@ -160,6 +187,8 @@ struct mr_target {
 	bool		child_reaped;
 };
 
+/* The syntax of a -p list: 0, or -MR_EXIT_USAGE after a usage error. */
+int mr_target_check_pids(const char *list);
 int mr_target_parse_pids(struct mr_target *t, const char *list);
 int mr_target_spawn(struct mr_target *t, char **argv);
 int mr_target_release(struct mr_target *t);

@@ -387,7 +387,8 @@ struct mr_samples *mr_samples_open(enum mr_samples_kind kind, const uint32_t *id
 		sm->pw[cpu].fd = -1;
 	for (int cpu = 0; cpu < sm->nr_cpus; cpu++) {
 		sm->files[cpu] = mr_xasprintf("%s.%s%d", base, suffix[kind], cpu);
-		sm->pw[cpu].fd = open(sm->files[cpu], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		sm->pw[cpu].fd = open(sm->files[cpu],
+				      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (sm->pw[cpu].fd < 0) {
 			mr_error_errno("cannot create '%s'", sm->files[cpu]);
 			mr_samples_close(sm, true);

@@ -48,7 +48,7 @@ static int open_cpu(struct mr_stream *s, struct tracefs_instance *inst, const ch
 	c->s = s;
 	c->cpu = cpu;
 	s->files[cpu] = mr_xasprintf("%s.cpu%d", base, cpu);
-	c->fd = open(s->files[cpu], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	c->fd = open(s->files[cpu], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (c->fd < 0)
 		return mr_error_errno("cannot create '%s'", s->files[cpu]);
 	c->tcpu = tracefs_cpu_open(inst, cpu, false);

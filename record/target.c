@@ -40,6 +40,28 @@ static bool have_pid(const struct mr_target *t, pid_t pid)
 	return false;
 }
 
+int mr_target_check_pids(const char *list)
+{
+	char *copy = mr_xstrdup(list), *tok, *save;
+	int ret = 0, n = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save)) {
+		uint64_t pid;
+
+		if (mr_parse_u64(tok, &pid) < 0 || !pid || pid > 0x3fffffff) {
+			char *q = mr_quote_ctl(tok);
+
+			ret = mr_usage_error("'%s' is not a pid", q);
+			free(q);
+		}
+		n++;
+	}
+	free(copy);
+	if (!ret && !n)
+		ret = mr_usage_error("-p takes PID[,PID...], not '%s'", list);
+	return ret;
+}
+
 int mr_target_parse_pids(struct mr_target *t, const char *list)
 {
 	char *copy = mr_xstrdup(list), *tok, *save;
@@ -123,15 +145,24 @@ int mr_target_spawn(struct mr_target *t, char **argv)
 	int hold[2], err[2];
 	char *path = resolve_cmd(argv[0]);
 
-	if (!path)
-		return mr_error("cannot run '%s': command not found or not executable", argv[0]);
+	if (!path) {
+		char *q = mr_quote_ctl(argv[0]);
+
+		mr_error("cannot run '%s': command not found or not executable", q);
+		free(q);
+		return -1;
+	}
 	if (pipe2(hold, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
 		return mr_error_errno("cannot create a pipe");
 	t->child = fork();
 	if (t->child < 0)
 		return mr_error_errno("cannot fork");
-	if (!t->child)
+	if (!t->child) {
+		/* the hold pipe's EOF must reach the child: it keeps no write end */
+		close(hold[1]);
+		close(err[0]);
 		child_main(hold[0], err[1], path, argv);
+	}
 	free(path);
 	close(hold[0]);
 	close(err[1]);

@@ -490,31 +490,33 @@ static int write_cpus(int fd, const char *path, const struct mr_tracedat_out *ou
 
 static int write_file(const char *path, const struct mr_tracedat_out *out, struct td_cpu *cpus)
 {
+	const char *shown = out->name ? out->name : path;
 	struct mr_buf b = { 0 };
 	struct stat st;
 	int fd, ret = -1;
 
 	put_header(&b, out);
 	put_cpu_table(&b, out, cpus);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC |
+		  (out->exclusive ? O_EXCL | O_NOFOLLOW : O_TRUNC), 0600);
 	if (fd < 0) {
-		mr_error_errno("cannot create '%s'", path);
+		mr_error_errno("cannot create '%s'", shown);
 		goto out;
 	}
 	/* Only touch regular files: path may be /dev/null or a device. */
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
 		st.st_mode = 0;
 	if (S_ISREG(st.st_mode) && (st.st_mode & 07777) != 0600 && fchmod(fd, 0600))
-		mr_warning_errno("cannot make '%s' private", path);
+		mr_warning_errno("cannot make '%s' private", shown);
 	if (mr_write_all(fd, b.data, b.len))
-		write_error(path);
-	else if (!write_cpus(fd, path, out, cpus))
+		write_error(shown);
+	else if (!write_cpus(fd, shown, out, cpus))
 		ret = 0;
 	if (close(fd) && !ret)
-		ret = write_error(path);
+		ret = write_error(shown);
 	/* A half-written file would only be refused later as corrupt. */
 	if (ret && S_ISREG(st.st_mode) && !unlink(path))
-		mr_info(1, "removed the incomplete '%s'", path);
+		mr_info(1, "removed the incomplete '%s'", shown);
 out:
 	mr_buf_release(&b);
 	return ret;

@@ -80,7 +80,7 @@ static int setup(struct reader *r, char **argv)
 	r->tdir = tracefs_tracing_dir();
 	if (!r->tdir)
 		return mr_error("cannot find tracefs");
-	if (mr_watchdog_start(&r->wd, r->tdir, r->name) < 0)
+	if (mr_watchdog_start(&r->wd, r->tdir, r->name, NULL) < 0)
 		return -1;
 	if (mr_target_spawn(&r->target, argv) < 0)
 		return -1;
