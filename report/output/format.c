@@ -60,6 +60,31 @@ void mr_text_recording(FILE *f, const struct mr_ctx *ctx, const char *title, dou
 		fprintf(f, "  target     pid %d: %s\n", m->targets[i].pid, m->targets[i].cmdline);
 }
 
+void mr_text_lost(FILE *f, const struct mr_ctx *ctx, const char *consequence)
+{
+	const struct mr_meta *m = &ctx->meta;
+
+	if (m->truncated_bytes)
+		fprintf(f, "  WARNING: the disk filled up while recording; the newest %.1f MB of "
+			"events were dropped and the trace ends early\n",
+			m->truncated_bytes / 1048576.0);
+	if (!ctx->lost_total) {
+		fprintf(f, "  lost       none\n");
+		return;
+	}
+	fprintf(f, "  lost       %" PRIu64 " events:", ctx->lost_total);
+	for (int i = 0; i < m->nr_cpus; i++)
+		if (m->cpus[i].overrun || m->cpus[i].dropped)
+			fprintf(f, " cpu%d %" PRIu64, m->cpus[i].cpu,
+				m->cpus[i].overrun + m->cpus[i].dropped);
+	if (m->perf_lost)
+		fprintf(f, " mmap-records %" PRIu64, m->perf_lost);
+	if (m->samples_lost)
+		fprintf(f, " allocator-samples %" PRIu64, m->samples_lost);
+	fprintf(f, "\n  WARNING: events were lost; %s. Record again with a larger -b.\n",
+		consequence);
+}
+
 void mr_write_text_header(FILE *f, struct mr_ctx *ctx)
 {
 	const struct mr_pair_stats *s = mr_pairing_stats(ctx->pairing);
@@ -75,25 +100,7 @@ void mr_write_text_header(FILE *f, struct mr_ctx *ctx)
 		fprintf(f, "; free(NULL) not recorded (free is probed past its NULL test)\n");
 	else
 		fprintf(f, ", %" PRIu64 " free(NULL)\n", s->null_frees);
-	if (m->truncated_bytes)
-		fprintf(f, "  WARNING: the disk filled up while recording; the newest %.1f MB of "
-			"events were dropped and the trace ends early\n",
-			m->truncated_bytes / 1048576.0);
-	if (!ctx->lost_total) {
-		fprintf(f, "  lost       none\n");
-	} else {
-		fprintf(f, "  lost       %" PRIu64 " events:", ctx->lost_total);
-		for (int i = 0; i < m->nr_cpus; i++)
-			if (m->cpus[i].overrun || m->cpus[i].dropped)
-				fprintf(f, " cpu%d %" PRIu64, m->cpus[i].cpu,
-					m->cpus[i].overrun + m->cpus[i].dropped);
-		if (m->perf_lost)
-			fprintf(f, " mmap-records %" PRIu64, m->perf_lost);
-		if (m->samples_lost)
-			fprintf(f, " allocator-samples %" PRIu64, m->samples_lost);
-		fprintf(f, "\n  WARNING: events were lost; a lost free shows as a false leak and a "
-			"lost alloc hides one. Record again with a larger -b.\n");
-	}
+	mr_text_lost(f, ctx, "a lost free shows as a false leak and a lost alloc hides one");
 	if (s->orphan_returns || s->orphan_entries)
 		fprintf(f, "  unpaired   %" PRIu64 " returns without entry, %" PRIu64
 			" entries without return\n", s->orphan_returns, s->orphan_entries);

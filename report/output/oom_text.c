@@ -16,27 +16,6 @@
 #define RAMP_WIDTH	40
 #define TEXT_FRAMES	3
 
-static void text_lost(FILE *f, const struct mr_ctx *ctx)
-{
-	const struct mr_meta *m = &ctx->meta;
-
-	if (m->truncated_bytes)
-		fprintf(f, "  WARNING: the disk filled up while recording; the newest %.1f MB of "
-			"events were dropped and the trace ends early\n",
-			m->truncated_bytes / 1048576.0);
-	if (!ctx->lost_total) {
-		fprintf(f, "  lost       none\n");
-		return;
-	}
-	fprintf(f, "  lost       %" PRIu64 " events:", ctx->lost_total);
-	for (int i = 0; i < m->nr_cpus; i++)
-		if (m->cpus[i].overrun || m->cpus[i].dropped)
-			fprintf(f, " cpu%d %" PRIu64, m->cpus[i].cpu,
-				m->cpus[i].overrun + m->cpus[i].dropped);
-	fprintf(f, "\n  WARNING: events were lost; RSS steps, stalls or the kill's own events "
-		"may be missing. Record again with a larger -b.\n");
-}
-
 static void text_header(FILE *f, const struct mr_ctx *ctx, const struct mr_oom_totals *t)
 {
 	mr_text_recording(f, ctx, "memrec oom report", t->duration_s);
@@ -44,7 +23,7 @@ static void text_header(FILE *f, const struct mr_ctx *ctx, const struct mr_oom_t
 		" allocator calls; kswapd woke %" PRIu64 " times (awake %.3f s)\n",
 		t->rss_events, t->oom_events, t->alloc_events, t->kswapd_wakes,
 		t->kswapd_awake_ns / 1e9);
-	text_lost(f, ctx);
+	mr_text_lost(f, ctx, "RSS steps, stalls or the kill's own events may be missing");
 	if (!t->rss_events && !t->oom_events)
 		fprintf(f, "  no memory pressure events: was it recorded with -e oom?\n");
 }

@@ -29,6 +29,8 @@ struct mr_when {
 struct mr_when mr_recorded_at(const struct mr_meta *m);
 /* "TITLE of 'FILE'", when and how long it was recorded, and the targets */
 void mr_text_recording(FILE *f, const struct mr_ctx *ctx, const char *title, double duration_s);
+/* the truncation and lost-event lines; consequence: what the losses may hide */
+void mr_text_lost(FILE *f, const struct mr_ctx *ctx, const char *consequence);
 /* what was recorded and lost: the first lines of every text report */
 void mr_write_text_header(FILE *f, struct mr_ctx *ctx);
 /* one frame of a symbolised stack, "      #N 0xADDR function+0xOFF (module) file:line" */
