@@ -394,17 +394,22 @@ static const struct fsym *find_function(const struct mr_file *f, uint64_t vaddr)
 	return NULL;
 }
 
-static bool try_file(struct mr_file *f, const char *file, const char *how)
+/* fd is libdwfl's once it takes the module, else closed here. */
+static bool try_file(struct mr_file *f, const char *file, int fd, const char *how)
 {
 	Dwfl *dwfl = dwfl_begin(&f->s->callbacks);
 	Dwfl_Module *mod;
 	GElf_Addr bias;
 	Elf *elf;
 
-	if (!dwfl)
+	if (!dwfl) {
+		close(fd);
 		return false;
+	}
 	dwfl_report_begin(dwfl);
-	mod = dwfl_report_elf(dwfl, f->path->s, file, -1, 0, true);
+	mod = dwfl_report_elf(dwfl, f->path->s, file, fd, 0, true);
+	if (!mod)
+		close(fd);
 	dwfl_report_end(dwfl, NULL, NULL);
 	elf = mod ? dwfl_module_getelf(mod, &bias) : NULL;
 	if (!elf || !build_id_matches(f, elf, file) || read_segments(f, elf)) {
@@ -426,8 +431,13 @@ static bool try_file(struct mr_file *f, const char *file, const char *how)
 
 static bool try_path(struct mr_file *f, char *file, const char *how)
 {
-	bool ok = !access(file, R_OK) && try_file(f, file, how);
+	int fd = mr_open_regular(file);
+	bool ok = false;
 
+	if (fd >= 0)
+		ok = try_file(f, file, fd, how);
+	else if (fd == -2)
+		mr_warning("'%s' is not a regular file; not reading it for symbols", file);
 	free(file);
 	return ok;
 }
@@ -1116,7 +1126,8 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 		return -1;
 	want = mr_build_id_hex(bits, len);
 	here = mr_read_build_id(modname);
-	fd = here && !strcmp(want, here) ? open(modname, O_RDONLY | O_CLOEXEC) : -1;
+	fd = here && !strcmp(want, here) ? mr_open_regular(modname) : -1;
+	fd = fd < 0 ? -1 : fd;
 	if (fd >= 0)
 		*debuginfo_file_name = mr_xstrdup(modname);
 	free(want);
