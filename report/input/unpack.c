@@ -14,37 +14,56 @@
 #include <unistd.h>
 #include "memrec.h"
 #include "mr_archive.h"
+#include "mr_meta.h"
 #include "mr_tracedat.h"
 #include <stdio.h>
 #include "input/input.h"
 
-static int write_entry(const char *dir, const struct mr_archive_entry *e, const char *file)
+/* The build-id names a file: it must be plain hex, nothing that climbs out. */
+static int check_entry(const struct mr_archive_entry *e, uint64_t *total, const char *file)
 {
-	char *sub, *path;
-	void *data;
-	int fd, ret = 0;
-
-	/* the build-id names a file: it must be plain hex, nothing that climbs out */
-	if (strlen(e->build_id) < 3 || strspn(e->build_id, "0123456789abcdef") !=
-	    strlen(e->build_id)) {
+	if (!mr_meta_build_id_ok(e->build_id)) {
 		mr_warning("'%s' has a symbol archive entry with a bad build-id; it is skipped",
 			   file);
 		return -1;
 	}
-	if (mr_archive_inflate(e, &data, file) < 0)
+	if (e->raw_size > MR_ARCHIVE_MAX_ENTRY) {
+		mr_warning("'%s' has a symbol archive entry for '%s' of %llu MiB, over the limit "
+			   "of %llu MiB; it is skipped", file, e->path,
+			   (unsigned long long)(e->raw_size >> 20), MR_ARCHIVE_MAX_ENTRY >> 20);
+		return -1;
+	}
+	if (e->raw_size > MR_ARCHIVE_MAX_TOTAL - *total) {
+		mr_warning("'%s' has a symbol archive entry for '%s' past the archive's total limit "
+			   "of %llu MiB; it is skipped", file, e->path, MR_ARCHIVE_MAX_TOTAL >> 20);
+		return -1;
+	}
+	*total += e->raw_size;
+	return 0;
+}
+
+static int write_entry(const char *dir, const struct mr_archive_entry *e, uint64_t *total,
+		       const char *file)
+{
+	char *sub, *path;
+	int fd, ret = 0;
+
+	if (check_entry(e, total, file) < 0)
 		return -1;
 	sub = mr_xasprintf("%s/.build-id/%.2s", dir, e->build_id);
 	path = mr_xasprintf("%s/%s%s", sub, e->build_id + 2,
 			    e->kind == MR_ARCHIVE_DEBUG ? ".debug" : "");
 	mkdir(sub, 0700);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || mr_write_all(fd, data, e->raw_size) < 0) {
+	if (fd < 0) {
 		mr_warning_errno("cannot unpack symbols into '%s'", path);
+		ret = -1;
+	} else if (mr_archive_inflate_fd(e, fd, file) < 0) {
+		unlink(path);	/* half a file would be taken for the module */
 		ret = -1;
 	}
 	if (fd >= 0)
 		close(fd);
-	free(data);
 	free(sub);
 	free(path);
 	return ret;
@@ -57,6 +76,7 @@ static int write_entry(const char *dir, const struct mr_archive_entry *e, const 
 static int unpack(const char *file, const void *payload, uint32_t size, const char *dir)
 {
 	struct mr_archive a;
+	uint64_t total = 0;
 	char *bid_dir;
 
 	if (mr_archive_parse(&a, payload, size, file) < 0)
@@ -67,7 +87,7 @@ static int unpack(const char *file, const void *payload, uint32_t size, const ch
 	for (int i = 0; i < a.nr; i++) {
 		if (a.entries[i].kind != MR_ARCHIVE_ELF && a.entries[i].kind != MR_ARCHIVE_DEBUG)
 			continue;	/* a kind from a newer memrec */
-		if (write_entry(dir, &a.entries[i], file) < 0)
+		if (write_entry(dir, &a.entries[i], &total, file) < 0)
 			continue;
 		mr_info(2, "unpacked %s of '%s'", a.entries[i].kind == MR_ARCHIVE_ELF ?
 			"symbols" : "debug info", a.entries[i].path);
