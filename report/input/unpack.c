@@ -107,6 +107,8 @@ static int unpack(const char *file, const void *payload, uint32_t size, const ch
 static char rm_dir[PATH_MAX];
 static volatile sig_atomic_t rm_armed;
 
+static void remove_armed(void);
+
 struct dirent64_hdr {
 	uint64_t	ino;
 	int64_t		off;
@@ -166,6 +168,11 @@ static void remove_tree(const char *dir)
 		close(fd);
 	}
 	rmdir(dir);
+}
+
+void mr_unpack_remove_now(void)
+{
+	remove_armed();
 }
 
 static void remove_armed(void)

@@ -21,6 +21,9 @@
 #                     no line that starts with the forged text
 #   tmpdir-pipe       `report | head -1` leaves no memrec-symbols.* behind
 #   tmpdir-sigterm    neither does a SIGTERM in the middle of a report
+#   lib-damage        the files of tests/file/corpus (a clock option "[]", a
+#                     zeroed header page, "char comm[-1]", "1/0" in a print
+#                     fmt) each give exactly their one expected error line
 #   meta-leak         a repeated metadata key does not leak (memrec-asan with
 #                     leak checking; skipped without it)
 set -u
@@ -257,7 +260,21 @@ def case_leak():
         "exit %s: %r" % (r.returncode, leaks[:4] or err[-300:]))
 
 
-for case in (case_bomb, case_total, case_dup, case_fifo, case_climb, case_escape, case_pipe,
+def case_corpus():
+    """tests/file/corpus: damage the trace libraries trip on, one error line each."""
+    bad = []
+    for name in sorted(os.listdir("tests/file/corpus")):
+        if not name.endswith(".dat"):
+            continue
+        p = "tests/file/corpus/" + name
+        want = open(p[:-4] + ".expected").read().strip().replace("FILE", p)
+        rc, out, err, left, _ = run("corpus", p, timeout=30)
+        if rc != 1 or err.strip() != want:
+            bad.append("%s: exit %s, stderr %r" % (name, rc, err[-200:]))
+    say(not bad, "lib-damage (tests/file/corpus)", "; ".join(bad))
+
+
+for case in (case_corpus, case_bomb, case_total, case_dup, case_fifo, case_climb, case_escape, case_pipe,
              case_sigterm, case_leak):
     case()
 sys.exit(1 if fails else 0)
