@@ -19,6 +19,7 @@
 #include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "memrec.h"
 #include "mr_buildid.h"
@@ -399,6 +400,7 @@ static bool try_file(struct mr_file *f, const char *file, int fd, const char *ho
 {
 	Dwfl *dwfl = dwfl_begin(&f->s->callbacks);
 	Dwfl_Module *mod;
+	void **userdata;
 	GElf_Addr bias;
 	Elf *elf;
 
@@ -419,6 +421,8 @@ static bool try_file(struct mr_file *f, const char *file, int fd, const char *ho
 		dwfl_end(dwfl);
 		return false;
 	}
+	dwfl_module_info(mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
+	*userdata = f->s;	/* for find_debuginfo */
 	f->dwfl = dwfl;
 	f->mod = mod;
 	f->bias = bias;
@@ -1102,6 +1106,54 @@ void mr_symbols_set_ext(struct mr_symbols *s, void *ext, void (*free_ext)(void *
 	s->free_ext = free_ext;
 }
 
+/* A place libdwfl would open: nothing there, or a regular file. */
+static bool place_ok(char *path)
+{
+	struct stat st;
+	bool ok = stat(path, &st) < 0 || S_ISREG(st.st_mode);
+
+	if (!ok)
+		mr_warning("'%s' is not a regular file; not reading it for debug info", path);
+	free(path);
+	return ok;
+}
+
+/*
+ * libdwfl looks for separate DWARF by debuglink (else the file's name and
+ * ".debug") beside the module, in its .debug and under each absolute
+ * directory of the search path, with a plain open(): a FIFO planted there
+ * (a recorded path may be anyone's directory) would block the report for
+ * ever. Those places are checked first. libdwfl's own open could still
+ * race with a swap: this narrows that, it does not close it.
+ */
+static bool debuglink_places_ok(const struct mr_symbols *s, const char *file_name,
+				const char *debuglink)
+{
+	const char *slash = strrchr(file_name, '/'), *e, *end;
+	char *dir, *name;
+	bool ok;
+
+	dir = slash ? mr_xasprintf("%.*s", (int)(slash - file_name), file_name) : mr_xstrdup(".");
+	name = debuglink ? mr_xstrdup(debuglink) :
+	       mr_xasprintf("%s.debug", slash ? slash + 1 : file_name);
+	ok = name[0] != '/' || place_ok(mr_xstrdup(name));
+	for (e = s ? s->debuginfo_path : ":.debug:/usr/lib/debug"; ok && e; e = *end ? end + 1 : NULL) {
+		int n;
+
+		end = strchrnul(e, ':');
+		n = end - e;
+		if (!n)
+			ok = place_ok(mr_xasprintf("%s/%s", dir, name));
+		else if (e[0] != '/')
+			ok = place_ok(mr_xasprintf("%s/%.*s/%s", dir, n, e, name));
+		else
+			ok = place_ok(mr_xasprintf("%.*s%s/%s", n, e, dir, name));
+	}
+	free(dir);
+	free(name);
+	return ok;
+}
+
 /*
  * DWARF for a module whose symbols came from the copy in the trace file
  * (which has none without --debuginfo): the usual places by build-id and
@@ -1117,6 +1169,8 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 	char *want, *here;
 	int fd, len;
 
+	if (file_name && !debuglink_places_ok(*userdata, file_name, debuglink))
+		return -1;
 	fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink,
 					  crc, debuginfo_file_name);
 	if (fd >= 0 || !modname || !file_name || !strcmp(modname, file_name))

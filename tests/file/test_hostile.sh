@@ -13,6 +13,9 @@
 #                     "error:" line
 #   map-fifo          a map record naming a FIFO: the report ends (20 s) and
 #                     says it is not a regular file
+#   debuglink-fifo    the module at its recorded path is there (stripped) but a
+#                     FIFO is where libdwfl looks for its .debug: the report
+#                     ends (20 s) and says it is not a regular file
 #   buildid-climb     a map build-id "..//../../.." is dropped with a warning
 #                     and no path it names is ever looked at
 #   term-escape       ESC, BEL and newline in a comm, a target's command line
@@ -162,6 +165,29 @@ def case_fifo():
         "exit %s, stderr %r" % (rc, err[-300:]))
 
 
+def case_debuglink():
+    """A module at its recorded path, stripped, with a FIFO where its .debug goes."""
+    d = tmpdir("debuglink-target")
+    mod = os.path.join(d, "leak_kinds")
+    try:
+        if not os.path.exists(mod):
+            subprocess.run(["objcopy", "--strip-debug", "tests/progs/leak_kinds", mod], check=True)
+            os.mkfifo(mod + ".debug")
+        notes = subprocess.run(["readelf", "-n", mod], capture_output=True, text=True,
+                               check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("skip - hostile: debuglink-fifo: no objcopy/readelf or tests/progs (%s)" % e)
+        return
+    bid = [l.split()[-1] for l in notes.splitlines() if "Build ID" in l][0].encode()
+    t = craft.load(G + "/leak_kinds.dat")
+    set_map(t, b"/work/main/tests/progs/leak_kinds", bid, mod.encode())
+    p = OUT + "/debuglink.dat"
+    t.save(p)
+    rc, out, err, left, _ = run("debuglink", p, timeout=20)
+    say(rc == 0 and "not a regular file" in err, "debuglink-fifo",
+        "exit %s, stderr %r" % (rc, err[-300:]))
+
+
 def case_climb():
     d = tmpdir("climb-target")
     evil = os.path.join(d, "evil.debug")
@@ -274,8 +300,8 @@ def case_corpus():
     say(not bad, "lib-damage (tests/file/corpus)", "; ".join(bad))
 
 
-for case in (case_corpus, case_bomb, case_total, case_dup, case_fifo, case_climb, case_escape, case_pipe,
-             case_sigterm, case_leak):
+for case in (case_corpus, case_bomb, case_total, case_dup, case_fifo, case_debuglink,
+             case_climb, case_escape, case_pipe, case_sigterm, case_leak):
     case()
 sys.exit(1 if fails else 0)
 PY
