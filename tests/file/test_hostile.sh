@@ -278,7 +278,8 @@ def case_leak():
     t.save(p)
     env = dict(os.environ, TMPDIR=tmpdir("leak"),
                ASAN_OPTIONS="detect_leaks=1:exitcode=86",
-               LSAN_OPTIONS="suppressions=" + os.path.abspath("tests/file/lsan.supp"))
+               LSAN_OPTIONS="print_suppressions=0:suppressions=" +
+               os.path.abspath("tests/file/lsan.supp"))
     r = subprocess.run([asan, "report", "-i", p], capture_output=True, env=env, timeout=60)
     err = r.stderr.decode(errors="replace")
     leaks = [l for l in err.splitlines() if "meta" in l and "#" in l]
