@@ -206,7 +206,8 @@ static void text_slab_row(FILE *f, const struct mr_slab_change *c)
 {
 	const struct mr_slab *a = c->s[MR_ZONE_START], *b = c->s[MR_ZONE_STOP];
 
-	fprintf(f, "  %-26s %10s -> %-10s (+%s)", mr_text_esc(slab_name(c)), mr_human_bytes(mr_slab_bytes(a)).s,
+	fprintf(f, "  %-26s %10s -> %-10s (+%s)", mr_text_esc(slab_name(c)),
+		mr_human_bytes(mr_slab_bytes(a)).s,
 		mr_human_bytes(mr_slab_bytes(b)).s, mr_human_bytes(c->growth).s);
 	fprintf(f, "  objects %" PRIu64 "/%" PRIu64 " -> %" PRIu64 "/%" PRIu64,
 		a ? a->active_objs : 0, a ? a->num_objs : 0, b ? b->active_objs : 0,
