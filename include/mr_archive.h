@@ -47,7 +47,17 @@ void mr_archive_add(struct mr_buf *b, enum mr_archive_kind kind, const char *bui
  */
 int mr_archive_parse(struct mr_archive *a, const void *data, size_t len, const char *file);
 void mr_archive_release(struct mr_archive *a);
-/* Decompresses one entry into out (malloc'd); -1 with an error if corrupt. */
-int mr_archive_inflate(const struct mr_archive_entry *e, void **out, const char *file);
+/*
+ * What a reader unpacks at most (docs/memrec-file.md): an entry stating a
+ * larger size is skipped, and so are the entries past the total.
+ */
+#define MR_ARCHIVE_MAX_ENTRY	(512ull << 20)
+#define MR_ARCHIVE_MAX_TOTAL	(2ull << 30)
+
+/*
+ * Decompresses one entry into fd in chunks, never more than its stated
+ * size; -1 with a warning if it is corrupt or fd cannot be written.
+ */
+int mr_archive_inflate_fd(const struct mr_archive_entry *e, int fd, const char *file);
 
 #endif

@@ -9,6 +9,8 @@
 #include <libelf.h>
 #include <stddef.h>
 
+/* Opens a regular file read-only: -1 (errno) if it cannot, -2 if it is something else. */
+int mr_open_regular(const char *path);
 /* Reads the GNU build-id of an ELF file as lowercase hex; NULL if none. */
 char *mr_read_build_id(const char *path);
 /* The same for an ELF already open; NULL if elf is NULL, not ELF or has none. */

@@ -87,6 +87,7 @@ void mr_meta_add_memcg(struct mr_meta *m, uint64_t ts, int pid, const char *path
 uint64_t mr_meta_lost(const struct mr_meta *m);
 /* The recorded build-id of path, or NULL. */
 const char *mr_meta_buildid_of(const struct mr_meta *m, const char *path);
+bool mr_meta_build_id_ok(const char *bid);	/* lowercase hex of a sane length */
 
 /* Serialises m; the caller owns b. */
 void mr_meta_encode(const struct mr_meta *m, struct mr_buf *b);

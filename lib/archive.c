@@ -7,13 +7,12 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zstd.h>
 #include "mr_archive.h"
 
 #define MAGIC		"MRSY"
 #define HEADER_SIZE	12
-/* Nothing we archive is this big; a larger claim is corruption. */
-#define MAX_RAW		(4ull << 30)
 
 static void put16(struct mr_buf *b, uint16_t v)
 {
@@ -110,7 +109,7 @@ static int parse_entry(struct cursor *c, struct mr_archive_entry *e)
 	e->build_id = take_str(c, blen);
 	e->path = take_str(c, plen);
 	if (!e->build_id || !e->path || take_num(c, &e->raw_size, 8) ||
-	    take_num(c, &e->zsize, 8) || e->raw_size > MAX_RAW)
+	    take_num(c, &e->zsize, 8))
 		return -1;
 	e->zdata = take(c, e->zsize);
 	return e->zdata ? 0 : -1;
@@ -162,17 +161,54 @@ void mr_archive_release(struct mr_archive *a)
 	memset(a, 0, sizeof(*a));
 }
 
-int mr_archive_inflate(const struct mr_archive_entry *e, void **out, const char *file)
+static int bad_entry(const struct mr_archive_entry *e, const char *file)
 {
-	void *buf = mr_xmalloc(e->raw_size);
-	size_t n = ZSTD_decompress(buf, e->raw_size, e->zdata, e->zsize);
+	mr_warning("'%s' has a corrupt symbol archive entry for '%s'; its symbols are looked up "
+		   "on this host", file, e->path);
+	return -1;
+}
 
-	if (ZSTD_isError(n) || n != e->raw_size) {
-		free(buf);
-		mr_warning("'%s' has a corrupt symbol archive entry for '%s'; its symbols are "
-			   "looked up on this host", file, e->path);
+/*
+ * One step of the stream: what the frame gives beyond the declared size is
+ * never written, so a lying header costs nothing. Returns zstd's hint (0:
+ * the frame is whole), -1 for a damaged frame, -2 when fd cannot be written.
+ */
+static ssize_t inflate_step(ZSTD_DCtx *d, ZSTD_inBuffer *in, ZSTD_outBuffer *out,
+			    uint64_t *left, int fd)
+{
+	size_t hint;
+
+	out->pos = 0;
+	hint = ZSTD_decompressStream(d, out, in);
+	if (ZSTD_isError(hint) || out->pos > *left)
+		return -1;
+	if (out->pos && mr_write_all(fd, out->dst, out->pos) < 0)
+		return -2;
+	*left -= out->pos;
+	if (hint && in->pos == in->size && out->pos < out->size)
+		return -1;	/* wants more input than there is: cut short */
+	return hint;
+}
+
+int mr_archive_inflate_fd(const struct mr_archive_entry *e, int fd, const char *file)
+{
+	ZSTD_DCtx *d = ZSTD_createDCtx();
+	size_t cap = ZSTD_DStreamOutSize();
+	ZSTD_outBuffer out = { mr_xmalloc(cap), cap, 0 };
+	ZSTD_inBuffer in = { e->zdata, e->zsize, 0 };
+	uint64_t left = e->raw_size;
+	ssize_t hint;
+
+	if (!d)
+		mr_die("out of memory");
+	do
+		hint = inflate_step(d, &in, &out, &left, fd);
+	while (hint > 0);
+	free(out.dst);
+	ZSTD_freeDCtx(d);
+	if (hint == -2) {
+		mr_warning_errno("cannot unpack the symbols of '%s' from '%s'", e->path, file);
 		return -1;
 	}
-	*out = buf;
-	return 0;
+	return hint < 0 || left ? bad_entry(e, file) : 0;
 }

@@ -8,6 +8,7 @@
 #include <elfutils/libdwelf.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "memrec.h"
 #include "mr_buildid.h"
@@ -37,6 +38,31 @@ char *mr_elf_build_id(Elf *elf)
 	return mr_build_id_hex(bits, len);
 }
 
+/*
+ * Paths come from trace files of other hosts: a FIFO would block open()
+ * forever and a device may act on open, so only a regular file is opened
+ * (checked before, and the one opened checked again).
+ */
+int mr_open_regular(const char *path)
+{
+	struct stat before, st;
+	int fd;
+
+	if (stat(path, &before) < 0)
+		return -1;
+	if (!S_ISREG(before.st_mode))
+		return -2;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_ino != before.st_ino ||
+	    st.st_dev != before.st_dev) {
+		close(fd);
+		return -2;
+	}
+	return fd;
+}
+
 char *mr_read_build_id(const char *path)
 {
 	char *id;
@@ -44,7 +70,7 @@ char *mr_read_build_id(const char *path)
 	int fd;
 
 	elf_version(EV_CURRENT);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = mr_open_regular(path);
 	if (fd < 0)
 		return NULL;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);

@@ -221,6 +221,43 @@ void mr_meta_encode(const struct mr_meta *m, struct mr_buf *b)
 }
 
 #define MAX_FIELDS 8
+/* GNU build-ids are 20 bytes (sha1), some linkers write 8 to 32 */
+#define MIN_BUILD_ID	4
+#define MAX_BUILD_ID	128
+
+/*
+ * A build-id goes into lookup paths (DIR/.build-id/xx/rest): it must be
+ * lowercase hex of a sane length, never anything that names another place.
+ */
+bool mr_meta_build_id_ok(const char *bid)
+{
+	size_t len = strlen(bid);
+
+	return len >= MIN_BUILD_ID && len <= MAX_BUILD_ID && !(len & 1) &&
+	       strspn(bid, "0123456789abcdef") == len;
+}
+
+/* A repeated key replaces the earlier value (a file may say it twice). */
+static void set_str(char **dst, const char *field)
+{
+	free(*dst);
+	*dst = unescape(field);
+}
+
+/* Drops a bad build-id, once per file, so the module is looked up by path. */
+static char *checked_build_id(const char *field, const char *file, bool *warned)
+{
+	char *bid = unescape(field);
+
+	if (!*bid || mr_meta_build_id_ok(bid))
+		return bid;
+	if (!*warned)
+		mr_warning("'%s' has a module with a bad build-id (not lowercase hex); the "
+			   "build-id is dropped", file);
+	*warned = true;
+	free(bid);
+	return mr_xstrdup("");
+}
 
 static int split(char *line, char **f)
 {
@@ -244,23 +281,23 @@ static uint64_t num(const char *s, int base, int *bad)
 }
 
 /* Parses one line; returns -1 when a known record is malformed. */
-static int decode_line(struct mr_meta *m, char **f, int n)
+static int decode_line(struct mr_meta *m, char **f, int n, const char *file, bool *warned)
 {
 	int bad = 0;
 
 #define NEED(k) do { if (n < (k)) return -1; } while (0)
 	if (!strcmp(f[0], "memrec")) {
-		NEED(2); m->memrec_version = unescape(f[1]);
+		NEED(2); set_str(&m->memrec_version, f[1]);
 	} else if (!strcmp(f[0], "uname")) {
-		NEED(2); m->uname = unescape(f[1]);
+		NEED(2); set_str(&m->uname, f[1]);
 	} else if (!strcmp(f[0], "clock")) {
-		NEED(2); m->clock = unescape(f[1]);
+		NEED(2); set_str(&m->clock, f[1]);
 	} else if (!strcmp(f[0], "command")) {
-		NEED(2); m->command = unescape(f[1]);
+		NEED(2); set_str(&m->command, f[1]);
 	} else if (!strcmp(f[0], "stop_reason")) {
-		NEED(2); m->stop_reason = unescape(f[1]);
+		NEED(2); set_str(&m->stop_reason, f[1]);
 	} else if (!strcmp(f[0], "groups")) {
-		NEED(2); m->groups = unescape(f[1]);
+		NEED(2); set_str(&m->groups, f[1]);
 	} else if (!strcmp(f[0], "flight_mb")) {
 		NEED(2); m->flight_mb = num(f[1], 10, &bad);
 	} else if (!strcmp(f[0], "system_wide")) {
@@ -274,7 +311,7 @@ static int decode_line(struct mr_meta *m, char **f, int n)
 				  path, strtoll(f[3], NULL, 10), strtoll(f[4], NULL, 10));
 		free(path);
 	} else if (!strcmp(f[0], "uprobes")) {
-		NEED(2); m->uprobes = unescape(f[1]);
+		NEED(2); set_str(&m->uprobes, f[1]);
 	} else if (!strcmp(f[0], "samples")) {
 		NEED(3);
 		m->samples = num(f[1], 10, &bad);
@@ -315,7 +352,7 @@ static int decode_line(struct mr_meta *m, char **f, int n)
 		char *bid, *path;
 
 		NEED(8);
-		bid = unescape(f[6]);
+		bid = checked_build_id(f[6], file, warned);
 		path = unescape(f[7]);
 		mr_meta_add_map(m, num(f[1], 10, &bad), (int)num(f[2], 10, &bad),
 				num(f[3], 16, &bad), num(f[4], 16, &bad), num(f[5], 16, &bad),
@@ -326,9 +363,10 @@ static int decode_line(struct mr_meta *m, char **f, int n)
 		char *bid, *path;
 
 		NEED(3);
-		bid = unescape(f[1]);
+		bid = checked_build_id(f[1], file, warned);
 		path = unescape(f[2]);
-		mr_meta_add_buildid(m, bid, path);
+		if (*bid)
+			mr_meta_add_buildid(m, bid, path);
 		free(bid);
 		free(path);
 	}
@@ -341,6 +379,7 @@ int mr_meta_decode(struct mr_meta *m, const char *data, size_t len, const char *
 	char *text, *line, *save;
 	char *f[MAX_FIELDS];
 	int n, lineno = 0, ret = 0;
+	bool warned = false;
 
 	mr_meta_init(m);
 	text = mr_xmalloc(len + 1);
@@ -360,7 +399,7 @@ int mr_meta_decode(struct mr_meta *m, const char *data, size_t len, const char *
 		if (!lineno++)
 			continue;
 		n = split(line, f);
-		if (n && decode_line(m, f, n) < 0) {
+		if (n && decode_line(m, f, n, file, &warned) < 0) {
 			ret = mr_error("'%s' has corrupt memrec metadata (line %d)", file, lineno);
 			break;
 		}

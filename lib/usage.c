@@ -28,11 +28,33 @@ int mr_verbosity(void)
 	return verbosity;
 }
 
+/*
+ * Messages quote paths and names from trace files of other hosts and go to
+ * a terminal: control bytes are shown as \xHH, so that none can drive the
+ * terminal or forge a line (a message is always one line).
+ */
+static void put_message(const char *fmt, va_list ap)
+{
+	char *msg;
+
+	if (vasprintf(&msg, fmt, ap) < 0) {
+		fputs(fmt, stderr);
+		return;
+	}
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			fputc(*p, stderr);
+	}
+	free(msg);
+}
+
 static void vreport(const char *prefix, int err, const char *fmt, va_list ap)
 {
 	fflush(stdout);
 	fprintf(stderr, "memrec: %s", prefix);
-	vfprintf(stderr, fmt, ap);
+	put_message(fmt, ap);
 	if (err != NO_ERRNO)
 		fprintf(stderr, ": %s", strerror(err));
 	fputc('\n', stderr);

@@ -7,6 +7,7 @@
  * before it is used, and nothing is read into memory except the option
  * asked for.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -19,6 +20,9 @@
 #include "input/input.h"
 
 #define TD_SCAN_CHUNK	256
+#define TD_MAX_FORMAT	(64 << 10)
+#define TD_MAX_EVENT	(64 << 10)	/* no event is larger than a sub-buffer */
+#define TD_MAX_CLOCK	4096
 
 /* A bounded cursor over the file; part names the row for messages. */
 struct td_in {
@@ -207,13 +211,150 @@ static int expect(struct td_in *in, const char *word, size_t len)
 	return memcmp(buf, word, len) ? corrupt(in) : 0;
 }
 
+/*
+ * libtraceevent and libtracecmd trust the formats and crash, or compute
+ * nonsense, on some damage: what memrec can check is checked here first.
+ */
+static int bad(const struct td_in *in, const char *what)
+{
+	return mr_error("'%s' is corrupt (%s in %s)", in->path, what, in->part);
+}
+
+/* A length-prefixed text, read whole: formats are small, a huge one is damage. */
+static int get_text(struct td_in *in, int len_bytes, char **text)
+{
+	uint64_t len;
+
+	*text = NULL;
+	if (get_num(in, len_bytes, &len))
+		return -1;
+	if (len > left(in))
+		return corrupt(in);
+	if (len > TD_MAX_FORMAT)
+		return bad(in, "a text of over 64 KiB");
+	*text = mr_xmalloc(len + 1);
+	(*text)[len] = '\0';
+	if (get(in, *text, len)) {
+		free(*text);
+		*text = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* "key:N;" on a field line, if there: a decimal number up to max. */
+static int field_num(const struct td_in *in, const char *line, const char *key, long max)
+{
+	const char *p = strstr(line, key);
+	char *end;
+	long v;
+
+	if (!p)
+		return 0;
+	p += strlen(key);
+	v = strtol(p, &end, 10);
+	if (end == p || *end != ';' || v < 0 || v > max)
+		return bad(in, "a field offset, size or sign that is not a small number");
+	return 0;
+}
+
+/* "field:TYPE NAME[N];	offset:N;	size:N;	signed:N;" */
+static int check_field(const struct td_in *in, const char *line)
+{
+	const char *decl = strstr(line, "field:"), *semi, *open;
+
+	semi = strchr(decl, ';');
+	if (!semi)
+		return bad(in, "a field without ';'");
+	open = memchr(decl, '[', semi - decl);
+	if (open) {
+		size_t n = strspn(open + 1, "0123456789");
+
+		if (open[1 + n] != ']' || n > 5)
+			return bad(in, "an array length that is not a number");
+	}
+	if (field_num(in, line, "offset:", TD_MAX_EVENT) ||
+	    field_num(in, line, "size:", TD_MAX_EVENT) || field_num(in, line, "signed:", 1))
+		return -1;
+	return 0;
+}
+
+/* Skips a string literal of a print fmt; returns where it ends. */
+static const char *skip_literal(const char *p)
+{
+	for (p++; *p && *p != '"'; p++)
+		if (*p == '\\' && p[1])
+			p++;
+	return *p ? p + 1 : p;
+}
+
+/* libtraceevent folds constant operands while parsing: x/0 and x%0 trap. */
+static int check_print(const struct td_in *in, const char *p)
+{
+	while (*p && *p != '\n') {
+		char *end;
+
+		if (*p == '"') {
+			p = skip_literal(p);
+			continue;
+		}
+		if (*p++ != '/' && p[-1] != '%')
+			continue;
+		while (*p == ' ' || *p == '\t' || *p == '(')
+			p++;
+		if (*p >= '0' && *p <= '9' && !strtoull(p, &end, 0) && !isalnum((unsigned char)*end))
+			return bad(in, "a division by zero");
+	}
+	return 0;
+}
+
+static int check_format_text(const struct td_in *in, const char *text)
+{
+	for (const char *line = text; line && *line; line = strchr(line, '\n'), line += !!line) {
+		if (strstr(line, "field:") && strstr(line, "field:") < strchrnul(line, '\n') &&
+		    check_field(in, line))
+			return -1;
+		if (!strncmp(line, "print fmt:", 10) && check_print(in, line + 10))
+			return -1;
+	}
+	return 0;
+}
+
+static int check_format(struct td_in *in)
+{
+	char *text;
+	int ret;
+
+	if (get_text(in, 8, &text))
+		return -1;
+	ret = check_format_text(in, text);
+	free(text);
+	return ret;
+}
+
+/* The sub-buffer header: kbuffer needs its timestamp, commit and data fields. */
+static int check_header_page(struct td_in *in)
+{
+	char *text;
+	int ret;
+
+	if (get_text(in, 8, &text))
+		return -1;
+	if (!strstr(text, " timestamp;") || !strstr(text, " commit;") || !strstr(text, " data;"))
+		ret = bad(in, "no timestamp, commit or data field");
+	else
+		ret = check_format_text(in, text);
+	free(text);
+	return ret;
+}
+
 /* Rows 6-9: the page and event headers and every event format. */
-static int skip_formats(struct td_in *in)
+static int check_formats(struct td_in *in)
 {
 	uint64_t count, nr_sys, i, j;
 
 	in->part = "the header page";
-	if (expect(in, "header_page", 12) || skip_blob(in, 8))
+	if (expect(in, "header_page", 12) || check_header_page(in))
 		return -1;
 	in->part = "the event header";
 	if (expect(in, "header_event", 13) || skip_blob(in, 8))
@@ -222,7 +363,7 @@ static int skip_formats(struct td_in *in)
 	if (get_count(in, 8, &count))
 		return -1;
 	for (i = 0; i < count; i++)
-		if (skip_blob(in, 8))
+		if (check_format(in))
 			return -1;
 	in->part = "the event formats";
 	if (get_count(in, 5, &nr_sys))
@@ -231,7 +372,7 @@ static int skip_formats(struct td_in *in)
 		if (skip_cstr(in) || get_count(in, 8, &count))
 			return -1;
 		for (j = 0; j < count; j++)
-			if (skip_blob(in, 8))
+			if (check_format(in))
 				return -1;
 	}
 	return 0;
@@ -253,12 +394,41 @@ static int skip_tables(struct td_in *in, uint64_t *nr_cpus)
 	return get_num(in, 4, nr_cpus);
 }
 
+/*
+ * The trace clock, "[mono]" or "local [global] counter": libtracecmd takes
+ * the name in brackets and crashes on "[]"; one name of [A-Za-z0-9_-].
+ */
+static int check_clock(struct td_in *in, uint64_t size)
+{
+	char buf[TD_MAX_CLOCK + 1], *open;
+	size_t n;
+
+	if (size > TD_MAX_CLOCK)
+		return bad(in, "a trace clock of over 4 KiB");
+	if (peek(in, buf, size))
+		return -1;
+	buf[size] = '\0';
+	open = strchr(buf, '[');
+	n = open ? strspn(open + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "0123456789_-") : 0;
+	if (!n || open[1 + n] != ']' || strchr(open + 1 + n, '['))
+		return bad(in, "a trace clock without one [name]");
+	return 0;
+}
+
 static int read_option(struct td_in *in, uint16_t id, uint32_t size, struct td_found *f)
 {
 	struct mr_tracedat_found *o = NULL;
 
-	if (id == MR_TD_OPT_TRACECLOCK)
+	if (id == MR_TD_OPT_TRACECLOCK) {
+		const char *part = in->part;
+
+		in->part = "the trace clock option";
+		if (check_clock(in, size))
+			return -1;
+		in->part = part;
 		f->has_clock = 1;
+	}
 	for (int i = 0; i < f->nr && !o; i++)
 		if (f->opts[i].id == id && !f->opts[i].found)
 			o = &f->opts[i];
@@ -388,8 +558,14 @@ static int check_cpu_data(struct td_in *in, uint64_t nr_cpus, const struct td_fo
 		if (size && check_pages(in, offset, size) < 0)
 			return -1;
 	}
-	if (f->has_clock)
-		return skip_blob(in, 8);
+	if (f->has_clock) {
+		uint64_t size;
+
+		in->part = "the trace clock";
+		if (get_num(in, 8, &size) || check_clock(in, size))
+			return -1;
+		return skip(in, size);
+	}
 	return 0;
 }
 
@@ -397,7 +573,7 @@ static int walk(struct td_in *in, struct td_found *f)
 {
 	uint64_t nr_cpus;
 
-	if (read_file_header(in) || skip_formats(in) || skip_tables(in, &nr_cpus) ||
+	if (read_file_header(in) || check_formats(in) || skip_tables(in, &nr_cpus) ||
 	    read_options(in, f))
 		return -1;
 	return check_cpu_data(in, nr_cpus, f);

@@ -46,4 +46,5 @@ int mr_input_read_meta(const char *path, struct mr_meta *meta, struct mr_snapsho
 /* NULL when there is none; file names the trace file in messages */
 char *mr_unpack_symbols(const char *file, const void *payload, uint32_t size);
 void mr_unpack_remove(char *dir);		/* removes it and frees dir */
+void mr_unpack_remove_now(void);		/* async-signal-safe, for _exit paths */
 #endif

@@ -302,6 +302,7 @@ static void on_crash(int sig)
 		signal(sig, SIG_DFL);	/* memrec's own bug: crash for real on return */
 		return;
 	}
+	mr_unpack_remove_now();		/* _exit runs no atexit handler */
 	if (write(STDERR_FILENO, crash_msg, strlen(crash_msg)) < 0)
 		_exit(MR_EXIT_FAIL);
 	_exit(MR_EXIT_FAIL);

@@ -19,6 +19,7 @@
 #include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "memrec.h"
 #include "mr_buildid.h"
@@ -394,17 +395,23 @@ static const struct fsym *find_function(const struct mr_file *f, uint64_t vaddr)
 	return NULL;
 }
 
-static bool try_file(struct mr_file *f, const char *file, const char *how)
+/* fd is libdwfl's once it takes the module, else closed here. */
+static bool try_file(struct mr_file *f, const char *file, int fd, const char *how)
 {
 	Dwfl *dwfl = dwfl_begin(&f->s->callbacks);
 	Dwfl_Module *mod;
+	void **userdata;
 	GElf_Addr bias;
 	Elf *elf;
 
-	if (!dwfl)
+	if (!dwfl) {
+		close(fd);
 		return false;
+	}
 	dwfl_report_begin(dwfl);
-	mod = dwfl_report_elf(dwfl, f->path->s, file, -1, 0, true);
+	mod = dwfl_report_elf(dwfl, f->path->s, file, fd, 0, true);
+	if (!mod)
+		close(fd);
 	dwfl_report_end(dwfl, NULL, NULL);
 	elf = mod ? dwfl_module_getelf(mod, &bias) : NULL;
 	if (!elf || !build_id_matches(f, elf, file) || read_segments(f, elf)) {
@@ -414,6 +421,8 @@ static bool try_file(struct mr_file *f, const char *file, const char *how)
 		dwfl_end(dwfl);
 		return false;
 	}
+	dwfl_module_info(mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
+	*userdata = f->s;	/* for find_debuginfo */
 	f->dwfl = dwfl;
 	f->mod = mod;
 	f->bias = bias;
@@ -426,8 +435,13 @@ static bool try_file(struct mr_file *f, const char *file, const char *how)
 
 static bool try_path(struct mr_file *f, char *file, const char *how)
 {
-	bool ok = !access(file, R_OK) && try_file(f, file, how);
+	int fd = mr_open_regular(file);
+	bool ok = false;
 
+	if (fd >= 0)
+		ok = try_file(f, file, fd, how);
+	else if (fd == -2)
+		mr_warning("'%s' is not a regular file; not reading it for symbols", file);
 	free(file);
 	return ok;
 }
@@ -1097,6 +1111,54 @@ void mr_symbols_set_ext(struct mr_symbols *s, void *ext, void (*free_ext)(void *
 	s->free_ext = free_ext;
 }
 
+/* A place libdwfl would open: nothing there, or a regular file. */
+static bool place_ok(char *path)
+{
+	struct stat st;
+	bool ok = stat(path, &st) < 0 || S_ISREG(st.st_mode);
+
+	if (!ok)
+		mr_warning("'%s' is not a regular file; not reading it for debug info", path);
+	free(path);
+	return ok;
+}
+
+/*
+ * libdwfl looks for separate DWARF by debuglink (else the file's name and
+ * ".debug") beside the module, in its .debug and under each absolute
+ * directory of the search path, with a plain open(): a FIFO planted there
+ * (a recorded path may be anyone's directory) would block the report for
+ * ever. Those places are checked first. libdwfl's own open could still
+ * race with a swap: this narrows that, it does not close it.
+ */
+static bool debuglink_places_ok(const struct mr_symbols *s, const char *file_name,
+				const char *debuglink)
+{
+	const char *slash = strrchr(file_name, '/'), *e, *end;
+	char *dir, *name;
+	bool ok;
+
+	dir = slash ? mr_xasprintf("%.*s", (int)(slash - file_name), file_name) : mr_xstrdup(".");
+	name = debuglink ? mr_xstrdup(debuglink) :
+	       mr_xasprintf("%s.debug", slash ? slash + 1 : file_name);
+	ok = name[0] != '/' || place_ok(mr_xstrdup(name));
+	for (e = s ? s->debuginfo_path : ":.debug:/usr/lib/debug"; ok && e; e = *end ? end + 1 : NULL) {
+		int n;
+
+		end = strchrnul(e, ':');
+		n = end - e;
+		if (!n)
+			ok = place_ok(mr_xasprintf("%s/%s", dir, name));
+		else if (e[0] != '/')
+			ok = place_ok(mr_xasprintf("%s/%.*s/%s", dir, n, e, name));
+		else
+			ok = place_ok(mr_xasprintf("%.*s%s/%s", n, e, dir, name));
+	}
+	free(dir);
+	free(name);
+	return ok;
+}
+
 /*
  * DWARF for a module whose symbols came from the copy in the trace file
  * (which has none without --debuginfo): the usual places by build-id and
@@ -1112,6 +1174,8 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 	char *want, *here;
 	int fd, len;
 
+	if (file_name && !debuglink_places_ok(*userdata, file_name, debuglink))
+		return -1;
 	fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink,
 					  crc, debuginfo_file_name);
 	if (fd >= 0 || !modname || !file_name || !strcmp(modname, file_name))
@@ -1121,7 +1185,8 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 		return -1;
 	want = mr_build_id_hex(bits, len);
 	here = mr_read_build_id(modname);
-	fd = here && !strcmp(want, here) ? open(modname, O_RDONLY | O_CLOEXEC) : -1;
+	fd = here && !strcmp(want, here) ? mr_open_regular(modname) : -1;
+	fd = fd < 0 ? -1 : fd;
 	if (fd >= 0)
 		*debuginfo_file_name = mr_xstrdup(modname);
 	free(want);

@@ -15,7 +15,9 @@
 #include <elfutils/libdwfl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "memrec.h"
+#include "mr_buildid.h"
 #include "mr_symbols.h"
 #include "model/symbols_int.h"
 
@@ -158,11 +160,18 @@ static struct space *build_space(struct mr_symbols *s, const struct mr_sym_modul
 		return sp;
 	dwfl_report_begin(sp->dwfl);
 	for (i = 0; i < n; i++) {
-		if (dwfl_report_elf(sp->dwfl, mods[i].name, mods[i].file, -1, mods[i].bias, true))
+		/* found by the symboliser, but it may have been swapped since */
+		int fd = mr_open_regular(mods[i].file);
+
+		if (fd >= 0 && dwfl_report_elf(sp->dwfl, mods[i].name, mods[i].file, fd,
+					       mods[i].bias, true)) {
 			reported++;
-		else
-			mr_info(2, "unwind: cannot use '%s' for '%s': %s", mods[i].file,
-				mods[i].name, dwfl_errmsg(-1));
+			continue;
+		}
+		if (fd >= 0)
+			close(fd);
+		mr_info(2, "unwind: cannot use '%s' for '%s': %s", mods[i].file, mods[i].name,
+			fd >= 0 ? dwfl_errmsg(-1) : "not a regular file here");
 	}
 	dwfl_report_end(sp->dwfl, NULL, NULL);
 	/* with no Elf given, libdwfl takes the architecture from the modules */

@@ -6,6 +6,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include "memrec.h"
 #include "output/output.h"
@@ -24,6 +25,59 @@ struct mr_human mr_human_bytes(int64_t v)
 	else
 		snprintf(h.s, sizeof(h.s), "%" PRId64 " B", v);
 	return h;
+}
+
+/* Room for a path of PATH_MAX bytes each shown as \xHH. */
+#define ESC_MAX		(4 * 4096 + 4)
+#define ESC_RING	8
+
+static bool is_control(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+static size_t esc_char(char *o, unsigned char c)
+{
+	static const char named[] = { ['\n'] = 'n', ['\t'] = 't', ['\r'] = 'r' };
+
+	if (c < sizeof(named) && named[c])
+		return sprintf(o, "\\%c", named[c]);
+	return sprintf(o, "\\x%02x", c);
+}
+
+/*
+ * Comms, paths and symbol names come from the target or from a file of
+ * another host and go to a terminal: ESC]0;..BEL would retitle it, ESC[2J
+ * clear it, a newline forge a report line. Control bytes are shown as \n,
+ * \t, \r or \xHH instead. A string without any is returned as it is; one
+ * with some is escaped into one of a ring of buffers, so that a few can be
+ * arguments of one fprintf. NULL stays NULL.
+ */
+const char *mr_text_esc(const char *s)
+{
+	static char ring[ESC_RING][ESC_MAX];
+	static int next;
+	const unsigned char *p;
+	char *out, *o;
+
+	for (p = (const unsigned char *)s; p && *p && !is_control(*p); p++)
+		;
+	if (!p || !*p)
+		return s;
+	out = o = ring[next++ % ESC_RING];
+	for (p = (const unsigned char *)s; *p && o < out + ESC_MAX - 8; p++) {
+		if (is_control(*p))
+			o += esc_char(o, *p);
+		else
+			*o++ = *p;
+	}
+	strcpy(o, *p ? "..." : "");
+	return out;
+}
+
+void mr_text_str(FILE *f, const char *s)
+{
+	fputs(mr_text_esc(s), f);
 }
 
 const char *mr_comm_or(const char *comm)
@@ -53,11 +107,14 @@ void mr_text_recording(FILE *f, const struct mr_ctx *ctx, const char *title, dou
 {
 	const struct mr_meta *m = &ctx->meta;
 
-	fprintf(f, "%s of '%s'\n", title, ctx->o && ctx->o->input ? ctx->o->input : "?");
+	fprintf(f, "%s of '%s'\n", title,
+		ctx->o && ctx->o->input ? mr_text_esc(ctx->o->input) : "?");
 	fprintf(f, "  recorded   %s for %.3f s (%s) on %s\n", mr_recorded_at(m).s, duration_s,
-		m->stop_reason ? m->stop_reason : "?", m->uname ? m->uname : "?");
+		m->stop_reason ? mr_text_esc(m->stop_reason) : "?",
+		m->uname ? mr_text_esc(m->uname) : "?");
 	for (int i = 0; i < m->nr_targets; i++)
-		fprintf(f, "  target     pid %d: %s\n", m->targets[i].pid, m->targets[i].cmdline);
+		fprintf(f, "  target     pid %d: %s\n", m->targets[i].pid,
+			mr_text_esc(m->targets[i].cmdline));
 }
 
 void mr_text_lost(FILE *f, const struct mr_ctx *ctx, const char *consequence)
@@ -115,15 +172,15 @@ void mr_text_frame(FILE *f, int i, const struct mr_frame *fr)
 	fprintf(f, "      #%-2d 0x%016" PRIx64 " ", i, fr->addr);
 	/* an inlined call has no code of its own to be an offset into: perf's form */
 	if (fr->function && fr->inlined)
-		fprintf(f, "%s (inlined)", fr->function);
+		fprintf(f, "%s (inlined)", mr_text_esc(fr->function));
 	else if (fr->function)
-		fprintf(f, "%s+0x%" PRIx64, fr->function, fr->offset);
+		fprintf(f, "%s+0x%" PRIx64, mr_text_esc(fr->function), fr->offset);
 	else
 		fprintf(f, "[unknown]");
 	if (fr->module)
-		fprintf(f, " (%s)", fr->module);
+		fprintf(f, " (%s)", mr_text_esc(fr->module));
 	if (fr->file)
-		fprintf(f, " %s:%d", fr->file, fr->line);
+		fprintf(f, " %s:%d", mr_text_esc(fr->file), fr->line);
 	fputc('\n', f);
 }
 

@@ -142,7 +142,8 @@ int mr_frag_heap_text(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr)
 	for (size_t n = 0; n < nr; n++) {
 		const struct mr_heap_proc *p = &procs[n];
 
-		fprintf(f, "  pid %d (%s): %zu region%s\n", p->pid, mr_ctx_comm(ctx, p->aspace),
+		fprintf(f, "  pid %d (%s): %zu region%s\n", p->pid,
+			mr_text_esc(mr_ctx_comm(ctx, p->aspace)),
 			p->nr_regions, p->nr_regions == 1 ? "" : "s");
 		for (size_t r = 0; r < p->nr_regions; r++)
 			text_region(f, ctx, p, &p->regions[r]);

@@ -85,11 +85,11 @@ static void slab_text_table(FILE *f, struct mr_ctx *ctx, const struct mr_kmem *k
 		char site[128];
 
 		if (fn)
-			snprintf(site, sizeof(site), "%s+0x%" PRIx64, fn, off);
+			snprintf(site, sizeof(site), "%s+0x%" PRIx64, mr_text_esc(fn), off);
 		else
 			snprintf(site, sizeof(site), by_cache ? "" : "0x%" PRIx64, r->call_site);
 		fprintf(f, "  %-40.40s %-20.20s %9" PRIu64 " %12" PRIu64 " %12" PRIu64 " %10" PRIu64
-			" %6.1f %9" PRIu64 "\n", site, r->cache ? r->cache : "kmalloc", r->hits,
+			" %6.1f %9" PRIu64 "\n", site, r->cache ? mr_text_esc(r->cache) : "kmalloc", r->hits,
 			r->req, r->alloc, r->alloc - r->req, frag_pct(r->req, r->alloc),
 			r->cross_cpu);
 	}
@@ -227,7 +227,8 @@ int mr_frag_pages_text(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr)
 	shown = mr_top(ctx, k->nr_gfps);
 	fprintf(f, "\n  %-60s %9s %9s %9s\n", "gfp flags", "slab", "pages", "page kB");
 	for (size_t i = 0; i < shown; i++)
-		fprintf(f, "  %-60.60s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n", k->gfps[i].name,
+		fprintf(f, "  %-60.60s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n",
+			mr_text_esc(k->gfps[i].name),
 			k->gfps[i].slab_allocs, k->gfps[i].page_allocs, k->gfps[i].pages * 4);
 	fprintf(f, "\n  fallbacks (mm_page_alloc_extfrag): %" PRIu64 "\n", st->extfrag);
 	for (size_t i = 0; i < mr_top(ctx, k->nr_frags); i++) {

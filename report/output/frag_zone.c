@@ -91,7 +91,7 @@ static void text_buddy_zone(FILE *f, const struct mr_zones *z, const struct mr_z
 
 	if (b && b->nr > orders)
 		orders = b->nr;
-	fprintf(f, "  node %d, zone %s: free pages ", key->node, key->zone);
+	fprintf(f, "  node %d, zone %s: free pages ", key->node, mr_text_esc(key->zone));
 	text_pages_change(f, a, b);
 	fprintf(f, "\n    %-18s", "order");
 	for (int i = 0; i < orders; i++)
@@ -148,7 +148,7 @@ static void text_pagetype_zone(FILE *f, const struct mr_zones *z, const struct m
 {
 	struct mr_zkeys types = { 0 };
 
-	fprintf(f, "  node %d, zone %s\n", zone->node, zone->zone);
+	fprintf(f, "  node %d, zone %s\n", zone->node, mr_text_esc(zone->zone));
 	fprintf(f, "    %-14s  %-30s  %s\n", "migratetype", "free pages", "pageblocks");
 	for (int i = 0; i < MR_ZONE_SIDES; i++) {
 		mr_zone_keys_add(&types, &z->free[i], true);
@@ -159,7 +159,7 @@ static void text_pagetype_zone(FILE *f, const struct mr_zones *z, const struct m
 
 		if (types.v[i]->node != zone->node || strcmp(types.v[i]->zone, zone->zone))
 			continue;
-		fprintf(f, "    %-14s", t);
+		fprintf(f, "    %-14s", mr_text_esc(t));
 		text_value_change(f, mr_zone_find_row(&z->free[MR_ZONE_START], zone->node, zone->zone, t),
 				  mr_zone_find_row(&z->free[MR_ZONE_STOP], zone->node, zone->zone, t), true);
 		text_value_change(f, mr_zone_find_row(&z->blocks[MR_ZONE_START], zone->node, zone->zone, t),
@@ -206,7 +206,8 @@ static void text_slab_row(FILE *f, const struct mr_slab_change *c)
 {
 	const struct mr_slab *a = c->s[MR_ZONE_START], *b = c->s[MR_ZONE_STOP];
 
-	fprintf(f, "  %-26s %10s -> %-10s (+%s)", slab_name(c), mr_human_bytes(mr_slab_bytes(a)).s,
+	fprintf(f, "  %-26s %10s -> %-10s (+%s)", mr_text_esc(slab_name(c)),
+		mr_human_bytes(mr_slab_bytes(a)).s,
 		mr_human_bytes(mr_slab_bytes(b)).s, mr_human_bytes(c->growth).s);
 	fprintf(f, "  objects %" PRIu64 "/%" PRIu64 " -> %" PRIu64 "/%" PRIu64,
 		a ? a->active_objs : 0, a ? a->num_objs : 0, b ? b->active_objs : 0,

@@ -23,7 +23,7 @@ static void row(FILE *f, struct mr_ctx *ctx, size_t n, const struct mr_leak *l)
 	else
 		fprintf(f, " of %" PRIu64 "..%" PRIu64 " bytes", l->size_min, l->size_max);
 	fprintf(f, " from %s, pid %d (%s), age %.3f..%.3f s%s\n", mr_fn_name(l->fn),
-		pid ? pid : -1, mr_ctx_comm(ctx, l->aspace),
+		pid ? pid : -1, mr_text_esc(mr_ctx_comm(ctx, l->aspace)),
 		(ctx->end_ts - l->ts_max) / 1e9, (ctx->end_ts - l->ts_min) / 1e9,
 		l->inherited ? ", inherited at fork" : "");
 	for (int i = 0; i < nr; i++)
@@ -56,14 +56,14 @@ static void krow(FILE *f, struct mr_ctx *ctx, const struct mr_kmem *k, size_t n,
 	} else {
 		fprintf(f, " object%s ", l->count == 1 ? "" : "s");
 		if (s->cache)
-			fprintf(f, "of cache %s", s->cache);
+			fprintf(f, "of cache %s", mr_text_esc(s->cache));
 		else
 			fprintf(f, "of kmalloc");
 		fn = mr_ctx_ksym(ctx, s->call_site, &off);
 		if (fn)
-			fprintf(f, " from %s+0x%" PRIx64, fn, off);
+			fprintf(f, " from %s+0x%" PRIx64, mr_text_esc(fn), off);
 	}
-	fprintf(f, ", pid %d (%s), age %.3f..%.3f s\n", l->pid, mr_ctx_pid_comm(ctx, l->pid),
+	fprintf(f, ", pid %d (%s), age %.3f..%.3f s\n", l->pid, mr_text_esc(mr_ctx_pid_comm(ctx, l->pid)),
 		(ctx->end_ts - l->ts_max) / 1e9, (ctx->end_ts - l->ts_min) / 1e9);
 	kframes(f, ctx, l, true);
 	kframes(f, ctx, l, false);

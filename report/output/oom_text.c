@@ -54,7 +54,7 @@ static void text_totals(FILE *f, const struct mr_ctx *ctx, const struct mr_oom *
 static void text_proc(FILE *f, const struct mr_ctx *ctx, const struct mr_oom_totals *t,
 		      const struct mr_oom_proc *p)
 {
-	fprintf(f, "\n  pid %d (%s)", p->pid, mr_comm_or(p->comm));
+	fprintf(f, "\n  pid %d (%s)", p->pid, mr_text_esc(mr_comm_or(p->comm)));
 	if (p->exited)
 		fprintf(f, ", exited at t=%+.3fs", mr_ctx_rel_s(ctx, p->exit_ts));
 	fputc('\n', f);
@@ -91,13 +91,13 @@ static void text_frame(FILE *f, int i, const struct mr_frame *fr)
 	if (!fr->function)
 		fputs("[unknown]", f);
 	else if (fr->inlined)
-		fprintf(f, "%s (inlined)", fr->function);
+		fprintf(f, "%s (inlined)", mr_text_esc(fr->function));
 	else
-		fprintf(f, "%s+0x%" PRIx64, fr->function, fr->offset);
+		fprintf(f, "%s+0x%" PRIx64, mr_text_esc(fr->function), fr->offset);
 	if (fr->module)
-		fprintf(f, " (%s)", fr->module);
+		fprintf(f, " (%s)", mr_text_esc(fr->module));
 	if (fr->file)
-		fprintf(f, " %s:%d", fr->file, fr->line);
+		fprintf(f, " %s:%d", mr_text_esc(fr->file), fr->line);
 	fputc('\n', f);
 }
 
@@ -122,7 +122,7 @@ static void text_growing(FILE *f, struct mr_ctx *ctx, const struct mr_oom_kill *
 
 		fprintf(f, "    #%zu %s in %" PRIu64 " block%s from %s, pid %d (%s)\n", i + 1,
 			mr_human_bytes(l->bytes).s, l->count, l->count == 1 ? "" : "s", mr_fn_name(l->fn),
-			as ? as->pid : -1, mr_ctx_comm(ctx, l->aspace));
+			as ? as->pid : -1, mr_text_esc(mr_ctx_comm(ctx, l->aspace)));
 		for (int j = 0; j < nr && j < TEXT_FRAMES; j++)
 			text_frame(f, j, &frames[j]);
 	}
@@ -206,7 +206,8 @@ static void text_cgroup(FILE *f, const struct mr_ctx *ctx, const struct mr_oom_k
 
 	if (!c)
 		return;
-	fprintf(f, "  cgroup      %s: limit %s, usage %s at t=%+.3fs\n", c->path ? c->path : "?",
+	fprintf(f, "  cgroup      %s: limit %s, usage %s at t=%+.3fs\n",
+		c->path ? mr_text_esc(c->path) : "?",
 		mr_oom_limit_str(&lim, c->limit), mr_oom_limit_str(&use, c->usage), mr_ctx_rel_s(ctx, c->ts));
 }
 
@@ -228,11 +229,11 @@ static void text_alloc_rate(FILE *f, const struct mr_oom_kill *k)
 static void text_kill(FILE *f, struct mr_ctx *ctx, const struct mr_oom_kill *k, size_t n)
 {
 	fprintf(f, "\noom kill #%zu at t=%+.3fs: pid %d (%s), %s OOM\n", n, mr_ctx_rel_s(ctx, k->ts),
-		k->tgid, mr_comm_or(k->comm), k->memcg ? "memcg" : "global");
+		k->tgid, mr_text_esc(mr_comm_or(k->comm)), k->memcg ? "memcg" : "global");
 	if (k->pid != k->tgid)
 		fprintf(f, "  victim task tid %d\n", k->pid);
 	fprintf(f, "  trigger     pid %d tid %d (%s)", k->trigger_pid, k->trigger_tid,
-		mr_comm_or(k->trigger_comm));
+		mr_text_esc(mr_comm_or(k->trigger_comm)));
 	if (k->memcg)
 		fprintf(f, ", in memcg reclaim from t=%+.3fs", mr_ctx_rel_s(ctx, k->memcg_reclaim_ts));
 	fprintf(f, "\n  at the kill anon %s, file %s, shmem %s (total_vm %s), oom_score_adj %"
@@ -262,7 +263,8 @@ static void text_memcgs(FILE *f, const struct mr_ctx *ctx)
 		struct mr_human lim, use;
 
 		fprintf(f, "  pid %d at t=%+.3fs: %s, usage %s, limit %s\n", c->pid,
-			mr_ctx_rel_s(ctx, c->ts), c->path ? c->path : "?", mr_oom_limit_str(&use, c->usage),
+			mr_ctx_rel_s(ctx, c->ts), c->path ? mr_text_esc(c->path) : "?",
+			mr_oom_limit_str(&use, c->usage),
 			mr_oom_limit_str(&lim, c->limit));
 	}
 }

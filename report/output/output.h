@@ -20,6 +20,9 @@ struct mr_human {
 };
 struct mr_human mr_human_bytes(int64_t v);
 const char *mr_comm_or(const char *comm);			/* "?" when none */
+/* A string from the file or the target, control bytes shown as \n, \xHH (text output). */
+const char *mr_text_esc(const char *s);
+void mr_text_str(FILE *f, const char *s);
 /* The first n of nr rows that --top lets through (0: all). */
 size_t mr_top(const struct mr_ctx *ctx, size_t nr);
 /* When the recording started, "YYYY-MM-DD HH:MM:SS UTC" or "?". */
