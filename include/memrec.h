@@ -92,6 +92,12 @@ uint64_t mr_now_ns(void);	/* CLOCK_MONOTONIC */
  * escape sequence gets through; NULL gives "". The caller frees it.
  */
 char *mr_quote_ctl(const char *s);
+/*
+ * The one rule behind every escape of names for a terminal: when the
+ * character at p could drive one (C0, DEL, a C1 control in UTF-8), writes
+ * its "\xNN" form to out and returns the bytes of p it stands for; else 0.
+ */
+int mr_ctl_escape(const unsigned char *p, char out[9]);
 /* Parses a decimal or 0x number; returns -1 on junk. */
 int mr_parse_u64(const char *s, uint64_t *out);
 

@@ -41,11 +41,16 @@ static void put_message(const char *fmt, va_list ap)
 		fputs(fmt, stderr);
 		return;
 	}
-	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			fprintf(stderr, "\\x%02x", *p);
-		else
-			fputc(*p, stderr);
+	for (const unsigned char *p = (const unsigned char *)msg; *p;) {
+		char esc[9];
+		int n = mr_ctl_escape(p, esc);
+
+		if (n) {
+			fputs(esc, stderr);
+			p += n;
+		} else {
+			fputc(*p++, stderr);
+		}
 	}
 	free(msg);
 }

@@ -186,22 +186,36 @@ static bool is_c1(const unsigned char *p)
 	return p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f;
 }
 
+int mr_ctl_escape(const unsigned char *p, char out[9])
+{
+	if (*p < 0x20 || *p == 0x7f) {
+		sprintf(out, "\\x%02x", *p);
+		return 1;
+	}
+	if (is_c1(p)) {
+		sprintf(out, "\\x%02x\\x%02x", p[0], p[1]);
+		return 2;
+	}
+	return 0;
+}
+
 char *mr_quote_ctl(const char *s)
 {
 	struct mr_buf b = { 0 };
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	char esc[9];
+	int n;
 
 	mr_buf_add(&b, "", 0);
-	for (; *p; p++) {
+	while (*p) {
 		if (*p == '\\') {
 			mr_buf_add(&b, "\\\\", 2);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			mr_buf_addf(&b, "\\x%02x", *p);
-		} else if (is_c1(p)) {
-			mr_buf_addf(&b, "\\x%02x\\x%02x", p[0], p[1]);
 			p++;
+		} else if ((n = mr_ctl_escape(p, esc))) {
+			mr_buf_add(&b, esc, strlen(esc));
+			p += n;
 		} else {
-			mr_buf_add(&b, p, 1);
+			mr_buf_add(&b, p++, 1);
 		}
 	}
 	return b.data;

@@ -31,43 +31,32 @@ struct mr_human mr_human_bytes(int64_t v)
 #define ESC_MAX		(4 * 4096 + 4)
 #define ESC_RING	8
 
-static bool is_control(unsigned char c)
-{
-	return c < 0x20 || c == 0x7f;
-}
-
-static size_t esc_char(char *o, unsigned char c)
-{
-	static const char named[] = { ['\n'] = 'n', ['\t'] = 't', ['\r'] = 'r' };
-
-	if (c < sizeof(named) && named[c])
-		return sprintf(o, "\\%c", named[c]);
-	return sprintf(o, "\\x%02x", c);
-}
-
 /*
  * Comms, paths and symbol names come from the target or from a file of
  * another host and go to a terminal: ESC]0;..BEL would retitle it, ESC[2J
- * clear it, a newline forge a report line. Control bytes are shown as \n,
- * \t, \r or \xHH instead. A string without any is returned as it is; one
- * with some is escaped into one of a ring of buffers, so that a few can be
- * arguments of one fprintf. NULL stays NULL.
+ * clear it, a newline forge a report line. Control characters are shown
+ * as \xHH instead (mr_ctl_escape's rule, the messages' too). A string
+ * without any is returned as it is; one with some is escaped into one of a
+ * ring of buffers, so that a few can be arguments of one fprintf. NULL
+ * stays NULL.
  */
 const char *mr_text_esc(const char *s)
 {
 	static char ring[ESC_RING][ESC_MAX];
 	static int next;
 	const unsigned char *p;
-	char *out, *o;
+	char *out, *o, esc[9];
+	int n = 0;
 
-	for (p = (const unsigned char *)s; p && *p && !is_control(*p); p++)
+	for (p = (const unsigned char *)s; p && *p && !(n = mr_ctl_escape(p, esc)); p++)
 		;
 	if (!p || !*p)
 		return s;
 	out = o = ring[next++ % ESC_RING];
-	for (p = (const unsigned char *)s; *p && o < out + ESC_MAX - 8; p++) {
-		if (is_control(*p))
-			o += esc_char(o, *p);
+	for (p = (const unsigned char *)s; *p && o < out + ESC_MAX - 12; p += n ? n : 1) {
+		n = mr_ctl_escape(p, esc);
+		if (n)
+			o = stpcpy(o, esc);
 		else
 			*o++ = *p;
 	}
