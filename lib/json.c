@@ -32,12 +32,49 @@ static void indent(struct mr_json *j, int depth)
 
 static bool plain(unsigned char c)
 {
-	return c >= 0x20 && c != '"' && c != '\\';
+	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
-/* Runs of plain bytes go out in one fwrite; the rest escaped one by one. */
-static void write_str(FILE *f, const char *s)
+/* The length of the well-formed UTF-8 character at s (RFC 3629), or 0. */
+static size_t utf8_len(const unsigned char *s)
 {
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* no overlong forms, no surrogates, nothing past U+10FFFF */
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/*
+ * Runs of plain bytes go out in one fwrite; the rest escaped one by one.
+ * Names from a damaged or foreign file need not be UTF-8: a byte that
+ * starts no well-formed character becomes U+FFFD, so the output stays JSON.
+ */
+static void write_str(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
 	fputc('"', f);
 	while (*s) {
 		size_t n = 0;
@@ -46,10 +83,18 @@ static void write_str(FILE *f, const char *s)
 			n++;
 		fwrite(s, 1, n, f);
 		s += n;
-		if (*s == '"' || *s == '\\')
+		if (*s == '"' || *s == '\\') {
 			fprintf(f, "\\%c", *s++);
-		else if (*s)
-			fprintf(f, "\\u%04x", (unsigned char)*s++);
+		} else if (*s >= 0x80) {
+			n = utf8_len(s);
+			if (n)
+				fwrite(s, 1, n, f);
+			else
+				fputs("\\ufffd", f);
+			s += n ? n : 1;
+		} else if (*s) {
+			fprintf(f, "\\u%04x", *s++);
+		}
 	}
 	fputc('"', f);
 }

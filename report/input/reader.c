@@ -670,7 +670,9 @@ static void read_record(struct mr_reader *r, struct tep_record *rec, int cpu)
 	r->stats.records++;
 	if (!r->stats.first_ts)
 		r->stats.first_ts = rec->ts;
-	r->stats.last_ts = rec->ts;
+	/* ages are measured to here: the latest, in a file whose times go back too */
+	if (rec->ts > r->stats.last_ts)
+		r->stats.last_ts = rec->ts;
 	if (rec->missed_events) {
 		struct mr_event lost = { .ts = rec->ts, .kind = MR_EV_LOST, .cpu = cpu };
 

@@ -179,7 +179,9 @@ static void slab_alloc(struct mr_kmem *k, const struct mr_event *ev)
 	k->st.slab_allocs++;
 	k->st.irq_allocs += ev->irq;
 	s->hits++;
-	s->bytes_req += ev->slab_alloc.bytes_req;
+	/* a slab never gives less than was asked for: a damaged file's would wrap the waste */
+	s->bytes_req += ev->slab_alloc.bytes_req < ev->slab_alloc.bytes_alloc ?
+			ev->slab_alloc.bytes_req : ev->slab_alloc.bytes_alloc;
 	s->bytes_alloc += ev->slab_alloc.bytes_alloc;
 	gfp_of(k, ev)->slab_allocs++;
 	stacks_of(k, ev, &o);

@@ -149,6 +149,14 @@ static void test_escapes(void)
 		   "\"empty\": \"\", \"utf8\": \"caf\xc3\xa9 \xe2\x86\x92\", "
 		   "\"f\": \"0xbeef \\u0009\"}\n",
 		   "keys escaped too, NULL is null, UTF-8 as is, strf escaped");
+
+	/* a damaged file's names: every byte that starts no well-formed character */
+	j = doc_open(&d);
+	mr_json_str(j, NULL, "a\xff" "b\xc3" "c\xe2\x86" "d\xc0\xaf" "e\xed\xa0\x80" "f\xf4\x90\x80\x80"
+		    "g\xf0\x9f\x98\x80");
+	CHECK_TEXT(&d, "\"a\\ufffdb\\ufffdc\\ufffd\\ufffdd\\ufffd\\ufffde\\ufffd\\ufffd\\ufffdf"
+		   "\\ufffd\\ufffd\\ufffd\\ufffdg\xf0\x9f\x98\x80\"\n",
+		   "invalid UTF-8 (stray, cut, overlong, surrogate, past U+10FFFF) as U+FFFD");
 }
 
 static void test_long_strf(void)
