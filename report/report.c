@@ -98,6 +98,12 @@ static int parse_table(struct mr_report_opts *o, int argc, char **argv)
 		MR_OPT_STRING(0, "value", &o->value, "WHAT",
 			      "with --format folded: weigh each stack by its bytes (default) or "
 			      "blocks"),
+		MR_OPT_STRING(0, "suppress", &o->suppress, "FILE",
+			      "leave out the leaks whose stack matches a pattern of FILE "
+			      "(LeakSanitizer's leak:PATTERN lines: a function, module or source file)"),
+		MR_OPT_FLAG(0, "no-suppress", &o->no_suppress,
+			    "show the runtime's one-time allocations too (stdio buffers, thread TLS, "
+			    "ld.so, libstdc++'s emergency pool), left out by default"),
 		MR_OPT_FLAG(0, "inherited", &o->inherited,
 			    "count blocks a child inherited at fork and never freed"),
 		MR_OPT_CALLBACK(0, "debug-dir", o, "DIR", add_debug_dir,
@@ -193,7 +199,7 @@ static int run_report(const struct report_kind *k, const struct mr_writer *w,
 	ret = mr_ctx_open(&ctx, o);
 	if (!ret) {
 		run.state = run.a->new(&ctx);
-		ret = mr_reader_run(ctx.reader, on_event, &run);
+		ret = run.state ? mr_reader_run(ctx.reader, on_event, &run) : -1;
 	}
 	if (!ret) {
 		mr_ctx_finish(&ctx);

@@ -12,6 +12,7 @@
 #include "mr_group.h"
 #include "model/analyser.h"
 #include "leak/leak.h"
+#include "leak/suppress.h"
 
 struct collect {
 	struct mr_ctx	*ctx;
@@ -125,10 +126,39 @@ void mr_leaks_release(struct mr_leaks *l)
 
 static void *leak_new(struct mr_ctx *ctx)
 {
-	struct mr_leak_report *r = mr_xcalloc(1, sizeof(*r));
+	struct mr_suppressions *supp = mr_supp_load(ctx->o->suppress, !ctx->o->no_suppress);
+	struct mr_leak_report *r;
 
+	if (!supp)
+		return NULL;
+	r = mr_xcalloc(1, sizeof(*r));
+	r->supp = supp;
 	r->kmem = mr_kmem_new(ctx->tasks, ctx->pairing, ctx->meta.nr_cpus);
 	return r;
+}
+
+/* Moves the rows whose stack a suppression matches out, into its kind's totals. */
+static void suppress(struct mr_ctx *ctx, const struct mr_suppressions *s, struct mr_leaks *l)
+{
+	struct mr_frame frames[MR_MAX_STACK];
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->nr; i++) {
+		const struct mr_leak *row = &l->rows[i];
+		int nr = mr_ctx_frames(ctx, mr_ctx_aspace_pid(ctx, row->aspace), row->stack,
+				       row->ts_min, false, frames, MR_MAX_STACK);
+		int kind = mr_supp_match(s, frames, nr);
+
+		if (kind < 0) {
+			l->rows[n++] = *row;
+			continue;
+		}
+		l->suppressed_bytes[kind] += row->bytes;
+		l->suppressed_count[kind] += row->count;
+		l->bytes -= row->bytes;
+		l->count -= row->count;
+	}
+	l->nr = n;
 }
 
 static void leak_feed(void *state, const struct mr_event *ev)
@@ -143,6 +173,7 @@ static void leak_finish(void *state, struct mr_ctx *ctx)
 	struct mr_leak_report *r = state;
 
 	mr_leaks_build(ctx, &r->user);
+	suppress(ctx, r->supp, &r->user);
 	mr_kmem_leaks(r->kmem, ctx, &r->kernel);
 }
 
@@ -153,6 +184,7 @@ static void leak_free(void *state)
 	mr_leaks_release(&r->user);
 	mr_kleaks_release(&r->kernel);
 	mr_kmem_free(r->kmem);
+	mr_supp_free(r->supp);
 	free(r);
 }
 

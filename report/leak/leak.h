@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include "model/context.h"
 #include "leak/kmem.h"
+#include "leak/suppress.h"
 
 /* Live blocks of one (address space, stack, allocator): a leak row, a site. */
 struct mr_leak {
@@ -29,10 +30,13 @@ struct mr_leaks {
 	uint64_t	bytes, count;	/* totals over all rows */
 	uint64_t	inherited_count, inherited_bytes;	/* left out unless asked */
 	uint64_t	young_count;	/* left out by --min-age */
+	/* left out as suppressed, per enum mr_supp_kind (runtime, --suppress) */
+	uint64_t	suppressed_bytes[MR_SUPP_NR], suppressed_count[MR_SUPP_NR];
 };
 
 /* The finished leak analyser: what its writers get. */
 struct mr_leak_report {
+	struct mr_suppressions	*supp;
 	struct mr_leaks		user;
 	struct mr_kleaks	kernel;
 	struct mr_kmem		*kmem;	/* the kernel side's counts */

@@ -14,7 +14,10 @@
 
 struct mr_analyser {
 	const char	*name;
-	/* ctx->pairing exists; ctx's other members are filled by the time of finish */
+	/*
+	 * ctx->pairing exists; ctx's other members are filled by the time of
+	 * finish. NULL after an error message: the report fails.
+	 */
 	void		*(*new)(struct mr_ctx *ctx);
 	void		(*feed)(void *state, const struct mr_event *ev);
 	void		(*finish)(void *state, struct mr_ctx *ctx);

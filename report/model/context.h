@@ -25,6 +25,8 @@ struct mr_report_opts {
 	double		min_age_s;
 	int		pid;		/* 0 = all */
 	bool		inherited;	/* count blocks a child inherited at fork */
+	const char	*suppress;	/* --suppress FILE */
+	bool		no_suppress;	/* --no-suppress: not the built-in runtime list */
 	bool		value_blocks;	/* --value blocks: folded stacks weigh blocks, not bytes */
 	const char	*value;		/* --value as given, NULL when not */
 	const char	*debug_dirs[16];	/* --debug-dir, searched by build-id */

@@ -113,6 +113,10 @@ static void user_totals(struct mr_json *j, const struct mr_leaks *l)
 	mr_json_uint(j, "sites", l->nr);
 	mr_json_uint(j, "inherited_bytes", l->inherited_bytes);
 	mr_json_uint(j, "inherited_count", l->inherited_count);
+	mr_json_uint(j, "runtime_bytes", l->suppressed_bytes[MR_SUPP_RUNTIME]);
+	mr_json_uint(j, "runtime_count", l->suppressed_count[MR_SUPP_RUNTIME]);
+	mr_json_uint(j, "suppressed_bytes", l->suppressed_bytes[MR_SUPP_FILE]);
+	mr_json_uint(j, "suppressed_count", l->suppressed_count[MR_SUPP_FILE]);
 	mr_json_object_end(j);
 }
 

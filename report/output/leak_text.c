@@ -108,6 +108,15 @@ int mr_leak_write_text(FILE *f, struct mr_ctx *ctx, const void *state)
 		fprintf(f, "  (%" PRIu64 " blocks, %" PRIu64 " bytes, inherited at fork and never "
 			"freed by the child are left out; --inherited shows them)\n",
 			l->inherited_count, l->inherited_bytes);
+	if (l->suppressed_count[MR_SUPP_RUNTIME])
+		fprintf(f, "  (%" PRIu64 " blocks, %" PRIu64 " bytes, of the runtime's one-time "
+			"allocations are left out: stdio buffers, thread TLS, ld.so, libstdc++'s "
+			"pool; --no-suppress shows them)\n", l->suppressed_count[MR_SUPP_RUNTIME],
+			l->suppressed_bytes[MR_SUPP_RUNTIME]);
+	if (l->suppressed_count[MR_SUPP_FILE])
+		fprintf(f, "  (%" PRIu64 " blocks, %" PRIu64 " bytes, matching --suppress '%s' are "
+			"left out)\n", l->suppressed_count[MR_SUPP_FILE],
+			l->suppressed_bytes[MR_SUPP_FILE], mr_text_esc(ctx->o->suppress));
 	if (l->young_count)
 		fprintf(f, "  (%" PRIu64 " blocks younger than --min-age are left out)\n",
 			l->young_count);
