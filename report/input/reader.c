@@ -668,7 +668,7 @@ static void read_record(struct mr_reader *r, struct tep_record *rec, int cpu)
 	if (cpu < 0 || cpu >= r->nr_cpus)
 		return;
 	r->stats.records++;
-	if (!r->stats.first_ts)
+	if (!r->stats.first_ts || rec->ts < r->stats.first_ts)
 		r->stats.first_ts = rec->ts;
 	/* ages are measured to here: the latest, in a file whose times go back too */
 	if (rec->ts > r->stats.last_ts)

@@ -70,6 +70,11 @@ void mr_ctx_finish(struct mr_ctx *ctx)
 	ctx->rstats = *mr_reader_stats(ctx->reader);
 	ctx->end_ts = ctx->meta.stop_ts > ctx->rstats.last_ts ? ctx->meta.stop_ts
 							      : ctx->rstats.last_ts;
+	/* events come in before the start and after the stop stamp: the span holds them all */
+	ctx->begin_ts = ctx->rstats.first_ts && ctx->rstats.first_ts < ctx->meta.start_ts ?
+			ctx->rstats.first_ts : ctx->meta.start_ts;
+	if (ctx->begin_ts > ctx->end_ts)
+		ctx->begin_ts = ctx->end_ts;
 	mr_pairing_finish(ctx->pairing, ctx->end_ts);
 	/* the pages' own marks and the stats count the same losses: take the larger */
 	ctx->lost_total = stats > ctx->rstats.missed ? stats : ctx->rstats.missed;

@@ -44,6 +44,7 @@ struct mr_ctx {
 	struct mr_symbols		*symbols;
 	struct mr_reader		*reader;	/* open till the end: kallsyms, comms */
 	struct mr_reader_stats		rstats;
+	uint64_t			begin_ts;	/* the trace spans begin_ts..end_ts: */
 	uint64_t			end_ts;		/* ages are measured to here */
 	uint64_t			lost_total;
 	uint64_t			unwound;	/* stacks unwound (--call-graph dwarf) */

@@ -136,7 +136,7 @@ void mr_write_text_header(FILE *f, struct mr_ctx *ctx)
 	const struct mr_pair_stats *s = mr_pairing_stats(ctx->pairing);
 	const struct mr_meta *m = &ctx->meta;
 
-	mr_text_recording(f, ctx, "memrec report", (m->stop_ts - m->start_ts) / 1e9);
+	mr_text_recording(f, ctx, "memrec report", (ctx->end_ts - ctx->begin_ts) / 1e9);
 	fprintf(f, "  events     %" PRIu64 " allocations, %" PRIu64 " frees, %" PRIu64
 		" reallocs, %" PRIu64 " failed, %" PRIu64 " nested calls folded\n",
 		s->allocs, s->frees, s->reallocs, s->failed_allocs, s->nested);
@@ -235,7 +235,7 @@ void mr_write_json_header(struct mr_json *j, struct mr_ctx *ctx)
 
 	mr_json_int(j, "memrec_report", 1);
 	mr_json_str(j, "file", ctx->o->input);
-	mr_json_double(j, "duration_s", (m->stop_ts - m->start_ts) / 1e9, 6);
+	mr_json_double(j, "duration_s", (ctx->end_ts - ctx->begin_ts) / 1e9, 6);
 	mr_json_str(j, "stop_reason", m->stop_reason);
 	mr_json_str(j, "host", m->uname);
 	mr_write_json_targets(j, m);

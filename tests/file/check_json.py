@@ -8,7 +8,8 @@ per violation and exits 1 when there is any; exits 0 silently otherwise.
 
 Not checked, because the schemas do not promise it: events.allocs >=
 events.frees (a forked child frees blocks it inherited, which it never
-allocated), ages against the duration, and anything about symbols."""
+allocated), and anything about symbols. Ages are checked against
+duration_s, which spans every event."""
 import json
 import sys
 
@@ -21,6 +22,7 @@ class Checker:
     def __init__(self, path):
         self.path = path
         self.bad = []
+        self.doc = {}
 
     def fail(self, what):
         self.bad.append(what)
@@ -93,6 +95,7 @@ class Checker:
 
     # ---------------------------------------------------------- leak report
     def leak(self, r):
+        self.doc = r
         ev = self.obj(r, "events", "")
         for k in ("allocs", "alloc_bytes", "frees", "free_bytes", "reallocs",
                   "unmatched_frees", "failed_allocs", "nested", "null_frees",
@@ -126,6 +129,9 @@ class Checker:
             a0, a1 = self.num(l, "age_min_s", w), self.num(l, "age_max_s", w)
             if a0 is not None and a1 is not None and not 0 <= a0 <= a1:
                 self.fail("%s: age %r..%r" % (w, a0, a1))
+            dur = self.doc.get("duration_s")
+            if a1 is not None and isinstance(dur, (int, float)) and a1 > dur + 2e-6:
+                self.fail("%s: age %r beyond the trace's %r s" % (w, a1, dur))
             self.frames(l.get("stack"), w + ".stack")
         self.sorted_desc(leaks, "bytes", "leaks")
         if (sb, sc, len(leaks)) != (t.get("bytes"), t.get("count"), t.get("sites")):
@@ -168,6 +174,9 @@ class Checker:
             a0, a1 = self.num(l, "age_min_s", w), self.num(l, "age_max_s", w)
             if a0 is not None and a1 is not None and not 0 <= a0 <= a1:
                 self.fail("%s: age %r..%r" % (w, a0, a1))
+            dur = self.doc.get("duration_s")
+            if a1 is not None and isinstance(dur, (int, float)) and a1 > dur + 2e-6:
+                self.fail("%s: age %r beyond the trace's %r s" % (w, a1, dur))
             self.frames(l.get("kernel_stack"), w + ".kernel_stack")
             self.frames(l.get("stack"), w + ".stack")
         self.sorted_desc(kl, "bytes", "kernel_leaks")
