@@ -379,6 +379,15 @@ static bool do_free(struct mr_pairing *p, uint32_t aspace, uint64_t ptr, uint64_
 	return true;
 }
 
+/*
+ * glibc's internal _mid_memalign is outermost only when the public call's
+ * entry was lost: the block is named after the public function it serves.
+ */
+static enum mr_fn public_fn(enum mr_fn fn)
+{
+	return fn == MR_FN_MEMALIGN_INT ? MR_FN_ALIGNED_ALLOC : fn;
+}
+
 /* Records the block of the thread's outermost call, which ev returns from. */
 static void do_alloc(struct mr_pairing *p, const struct thread *t, const struct mr_event *ev,
 		     uint64_t ptr, uint64_t size)
@@ -389,7 +398,7 @@ static void do_alloc(struct mr_pairing *p, const struct thread *t, const struct 
 		.ts	= t->frames[0].ts,
 		.aspace	= t->aspace,
 		.stack	= block_stack(p, t, ev),
-		.fn	= t->frames[0].fn,
+		.fn	= public_fn(t->frames[0].fn),
 		.tid	= ev->tid,
 	};
 	size_t i;
