@@ -83,7 +83,14 @@ tests/progs/%: tests/progs/%.cc
 tests/progs/deep_leak_nofp: tests/progs/deep_leak.c
 	$(call quiet,CC,$@)$(CC) $(PROG_CFLAGS) -fomit-frame-pointer -o $@ $<
 
-progs: $(PROG_BIN) $(PROG_CXX_BIN) $(PROG_LIB_SO) tests/progs/deep_leak_nofp
+# The LSan suppressions program at -O0 and without PIE: other shapes of code.
+tests/progs/lsan_supp_O0: tests/progs/lsan_supp.c
+	$(call quiet,CC,$@)$(CC) $(PROG_CFLAGS) -O0 -o $@ $<
+tests/progs/lsan_supp_nopie: tests/progs/lsan_supp.c
+	$(call quiet,CC,$@)$(CC) $(PROG_CFLAGS) -O2 -fno-pie -no-pie -o $@ $<
+
+progs: $(PROG_BIN) $(PROG_CXX_BIN) $(PROG_LIB_SO) tests/progs/deep_leak_nofp \
+	tests/progs/lsan_supp_O0 tests/progs/lsan_supp_nopie
 unit: $(UNIT_BIN)
 
 check: all unit progs

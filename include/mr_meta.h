@@ -40,6 +40,12 @@ struct mr_meta_memcg {
 	int64_t		limit, usage;
 };
 
+/* What a module's __lsan_default_suppressions() returns (LSan's suppression lines). */
+struct mr_meta_lsan {
+	char		*path;
+	char		*text;
+};
+
 struct mr_meta_buildid {
 	char		*build_id;
 	char		*path;
@@ -70,6 +76,8 @@ struct mr_meta {
 	int			nr_buildids;
 	struct mr_meta_memcg	*memcgs;
 	int			nr_memcgs;
+	struct mr_meta_lsan	*lsan;
+	int			nr_lsan;
 	char			*groups;		/* the -e groups recorded */
 	int			system_wide;		/* -a */
 	uint64_t		flight_mb;		/* --flight window; overruns are by design */
@@ -81,6 +89,7 @@ void mr_meta_add_target(struct mr_meta *m, int pid, const char *cmdline);
 void mr_meta_add_map(struct mr_meta *m, uint64_t ts, int pid, uint64_t start, uint64_t len,
 		     uint64_t pgoff, const char *build_id, const char *path);
 void mr_meta_add_buildid(struct mr_meta *m, const char *build_id, const char *path);
+void mr_meta_add_lsan(struct mr_meta *m, const char *path, const char *text);
 void mr_meta_add_memcg(struct mr_meta *m, uint64_t ts, int pid, const char *path, int64_t limit,
 		       int64_t usage);
 /* Events lost, by the kernel's statistics (a flight window's overruns are not). */

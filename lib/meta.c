@@ -44,6 +44,11 @@ void mr_meta_release(struct mr_meta *m)
 	for (i = 0; i < m->nr_memcgs; i++)
 		free(m->memcgs[i].path);
 	free(m->memcgs);
+	for (i = 0; i < m->nr_lsan; i++) {
+		free(m->lsan[i].path);
+		free(m->lsan[i].text);
+	}
+	free(m->lsan);
 	free(m->groups);
 	mr_meta_init(m);
 }
@@ -81,6 +86,15 @@ void mr_meta_add_buildid(struct mr_meta *m, const char *build_id, const char *pa
 	m->buildids[m->nr_buildids].build_id = mr_xstrdup(build_id);
 	m->buildids[m->nr_buildids].path = mr_xstrdup(path);
 	m->nr_buildids++;
+}
+
+void mr_meta_add_lsan(struct mr_meta *m, const char *path, const char *text)
+{
+	for (int i = 0; i < m->nr_lsan; i++)
+		if (!strcmp(m->lsan[i].path, path))
+			return;
+	m->lsan = mr_xreallocarray(m->lsan, m->nr_lsan + 1, sizeof(*m->lsan));
+	m->lsan[m->nr_lsan++] = (struct mr_meta_lsan){ mr_xstrdup(path), mr_xstrdup(text) };
 }
 
 void mr_meta_add_memcg(struct mr_meta *m, uint64_t ts, int pid, const char *path, int64_t limit,
@@ -216,6 +230,13 @@ void mr_meta_encode(const struct mr_meta *m, struct mr_buf *b)
 		add_str(b, m->buildids[i].build_id);
 		mr_buf_add(b, " ", 1);
 		add_str(b, m->buildids[i].path);
+		mr_buf_add(b, "\n", 1);
+	}
+	for (i = 0; i < m->nr_lsan; i++) {
+		mr_buf_add(b, "lsan ", 5);
+		add_str(b, m->lsan[i].path);
+		mr_buf_add(b, " ", 1);
+		add_str(b, m->lsan[i].text);
 		mr_buf_add(b, "\n", 1);
 	}
 }
@@ -369,6 +390,15 @@ static int decode_line(struct mr_meta *m, char **f, int n, const char *file, boo
 			mr_meta_add_buildid(m, bid, path);
 		free(bid);
 		free(path);
+	} else if (!strcmp(f[0], "lsan")) {
+		char *path, *text;
+
+		NEED(3);
+		path = unescape(f[1]);
+		text = unescape(f[2]);
+		mr_meta_add_lsan(m, path, text);
+		free(path);
+		free(text);
 	}
 #undef NEED
 	return bad ? -1 : 0;

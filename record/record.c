@@ -18,6 +18,7 @@
 #include "mr_archive.h"
 #include "mr_buildid.h"
 #include "mr_cmds.h"
+#include "mr_lsan.h"
 #include "mr_options.h"
 #include "mr_snapshot.h"
 #include "mr_tracedat.h"
@@ -658,6 +659,39 @@ static void add_build_ids(struct recorder *r)
 	}
 }
 
+static void warn_lsan_unread(const char *path)
+{
+	char *q = mr_quote_ctl(path);
+
+	mr_warning("'%s' defines __lsan_default_suppressions but memrec could not read the "
+		   "string it returns; its suppressions are not applied", q);
+	free(q);
+}
+
+/*
+ * The suppressions a module carries for LeakSanitizer, read now so that a
+ * report on another host honours them as LSan would.
+ */
+static void add_lsan_suppressions(struct recorder *r)
+{
+	for (int i = 0; i < r->meta.nr_maps; i++) {
+		const char *path = r->meta.maps[i].path;
+		bool has_fn, seen = false;
+		char *text;
+
+		for (int j = 0; j < i && !seen; j++)
+			seen = !strcmp(r->meta.maps[j].path, path);
+		if (seen || path[0] != '/')
+			continue;
+		text = mr_read_lsan_suppressions(path, &has_fn);
+		if (text)
+			mr_meta_add_lsan(&r->meta, path, text);
+		else if (has_fn)
+			warn_lsan_unread(path);
+		free(text);
+	}
+}
+
 /* The trace's CPUs: the instance's, then as many more per set of perf samples. */
 static void collect_files(struct recorder *r)
 {
@@ -881,6 +915,7 @@ static void finish_meta(struct recorder *r)
 	r->mmaps = NULL;
 	read_cpu_stats(r);
 	add_build_ids(r);
+	add_lsan_suppressions(r);
 	if (!r->o.no_embed)
 		mr_embed_modules(&r->meta, r->o.debuginfo, &r->archive, &r->embed);
 	if (r->write_error == ENOSPC || r->write_error == EDQUOT)

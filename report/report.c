@@ -103,7 +103,8 @@ static int parse_table(struct mr_report_opts *o, int argc, char **argv)
 			      "(LeakSanitizer's leak:PATTERN lines: a function, module or source file)"),
 		MR_OPT_FLAG(0, "no-suppress", &o->no_suppress,
 			    "show the runtime's one-time allocations too (stdio buffers, thread TLS, "
-			    "ld.so, libstdc++'s emergency pool), left out by default"),
+			    "ld.so, libstdc++'s emergency pool) and what the program's own "
+			    "__lsan_default_suppressions() covers, left out by default"),
 		MR_OPT_FLAG(0, "inherited", &o->inherited,
 			    "count blocks a child inherited at fork and never freed"),
 		MR_OPT_CALLBACK(0, "debug-dir", o, "DIR", add_debug_dir,

@@ -131,6 +131,10 @@ static void *leak_new(struct mr_ctx *ctx)
 
 	if (!supp)
 		return NULL;
+	/* LSan applies a program's own suppressions always; --no-suppress shows all */
+	for (int i = 0; !ctx->o->no_suppress && i < ctx->meta.nr_lsan; i++)
+		mr_supp_add_text(supp, ctx->meta.lsan[i].text, ctx->meta.lsan[i].path,
+				 MR_SUPP_PROGRAM);
 	r = mr_xcalloc(1, sizeof(*r));
 	r->supp = supp;
 	r->kmem = mr_kmem_new(ctx->tasks, ctx->pairing, ctx->meta.nr_cpus);

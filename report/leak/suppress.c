@@ -76,9 +76,10 @@ static bool other_sanitizer(const char *p)
 	return false;
 }
 
-static int add_line(struct mr_suppressions *s, char *line, const char *file, int lineno)
+/* Adds one line's rule; -1 for an empty pattern, which the caller reports. */
+static int add_line(struct mr_suppressions *s, char *line, enum mr_supp_kind kind)
 {
-	struct rule r = { .field = FIELD_ANY, .kind = MR_SUPP_FILE };
+	struct rule r = { .field = FIELD_ANY, .kind = kind };
 	char *p = line + strspn(line, " \t");
 
 	p[strcspn(p, "#\r\n")] = '\0';
@@ -91,11 +92,33 @@ static int add_line(struct mr_suppressions *s, char *line, const char *file, int
 	else if (other_sanitizer(p))
 		return 0;	/* a file shared with the other sanitizers */
 	if (!*p)
-		return mr_error("'%s' line %d: an empty pattern", file, lineno);
+		return -1;
 	r.pattern = lsan_pattern(p);
 	add(s, &r);
 	free(r.pattern);
 	return 0;
+}
+
+void mr_supp_add_text(struct mr_suppressions *s, const char *text, const char *origin,
+		      enum mr_supp_kind kind)
+{
+	char *copy = mr_xstrdup(text), *next;
+	int lineno = 0;
+
+	for (char *line = copy; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		if (add_line(s, line, kind) < 0) {
+			char *q = mr_quote_ctl(origin);
+
+			mr_warning("the suppressions of '%s' line %d: an empty pattern, skipped", q,
+				   lineno);
+			free(q);
+		}
+	}
+	free(copy);
 }
 
 static int load_file(struct mr_suppressions *s, const char *file)
@@ -107,7 +130,8 @@ static int load_file(struct mr_suppressions *s, const char *file)
 	if (!f)
 		return mr_error_errno("cannot read the suppressions '%s'", file);
 	while (!ret && fgets(line, sizeof(line), f))
-		ret = add_line(s, line, file, ++lineno);
+		if (++lineno, add_line(s, line, MR_SUPP_FILE) < 0)
+			ret = mr_error("'%s' line %d: an empty pattern", file, lineno);
 	if (!ret && ferror(f))
 		ret = mr_error_errno("cannot read the suppressions '%s'", file);
 	fclose(f);

@@ -117,6 +117,8 @@ static void user_totals(struct mr_json *j, const struct mr_leaks *l)
 	mr_json_uint(j, "runtime_count", l->suppressed_count[MR_SUPP_RUNTIME]);
 	mr_json_uint(j, "suppressed_bytes", l->suppressed_bytes[MR_SUPP_FILE]);
 	mr_json_uint(j, "suppressed_count", l->suppressed_count[MR_SUPP_FILE]);
+	mr_json_uint(j, "lsan_bytes", l->suppressed_bytes[MR_SUPP_PROGRAM]);
+	mr_json_uint(j, "lsan_count", l->suppressed_count[MR_SUPP_PROGRAM]);
 	mr_json_object_end(j);
 }
 

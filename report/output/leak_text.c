@@ -117,6 +117,11 @@ int mr_leak_write_text(FILE *f, struct mr_ctx *ctx, const void *state)
 		fprintf(f, "  (%" PRIu64 " blocks, %" PRIu64 " bytes, matching --suppress '%s' are "
 			"left out)\n", l->suppressed_count[MR_SUPP_FILE],
 			l->suppressed_bytes[MR_SUPP_FILE], mr_text_esc(ctx->o->suppress));
+	if (l->suppressed_count[MR_SUPP_PROGRAM])
+		fprintf(f, "  (%" PRIu64 " blocks, %" PRIu64 " bytes, matching the program's own "
+			"LeakSanitizer suppressions (__lsan_default_suppressions) are left out; "
+			"--no-suppress shows them)\n", l->suppressed_count[MR_SUPP_PROGRAM],
+			l->suppressed_bytes[MR_SUPP_PROGRAM]);
 	if (l->young_count)
 		fprintf(f, "  (%" PRIu64 " blocks younger than --min-age are left out)\n",
 			l->young_count);

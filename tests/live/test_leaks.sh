@@ -191,5 +191,28 @@ if record_prog churn '^done$' "$P/churn" 20000; then
 		--min allocs 20000 --min frees 20000
 fi
 
+# --- lsan_supp: the program's own __lsan_default_suppressions() are applied:
+# suppressed_leak (3 x 64) and anchored_leak (1 x 128) left out and counted,
+# kept_leak (2 x 32) reported; --no-suppress shows all three.
+if record_prog lsan_supp '^done$' "$P/lsan_supp"; then
+	check lsan_supp "$OUT/lsan_supp.json" "${common[@]}" \
+		--target-cmd tests/progs/lsan_supp \
+		--leak kept_leak 2 64 --fn malloc --no-leak suppressed_leak --no-leak anchored_leak \
+		--eq totals.bytes 64 --eq totals.count 2 \
+		--eq totals.lsan_bytes 320 --eq totals.lsan_count 4
+	"$MEMREC" report -i "$OUT/lsan_supp.dat" >"$OUT/lsan_supp.txt" 2>&1
+	if grep -qxF "  (4 blocks, 320 bytes, matching the program's own LeakSanitizer suppressions (__lsan_default_suppressions) are left out; --no-suppress shows them)" "$OUT/lsan_supp.txt" &&
+	   grep -qF 'leaks: 64 bytes in 2 blocks' "$OUT/lsan_supp.txt"; then
+		ok "lsan_supp/text: 64 bytes reported, 4 blocks, 320 bytes left out"
+	else
+		fail "lsan_supp/text" "no exact count lines in $OUT/lsan_supp.txt"
+	fi
+	if run_report lsan_supp/no-suppress "$OUT/lsan_supp.dat" "$OUT/lsan_supp.all.json" --no-suppress; then
+		check lsan_supp/no-suppress "$OUT/lsan_supp.all.json" \
+			--leak kept_leak 2 64 --leak suppressed_leak 3 192 --leak anchored_leak 1 128 \
+			--eq totals.lsan_bytes 0 --eq totals.lsan_count 0
+	fi
+fi
+
 assert_no_state leaks/no-state-left
 live_finish

@@ -24,6 +24,7 @@ static void fill(struct mr_meta *m)
 	mr_meta_add_map(m, 99, 42, 0x7f0000001000ull, 0x2000, 0x1000, "abcdef", "/lib/x y.so");
 	mr_meta_add_map(m, 100, 42, 0x400000, 0x1000, 0, NULL, "-");
 	mr_meta_add_buildid(m, "0123", "/usr/bin/prog");
+	mr_meta_add_lsan(m, "/usr/bin/p q", "leak:a b\n# 100%\nleak:^c$\n");
 	m->cpus = mr_xcalloc(1, sizeof(*m->cpus));
 	m->nr_cpus = 1;
 	m->cpus[0] = (struct mr_meta_cpu){ 1, 10, 20, 30, 40, 50 };
@@ -38,6 +39,9 @@ static void test_round_trip(void)
 	mr_meta_encode(&a, &buf);
 	MR_CHECK(!mr_meta_decode(&b, buf.data, buf.len, "t.dat"), "decode what was encoded", "failed");
 	MR_CHECK(!strcmp(b.command, a.command), "command with quotes and spaces", "%s", b.command);
+	MR_CHECK(b.nr_lsan == 1 && !strcmp(b.lsan[0].path, "/usr/bin/p q") &&
+		 !strcmp(b.lsan[0].text, "leak:a b\n# 100%\nleak:^c$\n"),
+		 "lsan suppressions with newlines, spaces and %", "%d", b.nr_lsan);
 	MR_CHECK(!strcmp(b.targets[0].cmdline, a.targets[0].cmdline),
 		 "cmdline with %, space and newline", "%s", b.targets[0].cmdline);
 	MR_CHECK(!strcmp(b.targets[1].cmdline, ""), "empty string", "'%s'", b.targets[1].cmdline);
