@@ -38,6 +38,7 @@ struct mr_pair_stats {
 	uint64_t	nested;		/* inner allocator calls folded into an outer one */
 	uint64_t	orphan_returns;	/* returns without a matching entry (lost events) */
 	uint64_t	orphan_entries;	/* entries whose return never came */
+	uint64_t	open_at_stop;	/* calls still running when the recording stopped */
 	uint64_t	replaced;	/* alloc at an address already live: old block dropped */
 	uint64_t	lost_events;	/* sum of MR_EV_LOST */
 };

@@ -52,6 +52,8 @@ int mr_symbols_lookup(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
 		      bool return_addr, struct mr_frame *f);
 /* Whether a module of pid is mapped at addr at time ts (no symbol lookup). */
 bool mr_symbols_mapped(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr);
+/* The module (path as recorded) pid had mapped at addr at ts, or NULL. */
+const char *mr_symbols_module(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr);
 /* Whether any mapping of pid (or of the process it was forked from) is known. */
 bool mr_symbols_knows(struct mr_symbols *s, int pid);
 

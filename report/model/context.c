@@ -51,13 +51,45 @@ int mr_ctx_open(struct mr_ctx *ctx, const struct mr_report_opts *o)
 	return ctx->reader ? 0 : -1;
 }
 
+static bool in_libc(struct mr_ctx *ctx, int pid, uint64_t ts, uint64_t addr)
+{
+	const char *m = mr_symbols_module(ctx->symbols, pid, ts, addr);
+	const char *base = m ? strrchr(m, '/') : NULL;
+
+	return base && (!strncmp(base, "/libc.so", 8) || !strncmp(base, "/libc-", 6));
+}
+
+/*
+ * A free of a block never seen allocated, made with nothing but glibc on
+ * the stack: glibc flushing a thread's cache at its exit (tcache_thread_
+ * shutdown frees the chunks the cache held, which the program had freed
+ * already, and the cache itself, which malloc took without a call of its
+ * own). A free called by the program has the program's frame on its stack.
+ */
+static bool libc_own_free(struct mr_ctx *ctx, const struct mr_event *ev)
+{
+	int pid = ev->tgid ? ev->tgid : ev->tid;
+
+	if (!in_libc(ctx, pid, ev->ts, ev->caller))
+		return false;
+	for (int i = 0; i < ev->nr_stack; i++)
+		if (!in_libc(ctx, pid, ev->ts, ev->stack[i]))
+			return false;
+	return true;
+}
+
 const struct mr_event *mr_ctx_feed(struct mr_ctx *ctx, const struct mr_event *ev,
 				   struct mr_event *copy, uint64_t *frames)
 {
+	uint64_t unmatched = mr_pairing_stats(ctx->pairing)->unmatched_frees;
+
 	if (mr_ctx_unwind(ctx, ev, copy, frames) || mr_ctx_cut_chain(ctx, ev, copy, frames))
 		ev = copy;
 	mr_tasks_feed(ctx->tasks, ev);
 	mr_pairing_feed(ctx->pairing, ev);
+	if (mr_pairing_stats(ctx->pairing)->unmatched_frees != unmatched && ev->fn == MR_FN_FREE &&
+	    libc_own_free(ctx, ev))
+		ctx->libc_frees++;
 	if (ev->kind == MR_EV_TASK_NEW)
 		mr_ctx_note_fork(ctx, ev);
 	return ev;

@@ -49,6 +49,8 @@ struct mr_ctx {
 	uint64_t			lost_total;
 	uint64_t			unwound;	/* stacks unwound (--call-graph dwarf) */
 	uint64_t			cut_chains;	/* frame-pointer chains cut (stacks.c) */
+	/* unmatched frees glibc made itself (its per-thread cache flushed at thread exit) */
+	uint64_t			libc_frees;
 	char				*unpacked;	/* embedded symbols, unpacked */
 };
 

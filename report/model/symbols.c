@@ -899,6 +899,13 @@ bool mr_symbols_mapped(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr
 	return find_map(s, pid, ts, addr) != NULL;
 }
 
+const char *mr_symbols_module(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr)
+{
+	const struct map *m = find_map(s, pid, ts, addr);
+
+	return m ? m->name : NULL;
+}
+
 int mr_symbols_lookup(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
 		      bool return_addr, struct mr_frame *f)
 {

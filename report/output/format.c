@@ -141,7 +141,10 @@ void mr_write_text_header(FILE *f, struct mr_ctx *ctx)
 		" reallocs, %" PRIu64 " failed, %" PRIu64 " nested calls folded\n",
 		s->allocs, s->frees, s->reallocs, s->failed_allocs, s->nested);
 	fprintf(f, "  unmatched  %" PRIu64 " frees of blocks allocated before recording "
-		"(ignored)", s->unmatched_frees);
+		"(ignored)", s->unmatched_frees - ctx->libc_frees);
+	if (ctx->libc_frees)
+		fprintf(f, ", %" PRIu64 " frees by glibc itself (its per-thread cache flushed at "
+			"thread exit)", ctx->libc_frees);
 	if (m->free_null_unseen)
 		fprintf(f, "; free(NULL) not recorded (free is probed past its NULL test)\n");
 	else
@@ -150,6 +153,10 @@ void mr_write_text_header(FILE *f, struct mr_ctx *ctx)
 	if (s->orphan_returns || s->orphan_entries)
 		fprintf(f, "  unpaired   %" PRIu64 " returns without entry, %" PRIu64
 			" entries without return\n", s->orphan_returns, s->orphan_entries);
+	if (s->open_at_stop)
+		fprintf(f, "  running    %" PRIu64 " allocator calls were running when the recording "
+			"stopped (expected when it stops before the targets; not counted)\n",
+			s->open_at_stop);
 	if (ctx->cut_chains)
 		fprintf(f, "  stacks     %" PRIu64 " user stacks cut where they left the mapped "
 			"modules (frame-pointer walks through code without frame pointers)\n",
@@ -217,13 +224,15 @@ static void json_events(struct mr_json *j, struct mr_ctx *ctx)
 	mr_json_uint(j, "frees", s->frees);
 	mr_json_uint(j, "free_bytes", s->free_bytes);
 	mr_json_uint(j, "reallocs", s->reallocs);
-	mr_json_uint(j, "unmatched_frees", s->unmatched_frees);
+	mr_json_uint(j, "unmatched_frees", s->unmatched_frees - ctx->libc_frees);
+	mr_json_uint(j, "libc_frees", ctx->libc_frees);
 	mr_json_uint(j, "failed_allocs", s->failed_allocs);
 	mr_json_uint(j, "nested", s->nested);
 	mr_json_uint(j, "null_frees", s->null_frees);
 	mr_json_bool(j, "null_frees_recorded", !ctx->meta.free_null_unseen);
 	mr_json_uint(j, "orphan_returns", s->orphan_returns);
 	mr_json_uint(j, "orphan_entries", s->orphan_entries);
+	mr_json_uint(j, "open_at_stop", s->open_at_stop);
 	mr_json_uint(j, "replaced", s->replaced);
 	mr_json_uint(j, "cut_stacks", ctx->cut_chains);
 	mr_json_object_end(j);

@@ -138,6 +138,7 @@ if record_prog cross_thread '^done$' "$P/cross_thread"; then
 		--target-cmd tests/progs/cross_thread \
 		--no-leak-frame0-in-module /tests/progs/cross_thread \
 		--no-leak producer --no-leak consumer \
+		--eq events.unmatched_frees 0 --min events.libc_frees 2 \
 		--min allocs 500 --min frees 500
 fi
 
