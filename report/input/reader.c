@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <trace-cmd/trace-cmd.h>
 #include <unistd.h>
 #include "memrec.h"
@@ -108,6 +111,9 @@ struct mr_reader {
 	struct pending		*pending;	/* per CPU */
 	int			nr_cpus;
 	struct mr_reader_stats	stats;
+	dev_t			dev;		/* the file, to know its mappings */
+	ino_t			ino;
+	unsigned long long	*release_at;	/* per CPU: the file offset of the next release */
 	void			(*fn)(const struct mr_event *ev, void *ctx);
 	void			*ctx;
 	const char		*path;
@@ -331,6 +337,7 @@ static void unguard_crashes(void)
 struct mr_reader *mr_reader_open(const char *path)
 {
 	struct mr_reader *r = mr_xcalloc(1, sizeof(*r));
+	struct stat st;
 
 	tracecmd_set_loglevel(mr_verbosity() > 1 ? TEP_LOG_INFO : TEP_LOG_CRITICAL);
 	tep_set_loglevel(mr_verbosity() > 1 ? TEP_LOG_INFO : TEP_LOG_CRITICAL);
@@ -353,6 +360,11 @@ struct mr_reader *mr_reader_open(const char *path)
 		return NULL;
 	}
 	r->pending = mr_xcalloc(r->nr_cpus, sizeof(*r->pending));
+	r->release_at = mr_xcalloc(r->nr_cpus, sizeof(*r->release_at));
+	if (stat(path, &st) == 0) {
+		r->dev = st.st_dev;
+		r->ino = st.st_ino;
+	}
 	setup_decoders(r);
 	return r;
 }
@@ -705,11 +717,60 @@ static void read_record(struct mr_reader *r, struct tep_record *rec, int cpu)
 	}
 }
 
+/* ---- resident memory bounded by what is live, not by the file ---- */
+
+/* A CPU's pages already read are dropped each time it moves on this far. */
+#define RELEASE_EVERY	(8ull << 20)
+
+/* The mapping holding addr, when it is a read-only private mapping of the file. */
+static bool file_mapping(const struct mr_reader *r, uintptr_t addr, uintptr_t *start)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512], perms[8];
+	bool found = false, done = false;
+
+	while (f && !done && fgets(line, sizeof(line), f)) {
+		unsigned long s, e, ino;
+		unsigned int maj, min;
+
+		if (sscanf(line, "%lx-%lx %7s %*x %x:%x %lu", &s, &e, perms, &maj, &min, &ino) != 6 ||
+		    addr < s || addr >= e)
+			continue;
+		done = true;
+		found = !strcmp(perms, "r--p") && ino == r->ino && makedev(maj, min) == r->dev;
+		*start = s;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * libtracecmd maps each CPU's part of the file and keeps what it mapped
+ * till the end, so resident memory would grow with the file. The pages of
+ * a CPU behind its read position are dropped (MADV_DONTNEED), and only in a
+ * read-only private mapping of the file itself: a page dropped that is
+ * still wanted is read in again from the file, never lost.
+ */
+static void release_read_pages(struct mr_reader *r, const struct tep_record *rec, int cpu)
+{
+	uintptr_t at = (uintptr_t)rec->data, start;
+
+	if (rec->offset < r->release_at[cpu] || !r->ino)
+		return;
+	r->release_at[cpu] = rec->offset + RELEASE_EVERY;
+	at &= ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
+	if (file_mapping(r, at, &start) && at > start)
+		madvise((void *)start, at - start, MADV_DONTNEED);
+}
+
 /* Between records the library runs (guarded); the record itself is memrec's. */
 static int on_record(struct tracecmd_input *h, struct tep_record *rec, int cpu, void *data)
 {
 	in_library = 0;
 	read_record(data, rec, cpu);
+	if (cpu >= 0 && cpu < ((struct mr_reader *)data)->nr_cpus)
+		release_read_pages(data, rec, cpu);
 	in_library = 1;
 	return 0;
 }
@@ -764,6 +825,7 @@ void mr_reader_close(struct mr_reader *r)
 		free(r->by_id[i]);
 	free(r->by_id);
 	free(r->pending);
+	free(r->release_at);
 	if (r->handle)
 		tracecmd_close(r->handle);
 	free(r);
