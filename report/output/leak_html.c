@@ -37,13 +37,13 @@ static const char css[] =
 ".stack .fn{font-weight:bold}.stack .src{color:#075}\n"
 ".site-extra:empty{display:none}\n";
 
-static void user_totals(FILE *f, const struct mr_leaks *l)
+static void user_totals(FILE *f, const struct mr_ctx *ctx, const struct mr_leaks *l)
 {
 	fprintf(f, "<tr><th>user leaks</th><td>%s (%" PRIu64 " bytes) in %" PRIu64 " blocks from "
 		"%zu call sites still allocated at the end of the trace</td></tr>\n",
 		mr_human_bytes(l->bytes).s, l->bytes, l->count, l->nr);
 	if (l->inherited_count)
-		fprintf(f, "<tr><th>left out</th><td>%" PRIu64 " blocks, %" PRIu64 " bytes, "
+		fprintf(f, "<tr><th>inherited</th><td>%" PRIu64 " blocks, %" PRIu64 " bytes, "
 			"inherited at fork and never freed by the child (--inherited shows them)"
 			"</td></tr>\n", l->inherited_count, l->inherited_bytes);
 	if (l->suppressed_count[MR_SUPP_RUNTIME])
@@ -51,10 +51,13 @@ static void user_totals(FILE *f, const struct mr_leaks *l)
 			"runtime's one-time allocations are left out: stdio buffers, thread TLS, "
 			"ld.so, libstdc++'s pool (--no-suppress shows them)</td></tr>\n",
 			l->suppressed_count[MR_SUPP_RUNTIME], l->suppressed_bytes[MR_SUPP_RUNTIME]);
-	if (l->suppressed_count[MR_SUPP_FILE])
+	if (l->suppressed_count[MR_SUPP_FILE]) {
 		fprintf(f, "<tr><th>suppressed</th><td>%" PRIu64 " blocks, %" PRIu64 " bytes, "
-			"matching --suppress are left out</td></tr>\n",
-			l->suppressed_count[MR_SUPP_FILE], l->suppressed_bytes[MR_SUPP_FILE]);
+			"matching --suppress <code>", l->suppressed_count[MR_SUPP_FILE],
+			l->suppressed_bytes[MR_SUPP_FILE]);
+		mr_html_esc(f, ctx->o->suppress);
+		fputs("</code> are left out</td></tr>\n", f);
+	}
 	if (l->young_count)
 		fprintf(f, "<tr><th>young</th><td>%" PRIu64 " blocks younger than --min-age are "
 			"left out</td></tr>\n", l->young_count);
@@ -100,12 +103,13 @@ static void header(FILE *f, struct mr_ctx *ctx, const struct mr_leak_report *r)
 	mr_html_lost_row(f, ctx);
 	if (s->orphan_returns || s->orphan_entries)
 		fprintf(f, "<tr><th>unpaired</th><td>%" PRIu64 " returns without entry, %" PRIu64
-			" entries without return</td></tr>\n", s->orphan_returns, s->orphan_entries);
+			" entries without return</td></tr>\n", s->orphan_returns,
+			s->orphan_entries);
 	if (ctx->cut_chains)
 		fprintf(f, "<tr><th>stacks</th><td>%" PRIu64 " user stacks cut where they left the "
 			"mapped modules (frame-pointer walks through code without frame pointers)"
 			"</td></tr>\n", ctx->cut_chains);
-	user_totals(f, &r->user);
+	user_totals(f, ctx, &r->user);
 	kernel_totals(f, &r->kmem->st, &r->kernel);
 	fputs("</table>\n", f);
 	mr_html_lost_warnings(f, ctx, "a lost free shows as a false leak and a lost alloc "

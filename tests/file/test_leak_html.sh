@@ -10,7 +10,12 @@
 #      data is the JSON report (`-f json`) exactly; leak_kinds' header says
 #      "10.9 KiB (11128 bytes) in 15 blocks from 12 call sites" and "lost
 #      events none", pipe_hold's kernel row "235.1 KiB (240728 bytes) in 333
-#      objects";
+#      objects"; a file with lost events (cpu 1: 7 overrun, 5 dropped; 3
+#      mmap records) says "lost events 15: cpu1 12 mmap-records 3" and warns;
+#      fork_leak with --suppress FILE counts the inherited and suppressed
+#      blocks (4 blocks, 176 bytes; 5 blocks, 1110 bytes) and names FILE
+#      (whose name holds markup) escaped; -o into a missing directory is one
+#      error line and exit 1;
 #  (b) hostile names: aged_leak.dat with its module's functions renamed (in
 #      the trace's symbol archive) to "</script><script>alert(1)</script>",
 #      "<!--<img src=x onerror=alert(2)>", one with quotes, "&amp;", U+2028,
@@ -127,6 +132,36 @@ if "pipe_hold" in pages:
     t = text("pipe_hold")
     say(None if "kernel 235.1 KiB (240728 bytes) in 333 objects and page blocks from 121 sites"
         in t else "header: %r" % t[:900], "pipe_hold: kernel facts")
+
+# lost events: cpu 1 overran 7 and dropped 5, 3 mmap records lost (as the text says)
+t = craft.load(G + "/aged_leak.dat")
+meta = t.option(craft.META)
+t.set_option(craft.META, meta.replace(b"\ncpu 1 0 0 0 0 0\n", b"\ncpu 1 0 7 0 5 0\n")
+             .replace(b"\nperf_lost 0\n", b"\nperf_lost 3\n"))
+t.save(OUT + "/lost.dat")
+got = page_of(OUT + "/lost.dat", "lost")
+if got:
+    src, p = check_markup("lost", *got)
+    t = " ".join(" ".join(p.all_text).split())
+    say(None if "lost events 15: cpu1 12 mmap-records 3 " in t and "WARNING: 15 events were "
+        "lost; a lost free shows as a false leak and a lost alloc hides one." in t else
+        "header: %r" % t[:1200],
+        "lost: the lost events and the warning")
+# the inherited blocks and a --suppress file (its name escaped)
+supp = OUT + "/<i>.supp"
+open(supp, "w").write("leak:child_leak\n")
+page = OUT + "/supp.html"
+rc, err = report(G + "/fork_leak.dat", "-f", "html", "--suppress", supp, "-o", page)
+if rc:
+    say("exit %d: %s" % (rc, err[-300:]), "suppress: report")
+else:
+    src, p = parse(page)
+    t = " ".join(" ".join(p.all_text).split())
+    want = ("inherited 4 blocks, 176 bytes, inherited at fork and never freed by the child "
+            "(--inherited shows them) suppressed 5 blocks, 1110 bytes, matching --suppress "
+            "%s are left out" % supp)
+    say(None if want in t and "i" not in p.tags else "header: %r" % t[:900],
+        "suppress: the inherited and suppressed counts, the file name escaped")
 
 # -o to a place that cannot be written: an error, exit 1, no page
 rc, err = report(G + "/leak_kinds.dat", "-f", "html", "-o", OUT + "/no/such/dir/x.html")
