@@ -7,7 +7,10 @@
 #      <!DOCTYPE html>, self-contained (no src/href, no link/img/iframe, no
 #      CSS url(), no address), exactly two <script> elements (the data, of
 #      type application/json, and the page's own code), and the embedded
-#      data is the JSON report (`-f json`) exactly; leak_kinds' header says
+#      data is the JSON report (`-f json`) exactly: leak_kinds' first rows are
+#      pvalloc 4096, valloc 4000 and realloc 1000 bytes (leak_pvalloc ...),
+#      pipe_hold's first of 121 kernel rows 20 kmalloc objects, 20480 bytes,
+#      from alloc_pipe_info+0xd7; leak_kinds' header says
 #      "10.9 KiB (11128 bytes) in 15 blocks from 12 call sites" and "lost
 #      events none", pipe_hold's kernel row "235.1 KiB (240728 bytes) in 333
 #      objects"; a file with lost events (cpu 1: 7 overrun, 5 dropped; 3
@@ -56,7 +59,7 @@ for py in python3 /usr/bin/python3; do
 	fi
 done
 MEMREC=$MEMREC OUT=$OUT exec "$PY" - "$@" <<'EOF'
-import json, os, shutil, struct, subprocess, sys
+import json, os, shutil, subprocess, sys
 sys.path.insert(0, "tests/file")
 import craft
 from htmlpage import outside, parse
@@ -128,7 +131,20 @@ if "leak_kinds" in pages:
     t = text("leak_kinds")
     say(None if "user leaks 10.9 KiB (11128 bytes) in 15 blocks from 12 call sites" in t and
         "lost events none" in t else "header: %r" % t[:600], "leak_kinds: header facts")
+    data = json.loads(pages["leak_kinds"][3].scripts[0][1])
+    rows = [(r["alloc_fn"], r["bytes"], r["count"], r["stack"][0]["function"])
+            for r in data["leaks"][:3]]
+    say(None if rows == [("pvalloc", 4096, 1, "leak_pvalloc"), ("valloc", 4000, 1, "leak_valloc"),
+                         ("realloc", 1000, 1, "leak_realloc_chain")] and
+        data["totals"]["bytes"] == 11128 else "first rows %r" % rows,
+        "leak_kinds: the embedded data has the known sites")
 if "pipe_hold" in pages:
+    data = json.loads(pages["pipe_hold"][3].scripts[0][1])
+    k = data["kernel_leaks"][0]
+    say(None if (k["bytes"], k["count"], k["cache"], k["call_site"]) ==
+        (20480, 20, "kmalloc", "alloc_pipe_info+0xd7") and len(data["kernel_leaks"]) == 121
+        else "first kernel row %r" % {x: k[x] for x in ("bytes", "count", "cache", "call_site")},
+        "pipe_hold: the embedded data has the known kernel sites")
     t = text("pipe_hold")
     say(None if "kernel 235.1 KiB (240728 bytes) in 333 objects and page blocks from 121 sites"
         in t else "header: %r" % t[:900], "pipe_hold: kernel facts")
@@ -176,28 +192,6 @@ HOSTILE = {"old_leak": "</script><script>alert(1)</script>",
 MODULE = b"/x/<script>alert(3)</script>/aged_leak"
 
 
-def archive_entries(a):
-    n, p, out = struct.unpack_from("<II", a, 4)[1], 12, []
-    for _ in range(n):
-        kind, lb, lp = struct.unpack_from("<HHH", a, p)
-        p += 6
-        bid, path = a[p:p + lb], a[p + lb:p + lb + lp]
-        p += lb + lp
-        raw, zl = struct.unpack_from("<QQ", a, p)
-        p += 16
-        out.append([kind, bid, path, raw, a[p:p + zl]])
-        p += zl
-    return out
-
-
-def archive(entries):
-    b = b"MRSY" + struct.pack("<II", 1, len(entries))
-    for kind, bid, path, raw, z in entries:
-        b += struct.pack("<HHH", kind, len(bid), len(path)) + bid + path
-        b += struct.pack("<QQ", raw, len(z)) + z
-    return b
-
-
 def build_id(path):
     notes = subprocess.run(["readelf", "-n", path], capture_output=True, text=True,
                            check=True).stdout
@@ -213,14 +207,14 @@ def hostile_dat():
         args += ["--redefine-sym", old + "=" + new]
     subprocess.run(args + ["tests/progs/aged_leak", elf], check=True)
     t = craft.load(G + "/aged_leak.dat")
-    entries = archive_entries(t.option(craft.ARCHIVE))
+    entries = craft.archive_entries(t.option(craft.ARCHIVE))
     e = [e for e in entries if e[2].endswith(b"/aged_leak")][0]
     data = open(elf, "rb").read()
     data = data.replace(bytes.fromhex(build_id(elf)), bytes.fromhex(e[1].decode()))
     e[2], e[3] = MODULE, len(data)
     e[4] = subprocess.run(["zstd", "-q", "-c"], input=data, capture_output=True,
                           check=True).stdout
-    t.set_option(craft.ARCHIVE, archive(entries))
+    t.set_option(craft.ARCHIVE, craft.archive(entries))
     meta = []
     for line in t.option(craft.META).split(b"\n"):
         f = line.split(b" ")
