@@ -19,6 +19,9 @@
  * Strings are written byte for byte except '"', '\\' and the control
  * characters below 0x20 (as \uXXXX); the caller's strings are taken as
  * UTF-8. A double that is not finite is written as null (JSON has no NaN).
+ * With script set, '<', '>', '&', U+2028 and U+2029 are \uXXXX too, so the
+ * document can sit inside an HTML <script> element: no "</script>" or
+ * "<!--" can end or change it, and it is JavaScript as well as JSON.
  */
 #ifndef MR_JSON_H
 #define MR_JSON_H
@@ -42,6 +45,7 @@ struct mr_json {
 	bool		comma;		/* the innermost one has a member already */
 	bool		keyed;		/* mr_json_key() named the next value */
 	bool		done;		/* the top value is complete */
+	bool		script;		/* safe inside <script> (set after init) */
 	char		open[MR_JSON_MAX_DEPTH];	/* '{' or '[' per open container */
 	bool		line[MR_JSON_MAX_DEPTH];	/* laid out as MR_JSON_LINE */
 };

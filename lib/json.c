@@ -30,9 +30,17 @@ static void indent(struct mr_json *j, int depth)
 	fprintf(j->f, "\n%*s", 2 * depth, "");
 }
 
-static bool plain(unsigned char c)
+static bool plain(unsigned char c, bool script)
 {
+	if (script && (c == '<' || c == '>' || c == '&'))
+		return false;
 	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/* U+2028 and U+2029 end a line in JavaScript older than ES2019, not in JSON */
+static bool js_line_end(const unsigned char *s)
+{
+	return s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9);
 }
 
 /* The length of the well-formed UTF-8 character at s (RFC 3629), or 0. */
@@ -71,7 +79,7 @@ static size_t utf8_len(const unsigned char *s)
  * Names from a damaged or foreign file need not be UTF-8: a byte that
  * starts no well-formed character becomes U+FFFD, so the output stays JSON.
  */
-static void write_str(FILE *f, const char *str)
+static void write_str(FILE *f, const char *str, bool script)
 {
 	const unsigned char *s = (const unsigned char *)str;
 
@@ -79,12 +87,15 @@ static void write_str(FILE *f, const char *str)
 	while (*s) {
 		size_t n = 0;
 
-		while (s[n] && plain(s[n]))
+		while (s[n] && plain(s[n], script))
 			n++;
 		fwrite(s, 1, n, f);
 		s += n;
 		if (*s == '"' || *s == '\\') {
 			fprintf(f, "\\%c", *s++);
+		} else if (script && js_line_end(s)) {
+			fprintf(f, "\\u%04x", 0x2028 + (s[2] - 0xa8));
+			s += 3;
 		} else if (*s >= 0x80) {
 			n = utf8_len(s);
 			if (n)
@@ -141,7 +152,7 @@ static bool member(struct mr_json *j, const char *key)
 	}
 	separate(j);
 	if (key) {
-		write_str(j->f, key);
+		write_str(j->f, key, j->script);
 		fputs(": ", j->f);
 	}
 	return true;
@@ -223,7 +234,7 @@ void mr_json_str(struct mr_json *j, const char *key, const char *s)
 	if (!member(j, key))
 		return;
 	if (s)
-		write_str(j->f, s);
+		write_str(j->f, s, j->script);
 	else
 		fputs("null", j->f);
 	written(j);

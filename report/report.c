@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "memrec.h"
 #include "mr_cmds.h"
 #include "mr_options.h"
@@ -21,7 +22,7 @@ struct report_kind {
 
 static const struct report_kind kinds[] = {
 	{ &mr_leak_analyser, { { "text", mr_leak_write_text }, { "json", mr_leak_write_json },
-			       { "folded", mr_leak_write_folded } } },
+			       { "folded", mr_leak_write_folded }, { "html", mr_leak_write_html } } },
 	{ &mr_oom_analyser, { { "text", mr_oom_write_text }, { "json", mr_oom_write_json },
 			      { "html", mr_oom_write_html } } },
 	{ &mr_frag_analyser, { { "text", mr_frag_write_text }, { "json", mr_frag_write_json } } },
@@ -87,8 +88,10 @@ static int parse_table(struct mr_report_opts *o, int argc, char **argv)
 	const struct mr_option table[] = {
 		MR_OPT_STRING('i', "input", &o->input, "FILE", "read FILE (default memrec.dat)"),
 		MR_OPT_STRING('f', "format", &o->format, "FMT",
-			      "text (default) or json; leak also folded (flame graph stacks), oom "
-			      "also html"),
+			      "text (default) or json; leak also folded (flame graph stacks) and "
+			      "html, oom also html"),
+		MR_OPT_STRING('o', "output", &o->output, "FILE",
+			      "write the report to FILE instead of standard output"),
 		MR_OPT_CALLBACK('t', "top", &o->top, "N", set_top,
 				"show the N biggest call sites (default 10 for text, all for json; "
 				"0 = all)"),
@@ -190,6 +193,25 @@ static void on_event(const struct mr_event *ev, void *arg)
 	run->a->feed(run->state, ev);
 }
 
+/* The report into o->output: a file that cannot be written whole is removed. */
+static int write_file(const struct mr_writer *w, struct mr_ctx *ctx, void *state)
+{
+	const char *path = ctx->o->output;
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return mr_error_errno("cannot create '%s'", path);
+	ret = w->write(f, ctx, state);
+	if (ferror(f) && !ret)
+		ret = mr_error("cannot write '%s'", path);
+	if (fclose(f) && !ret)
+		ret = mr_error_errno("cannot write '%s'", path);
+	if (ret)
+		unlink(path);
+	return ret;
+}
+
 static int run_report(const struct report_kind *k, const struct mr_writer *w,
 		      const struct mr_report_opts *o)
 {
@@ -205,7 +227,8 @@ static int run_report(const struct report_kind *k, const struct mr_writer *w,
 	if (!ret) {
 		mr_ctx_finish(&ctx);
 		run.a->finish(run.state, &ctx);
-		ret = w->write(stdout, &ctx, run.state);
+		ret = o->output ? write_file(w, &ctx, run.state) :
+		      w->write(stdout, &ctx, run.state);
 	}
 	if (run.state)
 		run.a->free(run.state);

@@ -21,6 +21,7 @@
 struct mr_report_opts {
 	const char	*input;
 	const char	*format;
+	const char	*output;	/* -o FILE; NULL: stdout */
 	int		top;		/* rows; 0 = all */
 	double		min_age_s;
 	int		pid;		/* 0 = all */

@@ -122,22 +122,28 @@ static void user_totals(struct mr_json *j, const struct mr_leaks *l)
 	mr_json_object_end(j);
 }
 
-int mr_leak_write_json(FILE *f, struct mr_ctx *ctx, const void *state)
+int mr_leak_json_doc(struct mr_json *j, struct mr_ctx *ctx, const void *state)
 {
 	const struct mr_leak_report *r = state;
 	const struct mr_leaks *l = &r->user;
 	size_t shown = mr_top(ctx, l->nr);
+
+	mr_json_object_begin(j, NULL, MR_JSON_BLOCK);
+	mr_write_json_header(j, ctx);
+	user_totals(j, l);
+	mr_json_array_begin(j, "leaks", MR_JSON_BLOCK);
+	for (size_t i = 0; i < shown; i++)
+		row(j, ctx, &l->rows[i]);
+	mr_json_array_end(j);
+	kernel_json(j, ctx, r->kmem, &r->kernel);
+	mr_json_object_end(j);
+	return mr_json_finish(j);
+}
+
+int mr_leak_write_json(FILE *f, struct mr_ctx *ctx, const void *state)
+{
 	struct mr_json j;
 
 	mr_json_init(&j, f);
-	mr_json_object_begin(&j, NULL, MR_JSON_BLOCK);
-	mr_write_json_header(&j, ctx);
-	user_totals(&j, l);
-	mr_json_array_begin(&j, "leaks", MR_JSON_BLOCK);
-	for (size_t i = 0; i < shown; i++)
-		row(&j, ctx, &l->rows[i]);
-	mr_json_array_end(&j);
-	kernel_json(&j, ctx, r->kmem, &r->kernel);
-	mr_json_object_end(&j);
-	return mr_json_finish(&j);
+	return mr_leak_json_doc(&j, ctx, state);
 }

@@ -40,49 +40,12 @@ static const enum mr_rss_kind draw_order[MR_RSS_NR] = {
 	MR_RSS_SWAP, MR_RSS_SHMEM, MR_RSS_FILE, MR_RSS_ANON
 };
 
+/* the chart's rules, after html.c's */
 static const char css[] =
-"body{font-family:sans-serif;font-size:14px;color:#222;margin:16px 24px;max-width:1180px}\n"
-"h1{font-size:22px;margin:0 0 8px}h2{font-size:18px;margin:24px 0 6px;"
-"border-bottom:1px solid #ccc}h3{font-size:15px;margin:18px 0 2px}\n"
-"table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ccc;padding:3px 8px;"
-"text-align:left;vertical-align:top}th{background:#f2f2f2}\n"
-"table.meta td,table.meta th{border:none;padding:1px 10px 1px 0}\n"
-"table.meta th{background:none;white-space:nowrap}\n"
-"td.num{text-align:right;white-space:nowrap}code{font-size:12px}\n"
-".warn{background:#fff0f0;border:2px solid " KILL_RED ";color:#900;padding:6px 10px;"
-"margin:8px 0;font-weight:bold}\n"
-".note{color:#555}.kill{color:" KILL_RED ";font-weight:bold}\n"
+".kill{color:" KILL_RED ";font-weight:bold}\n"
 "svg.chart{width:100%;height:auto;display:block;border:1px solid #ddd;background:#fff}\n"
 "svg text{font-family:sans-serif;font-size:12px;fill:#222}\n"
 "svg .halo{paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}\n";
-
-/* ---- small helpers ---- */
-
-/* Text for HTML, in an element or an attribute: every markup character escaped. */
-static void he(FILE *f, const char *s)
-{
-	if (!s)
-		return;
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		switch (*c) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default:
-			/* control characters are not allowed in HTML text */
-			fputc(*c < 0x20 && *c != '\t' && *c != '\n' ? '?' : *c, f);
-		}
-	}
-}
-
-/* "comm (pid N)", escaped */
-static void he_proc(FILE *f, const char *comm, int pid)
-{
-	he(f, mr_comm_or(comm));
-	fprintf(f, " (pid %d)", pid);
-}
 
 /* ---- axes ---- */
 
@@ -259,7 +222,7 @@ static void legend_item(struct legend *lg, char kind, const char *colour, double
 			"stroke-width=\"3\"%s/>", lg->x, lg->x + 20, colour,
 			kind == 'd' ? " stroke-dasharray=\"6 4\"" : "");
 	fprintf(f, "<text x=\"%.1f\" y=\"21\">", lg->x + 25);
-	he(f, text);
+	mr_html_esc(f, text);
 	fputs("</text>\n", f);
 	lg->x += 25 + strlen(text) * 6.6 + 18;
 }
@@ -279,7 +242,7 @@ static void band(FILE *f, const struct chart *c, double t0, double t1, const cha
 		x1 = ML + PW;
 	fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\" "
 		"fill-opacity=\"0.3\"><title>", x0, MT, x1 - x0, PH, colour);
-	he(f, tip);
+	mr_html_esc(f, tip);
 	fputs("</title></rect>\n", f);
 }
 
@@ -360,7 +323,7 @@ static void chart_kills(FILE *f, const struct mr_ctx *ctx, const struct mr_oom *
 			MT + PH, k->tgid == p->pid ? "stroke-width=\"2.5\"" :
 			"stroke-width=\"1.5\" stroke-dasharray=\"5 3\"", mr_ctx_rel_s(ctx, k->ts),
 			left ? x - 6 : x + 6, y, left ? "end" : "start");
-		he_proc(f, k->comm, k->tgid);
+		mr_html_proc(f, k->comm, k->tgid);
 		fputs("</text>\n", f);
 	}
 }
@@ -431,7 +394,7 @@ static void proc_section(FILE *f, const struct mr_ctx *ctx, const struct mr_oom 
 	bool any = false;
 
 	fputs("<h3>", f);
-	he_proc(f, p->comm, p->pid);
+	mr_html_proc(f, p->comm, p->pid);
 	fprintf(f, ": peak RSS %s", mr_human_bytes(mr_oom_total_rss(p->peak)).s);
 	if (p->exited)
 		fprintf(f, ", exited at %.3f s", mr_ctx_rel_s(ctx, p->exit_ts));
@@ -455,35 +418,9 @@ static void proc_section(FILE *f, const struct mr_ctx *ctx, const struct mr_oom 
 
 /* ---- header ---- */
 
-static void header_lost(FILE *f, const struct mr_ctx *ctx)
-{
-	const struct mr_meta *m = &ctx->meta;
-
-	fputs("<tr><th>lost events</th><td>", f);
-	if (!ctx->lost_total) {
-		fputs("none</td></tr>\n", f);
-	} else {
-		fprintf(f, "%" PRIu64 ":", ctx->lost_total);
-		for (int i = 0; i < m->nr_cpus; i++)
-			if (m->cpus[i].overrun || m->cpus[i].dropped)
-				fprintf(f, " cpu%d %" PRIu64, m->cpus[i].cpu,
-					m->cpus[i].overrun + m->cpus[i].dropped);
-		fputs("</td></tr>\n", f);
-	}
-}
-
 static void header_warnings(FILE *f, const struct mr_ctx *ctx, const struct mr_oom_totals *t)
 {
-	const struct mr_meta *m = &ctx->meta;
-
-	if (ctx->lost_total)
-		fprintf(f, "<div class=\"warn\">WARNING: %" PRIu64 " events were lost; RSS steps, "
-			"stalls or the kill's own events may be missing. Record again with a "
-			"larger -b.</div>\n", ctx->lost_total);
-	if (m->truncated_bytes)
-		fprintf(f, "<div class=\"warn\">WARNING: the disk filled up while recording; the "
-			"newest %.1f MB of events were dropped and the trace ends early.</div>\n",
-			m->truncated_bytes / 1048576.0);
+	mr_html_lost_warnings(f, ctx, "RSS steps, stalls or the kill's own events may be missing");
 	if (!t->rss_events && !t->oom_events)
 		fputs("<div class=\"warn\">No memory pressure events: was it recorded with "
 		      "-e oom?</div>\n", f);
@@ -491,32 +428,13 @@ static void header_warnings(FILE *f, const struct mr_ctx *ctx, const struct mr_o
 
 static void header(FILE *f, const struct mr_ctx *ctx, const struct mr_oom_totals *t)
 {
-	const struct mr_meta *m = &ctx->meta;
-	const char *file = ctx->o && ctx->o->input ? ctx->o->input : "?";
-	struct mr_when when = mr_recorded_at(m);
-	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	      "<meta name=\"viewport\" content=\"width=device-width\">\n"
-	      "<title>memrec oom report: ", f);
-	he(f, file);
-	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>memrec OOM report</h1>\n"
-		"<table class=\"meta\">\n<tr><th>file</th><td><code>", css);
-	he(f, file);
-	fputs("</code></td></tr>\n<tr><th>host</th><td>", f);
-	he(f, m->uname ? m->uname : "?");
-	fprintf(f, "</td></tr>\n<tr><th>recorded</th><td>%s, for %.3f s (stopped: ", when.s,
-		t->duration_s);
-	he(f, m->stop_reason ? m->stop_reason : "?");
-	fputs(")</td></tr>\n", f);
-	for (int i = 0; i < m->nr_targets; i++) {
-		fprintf(f, "<tr><th>target</th><td>pid %d: <code>", m->targets[i].pid);
-		he(f, m->targets[i].cmdline);
-		fputs("</code></td></tr>\n", f);
-	}
+	mr_html_begin(f, ctx, "memrec OOM report", css);
+	mr_html_recording(f, ctx, t->duration_s);
 	fprintf(f, "<tr><th>events</th><td>%" PRIu64 " rss_stat, %" PRIu64 " oom, %" PRIu64
 		" allocator calls; kswapd woke %" PRIu64 " times (awake %.3f s)</td></tr>\n",
 		t->rss_events, t->oom_events, t->alloc_events, t->kswapd_wakes,
 		t->kswapd_awake_ns / 1e9);
-	header_lost(f, ctx);
+	mr_html_lost_row(f, ctx);
 	fputs("<tr><th>stalls</th><td>", f);
 	mr_oom_stalls_line(f, t->stalls, t->compact_attempts);
 	if (t->worst_ns)
@@ -535,15 +453,15 @@ static void kill_row(FILE *f, const struct mr_ctx *ctx, const struct mr_oom_kill
 
 	fprintf(f, "<tr><td class=\"num\">%zu</td><td class=\"num\">%.3f</td>"
 		"<td class=\"kill\">", n, mr_ctx_rel_s(ctx, k->ts));
-	he_proc(f, k->comm, k->tgid);
+	mr_html_proc(f, k->comm, k->tgid);
 	fputs("</td><td>", f);
-	he_proc(f, k->trigger_comm, k->trigger_pid);
+	mr_html_proc(f, k->trigger_comm, k->trigger_pid);
 	if (k->trigger_tid != k->trigger_pid)
 		fprintf(f, " tid %d", k->trigger_tid);
 	fprintf(f, "</td><td>%s", k->memcg ? "memcg" : "global");
 	if (c && c->path) {
 		fputs(" <code>", f);
-		he(f, c->path);
+		mr_html_esc(f, c->path);
 		fputs("</code>", f);
 	}
 	if (k->memcg)
@@ -588,7 +506,7 @@ static void frame_html(FILE *f, const struct mr_frame *fr)
 	if (!fr->function) {
 		fprintf(f, "0x%" PRIx64 " [unknown]", fr->addr);
 	} else {
-		he(f, fr->function);
+		mr_html_esc(f, fr->function);
 		if (fr->inlined)
 			fputs(" (inlined)", f);
 		else
@@ -596,14 +514,14 @@ static void frame_html(FILE *f, const struct mr_frame *fr)
 	}
 	if (fr->module) {
 		fputs(" <span class=\"note\" title=\"", f);
-		he(f, fr->module);
+		mr_html_esc(f, fr->module);
 		fputs("\">(", f);
-		he(f, mod ? mod + 1 : fr->module);
+		mr_html_esc(f, mod ? mod + 1 : fr->module);
 		fputs(")</span>", f);
 	}
 	if (fr->file) {
 		fputc(' ', f);
-		he(f, fr->file);
+		mr_html_esc(f, fr->file);
 		fprintf(f, ":%d", fr->line);
 	}
 	fputs("</code>", f);
@@ -618,7 +536,7 @@ static void site_row(FILE *f, struct mr_ctx *ctx, const struct mr_leak *l, size_
 
 	fprintf(f, "<tr><td class=\"num\">%zu</td><td class=\"num\">%s</td><td class=\"num\">%"
 		PRIu64 "</td><td>%s</td><td>", n, mr_human_bytes(l->bytes).s, l->count, mr_fn_name(l->fn));
-	he_proc(f, mr_ctx_comm(ctx, l->aspace), as ? as->pid : -1);
+	mr_html_proc(f, mr_ctx_comm(ctx, l->aspace), as ? as->pid : -1);
 	fputs("</td><td>", f);
 	for (int j = 0; j < nr && j < FRAMES; j++) {
 		fputs(j ? "<br>" : "", f);
@@ -634,7 +552,7 @@ static void site_row(FILE *f, struct mr_ctx *ctx, const struct mr_leak *l, size_
 static void growing(FILE *f, struct mr_ctx *ctx, const struct mr_oom_kill *k, size_t n)
 {
 	fprintf(f, "<h3>Before kill #%zu at %.3f s: ", n, mr_ctx_rel_s(ctx, k->ts));
-	he_proc(f, k->comm, k->tgid);
+	mr_html_proc(f, k->comm, k->tgid);
 	fputs("</h3>\n", f);
 	if (!k->growing_count) {
 		fprintf(f, "<p class=\"note\">No heap blocks of the victim or trigger from the last "

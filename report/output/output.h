@@ -49,10 +49,25 @@ void mr_write_json_lost(struct mr_json *j, const struct mr_ctx *ctx);	/* "lost_e
 void mr_write_json_stack(struct mr_json *j, const char *key, const struct mr_frame *frames,
 			 int nr);
 
+/* ---- html.c: what the HTML pages share ---- */
+/* text or an attribute value, markup characters as entities, control bytes as '?' */
+void mr_html_esc(FILE *f, const char *s);
+void mr_html_proc(FILE *f, const char *comm, int pid);		/* "comm (pid N)", escaped */
+/* the doctype, head (html.c's style, then css) and <h1>title</h1> */
+void mr_html_begin(FILE *f, const struct mr_ctx *ctx, const char *title, const char *css);
+/* opens the table of facts: file, host, when and for how long, targets */
+void mr_html_recording(FILE *f, const struct mr_ctx *ctx, double duration_s);
+void mr_html_lost_row(FILE *f, const struct mr_ctx *ctx);	/* "lost events" */
+/* after the table: lost events and a truncated file; consequence as mr_text_lost's */
+void mr_html_lost_warnings(FILE *f, const struct mr_ctx *ctx, const char *consequence);
+
 /* ---- the writers: state is the finished analyser's ---- */
 int mr_leak_write_text(FILE *f, struct mr_ctx *ctx, const void *state);	/* leak_text.c */
 int mr_leak_write_json(FILE *f, struct mr_ctx *ctx, const void *state);	/* leak_json.c */
 int mr_leak_write_folded(FILE *f, struct mr_ctx *ctx, const void *state);	/* leak_folded.c */
+int mr_leak_write_html(FILE *f, struct mr_ctx *ctx, const void *state);	/* leak_html.c */
+/* the JSON report's document, into j (leak_html.c embeds it in its page) */
+int mr_leak_json_doc(struct mr_json *j, struct mr_ctx *ctx, const void *state);
 int mr_oom_write_text(FILE *f, struct mr_ctx *ctx, const void *state);	/* oom_text.c */
 int mr_oom_write_json(FILE *f, struct mr_ctx *ctx, const void *state);	/* oom_json.c */
 int mr_oom_write_html(FILE *f, struct mr_ctx *ctx, const void *state);	/* oom_html.c */

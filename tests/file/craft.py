@@ -127,3 +127,30 @@ class TraceDat:
 
 def load(path):
     return TraceDat(open(path, "rb").read())
+
+
+# The symbol archive option (include/mr_archive.h): "MRSY", u32 version, u32
+# count, then per entry u16 kind, u16 build-id length, u16 path length, the
+# build-id, the path, u64 size, u64 compressed size and the zstd frame.
+def archive(entries):
+    """The option's bytes from [kind, build-id, path, size, zstd frame] entries."""
+    b = b"MRSY" + struct.pack("<II", 1, len(entries))
+    for kind, bid, path, raw, z in entries:
+        b += struct.pack("<HHH", kind, len(bid), len(path)) + bid + path
+        b += struct.pack("<QQ", raw, len(z)) + z
+    return b
+
+
+def archive_entries(a):
+    """archive()'s entries back from the option's bytes."""
+    n, p, out = struct.unpack_from("<II", a, 4)[1], 12, []
+    for _ in range(n):
+        kind, lb, lp = struct.unpack_from("<HHH", a, p)
+        p += 6
+        bid, path = a[p:p + lb], a[p + lb:p + lb + lp]
+        p += lb + lp
+        raw, zl = struct.unpack_from("<QQ", a, p)
+        p += 16
+        out.append([kind, bid, path, raw, a[p:p + zl]])
+        p += zl
+    return out

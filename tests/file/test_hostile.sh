@@ -73,13 +73,8 @@ def run(name, path, args=(), timeout=30, env=None):
     return r.returncode, r.stdout, r.stderr.decode(errors="replace"), os.listdir(t), rss
 
 
-# ---- the archive: u16 kind, u16 bid len, u16 path len, bid, path, u64 raw, u64 z, frame
-def archive(entries):
-    b = b"MRSY" + struct.pack("<II", 1, len(entries))
-    for kind, bid, path, raw, z in entries:
-        b += struct.pack("<HHH", kind, len(bid), len(path)) + bid + path
-        b += struct.pack("<QQ", raw, len(z)) + z
-    return b
+# ---- the archive (craft.archive)
+archive = craft.archive
 
 
 def zeros_frame(n):

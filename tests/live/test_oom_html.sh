@@ -79,10 +79,13 @@ report_oom $T/report-json "$OUT/report.json" --format json
 report_oom $T/report-html "$PAGE" --format html || live_finish
 report_oom $T/report-html-top1 "$OUT/page.top1.html" --format html --top 1
 
-python3 - "$PAGE" "$OUT/page.top1.html" "$OUT/report.json" "$hog_pid" "$NAME" "$T" <<'EOF'
-import html.parser, json, re, sys
+python3 - "$PAGE" "$OUT/page.top1.html" "$OUT/report.json" "$hog_pid" "$NAME" "$T" \
+	"$(cd "$(dirname "$0")/../file" && pwd)" <<'EOF'
+import json, sys
 
-page, top1, report, hog, name, prefix = sys.argv[1:7]
+page, top1, report, hog, name, prefix, lib = sys.argv[1:8]
+sys.path.insert(0, lib)
+from htmlpage import outside, parse
 hog = int(hog)
 bad = 0
 
@@ -93,59 +96,6 @@ def emit(what, problem):
     else:
         print("not ok - %s/%s: %s" % (prefix, what, " ".join(str(problem).split())))
         bad = 1
-
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
-        "source", "track", "wbr"}
-
-class Check(html.parser.HTMLParser):
-    """Tags closed in order; the text of each <svg> <text> kept."""
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.stack, self.errors, self.svgs, self.texts, self.tags = [], [], 0, [], set()
-        self.text = None
-        self.all_text = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.add(tag)
-        for k, v in attrs:
-            if k in ("src", "href") or (k == "style" and "url(" in (v or "")):
-                self.errors.append("external reference %s=%r" % (k, v))
-        if tag == "svg":
-            self.svgs += 1
-        if tag == "text":
-            self.text = ""
-        if tag not in VOID:
-            self.stack.append((tag, self.getpos()))
-
-    def handle_startendtag(self, tag, attrs):
-        self.tags.add(tag)
-
-    def handle_endtag(self, tag):
-        if tag in VOID:
-            return
-        if not self.stack or self.stack[-1][0] != tag:
-            self.errors.append("</%s> at line %d closes %s" % (
-                tag, self.getpos()[0], self.stack[-1] if self.stack else "nothing"))
-            return
-        self.stack.pop()
-        if tag == "text" and self.text is not None:
-            self.texts.append(self.text)
-            self.text = None
-
-    def handle_data(self, data):
-        self.all_text.append(data)
-        if self.text is not None:
-            self.text += data
-
-def parse(path):
-    with open(path, encoding="utf-8") as f:
-        src = f.read()
-    p = Check()
-    p.feed(src)
-    p.close()
-    if p.stack:
-        p.errors.append("never closed: %s" % p.stack[-3:])
-    return src, p
 
 try:
     src, p = parse(page)
@@ -159,12 +109,7 @@ except (OSError, ValueError, UnicodeDecodeError) as ex:
 emit("well-formed", "; ".join(p.errors[:5]) if p.errors else None)
 emit("doctype", None if src.lstrip().lower().startswith("<!doctype html>") else
      "does not start with <!DOCTYPE html>")
-why = [t for t in ("script", "link", "iframe", "img", "object") if t in p.tags]
-if re.search(r"@import|@font-face|url\(", src):
-    why.append("CSS fetches something")
-for u in re.findall(r"https?://[^\s\"'<>]+", src):
-    if u != "http://www.w3.org/2000/svg":
-        why.append("address %s" % u)
+why = outside(src, p)
 emit("self-contained", "; ".join(why) if why else None)
 
 want = min(nprocs, 8)

@@ -159,6 +159,23 @@ static void test_escapes(void)
 		   "invalid UTF-8 (stray, cut, overlong, surrogate, past U+10FFFF) as U+FFFD");
 }
 
+/* script mode: nothing in a string can end a <script> element or a JS line */
+static void test_script(void)
+{
+	struct doc d;
+	struct mr_json *j = doc_open(&d);
+
+	j->script = true;
+	mr_json_object_begin(j, NULL, MR_JSON_LINE);
+	mr_json_str(j, "</script>", "</script><!--<script>a&b\xe2\x80\xa8" "c\xe2\x80\xa9" "d\xe2\x80\xa7");
+	mr_json_strf(j, "f", "<%s>", "x");
+	mr_json_object_end(j);
+	CHECK_TEXT(&d, "{\"\\u003c/script\\u003e\": \"\\u003c/script\\u003e\\u003c!--"
+		   "\\u003cscript\\u003ea\\u0026b\\u2028c\\u2029d\xe2\x80\xa7\", "
+		   "\"f\": \"\\u003cx\\u003e\"}\n",
+		   "script mode: <, >, &, U+2028 and U+2029 as \\uXXXX, U+2027 as is");
+}
+
 static void test_long_strf(void)
 {
 	char big[1000];
@@ -356,6 +373,7 @@ int main(void)
 {
 	test_nesting();
 	test_escapes();
+	test_script();
 	test_long_strf();
 	test_numbers();
 	test_key();
