@@ -33,6 +33,8 @@ struct mr_report_opts {
 	int		nr_debug_dirs;
 	const char	*sysroot;
 	const char	*kind;		/* the report: leak, oom or frag */
+	const char	*output;	/* -o FILE, NULL for stdout */
+	bool		alloc_totals;	/* leak: keep every allocation's totals per stack */
 };
 
 struct mr_ctx {

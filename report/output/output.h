@@ -53,6 +53,7 @@ void mr_write_json_stack(struct mr_json *j, const char *key, const struct mr_fra
 int mr_leak_write_text(FILE *f, struct mr_ctx *ctx, const void *state);	/* leak_text.c */
 int mr_leak_write_json(FILE *f, struct mr_ctx *ctx, const void *state);	/* leak_json.c */
 int mr_leak_write_folded(FILE *f, struct mr_ctx *ctx, const void *state);	/* leak_folded.c */
+int mr_leak_write_pprof(FILE *f, struct mr_ctx *ctx, const void *state);	/* leak_pprof.c */
 int mr_oom_write_text(FILE *f, struct mr_ctx *ctx, const void *state);	/* oom_text.c */
 int mr_oom_write_json(FILE *f, struct mr_ctx *ctx, const void *state);	/* oom_json.c */
 int mr_oom_write_html(FILE *f, struct mr_ctx *ctx, const void *state);	/* oom_html.c */
