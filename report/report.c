@@ -205,10 +205,6 @@ static FILE *open_output(const struct mr_writer *w, const struct mr_report_opts 
 {
 	bool to_stdout = !o->output || !strcmp(o->output, "-");
 
-	if (w->binary && !o->output) {
-		mr_usage_error("--format %s writes a binary file; give -o FILE", w->format);
-		return NULL;
-	}
 	if (w->binary && to_stdout && isatty(STDOUT_FILENO)) {
 		mr_error("not writing --format %s to a terminal; give -o FILE or redirect stdout",
 			 w->format);
@@ -265,6 +261,10 @@ int mr_cmd_report(int argc, char **argv)
 		mr_usage_error("unknown format '%s' for the %s report; use %s", o.format, o.kind,
 			       formats.data);
 		mr_buf_release(&formats);
+		return MR_EXIT_USAGE;
+	}
+	if (w->binary && !o.output) {
+		mr_usage_error("--format %s writes a binary file; give -o FILE", o.format);
 		return MR_EXIT_USAGE;
 	}
 	ret = run_report(k, w, &o);
