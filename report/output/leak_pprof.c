@@ -13,8 +13,8 @@
  * have (and they nothing else), so no view adds kernel memory to the heap.
  * A location is one address with the calls inlined there as its lines,
  * innermost first; a mapping carries the module's path and build-id as
- * recorded. Labels: pid, comm, alloc_fn (user) or slab_cache / page_order
- * (kernel).
+ * recorded. Labels: pid, comm, alloc_fn (user; inherited with --inherited)
+ * or slab_cache / page_order (kernel).
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -49,7 +49,7 @@ static const char *const value_types[V_NR][2] = {
 	{ "kernel_inuse_objects", "count" }, { "kernel_inuse_space", "bytes" },
 };
 
-#define MAX_LABELS	3
+#define MAX_LABELS	4
 
 /* A table of pb structs found by key through an mr_hmap of their indices. */
 #define TABLE(type) struct { type *v; size_t nr, alloc; struct mr_hmap map; }
@@ -437,6 +437,8 @@ static void user_samples(struct pprof *pp, const struct mr_leak_report *r)
 		add_label(pp, s, "pid", NULL, pid);
 		add_label(pp, s, "comm", mr_ctx_comm(pp->ctx, k->aspace), 0);
 		add_label(pp, s, "alloc_fn", mr_fn_name(k->fn), 0);
+		if (k->inherited)
+			add_label(pp, s, "inherited", "yes", 0);
 	}
 	free(rows);
 }

@@ -6,7 +6,7 @@
 # rows); leak_kinds' known sites with exact bytes and blocks in -top and
 # -traces, with their labels; pipe_hold's kernel rows and the calls glibc
 # inlined (one location, two lines); build-ids on the mappings as the file
-# recorded them; and the output rules (-o needed, no binary on a terminal,
+# recorded them; fork_leak's inherited rows labelled; and the output rules (-o needed, no binary on a terminal,
 # no writing through a symbolic link). No root needed.
 set -u
 cd "$(dirname "$0")/../.."
@@ -224,6 +224,17 @@ PY
 grep -qE '^[0-9]+: 0x[0-9a-f]+/0x[0-9a-f]+/0x[0-9a-f]+ /\S+/libc.so.6 93ac61ec5a8eb1396f9fbd350e3169a558528a40 \[FN\]' \
 	"$P.raw" && ok "pprof pipe_hold -raw: libc.so.6's mapping with its recorded build-id and functions" ||
 	notok "pprof pipe_hold -raw: libc mapping" "$(sed -n '/^Mappings/,$p' "$P.raw" | tr '\n' ';')"
+
+# fork_leak --inherited: the child's inherited blocks are labelled, and only they
+F=$out/fork_leak.inh.pb.gz
+./memrec report -i tests/golden/fork_leak.dat --inherited --format pprof -o "$F" &&
+	./memrec report -i tests/golden/fork_leak.dat --inherited --format json >"$F.json"
+want=$(jq '[.leaks[] | select(.inherited) | .bytes] | add' "$F.json")
+got=$(pp -top -unit=byte -nodefraction=0 -tagfocus=inherited=yes "$F" |
+	sed -n 's/^Showing nodes accounting for \([0-9]*\)B, .*/\1/p')
+[ -n "$want" ] && [ "$want" != null ] && [ "$want" -gt 0 ] && [ "$got" = "$want" ] &&
+	ok "pprof fork_leak --inherited: label inherited=yes on the inherited rows' $want bytes" ||
+	notok "pprof fork_leak --inherited" "JSON's inherited bytes '$want', pprof -tagfocus=inherited=yes '$got'"
 
 # the output rules
 ./memrec report -i tests/golden/leak_kinds.dat -f pprof >/dev/null 2>"$out/noo.err"
