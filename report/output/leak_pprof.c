@@ -251,7 +251,8 @@ static uint64_t loc_add(struct pprof *pp, const struct loc_key *k, uint32_t hash
 
 	MR_ALLOC_GROW(pp->locs.v, pp->locs.nr, pp->locs.alloc);
 	if (pp->locs.alloc != alloc)
-		pp->loc_keys = mr_xreallocarray(pp->loc_keys, pp->locs.alloc, sizeof(*pp->loc_keys));
+		pp->loc_keys = mr_xreallocarray(pp->loc_keys, pp->locs.alloc,
+						sizeof(*pp->loc_keys));
 	l = &pp->locs.v[pp->locs.nr];
 	perftools__profiles__location__init(l);
 	l->id = pp->locs.nr + 1;
@@ -348,7 +349,7 @@ static void add_label(struct pprof *pp, PbSample *s, const char *key, const char
 	s->label[s->n_label++] = l;
 }
 
-/* Appends the user stack's locations (innermost first); first_ip: its first frame is no return address. */
+/* Appends a user stack's locations, innermost first; first_ip: frame 0 is no return address. */
 static void user_stack(struct pprof *pp, PbSample *s, int pid, uint32_t stack, uint64_t ts,
 		       bool first_ip)
 {
@@ -371,7 +372,8 @@ struct urow {
 
 static int urow_key(const void *a, const void *b)
 {
-	const struct mr_leak *x = &((const struct urow *)a)->key, *y = &((const struct urow *)b)->key;
+	const struct mr_leak *x = &((const struct urow *)a)->key;
+	const struct mr_leak *y = &((const struct urow *)b)->key;
 
 	if (x->aspace != y->aspace)
 		return x->aspace < y->aspace ? -1 : 1;

@@ -6,8 +6,9 @@
 # rows); leak_kinds' known sites with exact bytes and blocks in -top and
 # -traces, with their labels; pipe_hold's kernel rows and the calls glibc
 # inlined (one location, two lines); build-ids on the mappings as the file
-# recorded them; fork_leak's inherited rows labelled; and the output rules (-o needed, no binary on a terminal,
-# no writing through a symbolic link). No root needed.
+# recorded them; fork_leak's inherited rows labelled; and the output rules
+# (-o needed, no binary on a terminal, no writing through a symbolic link).
+# No root needed.
 set -u
 cd "$(dirname "$0")/../.."
 out=tests/out/pprof
