@@ -11,7 +11,8 @@ PKG_CONFIG ?= pkg-config
 CFLAGS ?= -O2 -g
 
 # Minimum versions: the ones Debian 12 ships and memrec is tested with.
-PKG_MIN := libtracefs:1.6 libtraceevent:1.7 libtracecmd:1.3 libdw:0.188 libelf:0.188 libzstd:1.4
+PKG_MIN := libtracefs:1.6 libtraceevent:1.7 libtracecmd:1.3 libdw:0.188 libelf:0.188 libzstd:1.4 \
+	libprotobuf-c:1.4 zlib:1.2
 PKGS := $(foreach p,$(PKG_MIN),$(firstword $(subst :, ,$(p))))
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
@@ -20,6 +21,9 @@ PKG_CHECK := $(foreach p,$(PKG_MIN),$(shell $(PKG_CONFIG) --atleast-version=$(la
 ifneq ($(strip $(PKG_CHECK)),)
 $(error missing or too old: $(PKG_CHECK); run scripts/install-deps.sh)
 endif
+ifeq ($(shell command -v $(or $(PROTOC_C),protoc-c)),)
+$(error missing: protoc-c (Debian's protobuf-c-compiler); run scripts/install-deps.sh)
+endif
 endif
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -27,7 +31,7 @@ PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 TEP_PLUGIN_DIR := $(shell $(PKG_CONFIG) --variable=plugin_dir libtraceevent 2>/dev/null)
 
 override CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
-	-Wno-missing-field-initializers -Iinclude -Ireport $(PKG_CFLAGS) -MMD -MP
+	-Wno-missing-field-initializers -Iinclude -Ireport -Iproto $(PKG_CFLAGS) -MMD -MP
 LDLIBS += $(PKG_LIBS) -lstdc++ -lpthread
 
 ifneq ($(V),1)
@@ -38,8 +42,11 @@ endif
 .DELETE_ON_ERROR:
 .SUFFIXES:
 
+# pprof's profile.proto (vendored from google/pprof), compiled by protoc-c at build time
+PROTO_C := proto/profile.pb-c.c
+PROTO_H := proto/profile.pb-c.h
 LIB_SRC := $(wildcard lib/*.c record/*.c report/*.c report/*/*.c)
-LIB_OBJ := $(LIB_SRC:.c=.o)
+LIB_OBJ := $(LIB_SRC:.c=.o) $(PROTO_C:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
 PROG_SRC := $(filter-out tests/progs/lib%.c,$(wildcard tests/progs/*.c))
@@ -67,6 +74,12 @@ report/output/leak_html_js.h: report/output/leak_html.js
 		echo 'static const char mr_leak_html_js[] ='; \
 		sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
 report/output/leak_html.o asan/report/output/leak_html.o: report/output/leak_html_js.h
+
+PROTOC_C ?= protoc-c
+$(PROTO_C) $(PROTO_H) &: proto/profile.proto
+	$(call quiet,PROTOC,$<)$(PROTOC_C) --proto_path=proto --c_out=proto $<
+# the writer includes the generated header: make it before any object is compiled
+$(LIB_OBJ) memrec.o: | $(PROTO_H)
 
 # The plugin carries the probe table it prints from; nothing else of memrec.
 $(PLUGIN): plugins/plugin_memrec.c lib/probedefs.c
@@ -123,7 +136,7 @@ uninstall:
 clean:
 	rm -f memrec *.o */*.o */*/*.o libmemrec.a $(PLUGIN) $(UNIT_BIN) $(PROG_BIN) $(PROG_CXX_BIN) \
 		tests/progs/deep_leak_nofp scripts/bench_reader \
-		$(PROG_LIB_SO) *.d */*.d */*/*.d report/output/leak_html_js.h
+		$(PROG_LIB_SO) *.d */*.d */*/*.d report/output/leak_html_js.h $(PROTO_C) $(PROTO_H)
 	rm -rf tests/out
 
 .PHONY: all check unit progs bench install uninstall clean
@@ -141,6 +154,7 @@ asan: memrec-asan
 memrec-asan: $(ASAN_OBJ)
 	$(call quiet,LINK,$@)$(CC) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(ASAN_OBJ): | $(PROTO_H)
 asan/%.o: %.c
 	@mkdir -p $(@D)
 	$(call quiet,CC,$@)$(CC) $(CFLAGS) $(ASAN_FLAGS) -c -o $@ $<

@@ -50,6 +50,16 @@ void mr_symbols_inherit(struct mr_symbols *s, int pid, int parent, uint64_t ts);
  */
 int mr_symbols_lookup(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
 		      bool return_addr, struct mr_frame *f);
+/* A recorded mapping, as the lookups pick it; strings live as long as the struct mr_symbols. */
+struct mr_mapping {
+	uint64_t	start, end;	/* addresses [start, end) */
+	uint64_t	pgoff;		/* file offset of start */
+	const char	*module;	/* path as recorded, or "[anon]" and the like */
+	const char	*build_id;	/* lowercase hex as recorded, NULL when not */
+};
+/* The mapping addr lies in for pid at ts (the one mr_symbols_lookup uses); -1 when none. */
+int mr_symbols_mapping(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
+		       struct mr_mapping *m);
 /* Whether a module of pid is mapped at addr at time ts (no symbol lookup). */
 bool mr_symbols_mapped(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr);
 /* The module (path as recorded) pid had mapped at addr at ts, or NULL. */

@@ -16,29 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "memrec.h"
+#include "mr_outfile.h"
 #include "record.h"
-
-/* 0, or one error line: the output exists and is not ours to replace. */
-static int check_existing(const char *output)
-{
-	struct stat st;
-	char *q;
-	int ret = 0;
-
-	if (lstat(output, &st) < 0)
-		return errno == ENOENT ? 0 : mr_error_errno("cannot check '%s'", output);
-	q = mr_quote_ctl(output);
-	if (S_ISLNK(st.st_mode))
-		ret = mr_error("'%s' is a symbolic link; not writing through it (remove it or "
-			       "use another -o)", q);
-	else if (!S_ISREG(st.st_mode))
-		ret = mr_error("'%s' exists and is not a regular file; not replacing it", q);
-	else if (st.st_uid != geteuid())
-		ret = mr_error("'%s' belongs to uid %u, not to you; not replacing it (remove it "
-			       "or use another -o)", q, (unsigned int)st.st_uid);
-	free(q);
-	return ret;
-}
 
 int mr_outdir_create(struct mr_outdir *od, const char *output)
 {
@@ -46,7 +25,7 @@ int mr_outdir_create(struct mr_outdir *od, const char *output)
 	char *q;
 
 	memset(od, 0, sizeof(*od));
-	if (check_existing(output) < 0) {
+	if (mr_outfile_check(output) < 0) {
 		free(copy);
 		return -1;
 	}

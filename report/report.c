@@ -11,18 +11,20 @@
 #include "memrec.h"
 #include "mr_cmds.h"
 #include "mr_options.h"
+#include "mr_outfile.h"
 #include "model/analyser.h"
 #include "output/output.h"
 
 /* The reports, and a writer per format for each. */
 struct report_kind {
 	const struct mr_analyser	*analyser;
-	struct mr_writer		writers[4];
+	struct mr_writer		writers[6];
 };
 
 static const struct report_kind kinds[] = {
 	{ &mr_leak_analyser, { { "text", mr_leak_write_text }, { "json", mr_leak_write_json },
-			       { "folded", mr_leak_write_folded }, { "html", mr_leak_write_html } } },
+			       { "folded", mr_leak_write_folded }, { "html", mr_leak_write_html },
+			       { "pprof", mr_leak_write_pprof, .binary = true } } },
 	{ &mr_oom_analyser, { { "text", mr_oom_write_text }, { "json", mr_oom_write_json },
 			      { "html", mr_oom_write_html } } },
 	{ &mr_frag_analyser, { { "text", mr_frag_write_text }, { "json", mr_frag_write_json } } },
@@ -88,10 +90,12 @@ static int parse_table(struct mr_report_opts *o, int argc, char **argv)
 	const struct mr_option table[] = {
 		MR_OPT_STRING('i', "input", &o->input, "FILE", "read FILE (default memrec.dat)"),
 		MR_OPT_STRING('f', "format", &o->format, "FMT",
-			      "text (default) or json; leak also folded (flame graph stacks) and "
-			      "html, oom also html"),
+			      "text (default) or json; leak also folded (flame graph stacks), "
+			      "html (one self-contained page) and pprof (a gzipped profile.proto, "
+			      "with -o), oom also html"),
 		MR_OPT_STRING('o', "output", &o->output, "FILE",
-			      "write the report to FILE instead of standard output"),
+			      "write the report to FILE instead of stdout ('-': stdout, but never "
+			      "a binary format to a terminal)"),
 		MR_OPT_CALLBACK('t', "top", &o->top, "N", set_top,
 				"show the N biggest call sites (default 10 for text, all for json; "
 				"0 = all)"),
@@ -143,8 +147,12 @@ static int parse_opts(struct mr_report_opts *o, int argc, char **argv)
 					      argv[first]);
 		o->kind = argv[first];
 	}
+	if (o->top >= 0 && !strcmp(o->format, "pprof"))
+		return mr_usage_error("--top does not go with --format pprof: the profile holds "
+				      "every row (pprof's -nodecount trims the view)");
 	if (o->top < 0)
 		o->top = strcmp(o->format, "text") ? 0 : 10;
+	o->alloc_totals = !strcmp(o->format, "pprof");
 	if (o->value && strcmp(o->format, "folded"))
 		return mr_usage_error("--value goes with --format folded");
 	if (o->value && strcmp(o->value, "bytes") && strcmp(o->value, "blocks"))
@@ -193,32 +201,31 @@ static void on_event(const struct mr_event *ev, void *arg)
 	run->a->feed(run->state, ev);
 }
 
-/* The report into o->output: a file that cannot be written whole is removed. */
-static int write_file(const struct mr_writer *w, struct mr_ctx *ctx, void *state)
+/* Where the report goes: stdout, or -o FILE (written beside it, moved into place at the end). */
+static FILE *open_output(const struct mr_writer *w, const struct mr_report_opts *o,
+			 struct mr_outfile *of)
 {
-	const char *path = ctx->o->output;
-	FILE *f = fopen(path, "w");
-	int ret;
+	bool to_stdout = !o->output || !strcmp(o->output, "-");
 
-	if (!f)
-		return mr_error_errno("cannot create '%s'", path);
-	ret = w->write(f, ctx, state);
-	if (ferror(f) && !ret)
-		ret = mr_error("cannot write '%s'", path);
-	if (fclose(f) && !ret)
-		ret = mr_error_errno("cannot write '%s'", path);
-	if (ret)
-		unlink(path);
-	return ret;
+	if (w->binary && to_stdout && isatty(STDOUT_FILENO)) {
+		mr_error("not writing --format %s to a terminal; give -o FILE or redirect stdout",
+			 w->format);
+		return NULL;
+	}
+	return to_stdout ? stdout : mr_outfile_open(of, o->output);
 }
 
 static int run_report(const struct report_kind *k, const struct mr_writer *w,
 		      const struct mr_report_opts *o)
 {
+	struct mr_outfile of = { 0 };
 	struct mr_ctx ctx;
 	struct run run = { .ctx = &ctx, .a = k->analyser };
+	FILE *out = open_output(w, o, &of);
 	int ret;
 
+	if (!out)
+		return -1;
 	ret = mr_ctx_open(&ctx, o);
 	if (!ret) {
 		run.state = run.a->new(&ctx);
@@ -227,9 +234,11 @@ static int run_report(const struct report_kind *k, const struct mr_writer *w,
 	if (!ret) {
 		mr_ctx_finish(&ctx);
 		run.a->finish(run.state, &ctx);
-		ret = o->output ? write_file(w, &ctx, run.state) :
-		      w->write(stdout, &ctx, run.state);
+		ret = w->write(out, &ctx, run.state);
 	}
+	if (!ret && of.f)
+		ret = mr_outfile_commit(&of);
+	mr_outfile_release(&of);
 	if (run.state)
 		run.a->free(run.state);
 	mr_ctx_release(&ctx);
@@ -254,6 +263,10 @@ int mr_cmd_report(int argc, char **argv)
 		mr_usage_error("unknown format '%s' for the %s report; use %s", o.format, o.kind,
 			       formats.data);
 		mr_buf_release(&formats);
+		return MR_EXIT_USAGE;
+	}
+	if (w->binary && !o.output) {
+		mr_usage_error("--format %s writes a binary file; give -o FILE", o.format);
 		return MR_EXIT_USAGE;
 	}
 	ret = run_report(k, w, &o);

@@ -8,5 +8,6 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
 	build-essential g++ pkg-config make \
 	libtracefs-dev libtraceevent-dev libtracecmd-dev \
-	libdw-dev libelf-dev libzstd-dev trace-cmd python3 jq >/dev/null
+	libdw-dev libelf-dev libzstd-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev \
+	trace-cmd python3 jq golang-go >/dev/null
 echo "memrec: dependencies installed"

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "memrec.h"
 #include "mr_group.h"
+#include "mr_hmap.h"
 #include "model/analyser.h"
 #include "leak/leak.h"
 #include "leak/suppress.h"
@@ -122,6 +123,69 @@ void mr_leaks_release(struct mr_leaks *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* ---- everything allocated, per (aspace, stack, fn) ---- */
+
+struct mr_leak_allocs {
+	struct mr_leak	*rows;
+	size_t		nr, alloc;
+	struct mr_hmap	map;		/* (aspace, stack, fn) -> rows[] */
+};
+
+static bool alloc_eq(const void *rows, uint32_t idx, const void *key)
+{
+	const struct mr_leak *r = (const struct mr_leak *)rows + idx, *k = key;
+
+	return r->aspace == k->aspace && r->stack == k->stack && r->fn == k->fn;
+}
+
+/* The pairing's live hook: each block as it is allocated (a realloc's new one too). */
+static void alloc_live(const struct mr_block *b, void *arg)
+{
+	struct mr_leak_allocs *a = arg;
+	struct mr_leak row;
+	uint32_t hash, idx;
+	size_t pos;
+
+	mr_leak_of_block(&row, b);
+	row.inherited = false;
+	hash = mr_hash_u64(((uint64_t)b->aspace << 32 | b->stack) ^ mr_hash_u64(b->fn));
+	pos = mr_hmap_find(&a->map, hash, alloc_eq, a->rows, &row);
+	idx = mr_hmap_at(&a->map, pos);
+	if (idx != MR_HMAP_NONE) {
+		merge(&a->rows[idx], &row);
+		return;
+	}
+	MR_ALLOC_GROW(a->rows, a->nr, a->alloc);
+	a->rows[a->nr] = row;
+	mr_hmap_put_at(&a->map, pos, hash, a->nr++);
+}
+
+static void allocs_free(struct mr_leak_allocs *a)
+{
+	if (!a)
+		return;
+	free(a->rows);
+	mr_hmap_release(&a->map);
+	free(a);
+}
+
+/* The totals of the processes asked for, grouped and sorted like the leak rows. */
+static void allocs_build(struct mr_ctx *ctx, const struct mr_leak_allocs *a, struct mr_leaks *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!a)
+		return;
+	out->rows = mr_xreallocarray(NULL, a->nr ? a->nr : 1, sizeof(*out->rows));
+	for (size_t i = 0; i < a->nr; i++)
+		if (wanted_pid(ctx, a->rows[i].aspace))
+			out->rows[out->nr++] = a->rows[i];
+	out->nr = mr_leak_group(out->rows, out->nr);
+	for (size_t i = 0; i < out->nr; i++) {
+		out->bytes += out->rows[i].bytes;
+		out->count += out->rows[i].count;
+	}
+}
+
 /* ---- the analyser ---- */
 
 static void *leak_new(struct mr_ctx *ctx)
@@ -138,6 +202,13 @@ static void *leak_new(struct mr_ctx *ctx)
 	r = mr_xcalloc(1, sizeof(*r));
 	r->supp = supp;
 	r->kmem = mr_kmem_new(ctx->tasks, ctx->pairing, ctx->meta.nr_cpus);
+	if (ctx->o->alloc_totals) {
+		struct mr_pairing_hooks hooks = { .live = alloc_live };
+
+		r->allocs = mr_xcalloc(1, sizeof(*r->allocs));
+		hooks.ctx = r->allocs;
+		mr_pairing_set_hooks(ctx->pairing, &hooks);
+	}
 	return r;
 }
 
@@ -178,6 +249,8 @@ static void leak_finish(void *state, struct mr_ctx *ctx)
 
 	mr_leaks_build(ctx, &r->user);
 	suppress(ctx, r->supp, &r->user);
+	allocs_build(ctx, r->allocs, &r->allocated);
+	suppress(ctx, r->supp, &r->allocated);
 	mr_kmem_leaks(r->kmem, ctx, &r->kernel);
 }
 
@@ -186,6 +259,8 @@ static void leak_free(void *state)
 	struct mr_leak_report *r = state;
 
 	mr_leaks_release(&r->user);
+	mr_leaks_release(&r->allocated);
+	allocs_free(r->allocs);
 	mr_kleaks_release(&r->kernel);
 	mr_kmem_free(r->kmem);
 	mr_supp_free(r->supp);

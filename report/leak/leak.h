@@ -34,10 +34,23 @@ struct mr_leaks {
 	uint64_t	suppressed_bytes[MR_SUPP_NR], suppressed_count[MR_SUPP_NR];
 };
 
+/*
+ * Everything allocated per (address space, stack, allocator) over the
+ * recording, freed or not: rows of struct mr_leak (inherited false), kept
+ * only when asked for (ctx->o->alloc_totals, for --format pprof).
+ */
+struct mr_leak_allocs;
+
 /* The finished leak analyser: what its writers get. */
 struct mr_leak_report {
 	struct mr_suppressions	*supp;
 	struct mr_leaks		user;
+	/*
+	 * With alloc_totals: every allocation per (aspace, stack, fn), after
+	 * --pid and the suppressions, sorted by bytes; else empty.
+	 */
+	struct mr_leaks		allocated;
+	struct mr_leak_allocs	*allocs;	/* the totals while the events come */
 	struct mr_kleaks	kernel;
 	struct mr_kmem		*kmem;	/* the kernel side's counts */
 };

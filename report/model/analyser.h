@@ -9,6 +9,7 @@
 #ifndef MR_ANALYSER_H
 #define MR_ANALYSER_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include "model/context.h"
 
@@ -27,6 +28,7 @@ struct mr_analyser {
 struct mr_writer {
 	const char	*format;
 	int		(*write)(FILE *f, struct mr_ctx *ctx, const void *state);
+	bool		binary;		/* needs -o: never written to a terminal */
 };
 
 extern const struct mr_analyser mr_leak_analyser;	/* leak/leak.c */

@@ -34,6 +34,7 @@ struct mr_report_opts {
 	int		nr_debug_dirs;
 	const char	*sysroot;
 	const char	*kind;		/* the report: leak, oom or frag */
+	bool		alloc_totals;	/* leak: keep every allocation's totals per stack */
 };
 
 struct mr_ctx {

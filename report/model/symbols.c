@@ -894,6 +894,20 @@ bool mr_symbols_knows(struct mr_symbols *s, int pid)
 	return find_proc(s, pid) != NULL;
 }
 
+int mr_symbols_mapping(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
+		       struct mr_mapping *out)
+{
+	const struct map *m = find_map(s, pid, ts, addr);
+
+	if (!m)
+		return -1;
+	*out = (struct mr_mapping){
+		.start = m->start, .end = m->end, .pgoff = m->pgoff, .module = m->name,
+		.build_id = m->file ? m->file->build_id : NULL,
+	};
+	return 0;
+}
+
 bool mr_symbols_mapped(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr)
 {
 	return find_map(s, pid, ts, addr) != NULL;

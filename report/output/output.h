@@ -68,6 +68,7 @@ int mr_leak_write_folded(FILE *f, struct mr_ctx *ctx, const void *state);	/* lea
 int mr_leak_write_html(FILE *f, struct mr_ctx *ctx, const void *state);	/* leak_html.c */
 /* the JSON report's document, into j (leak_html.c embeds it in its page) */
 int mr_leak_json_doc(struct mr_json *j, struct mr_ctx *ctx, const void *state);
+int mr_leak_write_pprof(FILE *f, struct mr_ctx *ctx, const void *state);	/* leak_pprof.c */
 int mr_oom_write_text(FILE *f, struct mr_ctx *ctx, const void *state);	/* oom_text.c */
 int mr_oom_write_json(FILE *f, struct mr_ctx *ctx, const void *state);	/* oom_json.c */
 int mr_oom_write_html(FILE *f, struct mr_ctx *ctx, const void *state);	/* oom_html.c */
