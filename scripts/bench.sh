@@ -12,12 +12,14 @@
 #      nothing else) -> what memrec adds on top of the kernel, and what the
 #      perf path costs the target against the ftrace one
 #   2. lost events and file size per million events at default settings
-#   3. `memrec report` speed against `trace-cmd report` on a large trace
+#   3. `memrec report` speed against `trace-cmd report`, and its peak RSS
+#      against the file's size, on traces of about 100 MB and 1 GB
 #   4. the cost paid by a NON-target process while memrec records another,
 #      on the default (perf) path and with --uprobes=ftrace
 #
 # Knobs (environment): BENCH_RUNS (5), BENCH_N_BARE (10000000),
-# BENCH_N_TRACED (100000), BENCH_N_BIG (1000000), BENCH_REPORT_RUNS (3).
+# BENCH_N_TRACED (100000), BENCH_N_BIG (300000: a trace of about 100 MB),
+# BENCH_N_HUGE (3000000: about 1 GB; 0 skips it), BENCH_REPORT_RUNS (3).
 # Needs root, tracefs with uprobes, and `make all progs scripts/bench_reader`.
 
 set -u
@@ -35,7 +37,8 @@ SLEEPER=tests/progs/sleeper
 RUNS=${BENCH_RUNS:-5}
 N_BARE=${BENCH_N_BARE:-10000000}
 N_TRACED=${BENCH_N_TRACED:-100000}
-N_BIG=${BENCH_N_BIG:-1000000}
+N_BIG=${BENCH_N_BIG:-300000}
+N_HUGE=${BENCH_N_HUGE:-3000000}
 REPORT_RUNS=${BENCH_REPORT_RUNS:-3}
 
 for f in $MEMREC $READER $CHURN $SLEEPER; do
@@ -264,19 +267,30 @@ row "lost events, bare reader (max of $RUNS)" "${rlost:-n/a}" "events" "-"
 fpm=$(printf '%s\n' "${FILE_PER_M[@]}" | median)
 row "file size per million events (allocs+frees)" "$fpm" "MB/M events" "-"
 
-# ---- 3: report speed -------------------------------------------------------
-wait_quiet || note "foreign uprobes armed while recording the large trace"
-big=$TMP/big.dat
-t0=$(ns_now)
-run_bg $MEMREC record -o "$big" -- $CHURN "$N_BIG" > /dev/null 2> "$TMP/big.err"
-st=$?
-OURS+=("$LAST_PID")
-t1=$(ns_now)
-if [ $st != 0 ]; then
-	note "FAIL: recording the large trace failed: $(tail -n2 "$TMP/big.err" | tr '\n' ' ')"
-	FAILED=1
-else
-	declare -a REP
+# ---- 3: report speed and memory, on two sizes of trace ---------------------
+# Peak resident memory of a command and its children, in kB (-1: it failed).
+peak_rss_kb() {
+	python3 -c 'import resource, subprocess, sys
+r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if r.returncode == 0 else -1)' "$@"
+}
+
+# bench_report N: records churn N into a large trace, then times memrec
+# report (median of REPORT_RUNS) and trace-cmd report on it, and measures
+# memrec report's peak RSS against the file's size.
+bench_report() {
+	local n=$1 big=$TMP/big.dat t0 t1 st rep events biglost i mb rss tc
+	local -a rep_ns=()
+	wait_quiet || note "foreign uprobes armed while recording the large trace"
+	run_bg $MEMREC record -o "$big" -- $CHURN "$n" > /dev/null 2> "$TMP/big.err"
+	st=$?
+	OURS+=("$LAST_PID")
+	if [ $st != 0 ]; then
+		note "FAIL: recording the large trace (churn $n) failed: $(tail -n2 "$TMP/big.err" | tr '\n' ' ')"
+		FAILED=1
+		rm -f "$big"
+		return
+	fi
 	events=
 	biglost=n/a
 	for i in $(seq "$REPORT_RUNS"); do
@@ -287,16 +301,19 @@ else
 			break
 		fi
 		t1=$(ns_now)
-		REP+=("$((t1 - t0))")
+		rep_ns+=("$((t1 - t0))")
 		[ -n "$events" ] || events=$(jq '.events.allocs + .events.frees' "$TMP/big.json")
 		biglost=$(jq '.lost_events.total' "$TMP/big.json")
 	done
 	rm -f "$TMP/big.json"
-	rep=$(printf '%s\n' "${REP[@]}" | median)
-	row "large trace (churn $N_BIG)" "$(div "$(stat -c %s "$big")" 1048576 %.0f)" "MB" \
-		"$events events, $biglost lost"
-	row "memrec report --format json (median $REPORT_RUNS)" "$(div "$rep" 1e9 %.2f)" "s" "-"
-	row "memrec report speed" "$(div "$events" "$(div "$rep" 1e9 %.6f)" %.0f)" "events/s" "-"
+	rep=$(printf '%s\n' "${rep_ns[@]}" | median)
+	mb=$(div "$(stat -c %s "$big")" 1048576 %.0f)
+	row "large trace (churn $n)" "$mb" "MB" "$events events, $biglost lost"
+	row "  memrec report --format json (median $REPORT_RUNS)" "$(div "$rep" 1e9 %.2f)" "s" "-"
+	row "  memrec report speed" "$(div "$events" "$(div "$rep" 1e9 %.6f)" %.0f)" "events/s" "-"
+	rss=$(peak_rss_kb $MEMREC report -i "$big" --format json)
+	row "  memrec report peak RSS" "$(div "$rss" 1024 %.0f)" "MB" \
+		"$(div "$rss" "$(div "$(stat -c %s "$big")" 1024 %.0f)") of the file's size"
 	if command -v trace-cmd >/dev/null; then
 		t0=$(ns_now)
 		trace-cmd report "$big" > /dev/null 2> "$TMP/tc.err"
@@ -304,14 +321,17 @@ else
 		t1=$(ns_now)
 		tc=$((t1 - t0))
 		[ $st = 0 ] || note "trace-cmd report exited $st: $(head -n2 "$TMP/tc.err")"
-		row "trace-cmd report (1 run)" "$(div "$tc" 1e9 %.2f)" "s" "-"
-		row "memrec report / trace-cmd report" "$(div "$rep" "$tc")" "ratio" "<1 is faster"
+		row "  trace-cmd report (1 run)" "$(div "$tc" 1e9 %.2f)" "s" "-"
+		row "  memrec report / trace-cmd report" "$(div "$rep" "$tc")" "ratio" "<1 is faster"
 	else
 		note "SKIP: trace-cmd is not installed: no memrec report / trace-cmd report comparison"
-		row "memrec report / trace-cmd report" "SKIPPED" "-" "trace-cmd missing"
+		row "  memrec report / trace-cmd report" "SKIPPED" "-" "trace-cmd missing"
 	fi
-fi
-rm -f "$big"
+	rm -f "$big"
+}
+
+bench_report "$N_BIG"
+[ "$N_HUGE" -gt 0 ] && bench_report "$N_HUGE"
 
 # ---- 4: cost to a non-target process ----------------------------------------
 # nontarget_runs ARRAY [RECORD_ARGS...]: while `memrec record RECORD_ARGS -p`
