@@ -185,23 +185,24 @@ static uint64_t max_of(const uint64_t *s, unsigned from, unsigned to)
 
 /*
  * The rules, first match wins (E = s[n-1], what the site holds at the end;
- * "the last quarter" is the last max(1, n/4) intervals, "the last half" the
- * last max(1, n/2)):
+ * q = max(1, n/4) intervals make a quarter):
  *
  * growing: still rising at the end, a leak (or a cache still filling: the
  *   recording cannot tell them apart yet). All three of:
- *   - the last quarter sets a new high T above the highest value H of all
- *     the intervals before it, by more than H/16 (churn of a few percent
+ *   - the highest value T of the last quarter is above the highest value H
+ *     of the quarter before it by more than H/16 (churn of a few percent
  *     around a full cache is no growth);
- *   - E is within T/16 of that high (rising, not rising and falling back);
+ *   - E is within T/16 of T (rising, not rising and falling back);
  *   - the site rose in at least 2 distinct intervals of the last half (a
  *     rise: s[i] > s[i-1], s[-1] = 0). One step, a single block or a batch
  *     allocated at once, shows no trend.
+ *   Only the second half counts: a leak that starts after a burst was
+ *   freed is growing, not transient.
  * transient: E <= peak/4: it rose, then freed at least three quarters of
  *   the most it ever held (peak: at any moment, also between samples).
- * plateau: the rest: it stopped setting new highs before the last quarter
- *   (or rose in one step) and holds more than a quarter of its peak: a
- *   cache that filled, a pool, a one-time allocation.
+ * plateau: the rest: it stopped rising before the last quarter (or rose in
+ *   one step) and holds more than a quarter of its peak: a cache that
+ *   filled, a pool, a one-time allocation.
  *
  * So a site of one block kept to the end is a plateau wherever the block
  * fell, and no series of fewer than 4 intervals is growing (a recording
@@ -209,22 +210,20 @@ static uint64_t max_of(const uint64_t *s, unsigned from, unsigned to)
  */
 enum mr_growth mr_growth_verdict(const uint64_t *s, unsigned n, uint64_t peak)
 {
-	unsigned quarter = n / 4 ? n / 4 : 1, half = n / 2 ? n / 2 : 1, rises = 0;
-	uint64_t head, tail, end;
+	unsigned q = n / 4 ? n / 4 : 1, half = n / 2 ? n / 2 : 1, rises = 0;
+	uint64_t before, tail, end;
 
 	if (!n)
 		return MR_GROWTH_NONE;
 	end = s[n - 1];
-	head = max_of(s, 0, n - quarter);
-	tail = max_of(s, n - quarter, n);
+	before = max_of(s, n > 2 * q ? n - 2 * q : 0, n - q);
+	tail = max_of(s, n - q, n);
 	for (unsigned i = n - half; i < n; i++)
 		rises += s[i] > (i ? s[i - 1] : 0);
-	if (tail > head && tail - head > head / 16 && end >= tail - tail / 16 && rises >= 2)
+	if (tail > before && tail - before > before / 16 && end >= tail - tail / 16 && rises >= 2)
 		return MR_GROWTH_GROWING;
-	if (peak < tail)
-		peak = tail;
-	if (peak < head)
-		peak = head;
+	if (peak < max_of(s, 0, n))
+		peak = max_of(s, 0, n);
 	if (end <= peak / 4)
 		return MR_GROWTH_TRANSIENT;
 	return MR_GROWTH_PLATEAU;
