@@ -12,7 +12,7 @@
  * of intervals becomes one (sites catch up lazily, when next touched). So
  * a recording of any length ends with between MR_GROWTH_POINTS / 2 and
  * MR_GROWTH_POINTS intervals (fewer only under 64 us), and a site costs a
- * fixed ~560 bytes however long the recording runs.
+ * fixed 552 bytes (and a hash slot) however long the recording runs.
  */
 #ifndef MR_GROWTH_H
 #define MR_GROWTH_H

@@ -83,7 +83,9 @@ fi
 sorted=$OUT/growth.sorted.json
 if run_report growth/report-sort "$dat" "$sorted" --sort growth; then
 	check growth/sort "$sorted" --sorted-by-growth --eq leaks.0.growth growing \
-		--eq leaks.1.growth plateau --eq leaks.2.growth transient
+		--eq leaks.1.growth plateau --eq leaks.2.growth transient \
+		--eq leaks.0.stack.0.function steady_leak --eq leaks.1.stack.0.function cache_fill \
+		--eq leaks.2.stack.0.function burst
 fi
 
 # text_check NAME MARKS ORDER CMD...: the text report CMD prints has each
