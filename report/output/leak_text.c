@@ -18,12 +18,14 @@
 /* Block characters when the user's locale is UTF-8 and --ascii was not given. */
 static bool use_unicode(const struct mr_ctx *ctx)
 {
-	const char *cur = setlocale(LC_CTYPE, NULL);
-	char *saved = cur ? strdup(cur) : NULL;
+	const char *cur;
 	bool utf8 = false;
+	char *saved;
 
 	if (ctx->o->ascii)
 		return false;
+	cur = setlocale(LC_CTYPE, NULL);
+	saved = cur ? mr_xstrdup(cur) : NULL;
 	/* ask the environment's locale, then put the program's back */
 	if (setlocale(LC_CTYPE, ""))
 		utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
