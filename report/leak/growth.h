@@ -23,11 +23,11 @@
 #include "mr_pairing.h"
 
 #define MR_GROWTH_POINTS	64
-#define MR_GROWTH_BASE_NS	1000ull	/* the first interval width: 1 us, doubled as needed */
+#define MR_GROWTH_BASE_NS	1000ull	/* the first interval: 1 us, doubled as needed */
 
 /* The verdict on a site's series (rules at mr_growth_verdict). */
 enum mr_growth {
-	MR_GROWTH_NONE,		/* no series: blocks inherited at fork (their history is the parent's) */
+	MR_GROWTH_NONE,		/* no series: inherited blocks (their history is the parent's) */
 	MR_GROWTH_GROWING,
 	MR_GROWTH_PLATEAU,
 	MR_GROWTH_TRANSIENT,
@@ -38,7 +38,7 @@ struct mr_growth_site {
 	uint32_t	aspace, stack;
 	enum mr_fn	fn;
 	uint32_t	level;		/* the width it was last brought to */
-	int32_t		last;		/* the last interval written; those after hold cur */
+	int32_t		last;		/* the last interval written; later ones hold cur */
 	uint64_t	cur;		/* outstanding bytes now */
 	uint64_t	peak;		/* the most it ever held, at any moment */
 	/* outstanding bytes at the end of each interval */
@@ -49,7 +49,7 @@ struct mr_growth_site {
 struct mr_growth_tracker {
 	uint64_t		origin;		/* ts of the start of interval 0 */
 	bool			started;
-	uint32_t		level;		/* interval width: MR_GROWTH_BASE_NS << level */
+	uint32_t		level;		/* the width: MR_GROWTH_BASE_NS << level */
 	uint32_t		npoints;	/* intervals up to the end, after finish */
 	struct mr_growth_site	*sites;
 	size_t			nr, alloc;

@@ -209,6 +209,7 @@ static void on_dead(const struct mr_block *b, uint64_t ts, void *data)
 static void *leak_new(struct mr_ctx *ctx)
 {
 	struct mr_suppressions *supp = mr_supp_load(ctx->o->suppress, !ctx->o->no_suppress);
+	struct mr_pairing_hooks hooks;
 	struct leak_state *st;
 
 	if (!supp)
@@ -217,8 +218,8 @@ static void *leak_new(struct mr_ctx *ctx)
 	st->ctx = ctx;
 	st->r.supp = supp;
 	st->r.kmem = mr_kmem_new(ctx->tasks, ctx->pairing, ctx->meta.nr_cpus);
-	mr_pairing_set_hooks(ctx->pairing,
-			     &(struct mr_pairing_hooks){ .live = on_live, .dead = on_dead, .ctx = st });
+	hooks = (struct mr_pairing_hooks){ .live = on_live, .dead = on_dead, .ctx = st };
+	mr_pairing_set_hooks(ctx->pairing, &hooks);
 	return &st->r;
 }
 

@@ -56,7 +56,7 @@ struct mr_leak_report {
 	struct mr_leaks		user;
 	struct mr_kleaks	kernel;
 	struct mr_kmem		*kmem;	/* the kernel side's counts */
-	struct mr_growth_tracker	growth;	/* every user site's series, fed by the pairing hooks */
+	struct mr_growth_tracker	growth;	/* every user site's series (pairing hooks) */
 };
 
 /* The row of one block (count 1), to be grouped with mr_leak_group(). */

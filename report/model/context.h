@@ -33,8 +33,8 @@ struct mr_report_opts {
 	int		nr_debug_dirs;
 	const char	*sysroot;
 	const char	*kind;		/* the report: leak, oom or frag */
-	bool		sort_growth;	/* --sort growth: leak rows by growth verdict first */
-	bool		ascii;		/* --ascii: sparklines in ASCII (default: by locale) */
+	bool		sort_growth;	/* --sort growth: leak rows by verdict first */
+	bool		ascii;		/* --ascii: sparklines in ASCII, not by locale */
 };
 
 struct mr_ctx {

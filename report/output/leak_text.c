@@ -164,6 +164,8 @@ int mr_leak_write_text(FILE *f, struct mr_ctx *ctx, const void *state)
 	mr_write_text_header(f, ctx);
 	fprintf(f, "\nleaks: %" PRIu64 " bytes in %" PRIu64 " blocks from %zu call sites still "
 		"allocated at the end of the trace", l->bytes, l->count, l->nr);
+	if (ctx->o->sort_growth)
+		fprintf(f, ", growing sites first");
 	if (shown < l->nr)
 		fprintf(f, " (top %zu shown; --top 0 for all)", shown);
 	fputc('\n', f);

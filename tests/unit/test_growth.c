@@ -184,8 +184,7 @@ static void test_rows(void)
 
 	ctx.tasks = mr_tasks_new();
 	ctx.pairing = mr_pairing_new(ctx.tasks);
-	mr_pairing_set_hooks(ctx.pairing,
-			     &(struct mr_pairing_hooks){ .live = on_live, .dead = on_dead, .ctx = &g });
+	mr_pairing_set_hooks(ctx.pairing, &(struct mr_pairing_hooks){ on_live, on_dead, &g });
 	mr_growth_start(&g, 0);
 	/* 10 bytes every 1 ms for 40 ms (the end): a leak; 0 and 1 ms fall in interval 0 */
 	for (uint64_t i = 0; i < 40; i++)
