@@ -85,7 +85,7 @@ static int add_debug_dir(const struct mr_option *opt, const char *arg)
 }
 
 /* Returns the index of the first argument left, 0 after -h, or < 0 after an error. */
-static int parse_table(struct mr_report_opts *o, int argc, char **argv)
+static int parse_table(struct mr_report_opts *o, const char **sort, int argc, char **argv)
 {
 	const struct mr_option table[] = {
 		MR_OPT_STRING('i', "input", &o->input, "FILE", "read FILE (default memrec.dat)"),
@@ -102,6 +102,12 @@ static int parse_table(struct mr_report_opts *o, int argc, char **argv)
 		MR_OPT_CALLBACK('a', "min-age", &o->min_age_s, "SEC", set_min_age,
 				"leave out blocks younger than SEC seconds at the end"),
 		MR_OPT_CALLBACK('p', "pid", &o->pid, "PID", set_pid, "only process PID"),
+		MR_OPT_STRING(0, "sort", sort, "KEY",
+			      "leak rows by bytes (default) or growth (growing sites first, then "
+			      "plateau, then transient; by bytes within)"),
+		MR_OPT_FLAG(0, "ascii", &o->ascii,
+			    "draw the leak rows' growth sparklines with ASCII characters (the "
+			    "default when the locale's character set is not UTF-8)"),
 		MR_OPT_STRING(0, "value", &o->value, "WHAT",
 			      "with --format folded: weigh each stack by its bytes (default) or "
 			      "blocks"),
@@ -132,12 +138,13 @@ static const struct report_kind *find_kind(const char *name);
 /* 0, 1 after -h, or -MR_EXIT_USAGE */
 static int parse_opts(struct mr_report_opts *o, int argc, char **argv)
 {
+	const char *sort = NULL;
 	int first;
 
 	o->input = "memrec.dat";
 	o->format = "text";
 	o->top = -1;
-	first = parse_table(o, argc, argv);
+	first = parse_table(o, &sort, argc, argv);
 	if (first <= 0)
 		return first < 0 ? -MR_EXIT_USAGE : 1;
 	o->kind = "leak";
@@ -158,6 +165,11 @@ static int parse_opts(struct mr_report_opts *o, int argc, char **argv)
 	if (o->value && strcmp(o->value, "bytes") && strcmp(o->value, "blocks"))
 		return mr_usage_error("--value takes bytes or blocks, not '%s'", o->value);
 	o->value_blocks = o->value && !strcmp(o->value, "blocks");
+	if (sort && strcmp(sort, "bytes") && strcmp(sort, "growth"))
+		return mr_usage_error("--sort takes bytes or growth, not '%s'", sort);
+	if (sort && strcmp(o->kind, "leak"))
+		return mr_usage_error("--sort goes with the leak report");
+	o->sort_growth = sort && !strcmp(sort, "growth");
 	return 0;
 }
 

@@ -332,6 +332,27 @@ static int check_format(struct td_in *in)
 	return ret;
 }
 
+/*
+ * Whether a field line of the sub-buffer header lacks one of its keys:
+ * libtracecmd 1.3 crashes in its cleanup when libtraceevent cannot parse
+ * them (a damaged "signed" did, found by the fuzz test).
+ */
+static bool header_field_keys(const char *text)
+{
+	for (const char *line = strstr(text, "field:"); line; line = strstr(line + 1, "field:")) {
+		const char *end = strchrnul(line, '\n');
+
+		for (const char *const *k = (const char *const[]){ "\toffset:", "\tsize:",
+								    "\tsigned:", NULL }; *k; k++) {
+			const char *at = strstr(line, *k);
+
+			if (!at || at > end)
+				return true;
+		}
+	}
+	return false;
+}
+
 /* The sub-buffer header: kbuffer needs its timestamp, commit and data fields. */
 static int check_header_page(struct td_in *in)
 {
@@ -342,6 +363,8 @@ static int check_header_page(struct td_in *in)
 		return -1;
 	if (!strstr(text, " timestamp;") || !strstr(text, " commit;") || !strstr(text, " data;"))
 		ret = bad(in, "no timestamp, commit or data field");
+	else if (header_field_keys(text))
+		ret = bad(in, "a sub-buffer header field without its offset, size or signed");
 	else
 		ret = check_format_text(in, text);
 	free(text);

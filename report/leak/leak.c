@@ -4,7 +4,9 @@
  * grouped by (process, stack, allocator), biggest first, with the kernel
  * side (kmem.c) beside them. Blocks a child inherited at fork are the
  * parent's allocations and are left out unless asked for; --min-age leaves
- * out blocks younger than the age given.
+ * out blocks younger than the age given. Each user row gets its site's
+ * outstanding bytes over time and a verdict (growth.c), followed from the
+ * pairing's hooks as the events stream.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +119,43 @@ void mr_leaks_build(struct mr_ctx *ctx, struct mr_leaks *out)
 	}
 }
 
+void mr_leaks_add_growth(struct mr_leaks *l, const struct mr_growth_tracker *g)
+{
+	l->interval_ns = mr_growth_interval_ns(g);
+	for (size_t i = 0; i < l->nr; i++) {
+		struct mr_leak *row = &l->rows[i];
+		const struct mr_growth_site *s = row->inherited ? NULL :
+			mr_growth_find(g, row->aspace, row->stack, row->fn);
+
+		if (!s)
+			continue;
+		row->series = s->v;
+		row->nseries = g->npoints;
+		row->peak_bytes = s->peak;
+		row->growth = mr_growth_verdict(s->v, g->npoints, s->peak);
+	}
+}
+
+/* growing, plateau, transient, then rows without a verdict */
+static int growth_rank(enum mr_growth g)
+{
+	return g == MR_GROWTH_NONE ? 3 : g - MR_GROWTH_GROWING;
+}
+
+static int cmp_growth(const void *a, const void *b)
+{
+	const struct mr_leak *x = a, *y = b;
+
+	if (x->growth != y->growth)
+		return growth_rank(x->growth) - growth_rank(y->growth);
+	return cmp_bytes(a, b);
+}
+
+void mr_leaks_sort_growth(struct mr_leaks *l)
+{
+	mr_qsort(l->rows, l->nr, sizeof(*l->rows), cmp_growth);
+}
+
 void mr_leaks_release(struct mr_leaks *l)
 {
 	free(l->rows);
@@ -188,10 +227,56 @@ static void allocs_build(struct mr_ctx *ctx, const struct mr_leak_allocs *a, str
 
 /* ---- the analyser ---- */
 
+struct leak_state {
+	struct mr_leak_report	r;	/* first: what the writers get */
+	struct mr_ctx		*ctx;
+};
+
+/*
+ * The series start where the recording does (ctx->begin_ts, known only at
+ * the end): the start stamp, or the first event when one came before it.
+ * Events come in time order, so by the first block the reader has seen the
+ * first event.
+ */
+static void growth_start(struct leak_state *st)
+{
+	const struct mr_ctx *ctx = st->ctx;
+	uint64_t origin = ctx->meta.start_ts;
+	uint64_t first = ctx->reader ? mr_reader_stats(ctx->reader)->first_ts : 0;
+
+	if (first && first < origin)
+		origin = first;
+	mr_growth_start(&st->r.growth, origin);
+}
+
+static void on_live(const struct mr_block *b, void *data)
+{
+	struct leak_state *st = data;
+
+	if (!st->r.growth.started)
+		growth_start(st);
+	mr_growth_live(&st->r.growth, b);
+	if (st->r.allocs)
+		alloc_live(b, st->r.allocs);
+}
+
+static void on_dead(const struct mr_block *b, uint64_t ts, void *data)
+{
+	struct leak_state *st = data;
+
+	/* inherited blocks never went live here: the child got them at fork */
+	if (b->inherited)
+		return;
+	if (!st->r.growth.started)
+		growth_start(st);
+	mr_growth_dead(&st->r.growth, b, ts);
+}
+
 static void *leak_new(struct mr_ctx *ctx)
 {
 	struct mr_suppressions *supp = mr_supp_load(ctx->o->suppress, !ctx->o->no_suppress);
-	struct mr_leak_report *r;
+	struct mr_pairing_hooks hooks;
+	struct leak_state *st;
 
 	if (!supp)
 		return NULL;
@@ -199,17 +284,15 @@ static void *leak_new(struct mr_ctx *ctx)
 	for (int i = 0; !ctx->o->no_suppress && i < ctx->meta.nr_lsan; i++)
 		mr_supp_add_text(supp, ctx->meta.lsan[i].text, ctx->meta.lsan[i].path,
 				 MR_SUPP_PROGRAM);
-	r = mr_xcalloc(1, sizeof(*r));
-	r->supp = supp;
-	r->kmem = mr_kmem_new(ctx->tasks, ctx->pairing, ctx->meta.nr_cpus);
-	if (ctx->o->alloc_totals) {
-		struct mr_pairing_hooks hooks = { .live = alloc_live };
-
-		r->allocs = mr_xcalloc(1, sizeof(*r->allocs));
-		hooks.ctx = r->allocs;
-		mr_pairing_set_hooks(ctx->pairing, &hooks);
-	}
-	return r;
+	st = mr_xcalloc(1, sizeof(*st));
+	st->ctx = ctx;
+	st->r.supp = supp;
+	st->r.kmem = mr_kmem_new(ctx->tasks, ctx->pairing, ctx->meta.nr_cpus);
+	if (ctx->o->alloc_totals)
+		st->r.allocs = mr_xcalloc(1, sizeof(*st->r.allocs));
+	hooks = (struct mr_pairing_hooks){ .live = on_live, .dead = on_dead, .ctx = st };
+	mr_pairing_set_hooks(ctx->pairing, &hooks);
+	return &st->r;
 }
 
 /* Moves the rows whose stack a suppression matches out, into its kind's totals. */
@@ -248,9 +331,13 @@ static void leak_finish(void *state, struct mr_ctx *ctx)
 	struct mr_leak_report *r = state;
 
 	mr_leaks_build(ctx, &r->user);
+	mr_growth_finish(&r->growth, ctx->end_ts);
+	mr_leaks_add_growth(&r->user, &r->growth);
 	suppress(ctx, r->supp, &r->user);
 	allocs_build(ctx, r->allocs, &r->allocated);
 	suppress(ctx, r->supp, &r->allocated);
+	if (ctx->o->sort_growth)
+		mr_leaks_sort_growth(&r->user);
 	mr_kmem_leaks(r->kmem, ctx, &r->kernel);
 }
 
@@ -261,10 +348,11 @@ static void leak_free(void *state)
 	mr_leaks_release(&r->user);
 	mr_leaks_release(&r->allocated);
 	allocs_free(r->allocs);
+	mr_growth_release(&r->growth);
 	mr_kleaks_release(&r->kernel);
 	mr_kmem_free(r->kmem);
 	mr_supp_free(r->supp);
-	free(r);
+	free(state);	/* the struct leak_state that r opens */
 }
 
 const struct mr_analyser mr_leak_analyser = {

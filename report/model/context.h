@@ -35,6 +35,8 @@ struct mr_report_opts {
 	const char	*sysroot;
 	const char	*kind;		/* the report: leak, oom or frag */
 	bool		alloc_totals;	/* leak: keep every allocation's totals per stack */
+	bool		sort_growth;	/* --sort growth: leak rows by verdict first */
+	bool		ascii;		/* --ascii: sparklines in ASCII, not by locale */
 };
 
 struct mr_ctx {

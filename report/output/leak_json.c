@@ -14,7 +14,26 @@ static void ages(struct mr_json *j, const struct mr_ctx *ctx, uint64_t ts_min, u
 	mr_json_double(j, "age_max_s", (ctx->end_ts - ts_min) / 1e9, 6);
 }
 
-static void row(struct mr_json *j, struct mr_ctx *ctx, const struct mr_leak *l)
+/* "growth" and "series"; null for a row without (inherited blocks) */
+static void growth(struct mr_json *j, const struct mr_leaks *ls, const struct mr_leak *l)
+{
+	mr_json_str(j, "growth", mr_growth_name(l->growth));
+	if (!l->series) {
+		mr_json_null(j, "series");
+		return;
+	}
+	mr_json_object_begin(j, "series", MR_JSON_LINE);
+	mr_json_double(j, "interval_s", ls->interval_ns / 1e9, 6);
+	mr_json_uint(j, "peak_bytes", l->peak_bytes);
+	mr_json_array_begin(j, "bytes", MR_JSON_LINE);
+	for (unsigned i = 0; i < l->nseries; i++)
+		mr_json_uint(j, NULL, l->series[i]);
+	mr_json_array_end(j);
+	mr_json_object_end(j);
+}
+
+static void row(struct mr_json *j, struct mr_ctx *ctx, const struct mr_leaks *ls,
+		const struct mr_leak *l)
 {
 	int pid = mr_ctx_aspace_pid(ctx, l->aspace);
 	struct mr_frame frames[MR_MAX_STACK];
@@ -31,6 +50,7 @@ static void row(struct mr_json *j, struct mr_ctx *ctx, const struct mr_leak *l)
 	mr_json_uint(j, "size_max", l->size_max);
 	ages(j, ctx, l->ts_min, l->ts_max);
 	mr_json_bool(j, "inherited", l->inherited);
+	growth(j, ls, l);
 	mr_write_json_stack(j, "stack", frames, nr);
 	mr_json_object_end(j);
 }
@@ -133,7 +153,7 @@ int mr_leak_json_doc(struct mr_json *j, struct mr_ctx *ctx, const void *state)
 	user_totals(j, l);
 	mr_json_array_begin(j, "leaks", MR_JSON_BLOCK);
 	for (size_t i = 0; i < shown; i++)
-		row(j, ctx, &l->rows[i]);
+		row(j, ctx, l, &l->rows[i]);
 	mr_json_array_end(j);
 	kernel_json(j, ctx, r->kmem, &r->kernel);
 	mr_json_object_end(j);

@@ -2,15 +2,76 @@
 /*
  * leak_text.c - the leak report for people: a header that says what was
  * recorded and what was lost, then the call sites holding memory, biggest
- * first, each with its symbolised stack.
+ * first, each with its growth over the recording (a verdict and a
+ * sparkline) and its symbolised stack.
  */
 #include <inttypes.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include "memrec.h"
 #include "leak/leak.h"
 #include "output/output.h"
 
-static void row(FILE *f, struct mr_ctx *ctx, size_t n, const struct mr_leak *l)
+/* Block characters when the user's locale is UTF-8 and --ascii was not given. */
+static bool use_unicode(const struct mr_ctx *ctx)
+{
+	const char *cur;
+	bool utf8 = false;
+	char *saved;
+
+	if (ctx->o->ascii)
+		return false;
+	cur = setlocale(LC_CTYPE, NULL);
+	saved = cur ? mr_xstrdup(cur) : NULL;
+	/* ask the environment's locale, then put the program's back */
+	if (setlocale(LC_CTYPE, ""))
+		utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
+	if (saved)
+		setlocale(LC_CTYPE, saved);
+	free(saved);
+	return utf8;
+}
+
+/*
+ * "    growth: VERDICT  SPARKLINE  peak N bytes, S s per mark": one mark per
+ * interval of the series, its height from 0 to the series' highest value in
+ * eight steps; a space is 0 bytes, the lowest mark any bytes at all.
+ */
+static void growth_line(FILE *f, const struct mr_leaks *ls, const struct mr_leak *l,
+			bool unicode)
+{
+	static const char *const blocks[8] = { "\u2581", "\u2582", "\u2583", "\u2584",
+					       "\u2585", "\u2586", "\u2587", "\u2588" };
+	static const char ascii[8] = ".:-=+*#@";
+	uint64_t max = 0;
+
+	if (!l->series)
+		return;
+	for (unsigned i = 0; i < l->nseries; i++)
+		if (l->series[i] > max)
+			max = l->series[i];
+	fprintf(f, "    growth: %-9s  ", mr_growth_name(l->growth));
+	for (unsigned i = 0; i < l->nseries; i++) {
+		uint64_t v = l->series[i];
+		int lvl = v ? (int)((8.0 * v + max - 1) / max) - 1 : -1;
+
+		lvl = lvl > 7 ? 7 : lvl;
+		if (lvl < 0)
+			fputc(' ', f);
+		else if (unicode)
+			fputs(blocks[lvl], f);
+		else
+			fputc(ascii[lvl], f);
+	}
+	fprintf(f, "  peak %" PRIu64 " bytes, %g s per mark\n", l->peak_bytes,
+		ls->interval_ns / 1e9);
+}
+
+static void row(FILE *f, struct mr_ctx *ctx, const struct mr_leaks *ls, size_t n,
+		const struct mr_leak *l, bool unicode)
 {
 	int pid = mr_ctx_aspace_pid(ctx, l->aspace);
 	struct mr_frame frames[MR_MAX_STACK];
@@ -26,6 +87,7 @@ static void row(FILE *f, struct mr_ctx *ctx, size_t n, const struct mr_leak *l)
 		pid ? pid : -1, mr_text_esc(mr_ctx_comm(ctx, l->aspace)),
 		(ctx->end_ts - l->ts_max) / 1e9, (ctx->end_ts - l->ts_min) / 1e9,
 		l->inherited ? ", inherited at fork" : "");
+	growth_line(f, ls, l, unicode);
 	for (int i = 0; i < nr; i++)
 		mr_text_frame(f, i, &frames[i]);
 }
@@ -97,10 +159,13 @@ int mr_leak_write_text(FILE *f, struct mr_ctx *ctx, const void *state)
 	const struct mr_leak_report *r = state;
 	const struct mr_leaks *l = &r->user;
 	size_t shown = mr_top(ctx, l->nr);
+	bool unicode = use_unicode(ctx);
 
 	mr_write_text_header(f, ctx);
 	fprintf(f, "\nleaks: %" PRIu64 " bytes in %" PRIu64 " blocks from %zu call sites still "
 		"allocated at the end of the trace", l->bytes, l->count, l->nr);
+	if (ctx->o->sort_growth)
+		fprintf(f, ", growing sites first");
 	if (shown < l->nr)
 		fprintf(f, " (top %zu shown; --top 0 for all)", shown);
 	fputc('\n', f);
@@ -126,7 +191,7 @@ int mr_leak_write_text(FILE *f, struct mr_ctx *ctx, const void *state)
 		fprintf(f, "  (%" PRIu64 " blocks younger than --min-age are left out)\n",
 			l->young_count);
 	for (size_t i = 0; i < shown; i++)
-		row(f, ctx, i + 1, &l->rows[i]);
+		row(f, ctx, l, i + 1, &l->rows[i], unicode);
 	if (r->kernel.recorded)
 		kernel_leaks(f, ctx, r->kmem, &r->kernel);
 	return 0;

@@ -94,6 +94,27 @@ class Checker:
             self.fail("%s not sorted by %s, biggest first" % (where, key))
 
     # ---------------------------------------------------------- leak report
+    def series(self, l, b, w):
+        """growth and series: 1..64 intervals spanning no more than the
+        trace, each at most the peak, the last the row's bytes (no --min-age)."""
+        if l.get("growth") not in ("growing", "plateau", "transient"):
+            self.fail("%s.growth is %r" % (w, l.get("growth")))
+        s = self.obj(l, "series", w)
+        iv = self.num(s, "interval_s", w + ".series")
+        peak = self.count(s, "peak_bytes", w + ".series")
+        v = self.lst(s, "bytes", w + ".series")
+        v = [self.count({"v": x}, "v", w + ".series.bytes") for x in v]
+        dur = self.doc.get("duration_s")
+        if not 1 <= len(v) <= 64:
+            self.fail("%s.series: %d intervals" % (w, len(v)))
+            return
+        if iv is None or iv <= 0 or (isinstance(dur, (int, float)) and
+                                     (len(v) - 1) * iv > dur + 2e-6):
+            self.fail("%s.series: %d intervals of %r s in a %r s trace" % (w, len(v), iv, dur))
+        if max(v) > peak or v[-1] != b:
+            self.fail("%s.series: max %d, last %d; peak_bytes %d, bytes %d" % (
+                w, max(v), v[-1], peak, b))
+
     def leak(self, r):
         self.doc = r
         ev = self.obj(r, "events", "")
@@ -133,6 +154,7 @@ class Checker:
             if a1 is not None and isinstance(dur, (int, float)) and a1 > dur + 2e-6:
                 self.fail("%s: age %r beyond the trace's %r s" % (w, a1, dur))
             self.frames(l.get("stack"), w + ".stack")
+            self.series(l, b, w)
         self.sorted_desc(leaks, "bytes", "leaks")
         if (sb, sc, len(leaks)) != (t.get("bytes"), t.get("count"), t.get("sites")):
             self.fail("totals bytes/count/sites %r/%r/%r, the leaks sum to %d/%d/%d" % (

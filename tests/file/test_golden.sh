@@ -20,7 +20,10 @@
 # tests/golden/record.sh), then regenerate:
 #   sudo tests/golden/record.sh && tests/file/test_golden.sh --regen
 # MEMREC=path runs the cases with another binary (e.g. a sanitizer build).
+# The locale is pinned to C.UTF-8: the leak report's growth sparklines are
+# block characters under a UTF-8 locale, ASCII otherwise (or with --ascii).
 set -u
+export LC_ALL=C.UTF-8
 cd "$(dirname "$0")/../.." || exit 1
 MEMREC=${MEMREC:-./memrec}
 G=tests/golden
@@ -38,6 +41,9 @@ leak-json               leak_kinds.dat     leak -f json                    leak_
 min-age-none-text       aged_leak.dat      leak                            aged_leak.expected.txt
 min-age-text            aged_leak.dat      leak --min-age 0.4              aged_leak.min_age.expected.txt
 min-age-json            aged_leak.dat      leak --min-age 0.4 -f json      aged_leak.min_age.expected.json
+growth-text             growth.dat         leak                            growth.expected.txt
+growth-text-ascii       growth.dat         leak --ascii --sort growth      growth.sorted.expected.txt
+growth-json             growth.dat         leak -f json                    growth.expected.json
 inherited-off-text      fork_leak.dat      leak                            fork_leak.expected.txt
 inherited-text          fork_leak.dat      leak --inherited                fork_leak.inherited.expected.txt
 inherited-off-json      fork_leak.dat      leak -f json                    fork_leak.expected.json

@@ -9,6 +9,8 @@
 # targets' command lines are the same relative paths):
 #   leak_kinds  memrec record -e user -- tests/progs/leak_kinds
 #   aged_leak   memrec record -e user -- tests/progs/aged_leak
+#   growth      memrec record -e user -- tests/progs/growth
+#               (3.4 s; its three sites are growing, plateau, transient)
 #   fork_leak   memrec record -e user -- tests/progs/fork_leak pre
 #   pipe_hold   memrec record -d 1 -e user,kernel,page -- \
 #                   tests/progs/pipe_hold 20 20 3000
@@ -24,7 +26,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 G=tests/golden
 [ "$(id -u)" -eq 0 ] || { echo "record.sh: needs root (tracefs)" >&2; exit 1; }
-[ $# -gt 0 ] || set -- leak_kinds aged_leak fork_leak pipe_hold oom_hog
+[ $# -gt 0 ] || set -- leak_kinds aged_leak growth fork_leak pipe_hold oom_hog
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"; [ -z "${CG:-}" ] || rmdir "$CG" 2>/dev/null || true' EXIT
 
@@ -59,6 +61,7 @@ for name in "$@"; do
 	case $name in
 	leak_kinds) rec leak_kinds -e user -- tests/progs/leak_kinds ;;
 	aged_leak) rec aged_leak -e user -- tests/progs/aged_leak ;;
+	growth) rec growth -e user -- tests/progs/growth > /dev/null ;;
 	fork_leak) rec fork_leak -e user -- tests/progs/fork_leak pre > /dev/null ;;
 	pipe_hold)
 		./memrec record -o "$TMP/full.dat" -d 1 -e user,kernel,page -- \

@@ -10,7 +10,10 @@ and types, leaks are sorted by bytes descending, every leak group is
 consistent (count >= 1, size_min <= size_max, count*size_min <= bytes <=
 count*size_max, 0 <= age_min_s <= age_max_s), an inlined frame is followed
 by one at the same addr, (pid, stack) is unique and
-totals are at least the sum of the listed leaks.
+totals are at least the sum of the listed leaks; each group's growth is
+growing|plateau|transient with a series (1..64 intervals of interval_s > 0,
+peak_bytes at least every one, the last at least the group's bytes), or
+both null for inherited groups.
 
 Expectations (each prints one "ok - NAME" or "not ok - NAME: why" line):
   --leak FUNC COUNT BYTES   the leak groups whose frame 0 function is FUNC
@@ -27,6 +30,12 @@ Expectations (each prints one "ok - NAME" or "not ok - NAME: why" line):
       --line N              every such group's frame 0 line is N
       --sizes MIN MAX       min(size_min) == MIN and max(size_max) == MAX
       --inherited BOOL      every such group has inherited == BOOL
+      --growth VERDICT      every such group has growth == VERDICT
+      --peak N              every such group's series.peak_bytes is N
+      --series SHAPE        every such group's series ends at its bytes (no
+                            --min-age) and is: "rising" (never goes down),
+                            "up-down" (never goes down until its highest
+                            value, never up after it)
   --no-leak FUNC            no group has FUNC in ANY frame (--pid applies)
   --no-leak-in-module S     no group has any frame whose module ends with S
                             (--pid applies)
@@ -41,6 +50,9 @@ Expectations (each prints one "ok - NAME" or "not ok - NAME: why" line):
   --demangled               no frame function/symbol starts with "_Z"
   --all-frames-mapped       every frame of every leak is in a module (no stack
                             data read as a return address)
+  --sorted-by-growth        leaks are sorted by growth (growing, plateau,
+                            transient, none), bytes descending within, not
+                            by bytes alone (--sort growth)
   --min KEY N, --max KEY N, --eq KEY VALUE
                             KEY is a dotted path ("events.allocs",
                             "targets.0.pid", "leaks.#" = number of leaks);
@@ -106,7 +118,36 @@ def frame0(leak):
 
 # ---------------------------------------------------------------- schema
 
-def check_schema(doc):
+GROWTH_RANK = {"growing": 0, "plateau": 1, "transient": 2, None: 3}
+
+
+def check_series(lk, w, p):
+    g, s = lk.get("growth", "missing"), lk.get("series", "missing")
+    if g not in GROWTH_RANK:
+        p.append("%s.growth: expected growing|plateau|transient|null, got %r" % (w, g))
+        return
+    if (g is None) != (s is None) or (g is None) != lk["inherited"]:
+        p.append("%s: growth %r, series %r, inherited %r: null together or not at all"
+                 % (w, g, s, lk["inherited"]))
+        return
+    if g is None:
+        return
+    if not isinstance(s, dict) or not is_num(s.get("interval_s")) or \
+            s["interval_s"] <= 0 or not is_int(s.get("peak_bytes")) or \
+            not isinstance(s.get("bytes"), list) or \
+            not all(is_int(v) and v >= 0 for v in s["bytes"]):
+        p.append("%s.series: expected {interval_s > 0, peak_bytes, bytes: [int...]}, got %r"
+                 % (w, s))
+        return
+    b = s["bytes"]
+    if not 1 <= len(b) <= 64:
+        p.append("%s.series: %d intervals, expected 1..64" % (w, len(b)))
+    elif max(b) > s["peak_bytes"] or b[-1] < lk["bytes"]:
+        p.append("%s.series: max %d above peak_bytes %d or last %d below bytes %d"
+                 % (w, max(b), s["peak_bytes"], b[-1], lk["bytes"]))
+
+
+def check_schema(doc, by_growth=False):
     p = []
 
     def need(obj, key, pred, what, where):
@@ -172,6 +213,8 @@ def check_schema(doc):
             ok &= need(lk, k, lambda v: is_num(v) and v >= 0, "number >= 0",
                        w)
         ok &= need(lk, "inherited", lambda v: isinstance(v, bool), "bool", w)
+        ok &= need(lk, "growth", lambda v: True, "a verdict", w)
+        ok &= need(lk, "series", lambda v: True, "a series", w)
         ok &= need(lk, "stack", lambda v: isinstance(v, list) and len(v) > 0,
                    "non-empty list", w)
         if not ok:
@@ -210,10 +253,12 @@ def check_schema(doc):
                                     c * lk["size_max"]))
         if lk["age_min_s"] > lk["age_max_s"]:
             p.append("%s: age_min_s > age_max_s" % w)
-        if prev_bytes is not None and b > prev_bytes:
-            p.append("%s: not sorted by bytes descending (%d after %d)" %
-                     (w, b, prev_bytes))
-        prev_bytes = b
+        check_series(lk, w, p)
+        order = (GROWTH_RANK.get(lk["growth"], 3) if by_growth else 0, -b)
+        if prev_bytes is not None and order < prev_bytes:
+            p.append("%s: not sorted by %sbytes descending (%d after %d)" %
+                     (w, "growth, then " if by_growth else "", b, -prev_bytes[1]))
+        prev_bytes = order
         key = (lk["pid"], tuple(fr.get("addr") for fr in lk["stack"]
                                 if isinstance(fr, dict)))
         if key in seen:
@@ -355,7 +400,31 @@ def check_leak(doc, e):
         if vals != {e["inherited"]}:
             p.append("inherited %s, expected %s" % (
                 "/".join(map(str, vals)), e["inherited"]))
+    if "growth" in e:
+        vals = {str(lk.get("growth")) for lk in groups}
+        if vals != {e["growth"]}:
+            p.append("growth %s, expected %s" % ("/".join(sorted(vals)), e["growth"]))
+    series = [lk.get("series") or {} for lk in groups]
+    if "peak" in e:
+        vals = {s.get("peak_bytes") for s in series}
+        if vals != {e["peak"]}:
+            p.append("peak_bytes %s, expected %d" % ("/".join(map(str, vals)), e["peak"]))
+    if "series" in e:
+        for lk, s in zip(groups, series):
+            p += series_shape(s.get("bytes") or [], lk.get("bytes"), e["series"])
     return "; ".join(p) if p else None
+
+
+def series_shape(b, nbytes, shape):
+    """What is wrong with series b of a group of nbytes, for shape."""
+    if not b or b[-1] != nbytes:
+        return ["series %r does not end at the group's %r bytes" % (b, nbytes)]
+    top = b.index(max(b)) if shape == "up-down" else len(b) - 1
+    up = all(b[i] <= b[i + 1] for i in range(top))
+    down = all(b[i] >= b[i + 1] for i in range(top, len(b) - 1))
+    if not up or not down:
+        return ["series %r is not %s" % (b, shape)]
+    return []
 
 
 def check_no_leak(doc, e):
@@ -467,6 +536,7 @@ def parse(argv):
     path, args = argv[0], argv[1:]
     prefix = "report"
     exps = []
+    by_growth = [False]
     i = 0
 
     def take(n):
@@ -505,6 +575,18 @@ def parse(argv):
                 last(["leak"], a)["sizes"] = (int(lo), int(hi))
             elif a == "--inherited":
                 last(["leak"], a)["inherited"] = parse_bool(take(1)[0])
+            elif a == "--growth":
+                last(["leak"], a)["growth"], = take(1)
+            elif a == "--peak":
+                last(["leak"], a)["peak"] = int(take(1)[0])
+            elif a == "--series":
+                v, = take(1)
+                if v not in ("rising", "up-down"):
+                    raise ValueError("a shape: rising or up-down, not %r" % v)
+                last(["leak"], a)["series"] = v
+            elif a == "--sorted-by-growth":
+                take(0)
+                by_growth[0] = True
             elif a == "--pid":
                 v, = take(1)
                 if v != "target":
@@ -546,7 +628,7 @@ def parse(argv):
                 raise Usage("unknown argument %r" % a)
         except ValueError as ex:
             raise Usage("%s: %s" % (a, ex))
-    return path, prefix, exps
+    return path, prefix, exps, by_growth[0]
 
 
 def exp_name(prefix, e):
@@ -580,7 +662,7 @@ CHECKS = {"leak": check_leak, "no_leak": check_no_leak,
 
 def main(argv):
     try:
-        path, prefix, exps = parse(argv)
+        path, prefix, exps, by_growth = parse(argv)
     except Usage as ex:
         emit("check_report-usage", str(ex))
         return 2
@@ -595,7 +677,7 @@ def main(argv):
             emit(exp_name(prefix, e), "no report (%s)" % path)
         return 1
     try:
-        emit("%s/schema" % prefix, check_schema(doc))
+        emit("%s/schema" % prefix, check_schema(doc, by_growth))
     except Exception as ex:  # a malformed report must not crash us
         emit("%s/schema" % prefix, "malformed report: %r" % ex)
     if not isinstance(doc, dict):
