@@ -35,7 +35,9 @@ static const char css[] =
 ".site h3{font-size:14px;margin:2px 0 4px}\n"
 ".stack{font:12px monospace;margin:2px 0 2px 8px;word-break:break-all}\n"
 ".stack .fn{font-weight:bold}.stack .src{color:#075}\n"
-".site-extra:empty{display:none}\n";
+".site-extra:empty{display:none}\n"
+".growth-chart{display:block;margin:4px 0 0 8px;border:1px solid #ddd}\n"
+".growth-caption{font-size:12px;color:#444;margin:2px 0 4px 8px}\n";
 
 static void user_totals(FILE *f, const struct mr_ctx *ctx, const struct mr_leaks *l)
 {

@@ -226,7 +226,40 @@
 
 	// The place for more about one site (a chart of its growth over the
 	// recording, when the rows carry one): the box is there, empty for now.
+	/* The site's outstanding bytes over the recording (its growth series), drawn
+	   on a canvas with its verdict: what tells a leak from a cache. */
+	var GROWTH_COLOUR = { growing: '#c62828', plateau: '#1565c0', transient: '#2e7d32' };
+
 	function siteExtras(r, extra) {
+		var s = r.series, w = 320, h = 56, c, g, n, peak, i;
+		if (!s || !s.bytes || !s.bytes.length)
+			return;
+		n = s.bytes.length;
+		peak = Math.max(s.peak_bytes || 0, 1);
+		c = el('canvas', 'growth-chart');
+		c.width = w;
+		c.height = h;
+		c.dataset.growth = r.growth || '';
+		c.dataset.points = n;
+		g = c.getContext('2d');
+		g.fillStyle = '#f4f4f4';
+		g.fillRect(0, 0, w, h);
+		g.beginPath();
+		for (i = 0; i < n; i++) {
+			var x = n > 1 ? 2 + i * (w - 4) / (n - 1) : w / 2;
+			var y = h - 2 - s.bytes[i] / peak * (h - 4);
+			if (i)
+				g.lineTo(x, y);
+			else
+				g.moveTo(x, y);
+		}
+		g.strokeStyle = GROWTH_COLOUR[r.growth] || '#555';
+		g.lineWidth = 2;
+		g.stroke();
+		extra.appendChild(c);
+		extra.appendChild(el('div', 'growth-caption', 'growth: ' + (r.growth || 'not judged') +
+				     ', peak ' + human(s.peak_bytes) + ', ' + n + ' marks of ' +
+				     s.interval_s + ' s'));
 	}
 
 	function userSite(r, i) {

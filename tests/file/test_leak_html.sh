@@ -388,6 +388,27 @@ def pipe_hold(br, page, doc):
     br.screenshot(shot)
 
 
+def growth(br, page, doc):
+    """Each user site's chart: its verdict, as many marks as its series, a line drawn."""
+    br.load(page)
+    want = [(r["growth"], len(r["series"]["bytes"])) for r in doc["leaks"]]
+    got = br.js("Array.from(document.querySelectorAll('#user-sites canvas.growth-chart'))"
+                ".map(function (c) { return [c.dataset.growth, +c.dataset.points]; })")
+    say(None if [tuple(g) for g in got] == want else "charts %r, want %r" % (got, want),
+        "chromium: growth: one chart per site with its verdict and series")
+    verdicts = sorted(g for g, _ in want)
+    say(None if verdicts == ["growing", "plateau", "transient"] else
+        "verdicts %r" % verdicts, "chromium: growth: the three verdicts of growth.dat")
+    # the growing site's line is drawn in its colour (#c62828) on the canvas
+    red = br.js("(function () { var c = document.querySelector("
+                "'canvas.growth-chart[data-growth=growing]'), n = 0, d, i;"
+                " if (!c) return -1; d = c.getContext('2d').getImageData(0, 0, c.width,"
+                " c.height).data; for (i = 0; i < d.length; i += 4)"
+                " if (d[i] > 150 && d[i + 1] < 90 && d[i + 2] < 90) n++; return n; })()")
+    say(None if red > 100 else "%s red pixels" % red,
+        "chromium: growth: the growing site's line is drawn")
+
+
 def hostile_page(br, page, doc):
     br.load(page)
     names = set(x["name"] for x in br.js(BOXES))
@@ -412,7 +433,7 @@ except Unavailable as ex:
     sys.exit(1 if fails else 0)
 try:
     for name, fn in (("leak_kinds", leak_kinds), ("pipe_hold", pipe_hold),
-                     ("hostile", hostile_page)):
+                     ("growth", growth), ("hostile", hostile_page)):
         got = hostile if name == "hostile" else pages.get(name)
         if got:
             fn(br, got[0], got[1])
