@@ -62,6 +62,12 @@ int mr_symbols_mapping(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr
 		       struct mr_mapping *m);
 /* Whether a module of pid is mapped at addr at time ts (no symbol lookup). */
 bool mr_symbols_mapped(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr);
+/*
+ * The same, and the mapping's range in *start, *end: a mapping is never
+ * taken away (munmap is not recorded), so any address in it is mapped too.
+ */
+bool mr_symbols_mapped_range(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
+			     uint64_t *start, uint64_t *end);
 /* The module (path as recorded) pid had mapped at addr at ts, or NULL. */
 const char *mr_symbols_module(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr);
 /* Whether any mapping of pid (or of the process it was forked from) is known. */

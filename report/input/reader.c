@@ -109,6 +109,8 @@ struct mr_reader {
 	char			**gfp;
 	int			nr_gfp;
 	struct pending		*pending;	/* per CPU */
+	/* per CPU: its pending event's time + 1, 0 when none (dense: scanned per record) */
+	uint64_t		*pending_ts;
 	int			nr_cpus;
 	struct mr_reader_stats	stats;
 	dev_t			dev;		/* the file, to know its mappings */
@@ -360,6 +362,7 @@ struct mr_reader *mr_reader_open(const char *path)
 		return NULL;
 	}
 	r->pending = mr_xcalloc(r->nr_cpus, sizeof(*r->pending));
+	r->pending_ts = mr_xcalloc(r->nr_cpus, sizeof(*r->pending_ts));
 	r->release_at = mr_xcalloc(r->nr_cpus, sizeof(*r->release_at));
 	if (stat(path, &st) == 0) {
 		r->dev = st.st_dev;
@@ -442,6 +445,7 @@ static void emit(struct mr_reader *r, struct pending *p)
 	if (!p->valid)
 		return;
 	p->valid = false;
+	r->pending_ts[p - r->pending] = 0;
 	r->stats.events++;
 	r->fn(&p->ev, r->ctx);
 }
@@ -529,6 +533,7 @@ static void decode(struct mr_reader *r, struct decoder *d, struct tep_record *re
 	ev->stack = p->stack;
 	p->expect = 0;
 	p->valid = true;
+	r->pending_ts[p - r->pending] = ev->ts + 1;
 }
 
 /* The frames of a stack record: a fixed array or a __data_loc one. */
@@ -651,7 +656,7 @@ static void attach_uregs(struct mr_reader *r, struct tep_record *rec, int cpu)
 static void flush_stale(struct mr_reader *r, uint64_t ts, int cpu)
 {
 	for (int c = 0; c < r->nr_cpus; c++)
-		if (c != cpu && r->pending[c].valid && r->pending[c].ev.ts + STACK_WAIT_NS < ts)
+		if (c != cpu && r->pending_ts[c] && r->pending_ts[c] - 1 + STACK_WAIT_NS < ts)
 			emit(r, &r->pending[c]);
 }
 
@@ -838,6 +843,7 @@ void mr_reader_close(struct mr_reader *r)
 		free(r->by_id[i]);
 	free(r->by_id);
 	free(r->pending);
+	free(r->pending_ts);
 	free(r->release_at);
 	if (r->handle)
 		tracecmd_close(r->handle);

@@ -53,6 +53,9 @@ struct mr_ctx {
 	uint64_t			lost_total;
 	uint64_t			unwound;	/* stacks unwound (--call-graph dwarf) */
 	uint64_t			cut_chains;	/* frame-pointer chains cut (stacks.c) */
+	/* stacks.c: mapped ranges of the processes seen last, so most frames need no lookup */
+	struct { int pid; uint64_t start, end; } mapped[8];
+	unsigned int			mapped_next;
 	/* unmatched frees glibc made itself (its per-thread cache flushed at thread exit) */
 	uint64_t			libc_frees;
 	char				*unpacked;	/* embedded symbols, unpacked */

@@ -35,11 +35,34 @@ static int merge_chains(const uint64_t *u, int nu, const uint64_t *f, int nf, ui
  * (much of libc) reads stack data as return addresses: the chain ends at
  * the first address no module maps.
  */
+/*
+ * Whether pid has a module mapped at addr. Mappings only ever add up (munmap
+ * is not recorded), so a range once found mapped stays mapped: the last
+ * few are kept and most frames are answered without a lookup.
+ */
+static bool mapped(struct mr_ctx *ctx, int pid, uint64_t ts, uint64_t addr)
+{
+	unsigned int n = ARRAY_SIZE(ctx->mapped), k;
+
+	for (unsigned int i = 0; i < n; i++)
+		if (ctx->mapped[i].pid == pid && addr >= ctx->mapped[i].start &&
+		    addr < ctx->mapped[i].end)
+			return true;
+	k = ctx->mapped_next++ % n;
+	if (!mr_symbols_mapped_range(ctx->symbols, pid, ts, addr, &ctx->mapped[k].start,
+				     &ctx->mapped[k].end))
+		return false;
+	ctx->mapped[k].pid = pid;
+	return true;
+}
+
 static int mapped_prefix(struct mr_ctx *ctx, const struct mr_event *ev, const uint64_t *f,
 			 int n)
 {
+	int pid = ev->tgid ? ev->tgid : ev->tid;
+
 	for (int i = 1; i < n; i++)
-		if (!mr_symbols_mapped(ctx->symbols, ev->tgid ? ev->tgid : ev->tid, ev->ts, f[i]))
+		if (!mapped(ctx, pid, ev->ts, f[i]))
 			return i;
 	return n;
 }

@@ -913,6 +913,18 @@ bool mr_symbols_mapped(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr
 	return find_map(s, pid, ts, addr) != NULL;
 }
 
+bool mr_symbols_mapped_range(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
+			     uint64_t *start, uint64_t *end)
+{
+	const struct map *m = find_map(s, pid, ts, addr);
+
+	if (m) {
+		*start = m->start;
+		*end = m->end;
+	}
+	return m != NULL;
+}
+
 const char *mr_symbols_module(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr)
 {
 	const struct map *m = find_map(s, pid, ts, addr);
