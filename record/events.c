@@ -18,17 +18,23 @@ static const char *const task_events[] = {
 	"sched/sched_process_exec", "sched/sched_process_exit", "task/task_newtask",
 };
 
-static const char *const oom_events[] = {
-	"kmem/rss_stat",
+/*
+ * The OOM killer's own events run in whichever task declared the OOM (any
+ * task of the memory cgroup, not only a target) and in the oom reaper: for
+ * targets they are recorded from every task (mr_event_is_hostwide).
+ */
+static const char *const oom_killer_events[] = {
 	"oom/mark_victim", "oom/wake_reaper", "oom/start_task_reaping",
-	"oom/finish_task_reaping", "oom/skip_task_reaping", "oom/reclaim_retry_zone",
-	"oom/compact_retry",
+	"oom/finish_task_reaping", "oom/skip_task_reaping", "signal/signal_generate",
+};
+
+static const char *const oom_events[] = {
+	"kmem/rss_stat", "oom/reclaim_retry_zone", "oom/compact_retry",
 	"vmscan/mm_vmscan_direct_reclaim_begin", "vmscan/mm_vmscan_direct_reclaim_end",
 	"vmscan/mm_vmscan_memcg_reclaim_begin", "vmscan/mm_vmscan_memcg_reclaim_end",
 	"vmscan/mm_vmscan_kswapd_wake", "vmscan/mm_vmscan_kswapd_sleep",
 	"compaction/mm_compaction_try_to_compact_pages", "compaction/mm_compaction_begin",
 	"compaction/mm_compaction_end",
-	"signal/signal_generate",
 };
 
 /* Allocations get stacks; frees are recorded from every task (RCU, kworkers). */
@@ -52,6 +58,14 @@ static const struct {
 bool mr_event_is_kfree(const char *sysev)
 {
 	return strstr(sysev, "kmem/") == sysev && strstr(sysev, "free");
+}
+
+bool mr_event_is_hostwide(const char *sysev)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(oom_killer_events); i++)
+		if (!strcmp(sysev, oom_killer_events[i]))
+			return true;
+	return mr_event_is_kfree(sysev);
 }
 
 bool mr_event_is_kmem(const char *sysev)
@@ -118,15 +132,18 @@ const char **mr_events_for(const char *tdir, unsigned int groups, const char *co
 			   int nr_probes)
 {
 	const char **out = mr_xcalloc(nr_probes + ARRAY_SIZE(task_events) +
-				      ARRAY_SIZE(oom_events) + ARRAY_SIZE(kernel_events) +
+				      ARRAY_SIZE(oom_events) + ARRAY_SIZE(oom_killer_events) +
+				      ARRAY_SIZE(kernel_events) +
 				      ARRAY_SIZE(page_events) + 1, sizeof(*out));
 	int n = 0;
 
 	for (int i = 0; i < nr_probes; i++)
 		out[n++] = probes[i];
 	add_list(tdir, task_events, ARRAY_SIZE(task_events), out, &n);
-	if (groups & MR_GROUP_OOM)
+	if (groups & MR_GROUP_OOM) {
 		add_list(tdir, oom_events, ARRAY_SIZE(oom_events), out, &n);
+		add_list(tdir, oom_killer_events, ARRAY_SIZE(oom_killer_events), out, &n);
+	}
 	if (groups & MR_GROUP_KERNEL)
 		add_list(tdir, kernel_events, ARRAY_SIZE(kernel_events), out, &n);
 	if (groups & MR_GROUP_PAGE)

@@ -355,6 +355,16 @@ static int stack_trigger(struct recorder *r, const char *sysev)
 	return ret;
 }
 
+/*
+ * For targets, kernel frees and the OOM killer's events are perf samples
+ * of every task (the instance's pid filter would miss them); a flight
+ * window keeps the OOM killer's in the instance, which it can overwrite.
+ */
+static bool sampled_hostwide(const struct recorder *r, const char *sysev)
+{
+	return !r->o.system_wide && !r->o.flight_mb && mr_event_is_hostwide(sysev);
+}
+
 static int setup_instance(struct recorder *r)
 {
 	bool kernel = r->o.groups & (MR_GROUP_KERNEL | MR_GROUP_PAGE);
@@ -389,7 +399,8 @@ static int setup_instance(struct recorder *r)
 	/* on the perf path the probes are armed per target, not in the instance;
 	 * so are the kernel events of targets (setup_kernel_samples) */
 	for (int i = r->o.ftrace_uprobes ? 0 : r->probes.nr; i < n; i++) {
-		if (!r->o.system_wide && mr_event_is_kmem(r->events[i]))
+		if ((!r->o.system_wide && mr_event_is_kmem(r->events[i])) ||
+		    sampled_hostwide(r, r->events[i]))
 			continue;
 		if (enable_event(r, r->events[i]) < 0 || stack_trigger(r, r->events[i]) < 0)
 			return -1;
@@ -465,16 +476,17 @@ static int setup_uprobe_samples(struct recorder *r, uint64_t depth)
  */
 static int setup_kernel_samples(struct recorder *r, uint64_t depth)
 {
-	uint32_t ids[2][8];
+	uint32_t ids[2][16];
 	int nr[2] = { 0, 0 };
 
-	if (r->o.system_wide || !(r->o.groups & (MR_GROUP_KERNEL | MR_GROUP_PAGE)))
+	if (r->o.system_wide ||
+	    !(r->o.groups & (MR_GROUP_KERNEL | MR_GROUP_PAGE | MR_GROUP_OOM)))
 		return 0;
 	for (int i = 0; r->events[i]; i++) {
-		int free = mr_event_is_kfree(r->events[i]);
+		int all = sampled_hostwide(r, r->events[i]);
 
-		if (mr_event_is_kmem(r->events[i]) && nr[free] < 8 &&
-		    event_id(r->events[i], &ids[free][nr[free]++]) < 0)
+		if ((all || mr_event_is_kmem(r->events[i])) && nr[all] < 16 &&
+		    event_id(r->events[i], &ids[all][nr[all]++]) < 0)
 			return -1;
 	}
 	for (int k = 0; k < 2; k++) {

@@ -112,6 +112,8 @@ int mr_groups_parse(const char *list, unsigned int *groups);
 char *mr_groups_string(unsigned int groups);	/* "user,kernel" */
 bool mr_event_is_kmem(const char *sysev);	/* a -e kernel or page event */
 bool mr_event_is_kfree(const char *sysev);	/* one of those that frees */
+/* For targets, recorded from every task: kernel frees and the OOM killer's events. */
+bool mr_event_is_hostwide(const char *sysev);
 /* probes, the task lifecycle, then each group's events this kernel has */
 const char **mr_events_for(const char *tdir, unsigned int groups, const char *const *probes,
 			   int nr_probes);

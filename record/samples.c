@@ -468,16 +468,21 @@ int mr_samples_add_cpus(struct mr_samples *sm)
 
 			if (fd < 0 && errno == ENODEV)
 				continue;	/* an offline CPU */
-			/* kfree(NULL) is most kfree calls; page events have no ptr (EINVAL) */
-			if (fd >= 0)
-				ioctl(fd, PERF_EVENT_IOC_SET_FILTER, "ptr != 0");
+			/*
+			 * kfree(NULL) is most kfree calls, and the OOM killer's SIGKILL
+			 * the one signal wanted; an event without the field refuses
+			 * the filter (EINVAL) and keeps every record.
+			 */
+			if (fd >= 0 && ioctl(fd, PERF_EVENT_IOC_SET_FILTER, "ptr != 0") < 0)
+				ioctl(fd, PERF_EVENT_IOC_SET_FILTER, "sig == 9");
 			if (fd < 0 || mr_perf_rings_attach(sm->rings, fd, cpu) < 0) {
 				int e = errno;
 
 				if (fd >= 0)
 					close(fd);
-				return mr_error("cannot open the kernel free events on cpu %d with "
-						"perf_event_open: %s; record without -e kernel,page",
+				return mr_error("cannot open the kernel free and OOM killer events "
+						"on cpu %d with perf_event_open: %s; record without "
+						"-e kernel,page,oom",
 						cpu, strerror(e));
 			}
 		}

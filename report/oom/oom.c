@@ -929,12 +929,65 @@ int64_t mr_oom_total_rss(const int64_t v[MR_RSS_NR])
 	return v[MR_RSS_FILE] + v[MR_RSS_ANON] + v[MR_RSS_SHMEM];
 }
 
-/* --pid: the kills of that process, or that it triggered */
+/* Whether pid's process at ts is a recorded target or descends from one. */
+static bool of_targets(const struct mr_ctx *ctx, int pid, uint64_t ts)
+{
+	const struct mr_aspace *a = pid > 0 && ctx->tasks ?
+				    mr_tasks_find_aspace(ctx->tasks, pid, ts) : NULL;
+
+	for (int i = 0; i < ctx->meta.nr_targets; i++)
+		if (ctx->meta.targets[i].pid == pid)
+			return true;
+	for (int depth = 0; a && depth < 256; depth++) {
+		for (int i = 0; i < ctx->meta.nr_targets; i++)
+			if (ctx->meta.targets[i].pid == a->pid)
+				return true;
+		a = a->parent_id >= 0 ? mr_tasks_aspace(ctx->tasks, (uint32_t)a->parent_id) : NULL;
+	}
+	return false;
+}
+
+/*
+ * For targets the OOM killer's events come from every task (the kill may be
+ * declared by any task of the memory cgroup): a kill is the recording's
+ * when its victim or its trigger is a target or descends from one.
+ */
+bool mr_oom_kill_of_targets(const struct mr_ctx *ctx, const struct mr_oom_kill *k)
+{
+	if (ctx->meta.system_wide || !ctx->meta.nr_targets)
+		return true;
+	return of_targets(ctx, k->tgid ? k->tgid : k->pid, k->ts) ||
+	       of_targets(ctx, k->trigger_pid, k->ts);
+}
+
+/*
+ * A memcg OOM is told from the trigger's memcg reclaim just before, which is
+ * recorded for targets only: for a trigger that is none, memcg or global is
+ * not known (unless it was seen in memcg reclaim, or everything was recorded).
+ */
+bool mr_oom_kill_scope_known(const struct mr_ctx *ctx, const struct mr_oom_kill *k)
+{
+	return k->memcg || ctx->meta.system_wide || !ctx->meta.nr_targets ||
+	       of_targets(ctx, k->trigger_pid, k->ts);
+}
+
+/* The recording's kills; with --pid, those of that process or that it triggered. */
 bool mr_oom_kill_wanted(const struct mr_ctx *ctx, const struct mr_oom_kill *k)
 {
 	int pid = ctx->o ? ctx->o->pid : 0;
 
+	if (!mr_oom_kill_of_targets(ctx, k))
+		return false;
 	return !pid || k->tgid == pid || k->trigger_pid == pid;
+}
+
+size_t mr_oom_kills_of_others(const struct mr_ctx *ctx, const struct mr_oom *o)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < o->nr_kills; i++)
+		n += !mr_oom_kill_of_targets(ctx, &o->kills[i]);
+	return n;
 }
 
 /* The victim's memory cgroup as recorded: the last record at or before ts. */

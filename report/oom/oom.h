@@ -107,6 +107,12 @@ int64_t mr_oom_total_rss(const int64_t v[MR_RSS_NR]);	/* file + anon + shmem */
 
 /* --pid: the kills of that process, or that it triggered */
 bool mr_oom_kill_wanted(const struct mr_ctx *ctx, const struct mr_oom_kill *k);
+/* Whether a kill's victim or trigger is a target (or all is, with -a). */
+bool mr_oom_kill_of_targets(const struct mr_ctx *ctx, const struct mr_oom_kill *k);
+/* Whether memcg or global is known: the trigger's reclaim was recorded. */
+bool mr_oom_kill_scope_known(const struct mr_ctx *ctx, const struct mr_oom_kill *k);
+/* The kills recorded of processes that are no target and were not killed by one. */
+size_t mr_oom_kills_of_others(const struct mr_ctx *ctx, const struct mr_oom *o);
 /* pid's memory cgroup as recorded: the last record at or before ts */
 const struct mr_meta_memcg *mr_oom_memcg_of(const struct mr_ctx *ctx, int pid, uint64_t ts);
 #endif

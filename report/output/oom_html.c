@@ -458,7 +458,8 @@ static void kill_row(FILE *f, const struct mr_ctx *ctx, const struct mr_oom_kill
 	mr_html_proc(f, k->trigger_comm, k->trigger_pid);
 	if (k->trigger_tid != k->trigger_pid)
 		fprintf(f, " tid %d", k->trigger_tid);
-	fprintf(f, "</td><td>%s", k->memcg ? "memcg" : "global");
+	fprintf(f, "</td><td>%s", k->memcg ? "memcg" : mr_oom_kill_scope_known(ctx, k) ?
+		"global" : "memcg or global");
 	if (c && c->path) {
 		fputs(" <code>", f);
 		mr_html_esc(f, c->path);

@@ -168,7 +168,10 @@ static void json_kill_who(struct mr_json *j, const struct mr_ctx *ctx, const str
 	mr_json_int(j, "trigger_pid", k->trigger_pid);
 	mr_json_int(j, "trigger_tid", k->trigger_tid);
 	mr_json_str(j, "trigger_comm", mr_comm_or(k->trigger_comm));
-	mr_json_bool(j, "memcg", k->memcg);
+	if (mr_oom_kill_scope_known(ctx, k))
+		mr_json_bool(j, "memcg", k->memcg);
+	else
+		mr_json_null(j, "memcg");
 }
 
 static void json_kill_times(struct mr_json *j, const struct mr_ctx *ctx,
@@ -261,6 +264,7 @@ int mr_oom_write_json(FILE *f, struct mr_ctx *ctx, const void *state)
 	for (size_t i = 0; i < shown; i++)
 		json_proc(&j, ctx, t, mr_oom_proc(o, i));
 	mr_json_array_end(&j);
+	mr_json_uint(&j, "oom_kills_of_others", mr_oom_kills_of_others(ctx, o));
 	mr_json_array_begin(&j, "oom_kills", MR_JSON_BLOCK);
 	for (size_t i = 0; i < mr_oom_nr_kills(o); i++)
 		if (mr_oom_kill_wanted(ctx, mr_oom_kill(o, i)))

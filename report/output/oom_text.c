@@ -229,7 +229,9 @@ static void text_alloc_rate(FILE *f, const struct mr_oom_kill *k)
 static void text_kill(FILE *f, struct mr_ctx *ctx, const struct mr_oom_kill *k, size_t n)
 {
 	fprintf(f, "\noom kill #%zu at t=%+.3fs: pid %d (%s), %s OOM\n", n, mr_ctx_rel_s(ctx, k->ts),
-		k->tgid, mr_text_esc(mr_comm_or(k->comm)), k->memcg ? "memcg" : "global");
+		k->tgid, mr_text_esc(mr_comm_or(k->comm)),
+		k->memcg ? "memcg" : mr_oom_kill_scope_known(ctx, k) ? "global" :
+		"memcg or global (the trigger is no target: its reclaim was not recorded)");
 	if (k->pid != k->tgid)
 		fprintf(f, "  victim task tid %d\n", k->pid);
 	fprintf(f, "  trigger     pid %d tid %d (%s)", k->trigger_pid, k->trigger_tid,
@@ -279,7 +281,10 @@ int mr_oom_write_text(FILE *f, struct mr_ctx *ctx, const void *state)
 	text_memcgs(f, ctx);
 	text_totals(f, ctx, o);
 	text_procs(f, ctx, o);
-	fprintf(f, "\noom kills: %zu\n", nr);
+	fprintf(f, "\noom kills: %zu\n", nr - mr_oom_kills_of_others(ctx, o));
+	if (mr_oom_kills_of_others(ctx, o))
+		fprintf(f, "  (%zu more on this host, of processes that are no target and not "
+			"triggered by one, left out)\n", mr_oom_kills_of_others(ctx, o));
 	for (size_t i = 0; i < nr; i++)
 		if (mr_oom_kill_wanted(ctx, mr_oom_kill(o, i)))
 			text_kill(f, ctx, mr_oom_kill(o, i), i + 1);

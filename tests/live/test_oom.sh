@@ -20,6 +20,10 @@
 #  (c) no memrec tracing state is left and the cgroup is gone.
 #  (d) the flight recorder (-a --flight --size 4 --keep) writes each kill
 #      to its own bounded file by itself.
+#  (e) a target killed by an OOM that another process of its cgroup declares
+#      (recorded from every task): the kill names the target and that trigger.
+#  (f) a kill of a process that is no target, during a recording of another
+#      program: left out of the report and counted apart.
 #
 # The cgroup's own oom_kill counter is checked too, so that a setup problem
 # (no kill happened) is not blamed on memrec. Skips (exit 0) without root,
@@ -412,6 +416,78 @@ PY
 			fail "$D/kill-$n-in-its-file" "see $OUT/flight$n.json"
 		fi
 	done
+fi
+
+# ------------------------- (e) a kill another process of the memcg declares
+# The target (a hog that takes 40 MiB in the cgroup, then holds it) is
+# killed when a second hog, not recorded, grows in the same cgroup: the OOM
+# is declared in the second hog's context, so its events are only seen
+# because memrec records the OOM killer's events from every task.
+# (f) a kill in the cgroup during a recording of another program: no
+# target's, so the report leaves it out and counts it.
+
+E=$T/other-trigger
+TRIG_SH='echo $$ > "$1" && echo "trigger pid $$" && exec "$2" 40 5'
+log=$OUT/other.record.log
+kills0=$(cg_oom_kills)
+start_record_bg "$log" -o "$OUT/other.dat" -- sh -c 'echo $$ > "$1" && echo "hog pid $$" && exec "$2" 40 2 30' \
+	sh "$CG/cgroup.procs" "$PROGS/hog"
+wait_recording $E "$log" 20
+tpid=
+for i in $(seq 100); do
+	tpid=$(sed -n 's/^hog pid \([0-9][0-9]*\)$/\1/p' "$log.out" 2>/dev/null | head -1)
+	[ -n "$tpid" ] && break
+	sleep 0.1
+done
+sleep 1		# the target has its 40 MiB
+sh -c "$TRIG_SH" sh "$CG/cgroup.procs" "$PROGS/hog" > "$OUT/other.trigger.out" 2>&1
+trig=$(sed -n 's/^trigger pid \([0-9][0-9]*\)$/\1/p' "$OUT/other.trigger.out" | head -1)
+wait_record_bg 30
+kills1=$(cg_oom_kills)
+if [ -z "$tpid" ] || [ -z "$trig" ] || [ "$kills0" = "?" ] || [ "$kills1" != $((kills0 + 1)) ]; then
+	fail $E/setup "target pid '$tpid', trigger pid '$trig', cgroup oom_kill $kills0 -> $kills1, expected one kill"
+elif [ "$REC_RC" -ne 0 ]; then
+	fail $E/record "memrec record $(describe_rc $REC_RC) (log: $log)"
+elif report_oom $E/report-oom-json "$OUT/other.dat" "$OUT/other.oom.json" json; then
+	python3 - "$OUT/other.oom.json" "$tpid" "$trig" "$E" <<'EOF'
+import json, sys
+path, victim, trig, prefix = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+doc = json.load(open(path))
+kills = doc.get("oom_kills") or []
+got = [(k.get("pid"), k.get("comm"), k.get("trigger_pid"), k.get("memcg")) for k in kills]
+# the trigger is no target: its memcg reclaim is not recorded, so memcg is unknown
+want = [(victim, "hog", trig, None)]
+if got == want and doc.get("oom_kills_of_others") == 0:
+    print("ok - %s/kill: the target, killed by the OOM pid %d declared" % (prefix, trig))
+else:
+    print("not ok - %s/kill: kills %r, want %r (others %r)" % (prefix, got, want,
+          doc.get("oom_kills_of_others")))
+    sys.exit(1)
+EOF
+	note_rc $?
+fi
+
+F=$T/not-a-target
+log=$OUT/notarget.record.log
+kills0=$(cg_oom_kills)
+start_record_bg "$log" -o "$OUT/notarget.dat" -- "$PROGS/sleeper" 5
+wait_recording $F "$log" 20
+"${HOG[@]}" > "$OUT/notarget.hog.out" 2>&1
+wait_record_bg 30
+kills1=$(cg_oom_kills)
+if [ "$kills0" = "?" ] || [ "$kills1" != $((kills0 + 1)) ]; then
+	fail $F/setup "cgroup oom_kill $kills0 -> $kills1, expected one kill"
+elif [ "$REC_RC" -ne 0 ]; then
+	fail $F/record "memrec record $(describe_rc $REC_RC) (log: $log)"
+elif report_oom $F/report-oom-json "$OUT/notarget.dat" "$OUT/notarget.oom.json" json &&
+     report_oom $F/report-oom-text "$OUT/notarget.dat" "$OUT/notarget.oom.txt" text; then
+	got=$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(len(d["oom_kills"]), d["oom_kills_of_others"])' "$OUT/notarget.oom.json")
+	if [ "$got" = "0 1" ] && grep -qxF "oom kills: 0" "$OUT/notarget.oom.txt" &&
+	   grep -qxF "  (1 more on this host, of processes that are no target and not triggered by one, left out)" "$OUT/notarget.oom.txt"; then
+		ok "$F/left-out: no kill of the sleeper, the hog's counted apart (JSON and text)"
+	else
+		fail $F/left-out "oom_kills, oom_kills_of_others = $got, want 0 1 (text: $OUT/notarget.oom.txt)"
+	fi
 fi
 
 # ------------------------------------------------------------ (c) cleanup

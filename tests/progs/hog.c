@@ -7,6 +7,8 @@
  * 1 MiB per step, 50 MiB/s with the defaults: in a 64 MiB memory cgroup it
  * is OOM-killed after about 60 steps (~1.3 s).
  *
+ * With a third argument HOLD, it then holds its memory HOLD seconds more
+ * (for a kill that another process in its cgroup triggers).
  * Prints nothing while it grows; if it survives every step it writes
  * "survived\n" and exits 0. Exits 1 when a malloc fails (without printing
  * more than "malloc failed" on stderr). Expected when recorded with -e user:
@@ -35,6 +37,7 @@ int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 256;
 	int ms = argc > 2 ? atoi(argv[2]) : 20;
+	int hold = argc > 3 ? atoi(argv[3]) : 0;
 	struct timespec pause = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
 	if (n < 0 || ms < 0)
@@ -52,6 +55,8 @@ int main(int argc, char **argv)
 		if (ms)
 			nanosleep(&pause, NULL);
 	}
+	if (hold > 0)
+		sleep((unsigned int)hold);
 	if (write(1, "survived\n", 9) != 9)
 		return 1;
 	return 0;
