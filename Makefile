@@ -103,6 +103,10 @@ tests/progs/%: tests/progs/%.cc
 tests/progs/deep_leak_nofp: tests/progs/deep_leak.c
 	$(call quiet,CC,$@)$(CC) $(PROG_CFLAGS) -fomit-frame-pointer -o $@ $<
 
+# diff_leak without its symbol table: its frames are named by module and offset.
+tests/progs/diff_leak_stripped: tests/progs/diff_leak.c
+	$(call quiet,CC,$@)$(CC) $(PROG_CFLAGS) -s -o $@ $<
+
 # The LSan suppressions program at -O0 and without PIE: other shapes of code.
 tests/progs/lsan_supp_O0: tests/progs/lsan_supp.c
 	$(call quiet,CC,$@)$(CC) $(PROG_CFLAGS) -O0 -o $@ $<
@@ -110,7 +114,7 @@ tests/progs/lsan_supp_nopie: tests/progs/lsan_supp.c
 	$(call quiet,CC,$@)$(CC) $(PROG_CFLAGS) -O2 -fno-pie -no-pie -o $@ $<
 
 progs: $(PROG_BIN) $(PROG_CXX_BIN) $(PROG_LIB_SO) tests/progs/deep_leak_nofp \
-	tests/progs/lsan_supp_O0 tests/progs/lsan_supp_nopie
+	tests/progs/lsan_supp_O0 tests/progs/lsan_supp_nopie tests/progs/diff_leak_stripped
 unit: $(UNIT_BIN)
 
 check: all unit progs
@@ -135,7 +139,7 @@ uninstall:
 
 clean:
 	rm -f memrec *.o */*.o */*/*.o libmemrec.a $(PLUGIN) $(UNIT_BIN) $(PROG_BIN) $(PROG_CXX_BIN) \
-		tests/progs/deep_leak_nofp scripts/bench_reader \
+		tests/progs/deep_leak_nofp tests/progs/diff_leak_stripped scripts/bench_reader \
 		$(PROG_LIB_SO) *.d */*.d */*/*.d report/output/leak_html_js.h $(PROTO_C) $(PROTO_H)
 	rm -rf tests/out
 

@@ -19,6 +19,7 @@ struct mr_frame {
 	const char	*function;	/* NULL when unknown; demangled for C++ */
 	uint64_t	offset;		/* addr - function start */
 	const char	*module;	/* path of the mapped file, NULL when unmapped */
+	uint64_t	mod_offset;	/* addr's offset in that file: the same in every run */
 	const char	*file;		/* source file from DWARF, NULL when none */
 	int		line;		/* 0 when none */
 	bool		inlined;	/* an inlined call, inside the next frame's function */

@@ -13,6 +13,7 @@
 #include "mr_options.h"
 #include "mr_outfile.h"
 #include "model/analyser.h"
+#include "leak/diff.h"
 #include "output/output.h"
 
 /* The reports, and a writer per format for each. */
@@ -30,8 +31,19 @@ static const struct report_kind kinds[] = {
 	{ &mr_frag_analyser, { { "text", mr_frag_write_text }, { "json", mr_frag_write_json } } },
 };
 
+/* `memrec report diff OLD NEW`: two files through the leak analyser, compared */
+struct diff_writer {
+	const char	*format;
+	int		(*write)(FILE *f, const struct mr_leak_diff *d);
+};
+
+static const struct diff_writer diff_writers[] = {
+	{ "text", mr_leak_diff_write_text }, { "json", mr_leak_diff_write_json },
+};
+
 static const char report_usage[] =
 "usage: memrec report [options] [leak | oom | frag]\n"
+"   or: memrec report [options] diff OLD NEW\n"
 "\n"
 "Reads a file written by 'memrec record' (here or on another host).\n"
 "leak (default): the blocks still allocated at the end of the trace, grouped by\n"
@@ -41,7 +53,11 @@ static const char report_usage[] =
 "(the oom group, recorded by default).\n"
 "frag: slab waste per call site and cache, page orders and migratetypes,\n"
 "fallbacks and free-block fragmentation per zone before vs after, and the user\n"
-"heap's live bytes vs span, free gaps and the block that pins its top.\n";
+"heap's live bytes vs span, free gaps and the block that pins its top.\n"
+"diff OLD NEW: the leak report of two recordings of the same program compared:\n"
+"the call sites (matched by process name, allocator, and the stack's functions\n"
+"and modules, not addresses) that hold more at the end of NEW than of OLD, most\n"
+"growth first, then a count of the unchanged, shrunk, gone and new ones.\n";
 
 static int set_top(const struct mr_option *opt, const char *arg)
 {
@@ -88,7 +104,8 @@ static int add_debug_dir(const struct mr_option *opt, const char *arg)
 static int parse_table(struct mr_report_opts *o, const char **sort, int argc, char **argv)
 {
 	const struct mr_option table[] = {
-		MR_OPT_STRING('i', "input", &o->input, "FILE", "read FILE (default memrec.dat)"),
+		MR_OPT_STRING('i', "input", &o->input, "FILE",
+			      "read FILE (default memrec.dat; diff takes its two files as arguments)"),
 		MR_OPT_STRING('f', "format", &o->format, "FMT",
 			      "text (default) or json; leak also folded (flame graph stacks), "
 			      "html (one self-contained page) and pprof (a gzipped profile.proto, "
@@ -135,25 +152,44 @@ static int parse_table(struct mr_report_opts *o, const char **sort, int argc, ch
 
 static const struct report_kind *find_kind(const char *name);
 
-/* 0, 1 after -h, or -MR_EXIT_USAGE */
-static int parse_opts(struct mr_report_opts *o, int argc, char **argv)
+/* diff OLD NEW: the two files, and the options that make no sense with two */
+static int parse_diff(struct mr_report_opts *o, const char **files, int argc, char **argv)
+{
+	if (argc != 3)
+		return mr_usage_error("diff takes two files, OLD and NEW, not %d", argc - 1);
+	if (o->input)
+		return mr_usage_error("diff takes its two files as arguments, not -i");
+	files[0] = argv[1];
+	files[1] = argv[2];
+	o->kind = "diff";
+	return 0;
+}
+
+/* 0, 1 after -h, or -MR_EXIT_USAGE; files[]: diff's two files */
+static int parse_opts(struct mr_report_opts *o, const char **files, int argc, char **argv)
 {
 	const char *sort = NULL;
 	int first;
 
-	o->input = "memrec.dat";
 	o->format = "text";
 	o->top = -1;
 	first = parse_table(o, &sort, argc, argv);
 	if (first <= 0)
 		return first < 0 ? -MR_EXIT_USAGE : 1;
 	o->kind = "leak";
-	for (; first < argc; first++) {
-		if (!find_kind(argv[first]))
-			return mr_usage_error("unknown report '%s'; the reports are: leak, oom, frag",
-					      argv[first]);
-		o->kind = argv[first];
+	if (first < argc && !strcmp(argv[first], "diff")) {
+		if (parse_diff(o, files, argc - first, argv + first))
+			return -MR_EXIT_USAGE;
+	} else {
+		for (; first < argc; first++) {
+			if (!find_kind(argv[first]))
+				return mr_usage_error("unknown report '%s'; the reports are: leak, oom, "
+						      "frag, diff", argv[first]);
+			o->kind = argv[first];
+		}
 	}
+	if (!o->input)
+		o->input = "memrec.dat";
 	if (o->top >= 0 && !strcmp(o->format, "pprof"))
 		return mr_usage_error("--top does not go with --format pprof: the profile holds "
 				      "every row (pprof's -nodecount trims the view)");
@@ -227,6 +263,30 @@ static FILE *open_output(const struct mr_writer *w, const struct mr_report_opts 
 	return to_stdout ? stdout : mr_outfile_open(of, o->output);
 }
 
+/* Reads o->input into run->ctx and through run->a; run_release() after, whatever it returns. */
+static int analyse(struct run *run, const struct mr_report_opts *o)
+{
+	int ret = mr_ctx_open(run->ctx, o);
+
+	if (!ret) {
+		run->state = run->a->new(run->ctx);
+		ret = run->state ? mr_reader_run(run->ctx->reader, on_event, run) : -1;
+	}
+	if (!ret) {
+		mr_ctx_finish(run->ctx);
+		run->a->finish(run->state, run->ctx);
+	}
+	return ret;
+}
+
+static void run_release(struct run *run)
+{
+	if (run->state)
+		run->a->free(run->state);
+	run->state = NULL;
+	mr_ctx_release(run->ctx);
+}
+
 static int run_report(const struct report_kind *k, const struct mr_writer *w,
 		      const struct mr_report_opts *o)
 {
@@ -238,36 +298,88 @@ static int run_report(const struct report_kind *k, const struct mr_writer *w,
 
 	if (!out)
 		return -1;
-	ret = mr_ctx_open(&ctx, o);
-	if (!ret) {
-		run.state = run.a->new(&ctx);
-		ret = run.state ? mr_reader_run(ctx.reader, on_event, &run) : -1;
-	}
-	if (!ret) {
-		mr_ctx_finish(&ctx);
-		run.a->finish(run.state, &ctx);
+	ret = analyse(&run, o);
+	if (!ret)
 		ret = w->write(out, &ctx, run.state);
-	}
 	if (!ret && of.f)
 		ret = mr_outfile_commit(&of);
 	mr_outfile_release(&of);
-	if (run.state)
-		run.a->free(run.state);
-	mr_ctx_release(&ctx);
+	run_release(&run);
 	return ret;
+}
+
+static int write_diff(const struct diff_writer *w, const struct mr_report_opts *o,
+		      const struct mr_leak_diff *d)
+{
+	struct mr_outfile of = { 0 };
+	bool to_stdout = !o->output || !strcmp(o->output, "-");
+	FILE *out = to_stdout ? stdout : mr_outfile_open(&of, o->output);
+	int ret;
+
+	if (!out)
+		return -1;
+	ret = w->write(out, d);
+	if (!ret && of.f)
+		ret = mr_outfile_commit(&of);
+	mr_outfile_release(&of);
+	return ret;
+}
+
+/*
+ * Both files stay open till the end: the rows are shown with each file's
+ * names. Each file gets its own options (its own input), the others shared.
+ */
+static int run_diff(const struct diff_writer *w, const struct mr_report_opts *o,
+		    const char *const files[2])
+{
+	struct mr_report_opts fo[2] = { *o, *o };
+	struct mr_ctx ctx[2];
+	struct run run[2] = { { .ctx = &ctx[0], .a = &mr_leak_analyser },
+			      { .ctx = &ctx[1], .a = &mr_leak_analyser } };
+	struct mr_leak_diff d;
+	int ret;
+
+	fo[0].input = files[0];
+	fo[1].input = files[1];
+	ret = analyse(&run[0], &fo[0]);
+	/* the second file is not read when the first could not be: one error, not two */
+	memset(&ctx[1], 0, sizeof(ctx[1]));
+	if (!ret)
+		ret = analyse(&run[1], &fo[1]);
+	if (!ret) {
+		mr_leak_diff_build(&d, (struct mr_diff_input){ &ctx[0], run[0].state },
+				   (struct mr_diff_input){ &ctx[1], run[1].state });
+		ret = write_diff(w, o, &d);
+		mr_leak_diff_release(&d);
+	}
+	run_release(&run[1]);
+	run_release(&run[0]);
+	return ret;
+}
+
+static int cmd_diff(const struct mr_report_opts *o, const char *const files[2])
+{
+	for (size_t i = 0; i < ARRAY_SIZE(diff_writers); i++)
+		if (!strcmp(diff_writers[i].format, o->format))
+			return run_diff(&diff_writers[i], o, files) < 0 ? MR_EXIT_FAIL : MR_EXIT_OK;
+	mr_usage_error("unknown format '%s' for diff; use text or json", o->format);
+	return MR_EXIT_USAGE;
 }
 
 int mr_cmd_report(int argc, char **argv)
 {
 	struct mr_report_opts o = { 0 };
+	const char *files[2] = { NULL, NULL };
 	const struct report_kind *k;
 	const struct mr_writer *w;
 	struct mr_buf formats = { 0 };
 	int ret;
 
-	ret = parse_opts(&o, argc, argv);
+	ret = parse_opts(&o, files, argc, argv);
 	if (ret)
 		return ret > 0 ? MR_EXIT_OK : MR_EXIT_USAGE;
+	if (!strcmp(o.kind, "diff"))
+		return cmd_diff(&o, files);
 	k = find_kind(o.kind);
 	w = k ? find_writer(k, o.format) : NULL;
 	if (!w) {

@@ -103,9 +103,13 @@ static int unpack(const char *file, const void *payload, uint32_t size, const ch
 	return 0;
 }
 
-/* The directory to remove when the report ends, however it ends. */
-static char rm_dir[PATH_MAX];
-static volatile sig_atomic_t rm_armed;
+/*
+ * The directories to remove when the report ends, however it ends: one per
+ * file open (`memrec report diff` has two).
+ */
+#define RM_SLOTS	2
+static char rm_dir[RM_SLOTS][PATH_MAX];
+static volatile sig_atomic_t rm_armed[RM_SLOTS];
 
 static void remove_armed(void);
 
@@ -177,9 +181,11 @@ void mr_unpack_remove_now(void)
 
 static void remove_armed(void)
 {
-	if (rm_armed)
-		remove_tree(rm_dir);
-	rm_armed = 0;
+	for (int i = 0; i < RM_SLOTS; i++) {
+		if (rm_armed[i])
+			remove_tree(rm_dir[i]);
+		rm_armed[i] = 0;
+	}
 }
 
 /* SA_RESETHAND: the raised signal then ends the process as it would have. */
@@ -197,11 +203,16 @@ static void arm_removal(const char *dir)
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE };
 	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESETHAND };
 	static bool once;
+	int i;
 
-	if (strlen(dir) >= sizeof(rm_dir))
+	for (i = 0; i < RM_SLOTS && rm_armed[i]; i++)
+		;
+	if (i == RM_SLOTS)
+		mr_die("more than %d symbol directories unpacked at once", RM_SLOTS);
+	if (strlen(dir) >= sizeof(rm_dir[i]))
 		mr_die("temporary directory name '%s' is too long", dir);
-	memcpy(rm_dir, dir, strlen(dir) + 1);
-	rm_armed = 1;
+	memcpy(rm_dir[i], dir, strlen(dir) + 1);
+	rm_armed[i] = 1;
 	if (once)
 		return;
 	once = true;
@@ -241,7 +252,9 @@ void mr_unpack_remove(char *dir)
 {
 	if (!dir)
 		return;
-	rm_armed = 0;
+	for (int i = 0; i < RM_SLOTS; i++)
+		if (rm_armed[i] && !strcmp(rm_dir[i], dir))
+			rm_armed[i] = 0;
 	remove_tree(dir);
 	free(dir);
 }

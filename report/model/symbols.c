@@ -862,6 +862,7 @@ static struct sym *find_sym(struct mr_symbols *s, int pid, uint64_t ts, uint64_t
 	if (!m)
 		return NULL;
 	f->module = m->name;
+	f->mod_offset = m->pgoff + (addr - m->start);
 	if (!m->file || !file_usable(m->file) ||
 	    file_vaddr(m->file, m->pgoff + (addr - m->start), vaddr))
 		return NULL;

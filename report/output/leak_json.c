@@ -125,7 +125,7 @@ static void kernel_json(struct mr_json *j, struct mr_ctx *ctx, const struct mr_k
 	mr_json_array_end(j);
 }
 
-static void user_totals(struct mr_json *j, const struct mr_leaks *l)
+void mr_write_json_leak_totals(struct mr_json *j, const struct mr_leaks *l)
 {
 	mr_json_object_begin(j, "totals", MR_JSON_LINE);
 	mr_json_uint(j, "bytes", l->bytes);
@@ -150,7 +150,7 @@ int mr_leak_json_doc(struct mr_json *j, struct mr_ctx *ctx, const void *state)
 
 	mr_json_object_begin(j, NULL, MR_JSON_BLOCK);
 	mr_write_json_header(j, ctx);
-	user_totals(j, l);
+	mr_write_json_leak_totals(j, l);
 	mr_json_array_begin(j, "leaks", MR_JSON_BLOCK);
 	for (size_t i = 0; i < shown; i++)
 		row(j, ctx, l, &l->rows[i]);

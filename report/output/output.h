@@ -61,6 +61,10 @@ void mr_html_lost_row(FILE *f, const struct mr_ctx *ctx);	/* "lost events" */
 /* after the table: lost events and a truncated file; consequence as mr_text_lost's */
 void mr_html_lost_warnings(FILE *f, const struct mr_ctx *ctx, const char *consequence);
 
+/* leak_json.c: "totals", the sums over a leak report's user rows (diff shows them too) */
+struct mr_leaks;
+void mr_write_json_leak_totals(struct mr_json *j, const struct mr_leaks *l);
+
 /* ---- the writers: state is the finished analyser's ---- */
 int mr_leak_write_text(FILE *f, struct mr_ctx *ctx, const void *state);	/* leak_text.c */
 int mr_leak_write_json(FILE *f, struct mr_ctx *ctx, const void *state);	/* leak_json.c */
@@ -74,4 +78,8 @@ int mr_oom_write_json(FILE *f, struct mr_ctx *ctx, const void *state);	/* oom_js
 int mr_oom_write_html(FILE *f, struct mr_ctx *ctx, const void *state);	/* oom_html.c */
 int mr_frag_write_text(FILE *f, struct mr_ctx *ctx, const void *state);	/* frag.c */
 int mr_frag_write_json(FILE *f, struct mr_ctx *ctx, const void *state);	/* frag.c */
+/* leak_diff.c: `memrec report diff`, two files' leak reports compared */
+struct mr_leak_diff;
+int mr_leak_diff_write_text(FILE *f, const struct mr_leak_diff *d);
+int mr_leak_diff_write_json(FILE *f, const struct mr_leak_diff *d);
 #endif

@@ -65,6 +65,28 @@ out = set(); walk(json.load(sys.stdin), out); print("\n".join(sorted(out)))')
 	[ -n "$fkeys" ] && [ -z "$undoc" ] &&
 		ok "every frag JSON key is documented ($(echo $fkeys | wc -w) keys)" ||
 		notok "frag-json-keys" "undocumented in docs/memrec-report-frag-json.md:${undoc:- no JSON}"
+	# the diff: both ways between a file with user leaks and one with kernel ones
+	dkeys=$( ($MEMREC report diff --format json "$golden" tests/golden/pipe_hold.dat;
+		  $MEMREC report diff --format json tests/golden/pipe_hold.dat "$golden") 2>/dev/null |
+		python3 -c '
+import json, sys
+def walk(o, out):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            out.add(k); walk(v, out)
+    elif isinstance(o, list):
+        for v in o: walk(v, out)
+out = set()
+for doc in sys.stdin.read().replace("}\n{", "}\n\x00{").split("\x00"):
+    walk(json.loads(doc), out)
+print("\n".join(sorted(out)))')
+	undoc=""
+	for k in $dkeys; do
+		grep -q "\`$k\`" docs/memrec-report-json.md || undoc="$undoc $k"
+	done
+	[ -n "$dkeys" ] && [ -z "$undoc" ] &&
+		ok "every diff JSON key is documented ($(echo $dkeys | wc -w) keys)" ||
+		notok "diff-json-keys" "undocumented in docs/memrec-report-json.md:${undoc:- no JSON}"
 else
 	notok "json-keys" "missing $golden"
 fi
