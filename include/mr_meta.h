@@ -64,6 +64,7 @@ struct mr_meta {
 	uint64_t		truncated_bytes;	/* event data dropped on a full disk */
 	int			free_null_unseen;	/* free(NULL) calls were not recorded */
 	char			*uprobes;		/* "perf" (per target) or "ftrace" */
+	char			*perf_refused;		/* why perf_event_open failed, or NULL */
 	uint64_t		samples, samples_lost;	/* perf path: kept and lost */
 	char			*stop_reason;
 	struct mr_meta_target	*targets;

@@ -27,6 +27,7 @@ void mr_meta_release(struct mr_meta *m)
 	free(m->command);
 	free(m->stop_reason);
 	free(m->uprobes);
+	free(m->perf_refused);
 	for (i = 0; i < m->nr_targets; i++)
 		free(m->targets[i].cmdline);
 	free(m->targets);
@@ -183,6 +184,10 @@ void mr_meta_encode(const struct mr_meta *m, struct mr_buf *b)
 	add_str(b, m->stop_reason);
 	mr_buf_add(b, "\nuprobes ", 9);
 	add_str(b, m->uprobes);
+	if (m->perf_refused) {
+		mr_buf_add(b, "\nperf_refused ", 14);
+		add_str(b, m->perf_refused);
+	}
 	mr_buf_add(b, "\ngroups ", 8);
 	add_str(b, m->groups);
 	mr_buf_addf(b, "\nsystem_wide %d\nflight_mb %llu", m->system_wide,
@@ -333,6 +338,8 @@ static int decode_line(struct mr_meta *m, char **f, int n, const char *file, boo
 		free(path);
 	} else if (!strcmp(f[0], "uprobes")) {
 		NEED(2); set_str(&m->uprobes, f[1]);
+	} else if (!strcmp(f[0], "perf_refused")) {
+		NEED(2); set_str(&m->perf_refused, f[1]);
 	} else if (!strcmp(f[0], "samples")) {
 		NEED(3);
 		m->samples = num(f[1], 10, &bad);

@@ -6,6 +6,7 @@
  * ring buffers' counters. Each reader is forgiving: a file that went away
  * (an exited pid) or a key this kernel lacks gives nothing, not an error.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,39 @@ void mr_proc_snapshot_maps(struct mr_meta *m, uint64_t ts, pid_t pid)
 		add_maps_line(m, ts, pid, line);
 	if (f)
 		fclose(f);
+}
+
+/* line (len bytes, its newline included) is a whole line of a */
+static bool has_line(const char *a, const char *line, size_t len)
+{
+	for (const char *p = a; p && (p = strstr(p, "\n")) != NULL; p++)
+		if (!strncmp(p + 1, line, len))
+			return true;
+	return a && !strncmp(a, line, len);
+}
+
+void mr_proc_poll_maps(struct mr_meta *m, char **last, uint64_t since, pid_t pid)
+{
+	char path[64], line[4096], *now, *p, *nl;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	now = mr_read_file(path, NULL);
+	if (!now || (*last && !strcmp(now, *last))) {
+		free(now);
+		return;
+	}
+	for (p = now; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		if (!has_line(*last, p, nl + 1 - p) && (size_t)(nl - p) < sizeof(line)) {
+			memcpy(line, p, nl - p);
+			line[nl - p] = '\0';
+			add_maps_line(m, since, pid, line);
+		}
+	}
+	free(*last);
+	*last = now;
 }
 
 uint64_t mr_proc_oom_kills(void)

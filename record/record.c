@@ -60,6 +60,9 @@ struct recorder {
 	struct mr_stream		stream;
 	bool				streaming;
 	struct mr_mmaps			*mmaps;
+	/* perf refused: the targets' maps files as last read, and when */
+	char				**maps_last;
+	uint64_t			maps_since;
 	/* perf samples, by enum mr_samples_kind: the allocator probes (per
 	 * target), kernel allocations (per target) and kernel frees (per CPU) */
 	struct mr_samples		*samples[MR_SAMPLES_NR];	/* by enum mr_samples_kind */
@@ -290,6 +293,44 @@ static void warn_other_libc(pid_t pid, const char *libc)
 	free(cxx);
 }
 
+static int event_id(const char *sysev, uint32_t *id);
+
+/*
+ * A host may refuse perf_event_open (a seccomp filter, perf_event_paranoid
+ * without CAP_PERFMON): the allocator probes then go through ftrace, the
+ * mappings are read from /proc, and the kernel events of targets, which
+ * are perf samples, are left out.
+ */
+static int check_perf(struct recorder *r)
+{
+	unsigned int perf_only = MR_GROUP_KERNEL | MR_GROUP_PAGE;
+	uint32_t id;
+	int e;
+
+	if (r->o.ftrace_uprobes || !r->probes.nr)
+		return 0;
+	if (event_id(r->probes.events[0], &id) < 0)
+		return -1;
+	e = mr_samples_refused(id, r->target.pids[0]);
+	if (!e)
+		return 0;
+	if (r->o.dwarf_stack)
+		return mr_error("perf_event_open is refused here (%s); --call-graph dwarf needs it",
+				strerror(e));
+	mr_warning("perf_event_open is refused here (%s): the allocator probes go through "
+		   "ftrace, armed in every process that maps this libc, and the mappings are "
+		   "read from /proc%s", strerror(e), r->o.groups & perf_only ?
+		   "; the kernel events of targets (-e kernel,page) are not recorded" : "");
+	r->o.ftrace_uprobes = true;
+	r->o.groups &= ~perf_only;
+	r->meta.perf_refused = mr_xstrdup(strerror(e));
+	free(r->meta.uprobes);
+	r->meta.uprobes = mr_xstrdup("ftrace");
+	free(r->meta.groups);
+	r->meta.groups = mr_groups_string(r->o.groups);
+	return 0;
+}
+
 static int setup_target(struct recorder *r)
 {
 	char *libc = NULL, *libstdcxx = NULL;
@@ -307,6 +348,8 @@ static int setup_target(struct recorder *r)
 	ret = mr_probes_find_libs(r->o.cmd ? 0 : r->target.pids[0], &libc, &libstdcxx);
 	if (!ret)
 		ret = mr_probes_create(&r->probes, r->name, libc, libstdcxx);
+	if (!ret)
+		ret = check_perf(r);
 	for (int i = 1; !ret && i < r->target.nr_pids; i++)
 		warn_other_libc(r->target.pids[i], libc);
 	free(libc);
@@ -362,7 +405,8 @@ static int stack_trigger(struct recorder *r, const char *sysev)
  */
 static bool sampled_hostwide(const struct recorder *r, const char *sysev)
 {
-	return !r->o.system_wide && !r->o.flight_mb && mr_event_is_hostwide(sysev);
+	return !r->o.system_wide && !r->o.flight_mb && !r->meta.perf_refused &&
+	       mr_event_is_hostwide(sysev);
 }
 
 static int setup_instance(struct recorder *r)
@@ -421,8 +465,40 @@ static int setup_instance(struct recorder *r)
 	return r->hdr ? 0 : -1;
 }
 
+/* perf refused: the targets' mappings from /proc, new ones as seen since the last look */
+static void poll_maps(struct recorder *r, uint64_t now)
+{
+	for (int i = 0; i < r->target.nr_pids; i++)
+		mr_proc_poll_maps(&r->meta, &r->maps_last[i], r->maps_since, r->target.pids[i]);
+	r->maps_since = now;
+}
+
+static void on_child_stop(void *ctx, pid_t pid)
+{
+	poll_maps(ctx, mr_now_ns());
+}
+
+static int setup_proc_maps(struct recorder *r)
+{
+	r->maps_last = mr_xcalloc(r->target.nr_pids, sizeof(*r->maps_last));
+	r->maps_since = mr_now_ns();
+	if (!r->target.child) {
+		poll_maps(r, r->maps_since);
+		return 0;
+	}
+	/* a short command would be gone before a look: it stops at exec and exit */
+	r->target.on_stop = on_child_stop;
+	r->target.on_stop_ctx = r;
+	if (mr_target_trace(&r->target) < 0)
+		mr_warning_errno("cannot ptrace the command to read its mappings at exit; "
+				 "code it maps and unmaps between two looks is not symbolised");
+	return 0;
+}
+
 static int setup_mmaps(struct recorder *r)
 {
+	if (r->meta.perf_refused)
+		return setup_proc_maps(r);
 	r->mmaps = mr_mmaps_open();
 	for (int i = 0; i < r->target.nr_pids; i++) {
 		if (mr_mmaps_add_process(r->mmaps, r->target.pids[i]) < 0)
@@ -614,7 +690,9 @@ static void print_status(struct recorder *r, bool final)
 /* Waits for a stop condition; returns the reason. */
 static const char *wait_for_stop(struct recorder *r)
 {
-	struct timespec tick = { 0, 200 * 1000000L }, settle = { 0, 300 * 1000000L };
+	/* a traced command waits for the loop at its signals and exit */
+	struct timespec tick = { 0, (r->target.traced ? 10 : 200) * 1000000L };
+	struct timespec settle = { 0, 300 * 1000000L };
 	uint64_t last_status = 0, kills = mr_proc_oom_kills();
 
 	for (;;) {
@@ -636,6 +714,8 @@ static const char *wait_for_stop(struct recorder *r)
 		}
 		if (r->o.duration_s && now - r->t0 >= r->o.duration_s * 1000000000ull)
 			return "duration reached";
+		if (r->maps_last)
+			poll_maps(r, now);
 		if (!r->o.system_wide && !mr_target_alive(&r->target, r->inst))
 			return "targets exited";
 		if (r->o.groups & MR_GROUP_OOM)
@@ -940,6 +1020,9 @@ static int stop_and_write(struct recorder *r, const char *reason)
 {
 	int ret;
 
+	mr_target_untrace(&r->target);
+	if (r->maps_last)
+		poll_maps(r, mr_now_ns());
 	tracefs_trace_off(r->inst);
 	if (r->o.flight_mb) {
 		r->streaming = true;
@@ -1051,6 +1134,9 @@ static int record(struct recorder *r, const char **reason)
 
 static void release(struct recorder *r)
 {
+	for (int i = 0; r->maps_last && i < r->target.nr_pids; i++)
+		free(r->maps_last[i]);
+	free(r->maps_last);
 	mr_target_release_all(&r->target);
 	mr_tracedat_hdr_free(r->hdr);
 	mr_buf_release(&r->archive);

@@ -77,6 +77,8 @@ struct mr_samples *mr_samples_open(enum mr_samples_kind kind, const uint32_t *id
 int mr_samples_add_cpus(struct mr_samples *sm);
 /* Arms the probes in every thread pid has now; children inherit them. */
 int mr_samples_add_process(struct mr_samples *sm, pid_t pid);
+/* errno when the host refuses perf_event_open of tracepoint id for pid, else 0 */
+int mr_samples_refused(uint32_t id, pid_t pid);
 int mr_samples_start(struct mr_samples *sm);
 /* Disarms, drains and writes the last pages. */
 void mr_samples_stop(struct mr_samples *sm);
@@ -125,6 +127,11 @@ void mr_memcg_snapshot(struct mr_meta *m, pid_t pid, uint64_t ts, bool if_change
 /* procfs.c: what the recorder reads from /proc and the per-CPU stats files */
 /* The executable mappings pid has now (before perf saw them), as of ts. */
 void mr_proc_snapshot_maps(struct mr_meta *m, uint64_t ts, pid_t pid);
+/*
+ * Adds the executable mappings of pid not in *last (its maps file when
+ * last read, kept there) as seen since 'since'.
+ */
+void mr_proc_poll_maps(struct mr_meta *m, char **last, uint64_t since, pid_t pid);
 uint64_t mr_proc_oom_kills(void);	/* the OOM killer's kills so far, memcg ones too */
 uint64_t mr_proc_max_stack(void);	/* the perf call chain limit, at most MR_MAX_STACK */
 /* A CPU's ring-buffer counters in inst; zeros when they cannot be read. */
@@ -187,6 +194,10 @@ struct mr_target {
 	int		exec_err_fd;	/* read end: the command's exec errno */
 	int		child_status;
 	bool		child_reaped;
+	bool		traced;		/* mr_target_trace(): stops at exec and exit */
+	/* called at those stops, while the child's address space is still whole */
+	void		(*on_stop)(void *ctx, pid_t pid);
+	void		*on_stop_ctx;
 };
 
 /* The syntax of a -p list: 0, or -MR_EXIT_USAGE after a usage error. */
@@ -206,5 +217,12 @@ char *mr_target_cmdline(pid_t pid);
  */
 int mr_for_each_thread(pid_t pid, int (*fn)(pid_t tid, void *ctx), void *ctx);
 void mr_target_release_all(struct mr_target *t);
+/*
+ * Without perf's mmap records the spawned command's mappings are read from
+ * /proc: ptrace stops it at exec and at exit (its mappings still there)
+ * and t->on_stop reads them. Returns 0, or -1 (errno) when ptrace refuses.
+ */
+int mr_target_trace(struct mr_target *t);
+void mr_target_untrace(struct mr_target *t);
 
 #endif

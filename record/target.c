@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -254,19 +255,86 @@ static bool task_alive(const char *tid)
 	return alive;
 }
 
+int mr_target_trace(struct mr_target *t)
+{
+	if (ptrace(PTRACE_SEIZE, t->child, 0, PTRACE_O_TRACEEXIT | PTRACE_O_TRACEEXEC) < 0)
+		return -1;
+	t->traced = true;
+	return 0;
+}
+
+/* A traced child's stop: its mappings read at exec and exit, a signal passed on. */
+static void continue_child(struct mr_target *t, int status)
+{
+	int event = status >> 16;
+
+	if (event == PTRACE_EVENT_STOP) {	/* a group stop: it stays stopped */
+		ptrace(PTRACE_LISTEN, t->child, 0, 0);
+		return;
+	}
+	if (event && t->on_stop)
+		t->on_stop(t->on_stop_ctx, t->child);
+	if (event == PTRACE_EVENT_EXIT) {
+		ptrace(PTRACE_DETACH, t->child, 0, 0);
+		t->traced = false;
+		return;
+	}
+	ptrace(PTRACE_CONT, t->child, 0, event ? 0 : WSTOPSIG(status));
+}
+
+static void reap_child(struct mr_target *t)
+{
+	int status;
+
+	while (waitpid(t->child, &status, __WALL | WNOHANG) == t->child) {
+		if (!WIFSTOPPED(status)) {
+			t->child_reaped = true;
+			t->child_status = status;
+			t->traced = false;
+			return;
+		}
+		continue_child(t, status);
+	}
+}
+
+/* Before the recording stops: the child runs on untraced, no signal lost. */
+void mr_target_untrace(struct mr_target *t)
+{
+	int status;
+
+	if (!t->traced)
+		return;
+	reap_child(t);
+	if (!t->traced || ptrace(PTRACE_INTERRUPT, t->child, 0, 0) < 0)
+		return;
+	while (waitpid(t->child, &status, __WALL) == t->child) {
+		int event = status >> 16;
+
+		if (!WIFSTOPPED(status)) {
+			t->child_reaped = true;
+			t->child_status = status;
+			break;
+		}
+		if (event && event != PTRACE_EVENT_STOP) {
+			continue_child(t, status);	/* exec or exit: its mappings first */
+			if (!t->traced)
+				break;
+			continue;
+		}
+		/* PTRACE_EVENT_STOP of the interrupt, or a signal to pass on */
+		ptrace(PTRACE_DETACH, t->child, 0, event ? 0 : WSTOPSIG(status));
+		break;
+	}
+	t->traced = false;
+}
+
 bool mr_target_alive(struct mr_target *t, struct tracefs_instance *inst)
 {
 	char *list, *tok, *save;
 	bool alive = false;
 
-	if (t->child && !t->child_reaped) {
-		int status;
-
-		if (waitpid(t->child, &status, WNOHANG) == t->child) {
-			t->child_reaped = true;
-			t->child_status = status;
-		}
-	}
+	if (t->child && !t->child_reaped)
+		reap_child(t);
 	for (int i = 0; i < t->nr_pids && !alive; i++) {
 		char pid[16];
 

@@ -104,6 +104,11 @@ void mr_text_recording(FILE *f, const struct mr_ctx *ctx, const char *title, dou
 	for (int i = 0; i < m->nr_targets; i++)
 		fprintf(f, "  target     pid %d: %s\n", m->targets[i].pid,
 			mr_text_esc(m->targets[i].cmdline));
+	if (m->perf_refused)
+		fprintf(f, "  WARNING: perf_event_open was refused (%s): the allocator probes went "
+			"through ftrace, the mappings were read from /proc (code mapped and unmapped "
+			"between two looks is not named), and the kernel events of targets were "
+			"not recorded\n", mr_text_esc(m->perf_refused));
 }
 
 void mr_text_lost(FILE *f, const struct mr_ctx *ctx, const char *consequence)
@@ -247,6 +252,7 @@ void mr_write_json_header(struct mr_json *j, struct mr_ctx *ctx)
 	mr_json_double(j, "duration_s", (ctx->end_ts - ctx->begin_ts) / 1e9, 6);
 	mr_json_str(j, "stop_reason", m->stop_reason);
 	mr_json_str(j, "host", m->uname);
+	mr_json_str(j, "perf_refused", m->perf_refused);
 	mr_write_json_targets(j, m);
 	json_events(j, ctx);
 	mr_write_json_lost(j, ctx);
