@@ -162,7 +162,7 @@ void mr_outdir_release(struct mr_outdir *od);
 /* cleanup.c */
 /* Removes the instance and uprobe group named name; returns how many it removed. */
 int mr_cleanup_state(const char *tracing_dir, const char *name);
-/* Removes memrec state left by recorders that no longer run. */
+/* Removes memrec state left by recorders that no longer run (and no memrec-teardown owns). */
 void mr_cleanup_stale(const char *tracing_dir);
 /*
  * Removes a private directory of memrec's (ours, 0700, a real directory) and
