@@ -842,12 +842,18 @@ static int write_file(struct recorder *r)
 
 static void teardown(struct recorder *r)
 {
+	bool detached;
+
 	if (r->inst) {
 		tracefs_trace_off(r->inst);
 		if (r->streaming)
 			mr_stream_stop(&r->stream);
 		r->streaming = false;
 	}
+	for (size_t k = 0; k < ARRAY_SIZE(r->samples); k++)
+		mr_samples_stop(r->samples[k]);
+	/* the kernel's part is slow: a child takes it, and our closes below are cheap */
+	detached = r->tdir && mr_teardown_detach(r->tdir, r->name, &r->wd) > 0;
 	mr_mmaps_close(r->mmaps);
 	r->mmaps = NULL;
 	for (size_t k = 0; k < ARRAY_SIZE(r->samples); k++) {
@@ -855,14 +861,17 @@ static void teardown(struct recorder *r)
 		r->samples[k] = NULL;
 	}
 	if (r->inst) {
-		if (tracefs_instance_destroy(r->inst) < 0)
+		if (!detached && tracefs_instance_destroy(r->inst) < 0)
 			mr_warning_errno("cannot remove tracefs instance '%s'", r->name);
 		tracefs_instance_free(r->inst);
 		r->inst = NULL;
 	}
-	mr_probes_destroy(&r->probes);
+	if (detached)
+		mr_probes_release(&r->probes);
+	else
+		mr_probes_destroy(&r->probes);
 	/* anything the calls above could not remove */
-	if (r->tdir)
+	if (r->tdir && !detached)
 		mr_cleanup_state(r->tdir, r->name);
 	if (r->target.child && r->target.release_fd > 0) {
 		/*
@@ -877,7 +886,10 @@ static void teardown(struct recorder *r)
 	}
 	/* before the watchdog, which would take what is left for a dead recorder's */
 	mr_outdir_release(&r->outdir);
-	mr_watchdog_stop(&r->wd);
+	if (detached)
+		mr_watchdog_detach(&r->wd);
+	else
+		mr_watchdog_stop(&r->wd);
 }
 
 static int exclude_self(struct recorder *r);
@@ -1108,6 +1120,8 @@ static void take_signals(struct recorder *r)
 	sigaddset(&r->stop_sigs, SIGINT);
 	sigaddset(&r->stop_sigs, SIGTERM);
 	sigaddset(&r->stop_sigs, SIGHUP);
+	/* not a stop by itself: wakes the wait as soon as the command exits */
+	sigaddset(&r->stop_sigs, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &r->stop_sigs, NULL);
 	/* a command that died while held must not kill us through its pipe */
 	signal(SIGPIPE, SIG_IGN);

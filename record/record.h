@@ -4,7 +4,8 @@
  * record.c drives them: cleanup (stale state, watchdog) -> target (spawn or
  * attach) -> probes (uprobes in memrec's group) -> instance + stream
  * (per-CPU ring buffers to files) -> mmaps (perf MMAP2 records) -> tracedat,
- * reading /proc through procfs and making room on a full disk with diskfull.
+ * reading /proc through procfs and making room on a full disk with diskfull;
+ * teardown hands the kernel's slow teardown to a child once the file is written.
  */
 #ifndef MR_RECORD_H
 #define MR_RECORD_H
@@ -33,6 +34,8 @@ int mr_probes_find_libs(pid_t pid, char **libc, char **libstdcxx);
 int mr_probes_create(struct mr_probes *p, const char *group, const char *libc,
 		     const char *libstdcxx);
 void mr_probes_destroy(struct mr_probes *p);
+/* Frees p, leaving the probes in tracefs (to memrec-teardown). */
+void mr_probes_release(struct mr_probes *p);
 
 /* stream.c: one thread per CPU splicing full pages into a file. */
 struct mr_stream_cpu;
@@ -166,7 +169,7 @@ void mr_outdir_release(struct mr_outdir *od);
 /* cleanup.c */
 /* Removes the instance and uprobe group named name; returns how many it removed. */
 int mr_cleanup_state(const char *tracing_dir, const char *name);
-/* Removes memrec state left by recorders that no longer run. */
+/* Removes memrec state left by recorders that no longer run (and no memrec-teardown owns). */
 void mr_cleanup_stale(const char *tracing_dir);
 /*
  * Removes a private directory of memrec's (ours, 0700, a real directory) and
@@ -184,6 +187,28 @@ struct mr_watchdog {
 int mr_watchdog_start(struct mr_watchdog *w, const char *tracing_dir, const char *name,
 		      const char *tmpdir);
 void mr_watchdog_stop(struct mr_watchdog *w);
+/*
+ * The recorder leaves, the watchdog stays until the last holder of its pipe
+ * (memrec-teardown) is gone; it lets go of the recorder's stdout and stderr.
+ */
+void mr_watchdog_detach(struct mr_watchdog *w);
+/* Points stdin, stdout and stderr at /dev/null: for processes that outlive memrec. */
+void mr_null_stdio(void);
+
+/* teardown.c: the kernel's slow teardown in a detached child, memrec-teardown */
+#define MR_TEARDOWN_SOCKET	"memrec-teardown/"	/* + state name: abstract address */
+/*
+ * Forks memrec-teardown, which closes the recorder's fds (perf events,
+ * uprobes) once it has exited and removes the state 'name'. Returns 1 in
+ * the recorder when the child took over (the recorder then only closes,
+ * frees and detaches the watchdog), 0 when the teardown is the recorder's
+ * to do (MEMREC_TEARDOWN=foreground, or no child could start).
+ */
+int mr_teardown_detach(const char *tracing_dir, const char *name, const struct mr_watchdog *wd);
+/* Is 'name' a memrec-teardown's, still at work? */
+bool mr_teardown_owned(const char *name);
+/* Closes every fd from 3 up but keep1 and keep2 (-1: none). */
+void mr_close_fds_except(int keep1, int keep2);
 
 /* target.c */
 struct mr_target {
