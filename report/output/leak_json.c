@@ -93,11 +93,28 @@ static void krow(struct mr_json *j, struct mr_ctx *ctx, const struct mr_kmem *k,
 	mr_json_object_end(j);
 }
 
-static void kernel_totals(struct mr_json *j, const struct mr_kmem_stats *st,
-			  const struct mr_kleaks *l)
+/* The wait at stop for the targets' teardown (record/settle.c); null when there was none. */
+static void teardown(struct mr_json *j, const struct mr_meta *m)
+{
+	if (!m->settle_ms) {
+		mr_json_null(j, "teardown");
+		return;
+	}
+	mr_json_object_begin(j, "teardown", MR_JSON_LINE);
+	mr_json_uint(j, "bound_ms", m->settle_ms);
+	mr_json_double(j, "waited_s", m->settle_waited_ns / 1e9, 3);
+	mr_json_bool(j, "targets_exited", m->settle_targets_gone);
+	mr_json_bool(j, "reaped", m->settle_reaped);
+	mr_json_str(j, "rcu", m->settle_rcu);
+	mr_json_object_end(j);
+}
+
+static void kernel_totals(struct mr_json *j, const struct mr_meta *m,
+			  const struct mr_kmem_stats *st, const struct mr_kleaks *l)
 {
 	mr_json_object_begin(j, "kernel", MR_JSON_BLOCK);
 	mr_json_bool(j, "recorded", l->recorded);
+	teardown(j, m);
 	mr_json_uint(j, "bytes", l->bytes);
 	mr_json_uint(j, "count", l->count);
 	mr_json_uint(j, "sites", l->nr);
@@ -129,7 +146,7 @@ static void kernel_json(struct mr_json *j, struct mr_ctx *ctx, const struct mr_k
 {
 	size_t shown = mr_top(ctx, l->nr);
 
-	kernel_totals(j, &k->st, l);
+	kernel_totals(j, &ctx->meta, &k->st, l);
 	mr_json_array_begin(j, "kernel_leaks", MR_JSON_BLOCK);
 	for (size_t i = 0; i < shown; i++)
 		krow(j, ctx, k, &l->rows[i], false);

@@ -133,6 +133,23 @@ static void krow(FILE *f, struct mr_ctx *ctx, const struct mr_kmem *k, size_t n,
 	kframes(f, ctx, l, false);
 }
 
+/* How far the recording followed the targets' teardown (record/settle.c). */
+static void teardown(FILE *f, const struct mr_meta *m)
+{
+	if (!m->settle_ms)
+		return;
+	if (!m->settle_targets_gone)
+		fprintf(f, "  teardown   the targets ran at stop; recorded until the RCU callbacks "
+			"queued ran (%s)\n", mr_text_esc(m->settle_rcu));
+	else if (m->settle_reaped)
+		fprintf(f, "  teardown   recorded until the targets were reaped and their RCU "
+			"callbacks ran (%s): %.3f s (bound %" PRIu64 " ms)\n",
+			mr_text_esc(m->settle_rcu), m->settle_waited_ns / 1e9, m->settle_ms);
+	else
+		fprintf(f, "  teardown   the targets were not all reaped within %" PRIu64 " ms; what "
+			"they held is unconfirmed\n", m->settle_ms);
+}
+
 static void kernel_leaks(FILE *f, struct mr_ctx *ctx, const struct mr_kmem *k,
 			 const struct mr_kleaks *l)
 {
@@ -152,6 +169,7 @@ static void kernel_leaks(FILE *f, struct mr_ctx *ctx, const struct mr_kmem *k,
 		" frees (%" PRIu64 " by another process), %" PRIu64 " frees of pages allocated before "
 		"recording (ignored)\n", st->page_allocs, st->page_fails, st->page_frees,
 		st->page_frees_other, st->page_unmatched);
+	teardown(f, &ctx->meta);
 	for (int r = MR_KR_CONFIRMED + 1; r < MR_KR_NR; r++)
 		if (l->reason_count[r])
 			fprintf(f, "  unconfirmed %" PRIu64 " bytes in %" PRIu64 " objects and page "

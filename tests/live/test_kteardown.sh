@@ -35,6 +35,12 @@ UPROBE = {"handler_chain", "uprobe_notify_resume", "prepare_uretprobe", "handle_
           "uprobe_handle_trampoline", "alloc_return_instance", "dup_utask", "get_utask"}
 k = d["kernel"]
 check("kernel recorded", k["recorded"] and k["slab_allocs"] > 0, "kernel section: %s" % k)
+t = k["teardown"]
+check("recorded until the teardown", t and t["targets_exited"] and t["reaped"] and
+      t["bound_ms"] == 500 and t["waited_s"] <= 0.5 + 0.2, "teardown %s" % t)
+check("text teardown line", re.search(r"^  teardown   recorded until the targets were reaped "
+      r"and their RCU callbacks ran \((rcu_barrier|membarrier)\): [0-9.]+ s \(bound 500 ms\)$",
+      text, re.M) is not None, "no teardown line")
 def fns(r):
     return {f["function"] for f in r["kernel_stack"]}
 def bad(r):
