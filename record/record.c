@@ -609,6 +609,8 @@ static void fill_meta_start(struct recorder *r, int argc, char **argv)
 	r->meta.system_wide = r->o.system_wide;
 	r->meta.flight_mb = r->o.flight_mb;
 	r->meta.buffer_kb = r->o.buffer_kb;
+	if (r->o.groups & MR_GROUP_KERNEL)
+		mr_slabinfo_read(&r->meta);
 	for (int i = 0; i < argc; i++)
 		mr_buf_addf(&b, "%s%s", i ? " " : "", argv[i]);
 	r->meta.command = b.data;
@@ -1028,6 +1030,21 @@ static void finish_meta(struct recorder *r)
 							r->archive.len);
 }
 
+/*
+ * The kernel frees what the targets held at their teardown, after their exit
+ * and after RCU grace periods: record until then. Not for an OOM window
+ * (written as it was at the kill) nor after a write error.
+ */
+static void settle(struct recorder *r, const char *reason)
+{
+	bool sig = strstr(reason, "(SIG") != NULL;
+
+	if (!(r->o.groups & (MR_GROUP_KERNEL | MR_GROUP_PAGE)) || r->o.system_wide ||
+	    r->o.flight_mb || !strcmp(reason, "write error"))
+		return;
+	mr_settle(&r->target, r->inst, sig && r->target.child, &r->meta);
+}
+
 static int stop_and_write(struct recorder *r, const char *reason)
 {
 	int ret;
@@ -1035,6 +1052,7 @@ static int stop_and_write(struct recorder *r, const char *reason)
 	mr_target_untrace(&r->target);
 	if (r->maps_last)
 		poll_maps(r, mr_now_ns());
+	settle(r, reason);
 	tracefs_trace_off(r->inst);
 	if (r->o.flight_mb) {
 		r->streaming = true;

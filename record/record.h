@@ -140,6 +140,19 @@ uint64_t mr_proc_max_stack(void);	/* the perf call chain limit, at most MR_MAX_S
 /* A CPU's ring-buffer counters in inst; zeros when they cannot be read. */
 void mr_ring_cpu_stats(struct tracefs_instance *inst, int cpu, struct mr_meta_cpu *c);
 
+/* settle.c: at stop, the wait for the targets' teardown (reaping, RCU callbacks) */
+#define MR_SETTLE_MS	500
+struct mr_target;
+/*
+ * Waits (at most MR_SETTLE_MS) for targets that exited to be reaped, with
+ * wait_exit for them to exit first; then for the RCU callbacks. Into m.
+ */
+void mr_settle(struct mr_target *t, struct tracefs_instance *inst, bool wait_exit,
+	       struct mr_meta *m);
+
+/* slabinfo.c: the caches without free events and the reclaimable ones, into m */
+void mr_slabinfo_read(struct mr_meta *m);
+
 /* diskfull.c */
 /*
  * On a full disk, cuts the newest pages of the largest of files until the

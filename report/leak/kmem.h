@@ -69,8 +69,21 @@ struct mr_kmem {
 };
 
 /* Kernel memory still allocated, grouped per (pid, site or order, stacks). */
+/* Why a kernel row is not one memrec stands behind (kernel_unconfirmed). */
+enum mr_kreason {
+	MR_KR_CONFIRMED,	/* kernel_leaks */
+	MR_KR_NO_FREE_EVENT,	/* a cache this kernel frees (kfree_rcu, sheaves) without an event */
+	MR_KR_TASK_HELD,	/* freed with an exited task's task_struct, which memrec holds */
+	MR_KR_TEARDOWN_UNSEEN,	/* an exited process's memory whose teardown free was not seen */
+	MR_KR_NR,
+};
+extern const char *const mr_kreason_names[MR_KR_NR];
+extern const char *const mr_kreason_text[MR_KR_NR];
+
 struct mr_kleak {
 	int		pid;		/* the task's process it was allocated in */
+	enum mr_kreason	reason;
+	bool		reclaimable;	/* page cache, or a reclaim_account cache */
 	bool		page;		/* pages (order), else a slab object (site) */
 	int		order;
 	uint32_t	site;		/* struct mr_kmem sites[] */
@@ -83,8 +96,12 @@ struct mr_kleaks {
 	struct mr_kleak	*rows;		/* sorted by bytes */
 	size_t		nr;
 	uint64_t	bytes, count;
-	/* left out: memrec's own (perf events inherited by the targets' children) */
+	/* left out: memrec's own (perf events, the uprobes' return instances) */
 	uint64_t	overhead_bytes, overhead_count;
+	/* the rows memrec does not stand behind, sorted by bytes, and their sums */
+	struct mr_kleak	*unconfirmed;
+	size_t		nr_unconfirmed;
+	uint64_t	reason_bytes[MR_KR_NR], reason_count[MR_KR_NR];
 	bool		recorded;	/* the file has kernel events */
 };
 
