@@ -41,7 +41,7 @@ int mr_frag_vmalloc_text(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr)
 	fprintf(f, "\nvmalloc (areas as reserved: guard page included; a freed area's address "
 		"space waits for a lazy purge)\n");
 	if (!mr_vmem_any(v)) {
-		fprintf(f, "  no vmalloc or per-CPU events in this file (record with -e kernel)\n");
+		fprintf(f, "  no vmalloc or per-CPU events in this file (memrec records them with -e kernel)\n");
 		return 0;
 	}
 	live_totals(st, &live, &live_bytes);
