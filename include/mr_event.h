@@ -72,7 +72,7 @@ enum mr_ev_kind {
 				 * change_ownership} */
 	/* vmalloc and per-CPU (record -e kernel); kstack set on allocs */
 	MR_EV_VMAP_ALLOC,	/* vmalloc:alloc_vmap_area: fields {addr, size (guard page
-				 * included), failed} */
+				 * included), failed, align} */
 	MR_EV_VMAP_FREE,	/* vmalloc:free_vmap_area_noflush: fields {addr, nr_lazy,
 				 * nr_lazy_max} (pages waiting for a purge, and the limit) */
 	MR_EV_VMAP_PURGE,	/* vmalloc:purge_vmap_area_lazy: fields {start, end, npurged} */
@@ -145,7 +145,7 @@ struct mr_event {
 		struct { int64_t pfn, order; } page_free;
 		struct { int64_t pfn, alloc_order, fallback_order, alloc_mt, fallback_mt,
 				 change_ownership; } extfrag;
-		struct { int64_t addr, size, failed; } vmap_alloc;
+		struct { int64_t addr, size, failed, align; } vmap_alloc;
 		struct { int64_t addr, nr_lazy, nr_lazy_max; } vmap_free;
 		struct { int64_t start, end, npurged; } vmap_purge;
 		struct { int64_t ptr, size, bytes_alloc, gfp_flags, call_site; } pcpu_alloc;

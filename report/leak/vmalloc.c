@@ -10,6 +10,12 @@
  * Frees come from every task (kworkers free BPF maps and module memory),
  * allocations from the targets only; a free of an area allocated before
  * recording only counts as unmatched.
+ *
+ * A fork's kernel stack is a vmalloc area (VMAP_STACK) allocated in the
+ * parent just before task_newtask; when the child exits, the kernel keeps
+ * it in a per-CPU cache for the next fork, or frees it after an RCU grace
+ * period: no free event in the recording. Such areas of children that
+ * exited are counted apart, never reported.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +24,13 @@
 #include "leak/kmem.h"
 
 #define PAGE_SHIFT	12
+#define THREAD_ALIGN	16384	/* x86-64's THREAD_SIZE: a kernel stack's alignment */
 #define NIL		UINT32_MAX
 
 struct vobj {
 	struct mr_vmem_live	o;
 	uint64_t		key;
+	int			child;		/* a kernel stack's task, once known */
 	uint32_t		next_free;
 };
 
@@ -41,6 +49,8 @@ struct vmem_priv {
 	const struct mr_tasks	*tasks;
 	int			ncpu;
 	struct vpool		areas, pcpu;
+	/* a fork's kernel stack: the forking tid's last such area, then the child's */
+	struct mr_u64map	forking, kstacks;	/* tid -> areas[] index */
 	struct lazy		*lazy;		/* the targets' areas freed, not purged */
 	size_t			nr_lazy, cap_lazy;
 	bool			any;
@@ -138,6 +148,41 @@ static void vmap_alloc(struct mr_vmem *v, const struct mr_event *ev)
 	if (pool_take(&v->priv->areas, ev->vmap_alloc.addr, &old))
 		class_sub(v, old.bytes);
 	pool_add(&v->priv->areas, ev->vmap_alloc.addr, &o);
+	if (ev->vmap_alloc.align == THREAD_ALIGN)
+		mr_u64map_put(&v->priv->forking, (uint32_t)ev->tid,
+			      *mr_u64map_get(&v->priv->areas.map, ev->vmap_alloc.addr));
+}
+
+/* idx's area, when it is still live and stack says it is the stack of child */
+static struct vobj *stack_area(struct vpool *p, struct mr_u64map *m, int tid, int child)
+{
+	uint32_t idx, *live;
+
+	if (!mr_u64map_del(m, (uint32_t)tid, &idx) || idx >= p->nr)
+		return NULL;
+	live = mr_u64map_get(&p->map, p->v[idx].key);
+	if (!live || *live != idx || p->v[idx].child != child)
+		return NULL;
+	return &p->v[idx];
+}
+
+/* The child the forking tid's last stack-aligned area went to. */
+static void task_new(struct mr_vmem *v, const struct mr_event *ev)
+{
+	struct vobj *o = stack_area(&v->priv->areas, &v->priv->forking, ev->tid, 0);
+
+	if (!o)
+		return;
+	o->child = ev->child_tid;
+	mr_u64map_put(&v->priv->kstacks, (uint32_t)ev->child_tid, o - v->priv->areas.v);
+}
+
+static void task_exit(struct mr_vmem *v, const struct mr_event *ev)
+{
+	struct vobj *o = stack_area(&v->priv->areas, &v->priv->kstacks, ev->tid, ev->tid);
+
+	if (o)
+		o->o.exited_stack = true;
 }
 
 static void vmap_free(struct mr_vmem *v, const struct mr_event *ev)
@@ -213,6 +258,8 @@ bool mr_vmem_feed(struct mr_vmem *v, const struct mr_event *ev)
 	case MR_EV_VMAP_PURGE: vmap_purge(v, ev); break;
 	case MR_EV_PCPU_ALLOC: pcpu_alloc(v, ev); break;
 	case MR_EV_PCPU_FREE: pcpu_free(v, ev); break;
+	case MR_EV_TASK_NEW: task_new(v, ev); return false;
+	case MR_EV_EXIT: task_exit(v, ev); return false;
 	default: return false;
 	}
 	v->priv->any = true;
@@ -254,6 +301,8 @@ void mr_vmem_free(struct mr_vmem *v)
 	free(v->priv->pcpu.v);
 	mr_u64map_release(&v->priv->areas.map);
 	mr_u64map_release(&v->priv->pcpu.map);
+	mr_u64map_release(&v->priv->forking);
+	mr_u64map_release(&v->priv->kstacks);
 	free(v->priv->lazy);
 	free(v->priv);
 	free(v);
@@ -261,10 +310,29 @@ void mr_vmem_free(struct mr_vmem *v)
 
 struct rows_arg {
 	struct mr_ctx		*ctx;
+	struct mr_vmem_stats	*st;
 	struct mr_kleaks	*out;
 	size_t			*cap;
 	uint64_t		min_age;
 };
+
+/* The area came from fork's copy_process (its kernel stack, not a vmalloc of its own). */
+static bool forked(struct mr_ctx *ctx, uint32_t kstack)
+{
+	const uint64_t *f;
+	int n;
+
+	if (kstack == MR_NO_STACK)
+		return false;
+	f = mr_pairing_stack(ctx->pairing, kstack, &n);
+	for (int i = 0; i < n; i++) {
+		const char *fn = mr_ctx_ksym(ctx, f[i], NULL);
+
+		if (fn && !strcmp(fn, "copy_process"))
+			return true;
+	}
+	return false;
+}
 
 static void add_row(const struct mr_vmem_live *o, void *arg)
 {
@@ -274,6 +342,11 @@ static void add_row(const struct mr_vmem_live *o, void *arg)
 	if ((a->ctx->o->pid && o->pid != a->ctx->o->pid) ||
 	    (a->min_age && a->ctx->end_ts - o->ts < a->min_age))
 		return;
+	if (o->exited_stack && forked(a->ctx, o->kstack)) {
+		a->st->exited_stacks++;
+		a->st->exited_stack_bytes += o->bytes;
+		return;
+	}
 	MR_ALLOC_GROW(out->rows, out->nr, *a->cap);
 	out->rows[out->nr++] = (struct mr_kleak){
 		.pid = o->pid, .kind = o->percpu ? MR_KLEAK_PERCPU : MR_KLEAK_VMALLOC,
@@ -285,8 +358,9 @@ static void add_row(const struct mr_vmem_live *o, void *arg)
 void mr_kmem_vmem_rows(struct mr_kmem *k, struct mr_ctx *ctx, struct mr_kleaks *out,
 		       size_t *cap)
 {
-	struct rows_arg a = { .ctx = ctx, .out = out, .cap = cap,
+	struct rows_arg a = { .ctx = ctx, .st = &k->vmem->st, .out = out, .cap = cap,
 			      .min_age = ctx->o->min_age_s * 1e9 };
 
+	k->vmem->st.exited_stacks = k->vmem->st.exited_stack_bytes = 0;
 	mr_vmem_each_live(k->vmem, add_row, &a);
 }

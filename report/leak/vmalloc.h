@@ -31,6 +31,8 @@ struct mr_vmem_stats {
 	/* the targets' areas freed but not yet purged at the end */
 	uint64_t	lazy_areas, lazy_bytes;
 	uint64_t	pcpu_allocs, pcpu_bytes, pcpu_frees, pcpu_unmatched;
+	/* kernel stacks of tasks that exited: cached or freed after the recording */
+	uint64_t	exited_stacks, exited_stack_bytes;
 	struct mr_vmem_class	sizes[MR_VMEM_SIZES];
 };
 
@@ -42,6 +44,7 @@ struct mr_vmem {
 /* One live area or per-CPU object, for the leak rows (leak/kmem.c groups them). */
 struct mr_vmem_live {
 	bool		percpu;
+	bool		exited_stack;	/* the kernel stack of a task that exited */
 	int		pid;
 	uint32_t	kstack, ustack;
 	uint64_t	bytes, call_site, ts;

@@ -116,6 +116,8 @@ static void kernel_totals(struct mr_json *j, const struct mr_kmem_stats *st,
 	mr_json_uint(j, "vmalloc_frees", vst->vmap_frees);
 	mr_json_uint(j, "vmalloc_frees_by_others", vst->vmap_frees_other);
 	mr_json_uint(j, "vmalloc_unmatched_frees", vst->vmap_unmatched);
+	mr_json_uint(j, "vmalloc_exited_stacks", vst->exited_stacks);
+	mr_json_uint(j, "vmalloc_exited_stack_bytes", vst->exited_stack_bytes);
 	mr_json_uint(j, "percpu_allocs", vst->pcpu_allocs);
 	mr_json_uint(j, "percpu_bytes", vst->pcpu_bytes);
 	mr_json_uint(j, "percpu_frees", vst->pcpu_frees);

@@ -150,6 +150,10 @@ static void vmem_totals(FILE *f, const struct mr_vmem *v)
 		" frees of areas allocated before recording (ignored)\n", st->vmap_allocs,
 		st->vmap_bytes, st->vmap_fails, st->vmap_frees, st->vmap_frees_other,
 		st->vmap_unmatched);
+	if (st->exited_stacks)
+		fprintf(f, "             %" PRIu64 " kernel stacks (%" PRIu64 " bytes) of tasks that "
+			"exited left out: the kernel caches them for the next fork or frees them "
+			"after the recording\n", st->exited_stacks, st->exited_stack_bytes);
 	fprintf(f, "  per-CPU    %" PRIu64 " allocations (%" PRIu64 " bytes on all CPUs), %" PRIu64
 		" frees, %" PRIu64 " frees of objects allocated before recording (ignored)\n",
 		st->pcpu_allocs, st->pcpu_bytes, st->pcpu_frees, st->pcpu_unmatched);

@@ -14,7 +14,9 @@
 # Recorded while they are held, both show once with these sizes (text and
 # JSON) and the frag report's vmalloc section has the area live. With
 # "close", the fds are closed before the recording ends: a kworker frees the
-# maps, the areas are freed lazily, and none of it is reported.
+# maps, the areas are freed lazily, and none of it is reported. fork_leak's
+# child exits: its kernel stack (20,480 bytes: 16 KiB + guard page) is no
+# leak either.
 . "$(dirname "$0")/lib.sh"
 live_init
 
@@ -32,6 +34,13 @@ for mode in held close; do
 	"$MEMREC" report frag -i "$F" > "$OUT/$mode.frag.txt" 2>&1 ||
 		fail "vmalloc/frag-text-$mode" "$(head -3 "$OUT/$mode.frag.txt")"
 done
+
+# fork_leak's child exits: its kernel stack (a vmalloc area) is cached or
+# freed by the kernel later, without a free event, and is no leak
+run_record "vmalloc/record-fork" "$OUT/fork.log" -o "$OUT/fork.dat" -- \
+	"$PROGS/fork_leak" || live_finish
+"$MEMREC" report -i "$OUT/fork.dat" -f json -t 0 > "$OUT/fork.json" 2> "$OUT/fork.err" ||
+	fail "vmalloc/report-json-fork" "$(cat "$OUT/fork.err")"
 
 # the per-CPU object's size: 64 bytes per possible CPU, and memcg's share
 ncpu=$(python3 -c 'import sys
@@ -91,6 +100,14 @@ check("vmalloc/frag close: the 8 MiB area freed; lazily or purged",
       big and big[0]["live"] == 0 and f["frees"] >= 2 and
       f["lazy_bytes"] + 0 <= f["bytes"] and
       (f["lazy_areas"] >= 2 or f["purges"] >= 1), "%s" % f)
+d = json.load(open("%s/fork.json" % out))
+v = [r for r in d["kernel_leaks"] if r["kind"] in ("vmalloc", "percpu")]
+check("vmalloc/fork_leak: no vmalloc or per-CPU rows once the child exited", not v,
+      "%s" % [(r["kind"], r["bytes"], [f["function"] for f in r["kernel_stack"]][:6])
+              for r in v])
+check("vmalloc/fork_leak: the child's kernel stack counted apart",
+      d["kernel"]["vmalloc_exited_stacks"] == 1 and
+      d["kernel"]["vmalloc_exited_stack_bytes"] == 20480, "%s" % d["kernel"])
 PY
 note_rc $?
 
