@@ -70,6 +70,15 @@ enum mr_ev_kind {
 	MR_EV_EXTFRAG,		/* kmem:mm_page_alloc_extfrag: fields {pfn, alloc_order,
 				 * fallback_order, alloc_migratetype, fallback_migratetype,
 				 * change_ownership} */
+	/* vmalloc and per-CPU (record -e kernel); kstack set on allocs */
+	MR_EV_VMAP_ALLOC,	/* vmalloc:alloc_vmap_area: fields {addr, size (guard page
+				 * included), failed, align} */
+	MR_EV_VMAP_FREE,	/* vmalloc:free_vmap_area_noflush: fields {addr, nr_lazy,
+				 * nr_lazy_max} (pages waiting for a purge, and the limit) */
+	MR_EV_VMAP_PURGE,	/* vmalloc:purge_vmap_area_lazy: fields {start, end, npurged} */
+	MR_EV_PCPU_ALLOC,	/* percpu:percpu_alloc_percpu: fields {ptr, size, bytes_alloc
+				 * (every CPU's copy and memcg's share), gfp_flags, call_site} */
+	MR_EV_PCPU_FREE,	/* percpu:percpu_free_percpu: fields {ptr} */
 };
 
 #define MR_MAX_STACK	128
@@ -136,6 +145,11 @@ struct mr_event {
 		struct { int64_t pfn, order; } page_free;
 		struct { int64_t pfn, alloc_order, fallback_order, alloc_mt, fallback_mt,
 				 change_ownership; } extfrag;
+		struct { int64_t addr, size, failed, align; } vmap_alloc;
+		struct { int64_t addr, nr_lazy, nr_lazy_max; } vmap_free;
+		struct { int64_t start, end, npurged; } vmap_purge;
+		struct { int64_t ptr, size, bytes_alloc, gfp_flags, call_site; } pcpu_alloc;
+		struct { int64_t ptr; } pcpu_free;
 	};
 	const char	*cache;		/* SLAB_*: the slab cache's name, or NULL */
 	const char	*gfp;		/* *_ALLOC: gfp_flags as the kernel prints them */

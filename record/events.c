@@ -3,8 +3,8 @@
  * events.c - which tracefs events each `-e` group records, besides the
  * allocator uprobes: the task lifecycle always, and for "oom" the road to
  * an OOM kill (RSS by kind, reclaim and compaction stalls, kswapd, the OOM
- * killer's own events and the SIGKILL it sends), for "kernel" the slab
- * allocations and frees and for "page" the page allocator's. Events this
+ * killer's own events and the SIGKILL it sends), for "kernel" the slab,
+ * vmalloc and per-CPU allocations and frees and for "page" the page allocator's. Events this
  * kernel lacks are left out with a note.
  */
 #include <stdio.h>
@@ -37,9 +37,22 @@ static const char *const oom_events[] = {
 	"compaction/mm_compaction_end",
 };
 
-/* Allocations get stacks; frees are recorded from every task (RCU, kworkers). */
+/*
+ * Allocations get stacks; frees are recorded from every task (RCU,
+ * kworkers). vmalloc areas are mostly freed lazily: free_vmap_area_noflush
+ * ends their use (the area is no leak), purge_vmap_area_lazy gives their
+ * address space back later, often in a kworker.
+ */
 static const char *const kernel_events[] = {
 	"kmem/kmalloc", "kmem/kmem_cache_alloc", "kmem/kfree", "kmem/kmem_cache_free",
+	"vmalloc/alloc_vmap_area", "vmalloc/free_vmap_area_noflush",
+	"vmalloc/purge_vmap_area_lazy", "percpu/percpu_alloc_percpu", "percpu/percpu_free_percpu",
+};
+
+static const char *const kernel_frees[] = {
+	"kmem/kfree", "kmem/kmem_cache_free", "kmem/mm_page_free", "kmem/mm_page_free_batched",
+	"vmalloc/free_vmap_area_noflush", "vmalloc/purge_vmap_area_lazy",
+	"percpu/percpu_free_percpu",
 };
 
 static const char *const page_events[] = {
@@ -55,9 +68,17 @@ static const struct {
 	{ "page", MR_GROUP_PAGE },
 };
 
+static bool in_list(const char *sysev, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(sysev, list[i]))
+			return true;
+	return false;
+}
+
 bool mr_event_is_kfree(const char *sysev)
 {
-	return strstr(sysev, "kmem/") == sysev && strstr(sysev, "free");
+	return in_list(sysev, kernel_frees, ARRAY_SIZE(kernel_frees));
 }
 
 bool mr_event_is_hostwide(const char *sysev)
@@ -70,10 +91,8 @@ bool mr_event_is_hostwide(const char *sysev)
 
 bool mr_event_is_kmem(const char *sysev)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(kernel_events); i++)
-		if (!strcmp(sysev, kernel_events[i]) || !strcmp(sysev, page_events[i]))
-			return true;
-	return false;
+	return in_list(sysev, kernel_events, ARRAY_SIZE(kernel_events)) ||
+	       in_list(sysev, page_events, ARRAY_SIZE(page_events));
 }
 
 char *mr_groups_string(unsigned int groups)

@@ -54,6 +54,14 @@ static const struct kernel_def {
 	{ "kmem", "mm_page_alloc_extfrag", MR_EV_EXTFRAG,
 	  { "pfn", "alloc_order", "fallback_order", "alloc_migratetype", "fallback_migratetype",
 	    "change_ownership" } },
+	{ "vmalloc", "alloc_vmap_area", MR_EV_VMAP_ALLOC,
+	  { "addr", "size", "failed", "align" } },
+	{ "vmalloc", "free_vmap_area_noflush", MR_EV_VMAP_FREE,
+	  { "va_start", "nr_lazy", "nr_lazy_max" } },
+	{ "vmalloc", "purge_vmap_area_lazy", MR_EV_VMAP_PURGE, { "start", "end", "npurged" } },
+	{ "percpu", "percpu_alloc_percpu", MR_EV_PCPU_ALLOC,
+	  { "ptr", "size", "bytes_alloc", "gfp_flags", "call_site" } },
+	{ "percpu", "percpu_free_percpu", MR_EV_PCPU_FREE, { "ptr" } },
 	{ "kmem", "rss_stat", MR_EV_RSS, { "member", "size", "mm_id", "curr" } },
 	{ "oom", "mark_victim", MR_EV_OOM_VICTIM,
 	  { "pid", "total_vm", "anon_rss", "file_rss", "shmem_rss", "oom_score_adj" }, "comm" },
@@ -488,7 +496,8 @@ static void decode_kmem(struct mr_reader *r, struct decoder *d, struct tep_recor
 	}
 	/* TRACE_FLAG_HARDIRQ 0x08, SOFTIRQ 0x10, NMI 0x40 */
 	ev->irq = num(d->flags, rec) & 0x58;
-	if (d->gfp && (ev->kind == MR_EV_SLAB_ALLOC || ev->kind == MR_EV_PAGE_ALLOC))
+	if (d->gfp && (ev->kind == MR_EV_SLAB_ALLOC || ev->kind == MR_EV_PAGE_ALLOC ||
+		       ev->kind == MR_EV_PCPU_ALLOC))
 		ev->gfp = gfp_name(r, rec, num(d->gfp, rec));
 	ev->kstack = p->kstack;
 }
@@ -662,7 +671,8 @@ static void flush_stale(struct mr_reader *r, uint64_t ts, int cpu)
 
 static bool is_free(enum mr_ev_kind kind)
 {
-	return kind == MR_EV_SLAB_FREE || kind == MR_EV_PAGE_FREE;
+	return kind == MR_EV_SLAB_FREE || kind == MR_EV_PAGE_FREE || kind == MR_EV_VMAP_FREE ||
+	       kind == MR_EV_VMAP_PURGE || kind == MR_EV_PCPU_FREE;
 }
 
 /* A pending allocation of what free frees (same address, or same pfn). */
@@ -670,6 +680,10 @@ static bool allocates(const struct mr_event *alloc, const struct mr_event *free)
 {
 	if (alloc->kind == MR_EV_SLAB_ALLOC && free->kind == MR_EV_SLAB_FREE)
 		return alloc->slab_alloc.ptr == free->slab_free.ptr;
+	if (alloc->kind == MR_EV_VMAP_ALLOC && free->kind == MR_EV_VMAP_FREE)
+		return alloc->vmap_alloc.addr == free->vmap_free.addr;
+	if (alloc->kind == MR_EV_PCPU_ALLOC && free->kind == MR_EV_PCPU_FREE)
+		return alloc->pcpu_alloc.ptr == free->pcpu_free.ptr;
 	return alloc->kind == MR_EV_PAGE_ALLOC && free->kind == MR_EV_PAGE_FREE &&
 	       alloc->page_alloc.pfn == free->page_free.pfn;
 }

@@ -58,6 +58,7 @@ struct mr_kmem *mr_kmem_new(const struct mr_tasks *tasks, struct mr_pairing *sta
 	k->priv->stacks = stacks;
 	k->priv->tasks = tasks;
 	k->priv->objs.free = k->priv->pages.free = NIL;
+	k->vmem = mr_vmem_new(tasks, stacks, ncpu);
 	return k;
 }
 
@@ -289,14 +290,16 @@ void mr_kmem_feed(struct mr_kmem *k, const struct mr_event *ev)
 	case MR_EV_PAGE_ALLOC: page_alloc(k, ev); break;
 	case MR_EV_PAGE_FREE: page_free(k, ev); break;
 	case MR_EV_EXTFRAG: extfrag(k, ev); break;
-	default: return;
+	default:
+		if (!mr_vmem_feed(k->vmem, ev))
+			return;
 	}
 	k->priv->any = true;
 }
 
 bool mr_kmem_any(const struct mr_kmem *k)
 {
-	return k && k->priv->any;
+	return k && (k->priv->any || mr_vmem_any(k->vmem));
 }
 
 static int cmp_gfp(const void *a, const void *b)
@@ -329,8 +332,10 @@ static int cmp_key(const void *a, const void *b)
 
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
-	if (x->page != y->page)
-		return x->page ? 1 : -1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->call_site != y->call_site)
+		return x->call_site < y->call_site ? -1 : 1;
 	if (x->site != y->site)
 		return x->site < y->site ? -1 : 1;
 	if (x->kstack != y->kstack)
@@ -379,7 +384,8 @@ static void add_pool(struct mr_ctx *ctx, const struct kpool *p, bool page,
 			continue;
 		MR_ALLOC_GROW(out->rows, out->nr, *cap);
 		out->rows[out->nr++] = (struct mr_kleak){
-			.pid = o->pid, .page = page, .order = page ? (int)o->site : 0,
+			.pid = o->pid, .page = page, .kind = page ? MR_KLEAK_PAGE : MR_KLEAK_SLAB,
+			.order = page ? (int)o->site : 0,
 			.site = page ? 0 : o->site, .kstack = o->kstack, .ustack = o->ustack,
 			.bytes = o->bytes, .count = 1, .ts_min = o->ts, .ts_max = o->ts,
 		};
@@ -540,12 +546,20 @@ void mr_kmem_leaks(struct mr_kmem *k, struct mr_ctx *ctx, struct mr_kleaks *out)
 		return;
 	add_pool(ctx, &k->priv->objs, false, out, &cap);
 	add_pool(ctx, &k->priv->pages, true, out, &cap);
+	mr_kmem_vmem_rows(k, ctx, out, &cap);
 	out->nr = mr_group(out->rows, out->nr, sizeof(*out->rows), cmp_key, merge, cmp_bytes);
 	classify(ctx, k, out);
 	for (size_t i = 0; i < out->nr; i++) {
 		out->bytes += out->rows[i].bytes;
 		out->count += out->rows[i].count;
 	}
+}
+
+const char *mr_kleak_kind_name(const struct mr_kleak *l)
+{
+	static const char *const names[] = { "slab", "page", "vmalloc", "percpu" };
+
+	return l->kind < ARRAY_SIZE(names) ? names[l->kind] : "?";
 }
 
 void mr_kleaks_release(struct mr_kleaks *l)
@@ -575,6 +589,7 @@ void mr_kmem_free(struct mr_kmem *k)
 	mr_hmap_release(&k->priv->cache_map);
 	mr_u64map_release(&k->priv->gfp_map);
 	mr_u64map_release(&k->priv->frag_map);
+	mr_vmem_free(k->vmem);
 	free(k->priv);
 	free(k);
 }

@@ -449,7 +449,7 @@ static void kernel_samples(struct pprof *pp, const struct mr_leak_report *r)
 {
 	for (size_t i = 0; i < r->kernel.nr; i++) {
 		const struct mr_kleak *l = &r->kernel.rows[i];
-		const struct mr_kmem_site *site = &r->kmem->sites[l->site];
+		const struct mr_kmem_site *site = mr_kleak_site(r->kmem, l);
 		const struct mr_aspace *as = mr_tasks_find_aspace(pp->ctx->tasks, l->pid,
 								  pp->ctx->end_ts);
 		PbSample *s = new_sample(pp);
@@ -471,8 +471,10 @@ static void kernel_samples(struct pprof *pp, const struct mr_leak_report *r)
 		add_label(pp, s, "comm", mr_ctx_pid_comm(pp->ctx, l->pid), 0);
 		if (l->page)
 			add_label(pp, s, "page_order", NULL, l->order);
-		else
+		else if (site)
 			add_label(pp, s, "slab_cache", site->cache ? site->cache : "kmalloc", 0);
+		else
+			add_label(pp, s, "kernel_kind", mr_kleak_kind_name(l), 0);
 	}
 }
 
