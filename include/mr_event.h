@@ -33,6 +33,11 @@ enum mr_fn {
 	MR_FN_NEW,		/* operator new and its variants */
 	MR_FN_NEW_ARRAY,	/* operator new[] and its variants */
 	MR_FN_DLOPEN,		/* not an allocator, return only: a module path and bias; pairing ignores it */
+	/* the mapping syscalls (record -e mappings): MR_EV_MAP_ENTER/EXIT, no probe */
+	MR_FN_MMAP,
+	MR_FN_MUNMAP,
+	MR_FN_MREMAP,
+	MR_FN_BRK,
 	MR_FN_NR,
 };
 
@@ -70,6 +75,12 @@ enum mr_ev_kind {
 	MR_EV_EXTFRAG,		/* kmem:mm_page_alloc_extfrag: fields {pfn, alloc_order,
 				 * fallback_order, alloc_migratetype, fallback_migratetype,
 				 * change_ownership} */
+	/* the targets' mapping syscalls (record -e mappings); fn says which; the user
+	 * stack set on both (a kstack record without frames comes first) */
+	MR_EV_MAP_ENTER,	/* syscalls:sys_enter_*: fields {args in order: mmap addr, len,
+				 * prot, flags, fd, off; munmap addr, len; mremap addr, old_len,
+				 * new_len, flags, new_addr; brk brk} */
+	MR_EV_MAP_EXIT,		/* syscalls:sys_exit_*: fields {ret} */
 };
 
 #define MR_MAX_STACK	128
@@ -136,6 +147,8 @@ struct mr_event {
 		struct { int64_t pfn, order; } page_free;
 		struct { int64_t pfn, alloc_order, fallback_order, alloc_mt, fallback_mt,
 				 change_ownership; } extfrag;
+		struct { int64_t addr, len, prot, flags, fd, off; } mmap;
+		struct { int64_t addr, old_len, new_len, flags, new_addr; } mremap;
 	};
 	const char	*cache;		/* SLAB_*: the slab cache's name, or NULL */
 	const char	*gfp;		/* *_ALLOC: gfp_flags as the kernel prints them */

@@ -4,7 +4,8 @@
  * allocator uprobes: the task lifecycle always, and for "oom" the road to
  * an OOM kill (RSS by kind, reclaim and compaction stalls, kswapd, the OOM
  * killer's own events and the SIGKILL it sends), for "kernel" the slab
- * allocations and frees and for "page" the page allocator's. Events this
+ * allocations and frees, for "page" the page allocator's and for
+ * "mappings" the targets' mmap, munmap, mremap and brk syscalls. Events this
  * kernel lacks are left out with a note.
  */
 #include <stdio.h>
@@ -47,13 +48,31 @@ static const char *const page_events[] = {
 	"kmem/mm_page_free_batched",
 };
 
+/*
+ * The targets' own mappings: the syscalls, so that direct syscalls and
+ * every libc wrapper count; perf samples of the targets with user stacks.
+ */
+static const char *const mapping_events[] = {
+	"syscalls/sys_enter_mmap", "syscalls/sys_exit_mmap", "syscalls/sys_enter_munmap",
+	"syscalls/sys_exit_munmap", "syscalls/sys_enter_mremap", "syscalls/sys_exit_mremap",
+	"syscalls/sys_enter_brk", "syscalls/sys_exit_brk",
+};
+
 static const struct {
 	const char	*name;
 	unsigned int	bit;
 } group_names[] = {
 	{ "user", MR_GROUP_USER }, { "oom", MR_GROUP_OOM }, { "kernel", MR_GROUP_KERNEL },
-	{ "page", MR_GROUP_PAGE },
+	{ "page", MR_GROUP_PAGE }, { "mappings", MR_GROUP_MAPPINGS },
 };
+
+bool mr_event_is_mapping(const char *sysev)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(mapping_events); i++)
+		if (!strcmp(sysev, mapping_events[i]))
+			return true;
+	return false;
+}
 
 bool mr_event_is_kfree(const char *sysev)
 {
@@ -102,7 +121,7 @@ int mr_groups_parse(const char *list, unsigned int *groups)
 			*groups |= group_names[i].bit;
 		else
 			ret = mr_usage_error("unknown event group '%s'; the groups are: user, oom, "
-					     "kernel, page", tok);
+					     "kernel, page, mappings", tok);
 	}
 	free(copy);
 	return ret;
@@ -134,7 +153,8 @@ const char **mr_events_for(const char *tdir, unsigned int groups, const char *co
 	const char **out = mr_xcalloc(nr_probes + ARRAY_SIZE(task_events) +
 				      ARRAY_SIZE(oom_events) + ARRAY_SIZE(oom_killer_events) +
 				      ARRAY_SIZE(kernel_events) +
-				      ARRAY_SIZE(page_events) + 1, sizeof(*out));
+				      ARRAY_SIZE(page_events) + ARRAY_SIZE(mapping_events) + 1,
+				      sizeof(*out));
 	int n = 0;
 
 	for (int i = 0; i < nr_probes; i++)
@@ -148,5 +168,7 @@ const char **mr_events_for(const char *tdir, unsigned int groups, const char *co
 		add_list(tdir, kernel_events, ARRAY_SIZE(kernel_events), out, &n);
 	if (groups & MR_GROUP_PAGE)
 		add_list(tdir, page_events, ARRAY_SIZE(page_events), out, &n);
+	if (groups & MR_GROUP_MAPPINGS)
+		add_list(tdir, mapping_events, ARRAY_SIZE(mapping_events), out, &n);
 	return out;
 }

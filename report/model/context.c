@@ -78,6 +78,28 @@ static bool libc_own_free(struct mr_ctx *ctx, const struct mr_event *ev)
 	return true;
 }
 
+/*
+ * A mapping syscall's stack starts in libc (the syscall wrapper, sbrk,
+ * pthread_create's stack cache...): frame 0 of its row is the first frame
+ * of the program's own, as an allocator row's is the allocator's caller.
+ */
+static const struct mr_event *skip_libc_frames(struct mr_ctx *ctx, const struct mr_event *ev,
+					       struct mr_event *copy, uint64_t *frames)
+{
+	int pid = ev->tgid ? ev->tgid : ev->tid, n = 0;
+
+	while (n < ev->nr_stack - 1 && in_libc(ctx, pid, ev->ts, ev->stack[n]))
+		n++;
+	if (!n)
+		return ev;
+	if (ev != copy)
+		*copy = *ev;
+	memmove(frames, ev->stack + n, (ev->nr_stack - n) * sizeof(*frames));
+	copy->stack = frames;
+	copy->nr_stack = ev->nr_stack - n;
+	return copy;
+}
+
 const struct mr_event *mr_ctx_feed(struct mr_ctx *ctx, const struct mr_event *ev,
 				   struct mr_event *copy, uint64_t *frames)
 {
@@ -85,6 +107,8 @@ const struct mr_event *mr_ctx_feed(struct mr_ctx *ctx, const struct mr_event *ev
 
 	if (mr_ctx_unwind(ctx, ev, copy, frames) || mr_ctx_cut_chain(ctx, ev, copy, frames))
 		ev = copy;
+	if (ev->kind == MR_EV_MAP_ENTER && ev->stack && ev->nr_stack > 1)
+		ev = skip_libc_frames(ctx, ev, copy, frames);
 	mr_tasks_feed(ctx->tasks, ev);
 	mr_pairing_feed(ctx->pairing, ev);
 	if (mr_pairing_stats(ctx->pairing)->unmatched_frees != unmatched && ev->fn == MR_FN_FREE &&

@@ -23,6 +23,14 @@ static int merge_chains(const uint64_t *u, int nu, const uint64_t *f, int nf, ui
 
 	if (nu < 2 || nf < 1 || u[0] != f[0] || (nf > 1 && f[1] == u[1]))
 		return 0;
+	/*
+	 * A chain that stops at the ip (code using rbp for data, as sbrk does):
+	 * the copy's frames are all there is, and each was read inside the copy.
+	 */
+	if (nf == 1) {
+		memcpy(out, u, nu * sizeof(*u));
+		return nu;
+	}
 	out[0] = f[0];
 	out[1] = u[1];
 	n = nf - 1 < MR_MAX_STACK - 2 ? nf - 1 : MR_MAX_STACK - 2;
