@@ -94,6 +94,8 @@ void mr_meta_add_memcg(struct mr_meta *m, uint64_t ts, int pid, const char *path
 		       int64_t usage);
 /* Events lost, by the kernel's statistics (a flight window's overruns are not). */
 uint64_t mr_meta_lost(const struct mr_meta *m);
+/* Whether the -e group name was recorded ("user", "mappings"...). */
+bool mr_meta_has_group(const struct mr_meta *m, const char *name);
 /* The recorded build-id of path, or NULL. */
 const char *mr_meta_buildid_of(const struct mr_meta *m, const char *path);
 bool mr_meta_build_id_ok(const char *bid);	/* lowercase hex of a sane length */
