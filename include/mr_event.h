@@ -153,6 +153,8 @@ struct mr_event {
 	const char	*cache;		/* SLAB_*: the slab cache's name, or NULL */
 	const char	*gfp;		/* *_ALLOC: gfp_flags as the kernel prints them */
 	bool		irq;		/* in interrupt context (hard, soft or NMI) */
+	/* MAP_ENTER: made by glibc's allocator itself, as its stack shows (context.c) */
+	bool		in_allocator;
 	/* The kernel stack of an allocation, innermost first. */
 	const uint64_t	*kstack;
 	int		nr_kstack;

@@ -828,7 +828,7 @@ static void on_map_enter(struct mr_pairing *p, const struct mr_event *ev)
 	struct sys_call *sc = &t->sys;
 
 	*sc = (struct sys_call){ .ts = ev->ts, .fn = ev->fn, .open = true,
-				 .nested = t->depth > 0, .stack = UINT32_MAX };
+				 .nested = t->depth > 0 || ev->in_allocator, .stack = UINT32_MAX };
 	for (int i = 0; i < 5; i++)
 		sc->args[i] = ev->raw[i];
 	if (sc->nested || ev->fn == MR_FN_MUNMAP ||
