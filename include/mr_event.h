@@ -33,6 +33,11 @@ enum mr_fn {
 	MR_FN_NEW,		/* operator new and its variants */
 	MR_FN_NEW_ARRAY,	/* operator new[] and its variants */
 	MR_FN_DLOPEN,		/* not an allocator, return only: a module path and bias; pairing ignores it */
+	/* the mapping syscalls (record -e mappings): MR_EV_MAP_ENTER/EXIT, no probe */
+	MR_FN_MMAP,
+	MR_FN_MUNMAP,
+	MR_FN_MREMAP,
+	MR_FN_BRK,
 	MR_FN_NR,
 };
 
@@ -79,6 +84,12 @@ enum mr_ev_kind {
 	MR_EV_PCPU_ALLOC,	/* percpu:percpu_alloc_percpu: fields {ptr, size, bytes_alloc
 				 * (every CPU's copy and memcg's share), gfp_flags, call_site} */
 	MR_EV_PCPU_FREE,	/* percpu:percpu_free_percpu: fields {ptr} */
+	/* the targets' mapping syscalls (record -e mappings); fn says which; the user
+	 * stack set on both (a kstack record without frames comes first) */
+	MR_EV_MAP_ENTER,	/* syscalls:sys_enter_*: fields {args in order: mmap addr, len,
+				 * prot, flags, fd, off; munmap addr, len; mremap addr, old_len,
+				 * new_len, flags, new_addr; brk brk} */
+	MR_EV_MAP_EXIT,		/* syscalls:sys_exit_*: fields {ret} */
 };
 
 #define MR_MAX_STACK	128
@@ -150,10 +161,14 @@ struct mr_event {
 		struct { int64_t start, end, npurged; } vmap_purge;
 		struct { int64_t ptr, size, bytes_alloc, gfp_flags, call_site; } pcpu_alloc;
 		struct { int64_t ptr; } pcpu_free;
+		struct { int64_t addr, len, prot, flags, fd, off; } mmap;
+		struct { int64_t addr, old_len, new_len, flags, new_addr; } mremap;
 	};
 	const char	*cache;		/* SLAB_*: the slab cache's name, or NULL */
 	const char	*gfp;		/* *_ALLOC: gfp_flags as the kernel prints them */
 	bool		irq;		/* in interrupt context (hard, soft or NMI) */
+	/* MAP_ENTER: made by glibc's allocator itself, as its stack shows (context.c) */
+	bool		in_allocator;
 	/* The kernel stack of an allocation, innermost first. */
 	const uint64_t	*kstack;
 	int		nr_kstack;

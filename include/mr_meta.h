@@ -114,6 +114,8 @@ void mr_meta_add_slab(struct mr_meta *m, const char *name, unsigned int flags);
 unsigned int mr_meta_slab_flags(const struct mr_meta *m, const char *name);
 /* Events lost, by the kernel's statistics (a flight window's overruns are not). */
 uint64_t mr_meta_lost(const struct mr_meta *m);
+/* Whether the -e group name was recorded ("user", "mappings"...). */
+bool mr_meta_has_group(const struct mr_meta *m, const char *name);
 /* The recorded build-id of path, or NULL. */
 const char *mr_meta_buildid_of(const struct mr_meta *m, const char *path);
 bool mr_meta_build_id_ok(const char *bid);	/* lowercase hex of a sane length */

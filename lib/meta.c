@@ -488,3 +488,14 @@ int mr_meta_decode(struct mr_meta *m, const char *data, size_t len, const char *
 	free(text);
 	return ret;
 }
+
+bool mr_meta_has_group(const struct mr_meta *m, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *g = m->groups; g && *g; g += strcspn(g, ",") + (g[strcspn(g, ",")] == ',')) {
+		if (!strncmp(g, name, n) && (g[n] == ',' || !g[n]))
+			return true;
+	}
+	return false;
+}

@@ -70,6 +70,7 @@ enum mr_samples_kind {
 	MR_SAMPLES_UPROBES,	/* the allocator probes, per target, with user stacks */
 	MR_SAMPLES_KALLOC,	/* kernel allocations per target: kernel + user stacks */
 	MR_SAMPLES_KFREE,	/* kernel frees on every CPU, by any task */
+	MR_SAMPLES_MAPS,	/* the mapping syscalls per target: user stacks only */
 	MR_SAMPLES_NR,
 };
 /* dwarf_stack: bytes of user stack to copy per sample (--call-graph dwarf), or 0 */
@@ -113,10 +114,12 @@ void mr_embed_modules(const struct mr_meta *m, bool debuginfo, struct mr_buf *b,
 #define MR_GROUP_OOM	(1u << 1)	/* memory pressure and the OOM killer */
 #define MR_GROUP_KERNEL	(1u << 2)	/* slab allocations and frees */
 #define MR_GROUP_PAGE	(1u << 3)	/* page allocations, frees and fallbacks */
+#define MR_GROUP_MAPPINGS (1u << 4)	/* the targets' mmap, munmap, mremap, brk */
 int mr_groups_parse(const char *list, unsigned int *groups);
 char *mr_groups_string(unsigned int groups);	/* "user,kernel" */
 bool mr_event_is_kmem(const char *sysev);	/* a -e kernel or page event */
 bool mr_event_is_kfree(const char *sysev);	/* one of those that frees */
+bool mr_event_is_mapping(const char *sysev);	/* a -e mappings syscall event */
 /* For targets, recorded from every task: kernel frees and the OOM killer's events. */
 bool mr_event_is_hostwide(const char *sysev);
 /* probes, the task lifecycle, then each group's events this kernel has */

@@ -41,6 +41,7 @@ static const struct kernel_def {
 	const char	*k[6];		/* field names; "=N" is the constant N */
 	const char	*comm;
 	const char	*cache;		/* the slab cache's name */
+	enum mr_fn	fn;		/* the mapping syscalls' */
 } kernel_defs[] = {
 	{ "kmem", "kmalloc", MR_EV_SLAB_ALLOC,
 	  { "ptr", "bytes_req", "bytes_alloc", "gfp_flags", "call_site", "node" } },
@@ -82,6 +83,17 @@ static const struct kernel_def {
 	{ "compaction", "mm_compaction_begin", MR_EV_COMPACT_BEGIN, { "=-1", "=0" } },
 	{ "compaction", "mm_compaction_end", MR_EV_COMPACT_END, { "status" } },
 	{ "signal", "signal_generate", MR_EV_SIGNAL, { "sig", "pid", "result" }, "comm" },
+	{ "syscalls", "sys_enter_mmap", MR_EV_MAP_ENTER,
+	  { "addr", "len", "prot", "flags", "fd", "off" }, NULL, NULL, MR_FN_MMAP },
+	{ "syscalls", "sys_exit_mmap", MR_EV_MAP_EXIT, { "ret" }, NULL, NULL, MR_FN_MMAP },
+	{ "syscalls", "sys_enter_munmap", MR_EV_MAP_ENTER, { "addr", "len" }, NULL, NULL,
+	  MR_FN_MUNMAP },
+	{ "syscalls", "sys_exit_munmap", MR_EV_MAP_EXIT, { "ret" }, NULL, NULL, MR_FN_MUNMAP },
+	{ "syscalls", "sys_enter_mremap", MR_EV_MAP_ENTER,
+	  { "addr", "old_len", "new_len", "flags", "new_addr" }, NULL, NULL, MR_FN_MREMAP },
+	{ "syscalls", "sys_exit_mremap", MR_EV_MAP_EXIT, { "ret" }, NULL, NULL, MR_FN_MREMAP },
+	{ "syscalls", "sys_enter_brk", MR_EV_MAP_ENTER, { "brk" }, NULL, NULL, MR_FN_BRK },
+	{ "syscalls", "sys_exit_brk", MR_EV_MAP_EXIT, { "ret" }, NULL, NULL, MR_FN_BRK },
 };
 
 struct pending {
@@ -198,6 +210,7 @@ static struct decoder *kernel_decoder(struct tep_event *e)
 	d = mr_xcalloc(1, sizeof(*d));
 	d->kind = def->kind;
 	d->name = def->name;
+	d->fn = def->fn;
 	for (int i = 0; i < 6 && def->k[i]; i++) {
 		if (def->k[i][0] == '=')
 			d->k_const[i] = atoi(def->k[i] + 1);

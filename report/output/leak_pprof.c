@@ -6,7 +6,8 @@
  *
  * A sample per (process, stack, allocator) with the values of a Go heap
  * profile: alloc_objects and alloc_space (everything allocated over the
- * recording), inuse_objects and inuse_space (the leak rows: still allocated
+ * recording by allocator calls; the program's own mappings are in the
+ * inuse values only), inuse_objects and inuse_space (the leak rows: still allocated
  * at the end, after the same filters and suppressions as the text and JSON
  * reports); inuse_space is the default. A file with kernel events adds
  * kernel_inuse_objects and kernel_inuse_space, which only the kernel rows
