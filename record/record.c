@@ -45,6 +45,7 @@ struct rec_opts {
 	const char	*groups_arg;	/* -e */
 	unsigned int	groups;
 	bool		ftrace_uprobes;	/* --uprobes=ftrace: armed host-wide */
+	const char	*lib;		/* --lib: another allocator's library */
 	uint64_t	stack_depth;
 	uint64_t	dwarf_stack;	/* --call-graph dwarf[,SIZE]: bytes, else 0 */
 };
@@ -179,6 +180,10 @@ static int parse_table(struct rec_opts *o, int argc, char **argv)
 				"bytes of user stack (default and maximum " STR(MR_UREGS_MAX_STACK)
 				") and unwind them at report time with the CFI, for code built "
 				"without frame pointers (perf path)"),
+		MR_OPT_STRING(0, "lib", &o->lib, "PATH",
+			      "also probe the allocator in the library PATH (found on its own: "
+			      "glibc, and jemalloc, tcmalloc, mimalloc or any file defining malloc "
+			      "that the target maps, links or LD_PRELOADs)"),
 		MR_OPT_FLAG(0, "debuginfo", &o->debuginfo,
 			    "also embed DWARF (file:line on hosts without the binaries' debug "
 			    "info; a bigger file)"),
@@ -292,7 +297,7 @@ static void warn_other_libc(pid_t pid, const char *libc)
 
 static int setup_target(struct recorder *r)
 {
-	char *libc = NULL, *libstdcxx = NULL;
+	struct mr_alloc_libs libs;
 	int ret;
 
 	if (r->o.system_wide)
@@ -304,13 +309,12 @@ static int setup_target(struct recorder *r)
 	if (ret || !(r->o.groups & MR_GROUP_USER))
 		return ret;
 	/* a spawned command maps the same libc as memrec (it is not exec'd yet) */
-	ret = mr_probes_find_libs(r->o.cmd ? 0 : r->target.pids[0], &libc, &libstdcxx);
+	ret = mr_allocs_find(r->o.cmd ? 0 : r->target.pids[0], r->target.exe, r->o.lib, &libs);
 	if (!ret)
-		ret = mr_probes_create(&r->probes, r->name, libc, libstdcxx);
+		ret = mr_probes_create(&r->probes, r->name, &libs);
 	for (int i = 1; !ret && i < r->target.nr_pids; i++)
-		warn_other_libc(r->target.pids[i], libc);
-	free(libc);
-	free(libstdcxx);
+		warn_other_libc(r->target.pids[i], libs.v[0].path);
+	mr_allocs_release(&libs);
 	r->meta.free_null_unseen = r->probes.free_null_unseen;
 	return ret;
 }
