@@ -90,9 +90,10 @@ static const char record_usage[] =
 "   or: memrec record [options] -- COMMAND [ARGS...]\n"
 "   or: memrec record [options] -a [-e oom]\n"
 "\n"
-"Records the glibc allocator calls (malloc, free, calloc, realloc, reallocarray,\n"
+"Records the allocator calls (malloc, free, calloc, realloc, reallocarray,\n"
 "posix_memalign, aligned_alloc/memalign, valloc, pvalloc, strdup, strndup and C++\n"
-"operator new) of the targets with their user stacks, through a private tracefs\n"
+"operator new) of the targets, glibc's, jemalloc's, tcmalloc's, mimalloc's or a\n"
+"static program's, with their user stacks, through a private tracefs\n"
 "instance and uprobes, into a trace file that 'memrec report' reads, here or on\n"
 "another host. Stops on Ctrl-C/SIGTERM, after -d, or when every target exited.\n";
 
