@@ -61,6 +61,9 @@ const struct mr_probe_def mr_probe_defs[] = {
 	  "align=%di:u64 size=%si:u64" CALLER, RET },
 	{ "memalign",		"memalign",	MR_FN_ALIGNED_ALLOC, MR_LIB_ALLOC,
 	  "align=%di:u64 size=%si:u64" CALLER, RET },
+	/* its pointer comes from the aligned allocation it calls, when probed (not jemalloc's) */
+	{ "posix_memalign",	"posix_memalign", MR_FN_POSIX_MEMALIGN, MR_LIB_ALLOC,
+	  "memptr=%di:x64 align=%si:u64 size=%dx:u64" CALLER, RET },
 	{ "valloc",		"valloc",	MR_FN_VALLOC,	MR_LIB_ALLOC, "size=%di:u64" CALLER, RET },
 	{ "pvalloc",		"pvalloc",	MR_FN_PVALLOC,	MR_LIB_ALLOC, "size=%di:u64" CALLER, RET },
 	{ "reallocarray",	"reallocarray",	MR_FN_REALLOCARRAY, MR_LIB_ALLOC,

@@ -309,14 +309,10 @@ static void scan_preload(struct mr_alloc_libs *l)
 static int add_static(const char *exe, const char *shown, const struct elf_info *in,
 		      struct mr_alloc_libs *l)
 {
-	if (!mr_probes_defines(exe, "malloc")) {
-		if (!in->symtab)
-			return mr_error("'%s' is a stripped static executable: its allocator "
-					"cannot be probed (no symbol table); rebuild it without -s "
-					"or strip", shown);
-		return mr_error("static executable '%s' has no malloc: nothing to probe",
-				shown);
-	}
+	if (!in->symtab)
+		return mr_error("'%s' is a stripped static executable: its allocator cannot be "
+				"probed (no symbol table); rebuild it without -s or strip", shown);
+	/* one that links no allocator function is refused by mr_probes_create */
 	add_lib(l, exe, STATIC_KINDS);
 	return 0;
 }

@@ -476,10 +476,14 @@ static void outer_done(struct mr_pairing *p, const struct thread *t, const struc
 		realloc_done(p, t, ev, a[0], sat_mul(a[1], a[2]));
 		break;
 	case MR_FN_POSIX_MEMALIGN:
-		/* It returns an error number; the pointer came from _mid_memalign. */
+		/*
+		 * It returns an error number; the pointer came from a nested aligned
+		 * allocation (glibc's _mid_memalign), unseen when none is probed
+		 * (jemalloc's posix_memalign calls no public function).
+		 */
 		if (!ev->ret && t->inner_memalign)
 			do_alloc(p, t, ev, t->inner_memalign, a[2]);
-		else
+		else if (ev->ret)
 			p->stats.failed_allocs++;
 		break;
 	case MR_FN_STRDUP:

@@ -17,6 +17,10 @@
  *   leak_direct          2 x 64   =  128  malloc (the allocator's own API:
  *                                          mallocx, tc_malloc, mi_malloc;
  *                                          plain malloc elsewhere)
+ *   leak_posix_memalign  1 x 320  =  320  posix_memalign (align 64); not seen
+ *                                          under jemalloc, whose
+ *                                          posix_memalign calls no public
+ *                                          function that gives the pointer
  * balanced_work() (BALANCED_ROUNDS = 10 times) leaks nothing.
  * No stdio: output is one write(2) of "done\n".
  */
@@ -109,6 +113,16 @@ void leak_strdup(void)
 	drop(p);
 }
 
+void leak_posix_memalign(void)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, 64, 320) != 0) /* L:leak_posix_memalign */
+		_exit(2);
+	touch(p, 320);
+	drop(p);
+}
+
 void leak_direct(void)
 {
 	for (int i = 0; i < 2; i++) {
@@ -140,6 +154,11 @@ void balanced_work(void)
 	p = aligned_alloc(64, 128);
 	touch(p, 128);
 	free(p);
+	p = NULL;
+	if (posix_memalign(&p, 32, 96) != 0)
+		_exit(2);
+	touch(p, 96);
+	free(p);
 	s = strdup("balanced");
 	touch(s, 9);
 	free(s);
@@ -164,6 +183,7 @@ int main(void)
 	leak_aligned();
 	leak_strdup();
 	leak_direct();
+	leak_posix_memalign();
 	if (write(1, "done\n", 5) != 5)
 		return 1;
 	return 0;
