@@ -113,8 +113,26 @@ tests/progs/lsan_supp_O0: tests/progs/lsan_supp.c
 tests/progs/lsan_supp_nopie: tests/progs/lsan_supp.c
 	$(call quiet,CC,$@)$(CC) $(PROG_CFLAGS) -O2 -fno-pie -no-pie -o $@ $<
 
+# alloc_leak against other allocators (scripts/install-deps.sh installs them), static.
+ALLOC_LIBDIR := /usr/lib/x86_64-linux-gnu
+ALLOC_PROGS := tests/progs/alloc_leak_je tests/progs/alloc_leak_tc tests/progs/alloc_leak_mi \
+	tests/progs/alloc_leak_static tests/progs/alloc_leak_static_stripped tests/progs/alloc_leak_musl
+tests/progs/alloc_leak_je: tests/progs/alloc_leak.c
+	$(call quiet,CC,$@)$(CC) $(PROG_CFLAGS) -DALLOC_JE -o $@ $< $(ALLOC_LIBDIR)/libjemalloc.so.2
+tests/progs/alloc_leak_tc: tests/progs/alloc_leak.c
+	$(call quiet,CC,$@)$(CC) $(PROG_CFLAGS) -DALLOC_TC -o $@ $< $(ALLOC_LIBDIR)/libtcmalloc.so.4
+tests/progs/alloc_leak_mi: tests/progs/alloc_leak.c
+	$(call quiet,CC,$@)$(CC) $(PROG_CFLAGS) -DALLOC_MI -o $@ $< $(ALLOC_LIBDIR)/libmimalloc.so.2
+tests/progs/alloc_leak_static: tests/progs/alloc_leak.c
+	$(call quiet,CC,$@)$(CC) $(PROG_CFLAGS) -static -o $@ $<
+tests/progs/alloc_leak_static_stripped: tests/progs/alloc_leak.c
+	$(call quiet,CC,$@)$(CC) $(PROG_CFLAGS) -static -s -o $@ $<
+tests/progs/alloc_leak_musl: tests/progs/alloc_leak.c
+	$(call quiet,CC,$@)musl-gcc $(PROG_CFLAGS) -static -o $@ $<
+
 progs: $(PROG_BIN) $(PROG_CXX_BIN) $(PROG_LIB_SO) tests/progs/deep_leak_nofp \
-	tests/progs/lsan_supp_O0 tests/progs/lsan_supp_nopie tests/progs/diff_leak_stripped
+	tests/progs/lsan_supp_O0 tests/progs/lsan_supp_nopie tests/progs/diff_leak_stripped \
+	$(ALLOC_PROGS)
 unit: $(UNIT_BIN)
 
 check: all unit progs
@@ -143,7 +161,7 @@ uninstall:
 
 clean:
 	rm -f memrec *.o */*.o */*/*.o libmemrec.a $(PLUGIN) $(UNIT_BIN) $(PROG_BIN) $(PROG_CXX_BIN) \
-		tests/progs/deep_leak_nofp tests/progs/diff_leak_stripped scripts/bench_reader \
+		tests/progs/deep_leak_nofp tests/progs/diff_leak_stripped $(ALLOC_PROGS) scripts/bench_reader \
 		$(PROG_LIB_SO) *.d */*.d */*/*.d report/output/leak_html_js.h $(PROTO_C) $(PROTO_H)
 	rm -rf tests/out
 

@@ -181,7 +181,8 @@ const char *mr_fn_name(enum mr_fn fn);
  * event and fetch arguments. The recorder creates events from it and the
  * reader maps event names back to enum mr_fn with it.
  */
-enum mr_lib { MR_LIB_C, MR_LIB_CXX, MR_LIB_NR };
+/* C: glibc's (or a static program's) functions; CXX: libstdc++'s; ALLOC: another allocator's */
+enum mr_lib { MR_LIB_C, MR_LIB_CXX, MR_LIB_ALLOC, MR_LIB_NR };
 
 struct mr_probe_def {
 	const char	*sym;		/* symbol in the library; NULL: found another way */

@@ -230,34 +230,44 @@ static bool seen_addr(const uint64_t *addrs, int n, uint64_t a)
 	return false;
 }
 
-static int probe_lib(struct mr_probes *p, enum mr_lib lib, const char *path)
+/* The event name of def d in the nth probed file: NAME, then NAME__N (see mr_fn_by_event). */
+static char *event_name(const struct mr_probe_def *d, int nth)
 {
-	char *shown = mr_quote_ctl(path);
-	uint64_t addrs[64];
+	return nth ? mr_xasprintf("%s__%d", d->name, nth) : mr_xstrdup(d->name);
+}
+
+/* Probes every row of the kinds (1 << enum mr_lib) that path defines. */
+static int probe_lib(struct mr_probes *p, const struct mr_alloc_lib *lib, int nth)
+{
+	char *shown = mr_quote_ctl(lib->path);
+	uint64_t addrs[128];
 	struct elf_file ef;
 	int n = 0, ret = 0;
 
-	if (elf_file_open(&ef, path, shown) < 0) {
+	if (elf_file_open(&ef, lib->path, shown) < 0) {
 		free(shown);
 		return -1;
 	}
 	for (int i = 0; i < mr_nr_probe_defs && !ret; i++) {
 		const struct mr_probe_def *d = &mr_probe_defs[i];
 		uint64_t vaddr, off;
+		char *name;
 		GElf_Sym s;
 
-		if (d->lib != lib)
+		if (!(lib->kinds & (1u << d->lib)))
 			continue;
 		if (d->sym) {
 			if (find_symbol(&ef, d->sym, &s) < 0)
 				continue;	/* an older libc may lack one: fine */
 			vaddr = s.st_value;
 		} else if (find_memalign_int(&ef, &vaddr) < 0) {
-			mr_warning("cannot locate glibc's internal memalign in '%s'; "
-				   "posix_memalign blocks will not be tracked", shown);
+			/* a static program's libc may be another (musl) that needs none */
+			if (!(lib->kinds & (1u << MR_LIB_ALLOC)))
+				mr_warning("cannot locate glibc's internal memalign in '%s'; "
+					   "posix_memalign blocks will not be tracked", shown);
 			continue;
 		}
-		/* aliases (memalign = aligned_alloc) are probed once */
+		/* aliases (memalign = aligned_alloc, tc_malloc = malloc) are probed once */
 		if (seen_addr(addrs, n, vaddr) || n == ARRAY_SIZE(addrs))
 			continue;
 		addrs[n++] = vaddr;
@@ -267,27 +277,49 @@ static int probe_lib(struct mr_probes *p, enum mr_lib lib, const char *path)
 			ret = mr_error("'%s' in '%s' is outside its code", d->name, shown);
 			break;
 		}
+		name = event_name(d, nth);
 		if (d->entry_args)
-			ret = create_one(p, path, off, d->name, d->entry_args, false);
+			ret = create_one(p, lib->path, off, name, d->entry_args, false);
 		if (!ret && d->ret_args)
-			ret = create_one(p, path, off, d->name, d->ret_args, true);
+			ret = create_one(p, lib->path, off, name, d->ret_args, true);
+		free(name);
 	}
+	if (!ret && !n)
+		ret = mr_error("'%s' defines none of the allocator functions memrec probes", shown);
 	elf_file_close(&ef);
 	free(shown);
 	return ret;
 }
 
-int mr_probes_create(struct mr_probes *p, const char *group, const char *libc,
-		     const char *libstdcxx)
+int mr_probes_create(struct mr_probes *p, const char *group, const struct mr_alloc_libs *libs)
 {
 	memset(p, 0, sizeof(*p));
 	snprintf(p->group, sizeof(p->group), "%s", group);
-	if (probe_lib(p, MR_LIB_C, libc) < 0)
-		return -1;
-	if (libstdcxx && probe_lib(p, MR_LIB_CXX, libstdcxx) < 0)
-		return -1;
+	for (int i = 0; i < libs->nr; i++) {
+		if (probe_lib(p, &libs->v[i], i) < 0)
+			return -1;
+		mr_info(1, "probing '%s'", libs->v[i].path);
+	}
 	mr_info(1, "created %d uprobes in group '%s'", p->nr, p->group);
 	return 0;
+}
+
+bool mr_probes_defines(const char *path, const char *sym)
+{
+	struct elf_file ef;
+	bool found = false;
+	GElf_Sym s;
+
+	/* quiet: called on every file a target maps */
+	elf_version(EV_CURRENT);
+	ef.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (ef.fd < 0)
+		return false;
+	ef.elf = elf_begin(ef.fd, ELF_C_READ, NULL);
+	if (ef.elf && elf_kind(ef.elf) == ELF_K_ELF)
+		found = !find_symbol(&ef, sym, &s);
+	elf_file_close(&ef);
+	return found;
 }
 
 static void probes_free(struct mr_probes *p, bool destroy)
@@ -314,53 +346,4 @@ void mr_probes_destroy(struct mr_probes *p)
 void mr_probes_release(struct mr_probes *p)
 {
 	probes_free(p, false);
-}
-
-/*
- * A mapped library by the name pattern, as a path that reaches the very
- * inode mapped (the target may live in another mount namespace: then
- * /proc/PID/map_files/... is used, which uprobes accept).
- */
-static char *find_mapped(pid_t pid, const char *pattern)
-{
-	char line[4096], maps[64], *found = NULL;
-	FILE *f;
-
-	snprintf(maps, sizeof(maps), pid ? "/proc/%d/maps" : "/proc/self/maps", pid);
-	f = fopen(maps, "re");
-	if (!f)
-		return NULL;
-	while (!found && fgets(line, sizeof(line), f)) {
-		char range[64], *path = strchr(line, '/');
-		unsigned long ino;
-		struct stat st;
-		char root[PATH_MAX + 64];
-
-		if (!path || !strstr(path, pattern))
-			continue;
-		path[strcspn(path, "\n")] = '\0';
-		if (sscanf(line, "%63s %*s %*s %*s %lu", range, &ino) != 2)
-			continue;
-		snprintf(root, sizeof(root), "/proc/%d/root%s", pid ? pid : getpid(), path);
-		if (!stat(path, &st) && st.st_ino == ino)
-			found = mr_xstrdup(path);
-		else if (!stat(root, &st) && st.st_ino == ino)
-			found = mr_xstrdup(root);
-		else
-			found = mr_xasprintf("/proc/%d/map_files/%s", pid ? pid : getpid(), range);
-	}
-	fclose(f);
-	return found;
-}
-
-int mr_probes_find_libs(pid_t pid, char **libc, char **libstdcxx)
-{
-	*libc = find_mapped(pid, "/libc.so.6");
-	if (!*libc)
-		*libc = find_mapped(pid, "/libc-");
-	*libstdcxx = find_mapped(pid, "/libstdc++.so");
-	if (!*libc)
-		return mr_error("process %d does not map glibc (libc.so.6); memrec traces glibc's "
-				"allocator only", pid);
-	return 0;
 }

@@ -45,6 +45,7 @@ struct rec_opts {
 	const char	*groups_arg;	/* -e */
 	unsigned int	groups;
 	bool		ftrace_uprobes;	/* --uprobes=ftrace: armed host-wide */
+	const char	*lib;		/* --lib: another allocator's library */
 	uint64_t	stack_depth;
 	uint64_t	dwarf_stack;	/* --call-graph dwarf[,SIZE]: bytes, else 0 */
 };
@@ -92,9 +93,10 @@ static const char record_usage[] =
 "   or: memrec record [options] -- COMMAND [ARGS...]\n"
 "   or: memrec record [options] -a [-e oom]\n"
 "\n"
-"Records the glibc allocator calls (malloc, free, calloc, realloc, reallocarray,\n"
+"Records the allocator calls (malloc, free, calloc, realloc, reallocarray,\n"
 "posix_memalign, aligned_alloc/memalign, valloc, pvalloc, strdup, strndup and C++\n"
-"operator new) of the targets with their user stacks, through a private tracefs\n"
+"operator new) of the targets, glibc's, jemalloc's, tcmalloc's, mimalloc's or a\n"
+"static program's, with their user stacks, through a private tracefs\n"
 "instance and uprobes, into a trace file that 'memrec report' reads, here or on\n"
 "another host. Stops on Ctrl-C/SIGTERM, after -d, or when every target exited.\n";
 
@@ -182,6 +184,10 @@ static int parse_table(struct rec_opts *o, int argc, char **argv)
 				"bytes of user stack (default and maximum " STR(MR_UREGS_MAX_STACK)
 				") and unwind them at report time with the CFI, for code built "
 				"without frame pointers (perf path)"),
+		MR_OPT_STRING(0, "lib", &o->lib, "PATH",
+			      "also probe the allocator in the library PATH (found on its own: "
+			      "glibc, and jemalloc, tcmalloc, mimalloc or any file defining malloc "
+			      "that the target maps, links or LD_PRELOADs)"),
 		MR_OPT_FLAG(0, "debuginfo", &o->debuginfo,
 			    "also embed DWARF (file:line on hosts without the binaries' debug "
 			    "info; a bigger file)"),
@@ -343,7 +349,7 @@ static int check_perf(struct recorder *r)
 
 static int setup_target(struct recorder *r)
 {
-	char *libc = NULL, *libstdcxx = NULL;
+	struct mr_alloc_libs libs;
 	int ret;
 
 	if (r->o.system_wide)
@@ -355,15 +361,14 @@ static int setup_target(struct recorder *r)
 	if (ret || !(r->o.groups & MR_GROUP_USER))
 		return ret;
 	/* a spawned command maps the same libc as memrec (it is not exec'd yet) */
-	ret = mr_probes_find_libs(r->o.cmd ? 0 : r->target.pids[0], &libc, &libstdcxx);
+	ret = mr_allocs_find(r->o.cmd ? 0 : r->target.pids[0], r->target.exe, r->o.lib, &libs);
 	if (!ret)
-		ret = mr_probes_create(&r->probes, r->name, libc, libstdcxx);
+		ret = mr_probes_create(&r->probes, r->name, &libs);
 	if (!ret)
 		ret = check_perf(r);
 	for (int i = 1; !ret && i < r->target.nr_pids; i++)
-		warn_other_libc(r->target.pids[i], libc);
-	free(libc);
-	free(libstdcxx);
+		warn_other_libc(r->target.pids[i], libs.v[0].path);
+	mr_allocs_release(&libs);
 	r->meta.free_null_unseen = r->probes.free_null_unseen;
 	return ret;
 }

@@ -29,13 +29,35 @@ struct mr_probes {
 	bool			free_null_unseen;	/* free probed past its NULL test */
 };
 
+/* A file whose allocator entry points are probed: kinds is 1 << enum mr_lib, or'ed. */
+struct mr_alloc_lib {
+	char		*path;
+	unsigned int	kinds;
+};
+
+struct mr_alloc_libs {
+	struct mr_alloc_lib	*v;
+	int			nr;
+};
+
 /* Finds the allocator library files mapped by pid (0: by memrec itself). */
 int mr_probes_find_libs(pid_t pid, char **libc, char **libstdcxx);
-int mr_probes_create(struct mr_probes *p, const char *group, const char *libc,
-		     const char *libstdcxx);
+/* Probes each file's rows of the probe table; the first file's events keep their names. */
+int mr_probes_create(struct mr_probes *p, const char *group, const struct mr_alloc_libs *libs);
+/* Whether the ELF file path defines the function sym (quiet on any error). */
+bool mr_probes_defines(const char *path, const char *sym);
 void mr_probes_destroy(struct mr_probes *p);
 /* Frees p, leaving the probes in tracefs (to memrec-teardown). */
 void mr_probes_release(struct mr_probes *p);
+
+/*
+ * allocs.c: the files whose allocators a target uses: glibc (and libstdc++),
+ * every other file it maps, links (DT_NEEDED) or LD_PRELOADs that defines
+ * malloc, extra (--lib, may be NULL), or a static executable itself.
+ * exe: the spawned command's path (pid 0: not exec'd yet), else NULL.
+ */
+int mr_allocs_find(pid_t pid, const char *exe, const char *extra, struct mr_alloc_libs *out);
+void mr_allocs_release(struct mr_alloc_libs *l);
 
 /* stream.c: one thread per CPU splicing full pages into a file. */
 struct mr_stream_cpu;
@@ -231,6 +253,7 @@ struct mr_target {
 	pid_t		*pids;		/* -p pids, or the spawned command */
 	int		nr_pids;
 	pid_t		child;		/* spawned command, 0 with -p */
+	char		*exe;		/* its resolved path */
 	int		release_fd;	/* write end: lets the held command exec */
 	int		exec_err_fd;	/* read end: the command's exec errno */
 	int		child_status;

@@ -164,7 +164,7 @@ int mr_target_spawn(struct mr_target *t, char **argv)
 		close(err[0]);
 		child_main(hold[0], err[1], path, argv);
 	}
-	free(path);
+	t->exe = path;
 	close(hold[0]);
 	close(err[1]);
 	t->release_fd = hold[1];
@@ -372,5 +372,6 @@ void mr_target_release_all(struct mr_target *t)
 	if (t->exec_err_fd > 0)
 		close(t->exec_err_fd);
 	free(t->pids);
+	free(t->exe);
 	memset(t, 0, sizeof(*t));
 }

@@ -34,6 +34,7 @@ struct frame {
 	uint64_t	args[3];
 	uint64_t	ts;
 	uint64_t	caller;
+	uint64_t	func;		/* the probed function's address */
 	enum mr_fn	fn;
 };
 
@@ -500,10 +501,14 @@ static void outer_done(struct mr_pairing *p, const struct thread *t, const struc
 		realloc_done(p, t, ev, a[0], sat_mul(a[1], a[2]));
 		break;
 	case MR_FN_POSIX_MEMALIGN:
-		/* It returns an error number; the pointer came from _mid_memalign. */
+		/*
+		 * It returns an error number; the pointer came from a nested aligned
+		 * allocation (glibc's _mid_memalign), unseen when none is probed
+		 * (jemalloc's posix_memalign calls no public function).
+		 */
 		if (!ev->ret && t->inner_memalign)
 			do_alloc(p, t, ev, t->inner_memalign, a[2]);
-		else
+		else if (ev->ret)
 			p->stats.failed_allocs++;
 		break;
 	case MR_FN_STRDUP:
@@ -519,6 +524,21 @@ static void outer_done(struct mr_pairing *p, const struct thread *t, const struc
 static bool reentrant(enum mr_fn fn)
 {
 	return fn == MR_FN_NEW || fn == MR_FN_NEW_ARRAY;
+}
+
+/*
+ * Another probed function of the same kind entered while one is the
+ * innermost open call: that call jumped or called into it (mimalloc's
+ * aligned_alloc tail-jumps to mi_aligned_alloc and on to mi_malloc_aligned,
+ * whose [sp] is then the first one's return trampoline), and both returns
+ * will come. A lost return instead leaves the same function open, which a
+ * new call of it then finds.
+ */
+static bool tail_call(const struct thread *t, const struct mr_event *ev)
+{
+	const struct frame *f = t->depth ? &t->frames[t->depth - 1] : NULL;
+
+	return f && f->fn == ev->fn && ev->func && f->func && f->func != ev->func;
 }
 
 /* Index of the innermost open call of fn, or -1. */
@@ -543,6 +563,7 @@ static void push_call(struct mr_pairing *p, struct thread *t, const struct mr_ev
 	memcpy(f->args, ev->args, sizeof(f->args));
 	f->ts = ev->ts;
 	f->caller = ev->caller;
+	f->func = ev->func;
 }
 
 static void save_entry_stack(struct thread *t, const struct mr_event *ev)
@@ -570,7 +591,7 @@ static void on_enter(struct mr_pairing *p, const struct mr_event *ev)
 	 * was lost; without this one lost return would make every later call
 	 * of the thread look nested.
 	 */
-	if (!reentrant(ev->fn) && (i = open_call(t, ev->fn)) >= 0)
+	if (!reentrant(ev->fn) && !tail_call(t, ev) && (i = open_call(t, ev->fn)) >= 0)
 		thread_drop_calls(p, t, i);
 
 	if (t->depth > 0) {
@@ -604,7 +625,8 @@ static void on_return(struct mr_pairing *p, const struct mr_event *ev)
 	thread_drop_calls(p, t, i + 1);
 	t->depth = i;
 	if (i > 0) {
-		if (ev->fn == MR_FN_MEMALIGN_INT)
+		/* glibc's _mid_memalign; musl's posix_memalign calls aligned_alloc */
+		if (ev->fn == MR_FN_MEMALIGN_INT || ev->fn == MR_FN_ALIGNED_ALLOC)
 			t->inner_memalign = ev->ret;
 		return;
 	}

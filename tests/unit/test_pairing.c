@@ -435,22 +435,82 @@ static void test_posix_memalign(void)
 	MR_CHECK_EQ(l.found.fn, MR_FN_POSIX_MEMALIGN, "posix_memalign: fn");
 	MR_CHECK_EQ(st(&f)->nested, 1, "posix_memalign: nested == 1");
 
-	/* The nested pointer of an earlier call must not leak into this one. */
+	/*
+	 * The nested pointer of an earlier call must not leak into this one;
+	 * success without a nested pointer (jemalloc's: it calls no probed
+	 * function) is no failure, just unseen.
+	 */
 	enter(&f, 1, MR_FN_POSIX_MEMALIGN, 0x7ffc0000, 64, 100);
 	ret(&f, 1, MR_FN_POSIX_MEMALIGN, 0);
-	MR_CHECK_EQ(st(&f)->failed_allocs, 1, "posix_memalign 0 without a nested pointer fails");
+	MR_CHECK_EQ(st(&f)->failed_allocs, 0, "posix_memalign 0 without a nested pointer: no failure");
+	MR_CHECK_EQ(st(&f)->allocs, 1, "posix_memalign 0 without a nested pointer: no block");
 	MR_CHECK_EQ(st(&f)->replaced, 0, "posix_memalign: no stale pointer reused");
 
 	enter(&f, 1, MR_FN_POSIX_MEMALIGN, 0x7ffc0000, 3, 100);
 	ret(&f, 1, MR_FN_POSIX_MEMALIGN, 22);
-	MR_CHECK_EQ(st(&f)->failed_allocs, 2, "posix_memalign returning EINVAL fails");
+	MR_CHECK_EQ(st(&f)->failed_allocs, 1, "posix_memalign returning EINVAL fails");
 
 	enter(&f, 1, MR_FN_POSIX_MEMALIGN, 0x7ffc0000, 64, 1ull << 50);
 	enter(&f, 1, MR_FN_MEMALIGN_INT, 64, 1ull << 50, 0);
 	ret(&f, 1, MR_FN_MEMALIGN_INT, 0);
 	ret(&f, 1, MR_FN_POSIX_MEMALIGN, 12);
-	MR_CHECK_EQ(st(&f)->failed_allocs, 3, "posix_memalign returning ENOMEM fails");
+	MR_CHECK_EQ(st(&f)->failed_allocs, 2, "posix_memalign returning ENOMEM fails");
 	MR_CHECK_EQ(st(&f)->allocs, 1, "posix_memalign: one alloc in all");
+
+	/* musl's, tcmalloc's, mimalloc's: the pointer of the aligned_alloc it calls */
+	enter(&f, 1, MR_FN_POSIX_MEMALIGN, 0x7ffc0000, 64, 320);
+	enter(&f, 1, MR_FN_ALIGNED_ALLOC, 64, 320, 0);
+	ret(&f, 1, MR_FN_ALIGNED_ALLOC, 0x9000);
+	ret(&f, 1, MR_FN_POSIX_MEMALIGN, 0);
+	l = look(&f, ANY, 0x9000);
+	MR_CHECK_EQ(l.n, 1, "posix_memalign over aligned_alloc: one block");
+	MR_CHECK_EQ(l.found.size, 320, "posix_memalign over aligned_alloc: its size");
+	MR_CHECK_EQ(l.found.fn, MR_FN_POSIX_MEMALIGN, "posix_memalign over aligned_alloc: fn");
+	MR_CHECK_EQ(st(&f)->allocs, 2, "posix_memalign over aligned_alloc: counted once");
+	done(&f);
+}
+
+/* One entry of a kind at a probed function's address; caller: [sp]. */
+static void enter_at(struct feed *f, enum mr_fn fn, uint64_t func, uint64_t caller,
+		     uint64_t a0, uint64_t a1)
+{
+	struct mr_event ev = ev_of(f, MR_EV_ENTER, 1);
+
+	ev.fn = fn;
+	ev.func = func;
+	ev.caller = caller;
+	ev.args[0] = a0;
+	ev.args[1] = a1;
+	put(f, &ev);
+}
+
+/*
+ * mimalloc's aligned_alloc tail-jumps (via mi_aligned_alloc) to
+ * mi_malloc_aligned: two entries of one kind, the inner one's [sp] the
+ * outer's return trampoline, then both returns. One block, no orphans;
+ * a lost return (the same function entered again) still drops the call.
+ */
+static void test_tail_call(void)
+{
+	struct feed f = feed_new();
+
+	enter_at(&f, MR_FN_ALIGNED_ALLOC, 0x7f00108b0, 0x401234, 64, 128);
+	enter_at(&f, MR_FN_ALIGNED_ALLOC, 0x7f0012300, 0x7fffffffe000, 128, 64);
+	ret(&f, 1, MR_FN_ALIGNED_ALLOC, 0x5000);
+	ret(&f, 1, MR_FN_ALIGNED_ALLOC, 0x5000);
+	MR_CHECK_EQ(look(&f, ANY, 0x5000).n, 1, "tail call: one block");
+	MR_CHECK_EQ(look(&f, ANY, 0x5000).found.size, 128, "tail call: the outer call's size");
+	MR_CHECK_EQ(st(&f)->allocs, 1, "tail call: one alloc");
+	MR_CHECK_EQ(st(&f)->nested, 1, "tail call: the inner one nested");
+	MR_CHECK_EQ(st(&f)->orphan_entries, 0, "tail call: no orphan entry");
+	MR_CHECK_EQ(st(&f)->orphan_returns, 0, "tail call: no orphan return");
+
+	/* a return lost, then the same function again: the lost call is dropped */
+	enter_at(&f, MR_FN_MALLOC, 0x7f0010b70, 0x401234, 10, 0);
+	enter_at(&f, MR_FN_MALLOC, 0x7f0010b70, 0x401234, 20, 0);
+	ret(&f, 1, MR_FN_MALLOC, 0x6000);
+	MR_CHECK_EQ(look(&f, ANY, 0x6000).found.size, 20, "lost return: the new call's block");
+	MR_CHECK_EQ(st(&f)->orphan_entries, 1, "lost return: one orphan entry");
 	done(&f);
 }
 
@@ -1376,6 +1436,7 @@ int main(void)
 	test_reallocarray_nested();
 	test_strdup();
 	test_posix_memalign();
+	test_tail_call();
 	test_new_nesting();
 	test_threads_interleave();
 	test_orphans();
