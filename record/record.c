@@ -47,6 +47,7 @@ struct rec_opts {
 	bool		ftrace_uprobes;	/* --uprobes=ftrace: armed host-wide */
 	uint64_t	stack_depth;
 	uint64_t	dwarf_stack;	/* --call-graph dwarf[,SIZE]: bytes, else 0 */
+	bool		preload;	/* --preload: the allocator calls recorded in the command */
 };
 
 struct recorder {
@@ -64,6 +65,7 @@ struct recorder {
 	 * target), kernel allocations (per target) and kernel frees (per CPU) */
 	struct mr_samples		*samples[MR_SAMPLES_NR];	/* by enum mr_samples_kind */
 	uint32_t			*probe_ids;
+	struct mr_preload		*preload;	/* --preload: the rings the command writes */
 	const char			**files;	/* per-CPU data, ftrace then perf */
 	int				nr_files;
 	struct mr_tracedat_hdr		*hdr;
@@ -170,6 +172,10 @@ static int parse_table(struct rec_opts *o, int argc, char **argv)
 				"ftrace: armed in every process that maps the same libc (they all pay "
 				"~1-3 us per call), 8-frame stacks, for hosts that refuse "
 				"perf_event_open"),
+		MR_OPT_FLAG(0, "preload", &o->preload,
+			    "record the command's allocator calls from inside it (a library in "
+			    "its LD_PRELOAD writing to shared memory) instead of uprobes: no trap "
+			    "per call; falls back to the uprobes for static and setuid programs"),
 		MR_OPT_U64(0, "stack-depth", &o->stack_depth, "N", 1, MR_MAX_STACK,
 			   "--stack-depth takes 1 to " STR(MR_MAX_STACK) " frames, not '%s'",
 			   "user stack frames to keep (perf path; default and maximum: "
@@ -229,6 +235,14 @@ static int check_targets(struct rec_opts *o)
 				      "for targets are perf samples; use them with -a");
 	if (o->flight_mb)
 		o->buffer_kb = o->flight_mb * 1024 / sysconf(_SC_NPROCESSORS_CONF);
+	if (o->preload && !o->cmd)
+		return mr_usage_error("--preload starts the command with its library: it needs "
+				      "-- COMMAND");
+	if (o->preload && (o->ftrace_uprobes || o->dwarf_stack || o->flight_mb))
+		return mr_usage_error("--preload records frame-pointer stacks into perf-path "
+				      "pages: no --uprobes=ftrace, --call-graph dwarf or --flight");
+	if (o->preload && !(o->groups & MR_GROUP_USER))
+		return mr_usage_error("--preload records the allocator calls: it needs -e user");
 	if (o->dwarf_stack && o->ftrace_uprobes)
 		return mr_usage_error("--call-graph dwarf needs the perf path, not --uprobes=ftrace");
 	return 0;
@@ -290,6 +304,49 @@ static void warn_other_libc(pid_t pid, const char *libc)
 	free(cxx);
 }
 
+static uint64_t stack_depth(const struct recorder *r)
+{
+	return r->o.stack_depth ? r->o.stack_depth : mr_proc_max_stack();
+}
+
+/*
+ * --preload: the command gets the library and the shared memory in its
+ * environment; a program the dynamic loader will not preload into is
+ * recorded with the uprobes, and memrec says so.
+ */
+static int setup_preload(struct recorder *r)
+{
+	char *path = mr_target_resolve_cmd(r->o.cmd[0]);
+	const char *why = path ? mr_preload_unusable(path) : NULL;
+	char *lib;
+
+	free(path);
+	if (why) {
+		char *q = mr_quote_ctl(r->o.cmd[0]);
+
+		mr_warning("--preload: cannot preload into '%s': %s; recording it with the "
+			   "uprobes", q, why);
+		free(q);
+		r->o.preload = false;
+		return 0;
+	}
+	lib = mr_preload_lib();
+	if (!lib)
+		return -1;
+	r->samples[MR_SAMPLES_UPROBES] = mr_samples_open(MR_SAMPLES_UPROBES, NULL, 0,
+							 r->outdir.base, stack_depth(r), 0,
+							 r->o.buffer_kb);
+	if (r->samples[MR_SAMPLES_UPROBES])
+		r->preload = mr_preload_open(r->samples[MR_SAMPLES_UPROBES], stack_depth(r));
+	if (r->preload) {
+		r->target.envp = mr_preload_env(r->preload, lib);
+		free(r->meta.uprobes);
+		r->meta.uprobes = mr_xstrdup("preload");
+	}
+	free(lib);
+	return r->preload ? mr_preload_start(r->preload) : -1;
+}
+
 static int setup_target(struct recorder *r)
 {
 	char *libc = NULL, *libstdcxx = NULL;
@@ -297,11 +354,13 @@ static int setup_target(struct recorder *r)
 
 	if (r->o.system_wide)
 		return 0;
+	if (r->o.preload && setup_preload(r) < 0)
+		return -1;
 	if (r->o.cmd)
 		ret = mr_target_spawn(&r->target, r->o.cmd);
 	else
 		ret = mr_target_parse_pids(&r->target, r->o.pids);
-	if (ret || !(r->o.groups & MR_GROUP_USER))
+	if (ret || !(r->o.groups & MR_GROUP_USER) || r->o.preload)
 		return ret;
 	/* a spawned command maps the same libc as memrec (it is not exec'd yet) */
 	ret = mr_probes_find_libs(r->o.cmd ? 0 : r->target.pids[0], &libc, &libstdcxx);
@@ -418,6 +477,8 @@ static int setup_instance(struct recorder *r)
 	}
 	if (r->hdr && kernel && !r->o.system_wide)
 		mr_tracedat_add_format(r->hdr, "memrec", "kstack", MR_KSTACK_FORMAT);
+	if (r->hdr && r->preload)
+		mr_preload_add_formats(r->hdr);
 	return r->hdr ? 0 : -1;
 }
 
@@ -451,7 +512,7 @@ static int setup_uprobe_samples(struct recorder *r, uint64_t depth)
 {
 	struct mr_samples *sm;
 
-	if (r->o.ftrace_uprobes || !r->probes.nr)
+	if (r->o.ftrace_uprobes || !r->probes.nr || r->preload)
 		return 0;
 	r->probe_ids = mr_xcalloc(r->probes.nr, sizeof(*r->probe_ids));
 	for (int i = 0; i < r->probes.nr; i++)
@@ -512,7 +573,7 @@ static int setup_kernel_samples(struct recorder *r, uint64_t depth)
 
 static int setup_samples(struct recorder *r)
 {
-	uint64_t depth = r->o.stack_depth ? r->o.stack_depth : mr_proc_max_stack();
+	uint64_t depth = stack_depth(r);
 
 	return setup_uprobe_samples(r, depth) < 0 || setup_kernel_samples(r, depth) < 0 ? -1 : 0;
 }
@@ -770,6 +831,8 @@ static void teardown(struct recorder *r)
 	}
 	mr_mmaps_close(r->mmaps);
 	r->mmaps = NULL;
+	mr_preload_close(r->preload);
+	r->preload = NULL;
 	for (size_t k = 0; k < ARRAY_SIZE(r->samples); k++) {
 		mr_samples_close(r->samples[k], true);
 		r->samples[k] = NULL;
@@ -879,8 +942,8 @@ static void announce(struct recorder *r)
 		fprintf(stderr, "memrec: recording the whole host (-e %s) into '%s'; Ctrl-C to "
 			"stop\n", r->meta.groups, out);
 	else if (r->o.cmd)
-		fprintf(stderr, "memrec: recording '%s' (pid %d) into '%s'\n", cmd,
-			r->target.child, out);
+		fprintf(stderr, "memrec: recording '%s' (pid %d) into '%s'%s\n", cmd,
+			r->target.child, out, r->preload ? " (preload)" : "");
 	else
 		fprintf(stderr, "memrec: recording pid %s into '%s'; Ctrl-C to stop\n", r->o.pids,
 			out);
@@ -899,6 +962,8 @@ static void stop_streams(struct recorder *r)
 	r->write_error = r->stream.error;
 	if (r->stream.error)
 		mr_error("cannot write the ring buffers: %s", strerror(r->stream.error));
+	/* the library's last records go to the sample pages before they are flushed */
+	mr_preload_stop(r->preload);
 	for (size_t k = 0; k < ARRAY_SIZE(r->samples); k++)
 		mr_samples_stop(r->samples[k]);
 	samples_stats(r, &r->meta.samples, &r->meta.samples_lost, &r->sample_bytes, &err);
