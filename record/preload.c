@@ -31,6 +31,8 @@
 /* A slot taken but never completed (its writer died or is stopped) is skipped after this. */
 #define STUCK_NS	1000000000ull
 
+struct held;
+
 struct ring_state {
 	uint64_t	stuck_since;	/* when its next slot was first seen incomplete */
 	uint64_t	checked;	/* when its owner was last checked */
@@ -47,6 +49,13 @@ struct mr_preload {
 	bool			stopped;
 	volatile int		stop;
 	uint64_t		skipped;	/* slots never completed */
+	struct held		*held;		/* taken out of the rings, not written yet */
+	uint32_t		nr_held, held_cap;
+	struct mr_pl_rec	*recs;		/* their records (by held.idx) */
+	uint32_t		recs_cap;
+	struct mr_pl_rec	*spare;		/* the next recs */
+	uint32_t		spare_cap;
+	uint64_t		order;
 	char			*env_shm;
 	char			**envp;
 };
@@ -283,7 +292,11 @@ static void put_enter(struct mr_preload *p, const struct mr_pl_rec *rec, int fn,
 	for (int i = 0; i < n; i++)
 		put_u64(b, 16 + 8 * i, rec->args[i]);
 	put_u64(b, 16 + 8 * n, rec->caller);
-	mr_samples_put(p->sm, rec->tid, rec->ts, b, 24 + 8 * n, rec->tid, tgid, NULL, 0);
+	/*
+	 * An empty memrec/ustack after it, as every uprobe sample has one: the
+	 * report holds an event back until its stack record comes.
+	 */
+	mr_samples_put(p->sm, rec->tid, rec->ts, b, 24 + 8 * n, rec->tid, tgid, rec->ips, 0);
 }
 
 static void put_return(struct mr_preload *p, const struct mr_pl_rec *rec, int fn, int tgid,
@@ -394,38 +407,92 @@ static void release_ring(struct mr_preload *p, int i, uint64_t now)
 					    __ATOMIC_RELAXED);
 }
 
+/* A record taken out of its ring, waiting for older records of other threads. */
+struct held {
+	uint64_t	ts, order;	/* order: the order taken, for equal times */
+	uint32_t	idx;		/* into held_recs */
+	int32_t		tgid;
+};
+
+static int held_cmp(const void *a, const void *b)
+{
+	const struct held *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Copies the complete records of every ring out (so writers never wait on the sorting). */
+static void take(struct mr_preload *p, uint64_t now, bool final)
+{
+	for (int i = 0; i < MR_PL_RINGS; i++) {
+		struct mr_pl_ring *r = &p->shm->rings[i];
+		const struct mr_pl_rec *rec;
+
+		if (!__atomic_load_n(&r->owner, __ATOMIC_ACQUIRE) && r->tail == r->head)
+			continue;
+		while ((rec = next_rec(p, i, now, final))) {
+			uint32_t nr = rec->nr < MR_PL_FRAMES ? rec->nr : MR_PL_FRAMES;
+			size_t len = offsetof(struct mr_pl_rec, ips) + 8 * nr;
+			struct held *h;
+
+			MR_ALLOC_GROW(p->held, p->nr_held, p->held_cap);
+			if (p->nr_held >= p->recs_cap) {
+				p->recs_cap = p->recs_cap ? 2 * p->recs_cap : 1024;
+				p->recs = mr_xrealloc(p->recs, p->recs_cap * sizeof(*p->recs));
+			}
+			h = &p->held[p->nr_held];
+			h->ts = rec->ts;
+			h->order = p->order++;
+			h->tgid = r->owner;
+			memcpy(&p->recs[p->nr_held], rec, len);
+			p->recs[p->nr_held].nr = nr;	/* the writer's memory: trust nothing */
+			h->idx = p->nr_held++;
+			__atomic_store_n(&r->tail, r->tail + 1, __ATOMIC_RELEASE);
+		}
+	}
+}
+
 /*
- * Writes the complete records older than until, oldest first across the
- * rings (each ring is in time order already), so that each CPU's pages of
- * the file go forward in time; returns how many.
+ * Writes the records older than until in time order: a ring's slots are
+ * taken in one order and stamped a moment later, so threads (and
+ * processes) interleave; each CPU's pages of the file must go forward in
+ * time. Returns how many were written.
  */
 static uint64_t drain(struct mr_preload *p, uint64_t until, bool final)
 {
-	uint64_t now = mr_now_ns(), n = 0;
+	uint64_t now = mr_now_ns();
+	uint32_t n = 0, k = 0;
 
-	for (;;) {
-		const struct mr_pl_rec *best = NULL;
-		int bi = -1;
-
-		for (int i = 0; i < MR_PL_RINGS; i++) {
-			const struct mr_pl_rec *rec;
-
-			if (!__atomic_load_n(&p->shm->rings[i].owner, __ATOMIC_ACQUIRE) &&
-			    p->shm->rings[i].tail == p->shm->rings[i].head)
-				continue;
-			rec = next_rec(p, i, now, final);
-			if (rec && rec->ts <= until && (!best || rec->ts < best->ts)) {
-				best = rec;
-				bi = i;
-			}
-		}
-		if (!best)
-			break;
-		convert(p, best, p->shm->rings[bi].owner);
-		__atomic_store_n(&p->shm->rings[bi].tail, p->shm->rings[bi].tail + 1,
-				 __ATOMIC_RELEASE);
+	take(p, now, final);
+	qsort(p->held, p->nr_held, sizeof(*p->held), held_cmp);
+	while (n < p->nr_held && p->held[n].ts <= until) {
+		convert(p, &p->recs[p->held[n].idx], p->held[n].tgid);
 		n++;
 	}
+	/* the rest waits: its records move to the front of the spare array, which becomes recs */
+	if (n < p->nr_held && p->spare_cap < p->recs_cap) {
+		p->spare_cap = p->recs_cap;
+		p->spare = mr_xrealloc(p->spare, p->spare_cap * sizeof(*p->spare));
+	}
+	for (uint32_t i = n; i < p->nr_held; i++, k++) {
+		const struct mr_pl_rec *rec = &p->recs[p->held[i].idx];
+
+		memcpy(&p->spare[k], rec, offsetof(struct mr_pl_rec, ips) + 8 * rec->nr);
+		p->held[k] = p->held[i];
+		p->held[k].idx = k;
+	}
+	if (k) {
+		struct mr_pl_rec *t = p->recs;
+		uint32_t c = p->recs_cap;
+
+		p->recs = p->spare;
+		p->recs_cap = p->spare_cap;
+		p->spare = t;
+		p->spare_cap = c;
+	}
+	p->nr_held = k;
 	for (int i = 0; i < MR_PL_RINGS; i++)
 		release_ring(p, i, now);
 	return n;
@@ -486,6 +553,9 @@ void mr_preload_close(struct mr_preload *p)
 	if (p->fd >= 0)
 		close(p->fd);
 	free(p->env_shm);
+	free(p->held);
+	free(p->recs);
+	free(p->spare);
 	if (p->envp) {
 		for (int i = 0; p->envp[i]; i++)
 			if (!strncmp(p->envp[i], "LD_PRELOAD=", 11))
