@@ -114,6 +114,10 @@ tests/progs/%: tests/progs/%.cc
 tests/progs/deep_leak_nofp: tests/progs/deep_leak.c
 	$(call quiet,CC,$@)$(CC) $(PROG_CFLAGS) -fomit-frame-pointer -o $@ $<
 
+# A static program: --preload falls back to the uprobes for it.
+tests/progs/static_leak: tests/progs/static_leak.c
+	$(call quiet,CC,$@)$(CC) $(PROG_CFLAGS) -static -o $@ $<
+
 # diff_leak without its symbol table: its frames are named by module and offset.
 tests/progs/diff_leak_stripped: tests/progs/diff_leak.c
 	$(call quiet,CC,$@)$(CC) $(PROG_CFLAGS) -s -o $@ $<
