@@ -20,7 +20,7 @@
 
 #define MR_PL_MAGIC		0x31706c6365726d6dull	/* "mmrecpl1" */
 #define MR_PL_RINGS		64
-#define MR_PL_SLOTS		16384			/* per ring, a power of two */
+#define MR_PL_SLOTS		4096			/* per ring, a power of two */
 #define MR_PL_FRAMES		128			/* MR_MAX_STACK */
 /* Event ids of the preload probes in the trace file: 64000 + 2 * def, + 1 for returns. */
 #define MR_PL_FIRST_ID		64000

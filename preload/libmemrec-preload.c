@@ -277,7 +277,8 @@ static uint32_t walk(uint64_t *ips, const uintptr_t *fp, uint32_t max)
 {
 	uint32_t n = 0;
 
-	if (!ts.stack_hi)
+	/* first call, a stack grown since, or a signal's alternate stack: look again */
+	if ((uintptr_t)fp < ts.stack_lo || (uintptr_t)fp >= ts.stack_hi)
 		find_stack((uintptr_t)fp);
 	while (n < max && ((uintptr_t)fp & 7) == 0 && (uintptr_t)fp >= ts.stack_lo &&
 	       (uintptr_t)fp + 16 <= ts.stack_hi) {

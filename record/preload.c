@@ -51,10 +51,8 @@ struct mr_preload {
 	uint64_t		skipped;	/* slots never completed */
 	struct held		*held;		/* taken out of the rings, not written yet */
 	uint32_t		nr_held, held_cap;
-	struct mr_pl_rec	*recs;		/* their records (by held.idx) */
-	uint32_t		recs_cap;
-	struct mr_pl_rec	*spare;		/* the next recs */
-	uint32_t		spare_cap;
+	struct mr_buf		recs;		/* their records, end to end (held.at) */
+	struct mr_buf		spare;		/* the next recs */
 	uint64_t		order;
 	char			*env_shm;
 	char			**envp;
@@ -410,7 +408,7 @@ static void release_ring(struct mr_preload *p, int i, uint64_t now)
 /* A record taken out of its ring, waiting for older records of other threads. */
 struct held {
 	uint64_t	ts, order;	/* order: the order taken, for equal times */
-	uint32_t	idx;		/* into held_recs */
+	uint64_t	at;		/* offset of its record in recs */
 	int32_t		tgid;
 };
 
@@ -438,17 +436,14 @@ static void take(struct mr_preload *p, uint64_t now, bool final)
 			struct held *h;
 
 			MR_ALLOC_GROW(p->held, p->nr_held, p->held_cap);
-			if (p->nr_held >= p->recs_cap) {
-				p->recs_cap = p->recs_cap ? 2 * p->recs_cap : 1024;
-				p->recs = mr_xrealloc(p->recs, p->recs_cap * sizeof(*p->recs));
-			}
-			h = &p->held[p->nr_held];
+			h = &p->held[p->nr_held++];
 			h->ts = rec->ts;
 			h->order = p->order++;
 			h->tgid = r->owner;
-			memcpy(&p->recs[p->nr_held], rec, len);
-			p->recs[p->nr_held].nr = nr;	/* the writer's memory: trust nothing */
-			h->idx = p->nr_held++;
+			h->at = p->recs.len;
+			mr_buf_add(&p->recs, rec, len);
+			/* the writer's memory: trust nothing */
+			((struct mr_pl_rec *)(p->recs.data + h->at))->nr = nr;
 			__atomic_store_n(&r->tail, r->tail + 1, __ATOMIC_RELEASE);
 		}
 	}
@@ -468,29 +463,24 @@ static uint64_t drain(struct mr_preload *p, uint64_t until, bool final)
 	take(p, now, final);
 	qsort(p->held, p->nr_held, sizeof(*p->held), held_cmp);
 	while (n < p->nr_held && p->held[n].ts <= until) {
-		convert(p, &p->recs[p->held[n].idx], p->held[n].tgid);
+		convert(p, (const struct mr_pl_rec *)(p->recs.data + p->held[n].at),
+			p->held[n].tgid);
 		n++;
 	}
-	/* the rest waits: its records move to the front of the spare array, which becomes recs */
-	if (n < p->nr_held && p->spare_cap < p->recs_cap) {
-		p->spare_cap = p->recs_cap;
-		p->spare = mr_xrealloc(p->spare, p->spare_cap * sizeof(*p->spare));
-	}
+	/* the rest waits: its records move to the spare buffer, which becomes recs */
+	p->spare.len = 0;
 	for (uint32_t i = n; i < p->nr_held; i++, k++) {
-		const struct mr_pl_rec *rec = &p->recs[p->held[i].idx];
+		const struct mr_pl_rec *rec = (const void *)(p->recs.data + p->held[i].at);
 
-		memcpy(&p->spare[k], rec, offsetof(struct mr_pl_rec, ips) + 8 * rec->nr);
 		p->held[k] = p->held[i];
-		p->held[k].idx = k;
+		p->held[k].at = p->spare.len;
+		mr_buf_add(&p->spare, rec, offsetof(struct mr_pl_rec, ips) + 8 * rec->nr);
 	}
-	if (k) {
-		struct mr_pl_rec *t = p->recs;
-		uint32_t c = p->recs_cap;
+	{
+		struct mr_buf t = p->recs;
 
 		p->recs = p->spare;
-		p->recs_cap = p->spare_cap;
 		p->spare = t;
-		p->spare_cap = c;
 	}
 	p->nr_held = k;
 	for (int i = 0; i < MR_PL_RINGS; i++)
@@ -554,8 +544,8 @@ void mr_preload_close(struct mr_preload *p)
 		close(p->fd);
 	free(p->env_shm);
 	free(p->held);
-	free(p->recs);
-	free(p->spare);
+	mr_buf_release(&p->recs);
+	mr_buf_release(&p->spare);
 	if (p->envp) {
 		for (int i = 0; p->envp[i]; i++)
 			if (!strncmp(p->envp[i], "LD_PRELOAD=", 11))
