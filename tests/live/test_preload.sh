@@ -14,7 +14,9 @@
 #    malloc from a constructor before main.
 # 3. A static binary: --preload says it cannot preload, records with the
 #    uprobes, exit 0.
-# 4. --preload without a command is a usage error.
+# 4. -d stops the recording while the command still allocates: exit 0,
+#    nothing lost.
+# 5. --preload without a command is a usage error.
 . "$(dirname "$0")/lib.sh"
 live_init
 
@@ -142,7 +144,15 @@ if MEMREC_RECORD_FLAGS= run_record static/record "$OUT/static.log" --preload -e 
 		fail static/target-ran "no output from the program"
 fi
 
-# --- 4. usage
+# --- 4. stopped (-d) while the target still allocates: the writers stop
+# waiting for a recorder that no longer reads; the file is complete.
+if MEMREC_RECORD_FLAGS= run_record stop/record "$OUT/stop.log" --preload -e user -d 2 \
+	-o "$OUT/stop.dat" -- "$P/churn" 100000000 &&
+   run_report stop/report "$OUT/stop.dat" "$OUT/stop.json"; then
+	check stop "$OUT/stop.json" --eq lost_events.total 0 --min allocs 1000 --eq failed_allocs 0
+fi
+
+# --- 5. usage
 expect_error usage/preload-pid 2 "$MEMREC" record --preload -p $$
 assert_no_state preload/no-state-left
 live_finish
