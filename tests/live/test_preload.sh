@@ -12,8 +12,8 @@
 #    frame-0 function and pid role): malloc in a signal handler, fork from
 #    a thread while another mallocs, vfork + exec keeping the environment,
 #    malloc from a constructor before main.
-# 3. A static binary: --preload says it cannot preload, records with the
-#    uprobes, exit 0.
+# 3. A static binary and a setuid one: --preload says it cannot preload,
+#    records with the uprobes, exit 0.
 # 4. -d stops the recording while the command still allocates: exit 0,
 #    nothing lost.
 # 5. --preload without a command is a usage error.
@@ -142,6 +142,20 @@ if MEMREC_RECORD_FLAGS= run_record static/record "$OUT/static.log" --preload -e 
 	fi
 	grep -q '^done$' "$OUT/static.log.out" && ok static/target-ran ||
 		fail static/target-ran "no output from the program"
+fi
+
+# a setuid copy of a dynamic program: the loader would ignore LD_PRELOAD
+cp "$P/ctor_malloc" "$OUT/suid_prog" && chmod 4755 "$OUT/suid_prog"
+if MEMREC_RECORD_FLAGS= run_record setuid/record "$OUT/suid.log" --preload -e user \
+	-o "$OUT/suid.dat" -- "$OUT/suid_prog"; then
+	if grep -q "^memrec: warning: --preload: cannot preload into '.*suid_prog': it is setuid" \
+		"$OUT/suid.log" && ! grep -q '(preload)' "$OUT/suid.log"; then
+		ok setuid/fallback
+	else
+		fail setuid/fallback "no fallback to the uprobes (log: $OUT/suid.log)"
+	fi
+	run_report setuid/report "$OUT/suid.dat" "$OUT/suid.json" &&
+		expect setuid/uprobe-leaks "$OUT/suid.json" target:early_leak:1:123 target:main_leak:1:45
 fi
 
 # --- 4. stopped (-d) while the target still allocates: the writers stop
