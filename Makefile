@@ -57,7 +57,10 @@ PROG_LIB_SRC := $(wildcard tests/progs/lib*.c)
 PROG_LIB_SO := $(PROG_LIB_SRC:.c=.so)
 PLUGIN := plugins/plugin_memrec.so
 
-all: memrec $(PLUGIN)
+PRELOAD := libmemrec_preload.so
+libdir ?= $(prefix)/lib
+
+all: memrec $(PLUGIN) $(PRELOAD)
 
 memrec: memrec.o libmemrec.a
 	$(call quiet,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -86,6 +89,14 @@ $(PLUGIN): plugins/plugin_memrec.c lib/probedefs.c
 	$(call quiet,PLUGIN,$@)$(CC) $(CFLAGS) -fPIC -shared -o $@ $^ \
 		$(shell $(PKG_CONFIG) --libs libtraceevent)
 
+# --preload's library: nothing of memrec but the shared ring layout; frame
+# pointers and no tail calls in the hooks (their frames start the stack walk),
+# unwind tables for the C++ exceptions that cross operator new.
+$(PRELOAD): preload/libmemrec-preload.c include/mr_preload.h
+	$(call quiet,CC,$@)$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Iinclude -fPIC -shared \
+		-fno-omit-frame-pointer -fno-optimize-sibling-calls -fexceptions -fno-builtin \
+		-fvisibility=hidden -o $@ $< -ldl -lpthread
+
 tests/unit/test_%: tests/unit/test_%.c libmemrec.a tests/unit/mr_test.h
 	$(call quiet,CC,$@)$(CC) $(CFLAGS) -Itests/unit -o $@ $< libmemrec.a $(LDLIBS)
 
@@ -102,6 +113,10 @@ tests/progs/%: tests/progs/%.cc
 # The same deep recursion without frame pointers, for --call-graph dwarf.
 tests/progs/deep_leak_nofp: tests/progs/deep_leak.c
 	$(call quiet,CC,$@)$(CC) $(PROG_CFLAGS) -fomit-frame-pointer -o $@ $<
+
+# A static program: --preload falls back to the uprobes for it.
+tests/progs/static_leak: tests/progs/static_leak.c
+	$(call quiet,CC,$@)$(CC) $(PROG_CFLAGS) -static -o $@ $<
 
 # diff_leak without its symbol table: its frames are named by module and offset.
 tests/progs/diff_leak_stripped: tests/progs/diff_leak.c
@@ -151,16 +166,20 @@ scripts/bench_reader: scripts/bench_reader.c libmemrec.a
 install: all
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1
 	install -m 755 memrec $(DESTDIR)$(bindir)/memrec
+	install -d $(DESTDIR)$(libdir)/memrec
+	install -m 644 $(PRELOAD) $(DESTDIR)$(libdir)/memrec/$(PRELOAD)
 	install -m 644 docs/*.1 $(DESTDIR)$(mandir)/man1/ 2>/dev/null || true
 	if [ -n "$(TEP_PLUGIN_DIR)" ]; then install -d $(DESTDIR)$(TEP_PLUGIN_DIR) && \
 		install -m 644 $(PLUGIN) $(DESTDIR)$(TEP_PLUGIN_DIR)/; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(bindir)/memrec $(DESTDIR)$(mandir)/man1/memrec*.1
+	rm -f $(DESTDIR)$(libdir)/memrec/$(PRELOAD)
+	-rmdir $(DESTDIR)$(libdir)/memrec 2>/dev/null
 	if [ -n "$(TEP_PLUGIN_DIR)" ]; then rm -f $(DESTDIR)$(TEP_PLUGIN_DIR)/plugin_memrec.so; fi
 
 clean:
-	rm -f memrec *.o */*.o */*/*.o libmemrec.a $(PLUGIN) $(UNIT_BIN) $(PROG_BIN) $(PROG_CXX_BIN) \
+	rm -f memrec *.o */*.o */*/*.o libmemrec.a $(PLUGIN) $(PRELOAD) $(UNIT_BIN) $(PROG_BIN) $(PROG_CXX_BIN) \
 		tests/progs/deep_leak_nofp tests/progs/diff_leak_stripped $(ALLOC_PROGS) scripts/bench_reader \
 		$(PROG_LIB_SO) *.d */*.d */*/*.d report/output/leak_html_js.h $(PROTO_C) $(PROTO_H)
 	rm -rf tests/out

@@ -48,6 +48,7 @@ struct rec_opts {
 	const char	*lib;		/* --lib: another allocator's library */
 	uint64_t	stack_depth;
 	uint64_t	dwarf_stack;	/* --call-graph dwarf[,SIZE]: bytes, else 0 */
+	bool		preload;	/* --preload: the allocator calls recorded in the command */
 };
 
 struct recorder {
@@ -68,6 +69,7 @@ struct recorder {
 	 * target), kernel allocations (per target) and kernel frees (per CPU) */
 	struct mr_samples		*samples[MR_SAMPLES_NR];	/* by enum mr_samples_kind */
 	uint32_t			*probe_ids;
+	struct mr_preload		*preload;	/* --preload: the rings the command writes */
 	const char			**files;	/* per-CPU data, ftrace then perf */
 	int				nr_files;
 	struct mr_tracedat_hdr		*hdr;
@@ -173,8 +175,12 @@ static int parse_table(struct rec_opts *o, int argc, char **argv)
 		MR_OPT_CALLBACK(0, "uprobes", &o->ftrace_uprobes, "=MODE", parse_uprobes,
 				"perf (default): the allocator probes are armed in the targets only; "
 				"ftrace: armed in every process that maps the same libc (they all pay "
-				"~1-3 us per call), 8-frame stacks, for hosts that refuse "
+				"~10 us per probe hit), 8-frame stacks, for hosts that refuse "
 				"perf_event_open"),
+		MR_OPT_FLAG(0, "preload", &o->preload,
+			    "record the command's allocator calls from inside it (a library in "
+			    "its LD_PRELOAD writing to shared memory) instead of uprobes: no trap "
+			    "per call; falls back to the uprobes for static and setuid programs"),
 		MR_OPT_U64(0, "stack-depth", &o->stack_depth, "N", 1, MR_MAX_STACK,
 			   "--stack-depth takes 1 to " STR(MR_MAX_STACK) " frames, not '%s'",
 			   "user stack frames to keep (perf path; default and maximum: "
@@ -247,6 +253,14 @@ static int check_targets(struct rec_opts *o)
 				      "for targets are perf samples; use them with -a");
 	if (o->flight_mb)
 		o->buffer_kb = o->flight_mb * 1024 / sysconf(_SC_NPROCESSORS_CONF);
+	if (o->preload && !o->cmd)
+		return mr_usage_error("--preload starts the command with its library: it needs "
+				      "-- COMMAND");
+	if (o->preload && (o->ftrace_uprobes || o->dwarf_stack || o->flight_mb))
+		return mr_usage_error("--preload records frame-pointer stacks into perf-path "
+				      "pages: no --uprobes=ftrace, --call-graph dwarf or --flight");
+	if (o->preload && !(o->groups & MR_GROUP_USER))
+		return mr_usage_error("--preload records the allocator calls: it needs -e user");
 	if (o->dwarf_stack && o->ftrace_uprobes)
 		return mr_usage_error("--call-graph dwarf needs the perf path, not --uprobes=ftrace");
 	return 0;
@@ -347,6 +361,49 @@ static int check_perf(struct recorder *r)
 	return 0;
 }
 
+static uint64_t stack_depth(const struct recorder *r)
+{
+	return r->o.stack_depth ? r->o.stack_depth : mr_proc_max_stack();
+}
+
+/*
+ * --preload: the command gets the library and the shared memory in its
+ * environment; a program the dynamic loader will not preload into is
+ * recorded with the uprobes, and memrec says so.
+ */
+static int setup_preload(struct recorder *r)
+{
+	char *path = mr_target_resolve_cmd(r->o.cmd[0]);
+	const char *why = path ? mr_preload_unusable(path) : NULL;
+	char *lib;
+
+	free(path);
+	if (why) {
+		char *q = mr_quote_ctl(r->o.cmd[0]);
+
+		mr_warning("--preload: cannot preload into '%s': %s; recording it with the "
+			   "uprobes", q, why);
+		free(q);
+		r->o.preload = false;
+		return 0;
+	}
+	lib = mr_preload_lib();
+	if (!lib)
+		return -1;
+	r->samples[MR_SAMPLES_UPROBES] = mr_samples_open(MR_SAMPLES_UPROBES, NULL, 0,
+							 r->outdir.base, stack_depth(r), 0,
+							 r->o.buffer_kb);
+	if (r->samples[MR_SAMPLES_UPROBES])
+		r->preload = mr_preload_open(r->samples[MR_SAMPLES_UPROBES], stack_depth(r));
+	if (r->preload) {
+		r->target.envp = mr_preload_env(r->preload, lib);
+		free(r->meta.uprobes);
+		r->meta.uprobes = mr_xstrdup("preload");
+	}
+	free(lib);
+	return r->preload ? mr_preload_start(r->preload) : -1;
+}
+
 static int setup_target(struct recorder *r)
 {
 	struct mr_alloc_libs libs;
@@ -354,11 +411,13 @@ static int setup_target(struct recorder *r)
 
 	if (r->o.system_wide)
 		return 0;
+	if (r->o.preload && setup_preload(r) < 0)
+		return -1;
 	if (r->o.cmd)
 		ret = mr_target_spawn(&r->target, r->o.cmd);
 	else
 		ret = mr_target_parse_pids(&r->target, r->o.pids);
-	if (ret || !(r->o.groups & MR_GROUP_USER))
+	if (ret || !(r->o.groups & MR_GROUP_USER) || r->o.preload)
 		return ret;
 	/* a spawned command maps the same libc as memrec (it is not exec'd yet) */
 	ret = mr_allocs_find(r->o.cmd ? 0 : r->target.pids[0], r->target.exe, r->o.lib, &libs);
@@ -478,6 +537,8 @@ static int setup_instance(struct recorder *r)
 	}
 	if (r->hdr && ((kernel && !r->o.system_wide) || maps))
 		mr_tracedat_add_format(r->hdr, "memrec", "kstack", MR_KSTACK_FORMAT);
+	if (r->hdr && r->preload)
+		mr_preload_add_formats(r->hdr);
 	return r->hdr ? 0 : -1;
 }
 
@@ -543,7 +604,7 @@ static int setup_uprobe_samples(struct recorder *r, uint64_t depth)
 {
 	struct mr_samples *sm;
 
-	if (r->o.ftrace_uprobes || !r->probes.nr)
+	if (r->o.ftrace_uprobes || !r->probes.nr || r->preload)
 		return 0;
 	r->probe_ids = mr_xcalloc(r->probes.nr, sizeof(*r->probe_ids));
 	for (int i = 0; i < r->probes.nr; i++)
@@ -634,7 +695,7 @@ static int setup_mapping_samples(struct recorder *r, uint64_t depth)
 
 static int setup_samples(struct recorder *r)
 {
-	uint64_t depth = r->o.stack_depth ? r->o.stack_depth : mr_proc_max_stack();
+	uint64_t depth = stack_depth(r);
 
 	return setup_uprobe_samples(r, depth) < 0 || setup_kernel_samples(r, depth) < 0 ||
 	       setup_mapping_samples(r, depth) < 0 ? -1 : 0;
@@ -905,6 +966,8 @@ static void teardown(struct recorder *r)
 	detached = r->tdir && mr_teardown_detach(r->tdir, r->name, &r->wd) > 0;
 	mr_mmaps_close(r->mmaps);
 	r->mmaps = NULL;
+	mr_preload_close(r->preload);
+	r->preload = NULL;
 	for (size_t k = 0; k < ARRAY_SIZE(r->samples); k++) {
 		mr_samples_close(r->samples[k], true);
 		r->samples[k] = NULL;
@@ -1012,16 +1075,17 @@ static void announce(struct recorder *r)
 	char *cmd = r->o.cmd ? mr_quote_ctl(r->o.cmd[0]) : NULL;
 	char *out = mr_quote_ctl(r->output);
 
-	if (r->o.ftrace_uprobes && r->probes.nr)
+	/* a host that refused perf was told so by check_perf() */
+	if (r->o.ftrace_uprobes && r->probes.nr && !r->meta.perf_refused)
 		mr_warning("--uprobes=ftrace: the probes are armed in every process mapping "
-			   "this libc: all of them pay about 1-3 us per allocation while memrec "
-			   "records");
+			   "this libc: all of them pay a trap of about 10 us per allocator call "
+			   "and return while memrec records");
 	if (r->o.system_wide)
 		fprintf(stderr, "memrec: recording the whole host (-e %s) into '%s'; Ctrl-C to "
 			"stop\n", r->meta.groups, out);
 	else if (r->o.cmd)
-		fprintf(stderr, "memrec: recording '%s' (pid %d) into '%s'\n", cmd,
-			r->target.child, out);
+		fprintf(stderr, "memrec: recording '%s' (pid %d) into '%s'%s\n", cmd,
+			r->target.child, out, r->preload ? " (preload)" : "");
 	else
 		fprintf(stderr, "memrec: recording pid %s into '%s'; Ctrl-C to stop\n", r->o.pids,
 			out);
@@ -1040,6 +1104,8 @@ static void stop_streams(struct recorder *r)
 	r->write_error = r->stream.error;
 	if (r->stream.error)
 		mr_error("cannot write the ring buffers: %s", strerror(r->stream.error));
+	/* the library's last records go to the sample pages before they are flushed */
+	mr_preload_stop(r->preload);
 	for (size_t k = 0; k < ARRAY_SIZE(r->samples); k++)
 		mr_samples_stop(r->samples[k]);
 	samples_stats(r, &r->meta.samples, &r->meta.samples_lost, &r->sample_bytes, &err);

@@ -108,11 +108,36 @@ int mr_samples_refused(uint32_t id, pid_t pid);
 int mr_samples_start(struct mr_samples *sm);
 /* Disarms, drains and writes the last pages. */
 void mr_samples_stop(struct mr_samples *sm);
+/*
+ * Records made elsewhere (the preload path): raw, then a memrec/ustack of
+ * ips unless ips is NULL, on the pages of cpu; counted as one sample.
+ */
+void mr_samples_put(struct mr_samples *sm, int cpu, uint64_t ts, const void *raw, size_t len,
+		    int tid, int tgid, const uint64_t *ips, uint64_t nr);
+void mr_samples_add_lost(struct mr_samples *sm, uint64_t lost);
 const char *const *mr_samples_files(const struct mr_samples *sm);	/* one per CPU */
 int mr_samples_error(const struct mr_samples *sm);	/* errno of a failed write, or 0 */
 void mr_samples_stats(const struct mr_samples *sm, uint64_t *samples, uint64_t *lost,
 		      uint64_t *bytes, int *error);
 void mr_samples_close(struct mr_samples *sm, bool unlink_files);
+
+/* preload.c: --preload, the allocator calls recorded inside the command (mr_preload.h) */
+struct mr_preload;
+/* Why path cannot be recorded with a preloaded library (static, setuid), or NULL. */
+const char *mr_preload_unusable(const char *path);
+/* The library next to memrec (or $MEMREC_PRELOAD_LIB); NULL with an error printed. */
+char *mr_preload_lib(void);
+/* Writes into sm (its pages: the perf path's allocator samples); max_frames per stack. */
+struct mr_preload *mr_preload_open(struct mr_samples *sm, int max_frames);
+/* The command's environment: environ with LD_PRELOAD and the shared memory added. */
+char **mr_preload_env(struct mr_preload *p, const char *lib);
+int mr_preload_start(struct mr_preload *p);
+struct mr_tracedat_hdr;
+/* The formats of the preload events (system memrec_preload) into the file's header. */
+void mr_preload_add_formats(struct mr_tracedat_hdr *h);
+/* Tells the library to stop, reads what is left, counts what was dropped. */
+void mr_preload_stop(struct mr_preload *p);
+void mr_preload_close(struct mr_preload *p);
 
 /* mmaps.c: perf MMAP2 records of the targets, for symbolisation. */
 struct mr_mmaps;
@@ -262,11 +287,14 @@ struct mr_target {
 	/* called at those stops, while the child's address space is still whole */
 	void		(*on_stop)(void *ctx, pid_t pid);
 	void		*on_stop_ctx;
+	char		**envp;		/* the command's environment; NULL: memrec's */
 };
 
 /* The syntax of a -p list: 0, or -MR_EXIT_USAGE after a usage error. */
 int mr_target_check_pids(const char *list);
 int mr_target_parse_pids(struct mr_target *t, const char *list);
+/* argv[0] on PATH, as the spawn runs it; NULL when not found or not executable. */
+char *mr_target_resolve_cmd(const char *cmd);
 int mr_target_spawn(struct mr_target *t, char **argv);
 int mr_target_release(struct mr_target *t);
 /* Writes every thread of every target to the instance's set_event_pid. */

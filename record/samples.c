@@ -547,6 +547,23 @@ void mr_samples_stop(struct mr_samples *sm)
 	}
 }
 
+void mr_samples_put(struct mr_samples *sm, int cpu, uint64_t ts, const void *raw, size_t len,
+		    int tid, int tgid, const uint64_t *ips, uint64_t nr)
+{
+	unsigned char ustack[24 + 8 * MR_MAX_STACK];
+	struct page_writer *w = &sm->pw[cpu % sm->nr_cpus];
+
+	pw_add(sm, w, ts, raw, len);
+	if (ips)
+		pw_add(sm, w, ts, ustack, make_ustack(ustack, tid, tgid, ips, nr));
+	sm->samples++;
+}
+
+void mr_samples_add_lost(struct mr_samples *sm, uint64_t lost)
+{
+	sm->lost += lost;
+}
+
 int mr_samples_error(const struct mr_samples *sm)
 {
 	return sm->error;

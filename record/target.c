@@ -97,7 +97,7 @@ int mr_target_parse_pids(struct mr_target *t, const char *list)
 }
 
 /* Resolves argv[0] on PATH before fork: the held child must not malloc. */
-static char *resolve_cmd(const char *cmd)
+char *mr_target_resolve_cmd(const char *cmd)
 {
 	char *path, *dir, *save, *copy;
 
@@ -119,7 +119,7 @@ static char *resolve_cmd(const char *cmd)
 	return NULL;
 }
 
-static void child_main(int hold, int err, const char *path, char **argv)
+static void child_main(int hold, int err, const char *path, char **argv, char **envp)
 {
 	char c;
 	int e;
@@ -134,7 +134,10 @@ static void child_main(int hold, int err, const char *path, char **argv)
 	if (read(hold, &c, 1) != 1)
 		_exit(127);
 	prctl(PR_SET_PDEATHSIG, 0);
-	execv(path, argv);
+	if (envp)
+		execve(path, argv, envp);
+	else
+		execv(path, argv);
 	e = errno;
 	if (write(err, &e, sizeof(e)) < 0)
 		_exit(127);
@@ -144,7 +147,7 @@ static void child_main(int hold, int err, const char *path, char **argv)
 int mr_target_spawn(struct mr_target *t, char **argv)
 {
 	int hold[2], err[2];
-	char *path = resolve_cmd(argv[0]);
+	char *path = mr_target_resolve_cmd(argv[0]);
 
 	if (!path) {
 		char *q = mr_quote_ctl(argv[0]);
@@ -162,7 +165,7 @@ int mr_target_spawn(struct mr_target *t, char **argv)
 		/* the hold pipe's EOF must reach the child: it keeps no write end */
 		close(hold[1]);
 		close(err[0]);
-		child_main(hold[0], err[1], path, argv);
+		child_main(hold[0], err[1], path, argv, t->envp);
 	}
 	t->exe = path;
 	close(hold[0]);

@@ -10,7 +10,9 @@
 #      uprobes) vs a bare per-CPU reader of the ftrace uprobes
 #      (scripts/bench_reader stream: memrec's own probe and stream code,
 #      nothing else) -> what memrec adds on top of the kernel, and what the
-#      perf path costs the target against the ftrace one
+#      perf path costs the target against the ftrace one; and
+#      `memrec record --preload` (the allocator calls recorded inside the
+#      target by libmemrec_preload.so: no trap per call)
 #   2. lost events and file size per million events at default settings
 #   3. `memrec report` speed against `trace-cmd report`, and its peak RSS
 #      against the file's size, on traces of about 100 MB and 1 GB
@@ -176,6 +178,11 @@ timed_run() {
 				> "$out" 2> "$err"
 			st=$?
 			OURS+=("$LAST_PID") ;;
+		memrec_preload)
+			run_bg $MEMREC record -e user --preload -o "$dat" -- $READER time -- \
+				$CHURN $N > "$out" 2> "$err"
+			st=$?
+			OURS+=("$LAST_PID") ;;
 		memrec_ftrace)
 			run_bg $MEMREC record -e user --uprobes=ftrace -o "$dat" -- $READER time -- \
 				$CHURN $N \
@@ -209,6 +216,7 @@ echo "memrec bench: $(nproc) CPUs, $(uname -r), runs=$RUNS, churn N: bare $N_BAR
 
 # ---- 1 + 2: slowdown of the target, lost events, file size -------------------
 declare -a BARE MEMREC_NS MEMREC_WALL MEMREC_FT_NS READER_NS LOST FT_LOST FILE_PER_M READER_LOST
+declare -a PL_NS PL_LOST PL_FILE_PER_M
 N=$N_BARE
 for i in $(seq "$RUNS"); do
 	timed_run bare "$i" && BARE+=("$(div "$RUN_NS" "$N" %.3f)")
@@ -230,6 +238,23 @@ for i in $(seq "$RUNS"); do
 		note "memrec run $i saw $allocs allocs / $frees frees for $N iterations (lost $lost)"
 	# bytes per event = MB (10^6 bytes) per million events
 	FILE_PER_M+=("$(div "$(stat -c %s "$TMP/run.dat")" "$((allocs + frees))" %.1f)")
+	rm -f "$TMP/run.dat" "$TMP/rep.json"
+done
+# The same runs with --preload: no uprobes, the library in the target.
+for i in $(seq "$RUNS"); do
+	timed_run memrec_preload "$i" || continue
+	PL_NS+=("$(div "$RUN_NS" "$N" %.1f)")
+	if ! $MEMREC report -i "$TMP/run.dat" --format json > "$TMP/rep.json" 2> "$TMP/rep.err"; then
+		note "FAIL: memrec report of --preload run $i failed: $(head -n2 "$TMP/rep.err" | tr '\n' ' ')"
+		FAILED=1
+		continue
+	fi
+	read -r lost allocs frees < <(jq -r '"\(.lost_events.total) \(.events.allocs) \(.events.frees)"' \
+		"$TMP/rep.json")
+	PL_LOST+=("$lost")
+	[ "$allocs" -lt "$N" ] || [ "$frees" -lt "$N" ] &&
+		note "memrec --preload run $i saw $allocs allocs / $frees frees for $N iterations (lost $lost)"
+	PL_FILE_PER_M+=("$(div "$(stat -c %s "$TMP/run.dat")" "$((allocs + frees))" %.1f)")
 	rm -f "$TMP/run.dat" "$TMP/rep.json"
 done
 # The same runs on the old host-wide path (lost events only: the file is the same).
@@ -258,6 +283,9 @@ wall=$(printf '%s\n' "${MEMREC_WALL[@]}" | median)
 row "churn bare (N=$N_BARE)" "$bare" "ns/iter" "1.00 (baseline)"
 row "churn under memrec record (N=$N_TRACED)" "$mr" "ns/iter" "$(div "$mr" "$bare" %.1f) x bare"
 row "churn under memrec record --uprobes=ftrace" "$ft" "ns/iter" "$(div "$ft" "$bare" %.1f) x bare"
+pl=$(printf '%s\n' "${PL_NS[@]}" | median)
+row "churn under memrec record --preload" "$pl" "ns/iter" "$(div "$pl" "$bare" %.1f) x bare"
+row "target slowdown: preload / perf (default)" "$(div "$pl" "$mr")" "ratio" "<1: preload cheaper"
 row "target slowdown: perf (default) / ftrace" "$(div "$mr" "$ft")" "ratio" "<1: perf path cheaper"
 row "churn under bare reader (ftrace probes)" "$rd" "ns/iter" "$(div "$rd" "$bare" %.1f) x bare"
 row "memrec / bare reader" "$(div "$mr" "$rd")" "ratio" "perf vs ftrace reader"
@@ -270,10 +298,14 @@ maxlost=$(printf '%s\n' "${LOST[@]}" | sort -n | tail -n1)
 row "lost events, memrec, default -b (max of $RUNS)" "${maxlost:-n/a}" "events" "goal 0"
 ftlost=$(printf '%s\n' "${FT_LOST[@]}" | sort -n | tail -n1)
 row "lost events, memrec --uprobes=ftrace (max of $RUNS)" "${ftlost:-n/a}" "events" "goal 0"
+pllost=$(printf '%s\n' "${PL_LOST[@]}" | sort -n | tail -n1)
+row "lost events, memrec --preload (max of $RUNS)" "${pllost:-n/a}" "events" "goal 0"
 rlost=$(printf '%s\n' "${READER_LOST[@]}" | sort -n | tail -n1)
 row "lost events, bare reader (max of $RUNS)" "${rlost:-n/a}" "events" "-"
 fpm=$(printf '%s\n' "${FILE_PER_M[@]}" | median)
 row "file size per million events (allocs+frees)" "$fpm" "MB/M events" "-"
+plfpm=$(printf '%s\n' "${PL_FILE_PER_M[@]}" | median)
+row "file size per million events, --preload" "$plfpm" "MB/M events" "-"
 
 # ---- 3: report speed and memory, on two sizes of trace ---------------------
 # Peak resident memory of a command and its children, in kB (-1: it failed).

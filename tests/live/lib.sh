@@ -25,6 +25,10 @@ OUT=$ROOT/tests/out/$LIVE_NAME.$$
 TRACEFS=
 LIVE_FAILED=0
 BG_PIDS=()
+# Options added to every `memrec record ... -- COMMAND` the tests run (not
+# to -p or -a recordings), e.g. MEMREC_RECORD_FLAGS=--preload to run the
+# live tests on the preload path.
+MEMREC_RECORD_FLAGS=${MEMREC_RECORD_FLAGS:-}
 # How long one `memrec record` may run before the wrapper sends SIGINT.
 RECORD_TIMEOUT=${RECORD_TIMEOUT:-60}
 
@@ -313,6 +317,14 @@ wait_gone() {
 	return 1
 }
 
+# record_flags ARGS...: prints MEMREC_RECORD_FLAGS when ARGS start a command.
+record_flags() {
+	local a
+	for a in "$@"; do
+		[ "$a" = -- ] && { echo "$MEMREC_RECORD_FLAGS"; return; }
+	done
+}
+
 # run_record NAME LOG ARGS...: runs `memrec record ARGS` in the foreground
 # with a timeout (SIGINT after RECORD_TIMEOUT s, SIGKILL 10 s later);
 # stderr goes to LOG, stdout (the target's output) to LOG.out. Sets
@@ -321,7 +333,8 @@ run_record() {
 	local name=$1 log=$2
 	shift 2
 	echo "+ memrec record $*" > "$log"
-	timeout -k 10 -s INT "$RECORD_TIMEOUT" "$MEMREC" record "$@" \
+	# shellcheck disable=SC2046
+	timeout -k 10 -s INT "$RECORD_TIMEOUT" "$MEMREC" record $(record_flags "$@") "$@" \
 		> "$log.out" 2>> "$log"
 	REC_RC=$?
 	if [ "$REC_RC" -eq 0 ]; then
@@ -339,7 +352,8 @@ start_record_bg() {
 	local log=$1
 	shift
 	echo "+ memrec record $*" > "$log"
-	"${DEFSIG[@]}" "$MEMREC" record "$@" > "$log.out" 2>> "$log" &
+	# shellcheck disable=SC2046
+	"${DEFSIG[@]}" "$MEMREC" record $(record_flags "$@") "$@" > "$log.out" 2>> "$log" &
 	REC_PID=$!
 	BG_PIDS+=("$REC_PID")
 }

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mr_preload.h - the shared memory between `memrec record --preload` and the
+ * library it preloads into the command (preload/libmemrec-preload.c). One
+ * memfd holds a header and MR_PL_RINGS rings; each process of the command
+ * (the command itself, every child it forks, every image it execs) claims a
+ * ring by writing its pid into the ring's owner, writes one fixed-size slot
+ * per allocator entry or return, and the recorder (record/preload.c) drains
+ * the rings into the trace file as the same records the uprobe path writes.
+ * The library includes nothing else of memrec: this header is plain C.
+ */
+#ifndef MR_PRELOAD_H
+#define MR_PRELOAD_H
+
+#include <stdint.h>
+
+/* The environment the recorder gives the command. */
+#define MR_PL_ENV_SHM		"MEMREC_PRELOAD_SHM"	/* /proc/RECORDER/fd/N of the memfd */
+#define MR_PL_LIB_NAME		"libmemrec_preload.so"
+
+#define MR_PL_MAGIC		0x31706c6365726d6dull	/* "mmrecpl1" */
+#define MR_PL_RINGS		64
+#define MR_PL_SLOTS		4096			/* per ring, a power of two */
+#define MR_PL_FRAMES		128			/* MR_MAX_STACK */
+/* Event ids of the preload probes in the trace file: 64000 + 2 * def, + 1 for returns. */
+#define MR_PL_FIRST_ID		64000
+#define MR_PL_SYSTEM		"memrec_preload"
+
+/*
+ * The functions the library interposes, as indices into the probe table
+ * (lib/probedefs.c, mr_probe_defs[]); record/preload.c checks the names.
+ */
+enum mr_pl_fn {
+	MR_PL_MALLOC, MR_PL_CALLOC, MR_PL_REALLOC, MR_PL_REALLOCARRAY, MR_PL_FREE,
+	MR_PL_POSIX_MEMALIGN, MR_PL_ALIGNED_ALLOC, MR_PL_MEMALIGN, MR_PL_VALLOC, MR_PL_PVALLOC,
+	MR_PL_MEMALIGN_INT, MR_PL_STRDUP, MR_PL_STRNDUP,
+	MR_PL_NEW, MR_PL_NEW_NT, MR_PL_NEW_AL, MR_PL_NEW_AL_NT,
+	MR_PL_NEW_ARRAY, MR_PL_NEW_ARRAY_NT, MR_PL_NEW_ARRAY_AL, MR_PL_NEW_ARRAY_AL_NT,
+	MR_PL_NR,
+};
+#define MR_PL_NAMES							\
+	"malloc", "calloc", "realloc", "reallocarray", "free",		\
+	"posix_memalign", "aligned_alloc", "memalign", "valloc", "pvalloc",	\
+	"memalign_int", "strdup", "strndup",				\
+	"new", "new_nt", "new_al", "new_al_nt",				\
+	"new_array", "new_array_nt", "new_array_al", "new_array_al_nt"
+
+enum mr_pl_kind { MR_PL_ENTER = 1, MR_PL_RETURN = 2 };
+
+/*
+ * One allocator entry or return. commit is the slot's sequence number + 1
+ * once the record is complete: the reader never reads a slot half written.
+ * ENTER: args (the probe table's order), caller = the return address.
+ * RETURN: ret, caller = the return address, ips[nr] = the call chain from
+ * the caller (frame-pointer walk); posix_memalign's also has args[0] = the
+ * pointer it stored.
+ */
+struct mr_pl_rec {
+	uint64_t	commit;
+	uint16_t	kind;
+	uint16_t	fn;
+	int32_t		tid;
+	uint32_t	nr;
+	uint32_t	pad;
+	uint64_t	ts;		/* CLOCK_MONOTONIC, the trace's "mono" clock */
+	uint64_t	args[3];
+	uint64_t	ret;
+	uint64_t	caller;
+	uint64_t	func;
+	uint64_t	ips[MR_PL_FRAMES];
+};
+
+struct mr_pl_ring {
+	int32_t		owner;		/* pid of the process writing it, 0: free */
+	uint32_t	pad0[15];
+	uint64_t	head;		/* next slot a writer takes */
+	uint64_t	pad1[7];
+	uint64_t	tail;		/* next slot the recorder reads */
+	uint64_t	pad2[7];
+	struct mr_pl_rec slots[MR_PL_SLOTS];
+};
+
+struct mr_pl_shm {
+	uint64_t	magic;
+	uint32_t	rec_size;	/* sizeof(struct mr_pl_rec): both sides agree */
+	int32_t		recorder;	/* the recorder's pid: writers stop waiting when it is gone */
+	uint32_t	stopped;	/* the recording ended: record nothing more */
+	uint32_t	max_frames;	/* the uprobe path's perf call chain limit */
+	uint64_t	dropped;	/* records not written (no ring, recorder gone) */
+	uint64_t	no_ring;	/* processes that found every ring taken */
+	uint64_t	pad1[3];
+	struct mr_pl_ring rings[MR_PL_RINGS];
+};
+
+#endif

@@ -1,0 +1,172 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# test_preload.sh - `memrec record --preload`: the allocator calls recorded
+# by libmemrec_preload.so inside the command must give the report the uprobe
+# path gives.
+#
+# 1. The live leak programs, recorded on both paths: the same user sites
+#    (allocator, bytes, blocks, sizes, every frame's function, offset,
+#    module, file and line) and totals (compare_paths.py), nothing lost, and
+#    the preload file says so (metadata "uprobes preload").
+# 2. Hazards, on both paths, checked against their known leaks (summed by
+#    frame-0 function and pid role): malloc in a signal handler, fork from
+#    a thread while another mallocs, vfork + exec keeping the environment,
+#    malloc from a constructor before main.
+# 3. A static binary and a setuid one: --preload says it cannot preload,
+#    records with the uprobes, exit 0.
+# 4. -d stops the recording while the command still allocates: exit 0,
+#    nothing lost.
+# 5. --preload without a command is a usage error.
+. "$(dirname "$0")/lib.sh"
+live_init
+
+P=$PROGS
+COMPARE=$ROOT/tests/live/compare_paths.py
+for p in sig_malloc thread_fork vfork_exec ctor_malloc static_leak; do
+	[ -x "$P/$p" ] || { fail "preload/progs" "missing $P/$p; run make progs"; live_finish; }
+done
+if [ ! -r "$ROOT/libmemrec_preload.so" ]; then
+	fail preload/library "no $ROOT/libmemrec_preload.so; run make"
+	live_finish
+fi
+
+# both NAME CMD...: record CMD on both paths, report each into JSON.
+both() {
+	local name=$1
+	shift
+	MEMREC_RECORD_FLAGS= run_record "$name/uprobes-record" "$OUT/$name.u.log" \
+		-e user -o "$OUT/$name.u.dat" -- "$@" || return 1
+	MEMREC_RECORD_FLAGS= run_record "$name/preload-record" "$OUT/$name.p.log" \
+		--preload -e user -o "$OUT/$name.p.dat" -- "$@" || return 1
+	if grep -q '^memrec: recording .*(preload)$' "$OUT/$name.p.log"; then
+		ok "$name/preload-announced"
+	else
+		fail "$name/preload-announced" "no \"(preload)\" on the recording line (log: $OUT/$name.p.log)"
+	fi
+	run_report "$name/uprobes-report" "$OUT/$name.u.dat" "$OUT/$name.u.json" || return 1
+	run_report "$name/preload-report" "$OUT/$name.p.dat" "$OUT/$name.p.json" || return 1
+}
+
+# expect NAME JSON ROLE:FUNCTION:COUNT:BYTES...: the user leaks, summed by
+# (target or child, frame-0 function), are exactly these.
+expect() {
+	local name=$1 json=$2
+	shift 2
+	python3 - "$json" "$@" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+targets = {t['pid'] for t in doc['targets']}
+got = {}
+for l in doc['leaks']:
+    if l['side'] != 'user' or not l['stack']:
+        continue
+    k = ('target' if l['pid'] in targets else 'child', l['stack'][0].get('function'))
+    c = got.setdefault(k, [0, 0])
+    c[0] += l['count']
+    c[1] += l['bytes']
+want = {}
+for w in sys.argv[2:]:
+    role, fn, n, b = w.split(':')
+    want[(role, fn)] = [int(n), int(b)]
+mine = {k: v for k, v in got.items() if k[1] in {f for _, f in want}}
+sys.exit(0 if mine == want and doc['lost_events']['total'] == 0 else
+         print('got %s lost %d' % (mine, doc['lost_events']['total'])) or 1)
+PY
+	if [ $? -eq 0 ]; then
+		ok "$name"
+	else
+		fail "$name" "leaks differ from $* ($json)"
+	fi
+}
+
+# --- 1. the live leak programs: the same report on both paths
+for prog in leak_fib leak_kinds fork_leak deep_leak dlopen_leak cross_thread; do
+	both "$prog" "$P/$prog" || continue
+	python3 "$COMPARE" "$OUT/$prog.u.json" "$OUT/$prog.p.json" --name "$prog"
+	note_rc $?
+done
+if [ -f "$OUT/leak_kinds.p.dat" ]; then
+	# memrec's metadata (plain text in the file) names the path
+	if grep -aq '^uprobes preload$' "$OUT/leak_kinds.p.dat" &&
+	   grep -aq '^uprobes perf$' "$OUT/leak_kinds.u.dat"; then
+		ok leak_kinds/metadata-path
+	else
+		fail leak_kinds/metadata-path "the files' metadata do not say 'uprobes preload' / 'perf'"
+	fi
+fi
+
+# --- 2. hazards
+if both sig_malloc "$P/sig_malloc"; then
+	for s in u p; do
+		expect "sig_malloc/$s-handler-leaks" "$OUT/sig_malloc.$s.json" target:on_alarm:5:160
+	done
+fi
+if both thread_fork "$P/thread_fork"; then
+	for s in u p; do
+		expect "thread_fork/$s-leaks" "$OUT/thread_fork.$s.json" \
+			child:child_leak:3:231 target:parent_leak:2:110
+	done
+	python3 "$COMPARE" "$OUT/thread_fork.u.json" "$OUT/thread_fork.p.json" --name thread_fork
+	note_rc $?
+fi
+if both vfork_exec "$P/vfork_exec"; then
+	for s in u p; do
+		expect "vfork_exec/$s-leaks" "$OUT/vfork_exec.$s.json" \
+			child:child_leak:4:264 target:parent_leak:1:33
+	done
+	python3 "$COMPARE" "$OUT/vfork_exec.u.json" "$OUT/vfork_exec.p.json" --name vfork_exec
+	note_rc $?
+fi
+if both ctor_malloc "$P/ctor_malloc"; then
+	for s in u p; do
+		expect "ctor_malloc/$s-leaks" "$OUT/ctor_malloc.$s.json" \
+			target:early_leak:1:123 target:main_leak:1:45
+	done
+	python3 "$COMPARE" "$OUT/ctor_malloc.u.json" "$OUT/ctor_malloc.p.json" --name ctor_malloc
+	note_rc $?
+fi
+
+# --- 3. a static binary falls back to the uprobes, and says so
+if MEMREC_RECORD_FLAGS= run_record static/record "$OUT/static.log" --preload -e user \
+	-o "$OUT/static.dat" -- "$P/static_leak"; then
+	if grep -q "^memrec: warning: --preload: cannot preload into '.*static_leak': it is statically linked" \
+		"$OUT/static.log"; then
+		ok static/fallback-message
+	else
+		fail static/fallback-message "no fallback warning (log: $OUT/static.log)"
+	fi
+	if grep -q '(preload)' "$OUT/static.log"; then
+		fail static/uprobe-path "recorded as preload (log: $OUT/static.log)"
+	else
+		ok static/uprobe-path
+	fi
+	grep -q '^done$' "$OUT/static.log.out" && ok static/target-ran ||
+		fail static/target-ran "no output from the program"
+fi
+
+# a setuid copy of a dynamic program: the loader would ignore LD_PRELOAD
+cp "$P/ctor_malloc" "$OUT/suid_prog" && chmod 4755 "$OUT/suid_prog"
+if MEMREC_RECORD_FLAGS= run_record setuid/record "$OUT/suid.log" --preload -e user \
+	-o "$OUT/suid.dat" -- "$OUT/suid_prog"; then
+	if grep -q "^memrec: warning: --preload: cannot preload into '.*suid_prog': it is setuid" \
+		"$OUT/suid.log" && ! grep -q '(preload)' "$OUT/suid.log"; then
+		ok setuid/fallback
+	else
+		fail setuid/fallback "no fallback to the uprobes (log: $OUT/suid.log)"
+	fi
+	run_report setuid/report "$OUT/suid.dat" "$OUT/suid.json" &&
+		expect setuid/uprobe-leaks "$OUT/suid.json" target:early_leak:1:123 target:main_leak:1:45
+fi
+
+# --- 4. stopped (-d) while the target still allocates: the writers stop
+# waiting for a recorder that no longer reads; the file is complete.
+if MEMREC_RECORD_FLAGS= run_record stop/record "$OUT/stop.log" --preload -e user -d 2 \
+	-o "$OUT/stop.dat" -- "$P/churn" 100000000 &&
+   run_report stop/report "$OUT/stop.dat" "$OUT/stop.json"; then
+	check stop "$OUT/stop.json" --eq lost_events.total 0 --min allocs 1000 --eq failed_allocs 0
+fi
+
+# --- 5. usage
+expect_error usage/preload-pid 2 "$MEMREC" record --preload -p $$
+assert_no_state preload/no-state-left
+live_finish
