@@ -1,0 +1,183 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+# tests/vm/guest-init.sh - /init of the test guest (tests/vm/test_kernel61.sh):
+# mounts what memrec needs, runs memrec on the ground-truth programs and
+# prints the runner's lines (ok / not ok / skip) on the console (ttyS0). The
+# reports, logs, format files and feature probes go to the host as a
+# base64 tar on the second serial port (ttyS1), between BEGIN and END lines;
+# the host checks the reports' exact values with tests/live/check_report.py.
+# Then it powers the guest off. Every step is bounded by `timeout`.
+#
+# Layout (made by tests/vm/mkinitramfs.sh): memrec and its libraries at
+# their host paths, the tree's memrec and tests/progs under /memrec, busybox
+# for the tools, dash as /bin/sh (the targets' shell, as on the host).
+/bin/busybox mkdir -p /proc /sys /dev /tmp /run /out /bin /sbin
+/bin/busybox --install -s /bin 2>/dev/null
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mount -t tmpfs tmp /tmp
+# the OOM killer's and other kernel messages stay off the console
+dmesg -n 1
+
+M=/memrec/memrec
+P=/memrec/tests/progs
+T=kernel61
+ok()   { echo "ok - $T/$1"; }
+fail() { echo "not ok - $T/$1: $2"; }
+skip() { echo "skip - $T/$1: $2"; }
+# feature NAME VALUE: one fact measured on this kernel, for the host's log
+feature() { echo "$1: $2" >> /out/features; echo "# feature $1: $2"; }
+
+# run NAME SECS CMD...: CMD with stdout/stderr in /out/NAME.out/.err, SIGINT
+# after SECS (SIGKILL 10 s later); ok/not ok on its status
+run() {
+	local name=$1 secs=$2 rc
+	shift 2
+	timeout -k 10 -s INT "$secs" "$@" > "/out/$name.out" 2> "/out/$name.err"
+	rc=$?
+	echo "$rc" > "/out/$name.rc"
+	if [ "$rc" -eq 0 ]; then
+		ok "$name"
+	else
+		fail "$name" "exit status $rc: $(tail -n 2 "/out/$name.err" | tr '\n' ' ')"
+	fi
+	return "$rc"
+}
+
+# state: memrec's instances and probes left in tracefs $1
+state() {
+	{ ls "$1/instances" 2>/dev/null; grep memrec "$1/uprobe_events" 2>/dev/null; } | grep memrec
+}
+
+echo "# guest up: $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ { print $2 }' /proc/meminfo) kB"
+feature kernel "$(uname -r)"
+
+# ------------------------------------------------------------ tracefs
+TR=/sys/kernel/tracing
+if mount -t tracefs nodev $TR; then
+	ok "mount tracefs"
+else
+	fail "mount tracefs" "mount -t tracefs nodev $TR failed"
+fi
+
+# ------------------------------------------------------------ features
+# What this kernel has of what memrec uses (the README's compatibility table)
+yn() { if [ -e "$1" ]; then echo yes; else echo no; fi; }
+feature instances "$(yn $TR/instances)"
+feature uprobe_events "$(yn $TR/uprobe_events)"
+feature uprobe_pmu_type "$(cat /sys/bus/event_source/devices/uprobe/type 2>/dev/null || echo none)"
+feature uprobe_pmu_retprobe "$(cat /sys/bus/event_source/devices/uprobe/format/retprobe 2>/dev/null || echo none)"
+feature perf_event_max_stack "$(cat /proc/sys/kernel/perf_event_max_stack 2>/dev/null || echo none)"
+feature perf_event_paranoid "$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo none)"
+feature options_userstacktrace "$(yn $TR/options/userstacktrace)"
+feature options_event_fork "$(yn $TR/options/event-fork)"
+feature set_event_pid "$(yn $TR/set_event_pid)"
+feature buffer_percent "$(yn $TR/buffer_percent)"
+feature buffer_subbuf_size_kb "$(yn $TR/buffer_subbuf_size_kb)"
+feature triggers "$(cat $TR/events/kmem/kmalloc/trigger 2>/dev/null | sed -n 's/^# Available triggers://p; /^# *traceon/p' | tr -s ' ' | tr '\n' ' ')"
+mkdir -p /out/formats
+for ev in kmem/kmalloc kmem/kmem_cache_alloc kmem/kfree kmem/kmem_cache_free \
+	kmem/mm_page_alloc kmem/mm_page_free kmem/mm_page_free_batched kmem/mm_page_alloc_extfrag \
+	kmem/rss_stat oom/mark_victim oom/wake_reaper oom/start_task_reaping \
+	oom/finish_task_reaping oom/skip_task_reaping oom/reclaim_retry_zone oom/compact_retry \
+	vmscan/mm_vmscan_direct_reclaim_begin vmscan/mm_vmscan_direct_reclaim_end \
+	vmscan/mm_vmscan_memcg_reclaim_begin vmscan/mm_vmscan_memcg_reclaim_end \
+	vmscan/mm_vmscan_kswapd_wake vmscan/mm_vmscan_kswapd_sleep \
+	compaction/mm_compaction_try_to_compact_pages compaction/mm_compaction_begin \
+	compaction/mm_compaction_end signal/signal_generate sched/sched_process_exec \
+	sched/sched_process_exit task/task_newtask mmap/exit_mmap ftrace/user_stack \
+	ftrace/kernel_stack; do
+	if [ -f "$TR/events/$ev/format" ]; then
+		cp "$TR/events/$ev/format" "/out/formats/$(echo "$ev" | tr / :)"
+		feature "event $ev" yes
+	else
+		feature "event $ev" no
+	fi
+done
+cp $TR/events/header_page /out/formats/header_page 2>/dev/null
+
+# ------------------------------------------------------------ 1. user leaks
+# leak_fib: 177 blocks, 4328 bytes from alloc_fib_node (tests/progs/leak_fib.c)
+if run leak-record 120 $M record -o /tmp/leak.dat -- $P/leak_fib; then
+	grep -q '^fib 55$' /out/leak-record.out && ok "leak target ran" ||
+		fail "leak target ran" "no 'fib 55' in its output"
+	run leak-report 120 $M report -i /tmp/leak.dat --format json
+	run leak-report-text 120 $M report -i /tmp/leak.dat -t 5
+fi
+[ -z "$(state $TR)" ] && ok "leak no state left" ||
+	fail "leak no state left" "$(state $TR | tr '\n' ' ')"
+
+# ------------------------------------------------------------ 2. kernel
+# fd_hold holds 500 pipes, 500 files and 500 UDP sockets (tests/progs/fd_hold.c)
+mkdir -p /tmp/files
+if run kernel-record 120 $M record -e kernel -o /tmp/fd.dat -d 3 -- \
+	sh -c "sleep 6 | $P/fd_hold /tmp/files"; then
+	run kernel-report 120 $M report -i /tmp/fd.dat -f json -t 0
+	run kernel-report-text 120 $M report -i /tmp/fd.dat -t 5
+fi
+[ -z "$(state $TR)" ] && ok "kernel no state left" ||
+	fail "kernel no state left" "$(state $TR | tr '\n' ' ')"
+rm -rf /tmp/files /tmp/fd.dat
+
+# ------------------------------------------------------------ 3. OOM in a memcg
+CG=/sys/fs/cgroup
+mkdir -p $CG
+if mount -t cgroup2 none $CG && echo +memory > $CG/cgroup.subtree_control &&
+	mkdir $CG/hog && echo 64M > $CG/hog/memory.max; then
+	[ -f $CG/hog/memory.swap.max ] && echo 0 > $CG/hog/memory.swap.max
+	ok "cgroup2 memory.max 64M"
+	feature cgroup2_memory yes
+	# the sh enters the cgroup, says its pid and becomes the hog (same pid)
+	run oom-record 120 $M record -o /tmp/oom.dat -- sh -c \
+		'echo $$ > "$1" && echo "hog pid $$" && exec "$2" 256 20' \
+		sh $CG/hog/cgroup.procs $P/hog
+	awk '$1 == "oom_kill" { print $2 }' $CG/hog/memory.events > /out/oom-kills
+	[ "$(cat /out/oom-kills)" = 1 ] && ok "oom cgroup's oom_kill is 1" ||
+		fail "oom cgroup's oom_kill is 1" "memory.events oom_kill: $(cat /out/oom-kills)"
+	run oom-report 120 $M report oom -i /tmp/oom.dat --format json
+	run oom-report-text 120 $M report oom -i /tmp/oom.dat
+	run oom-leak-report 120 $M report -i /tmp/oom.dat --format json -t 5
+	rmdir $CG/hog || fail "oom cgroup removed" "rmdir $CG/hog failed"
+else
+	fail "cgroup2 memory.max 64M" "cannot mount cgroup2 with a memory child at $CG"
+fi
+[ -z "$(state $TR)" ] && ok "oom no state left" ||
+	fail "oom no state left" "$(state $TR | tr '\n' ' ')"
+rm -f /tmp/oom.dat
+
+# ------------------------------------------------------------ 4. debugfs only
+# tracefs unmounted, debugfs mounted: the kernel automounts tracefs at
+# /sys/kernel/debug/tracing, and memrec must find it there
+umount $TR
+mount -t debugfs nodev /sys/kernel/debug
+# the automount happens at the first look into it
+ls /sys/kernel/debug/tracing/uprobe_events > /dev/null 2>&1
+awk '$3 == "tracefs" { print $2 }' /proc/mounts > /out/debugfs-mounts-before
+if [ "$(cat /out/debugfs-mounts-before)" = /sys/kernel/debug/tracing ]; then
+	ok "debugfs only: the one tracefs is /sys/kernel/debug/tracing"
+	run debugfs-record 120 $M record -e user -o /tmp/dbg.dat -- $P/leak_fib &&
+		run debugfs-report 120 $M report -i /tmp/dbg.dat --format json
+	awk '$3 == "tracefs" { print $2 }' /proc/mounts > /out/debugfs-mounts-after
+	[ "$(cat /out/debugfs-mounts-after)" = /sys/kernel/debug/tracing ] &&
+		ok "debugfs only: memrec mounted nothing at $TR" ||
+		fail "debugfs only: memrec mounted nothing at $TR" \
+			"tracefs mounts: $(tr '\n' ' ' < /out/debugfs-mounts-after)"
+	[ -z "$(state /sys/kernel/debug/tracing)" ] && ok "debugfs no state left" ||
+		fail "debugfs no state left" "$(state /sys/kernel/debug/tracing | tr '\n' ' ')"
+else
+	fail "debugfs only: the one tracefs is /sys/kernel/debug/tracing" \
+		"tracefs mounts: $(tr '\n' ' ' < /out/debugfs-mounts-before)"
+fi
+
+# ------------------------------------------------------------ results out
+echo "# sending /out"
+{
+	echo "BEGIN memrec-vm-out"
+	tar -C /out -cz . | base64
+	echo "END memrec-vm-out"
+} > /dev/ttyS1
+echo "# guest done"
+sync
+poweroff -f
