@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""check_guest.py DIR PREFIX - the known answers of the reports that
+"""check_guest.py DIR PREFIX PROGS - the known answers of the reports that
 tests/vm/guest-init.sh made in the guest (DIR: what it sent back), as
 test_kernel.sh and test_oom.sh check them on the host, one runner line each
-(ok - / not ok -). Exit 1 when any is not ok.
+(ok - / not ok -), and test_perf.sh's stacks of deep_leak (PROGS: the
+sources, for their line markers). Exit 1 when any is not ok.
 
 The guest's files are on tmpfs, so open_files' inodes come from
 shmem_alloc_inode (ext4_inode_cache on the host). Where the kernel's
@@ -18,7 +19,7 @@ import os
 import re
 import sys
 
-D, P = sys.argv[1], sys.argv[2]
+D, P, SRC = sys.argv[1], sys.argv[2], sys.argv[3]
 MiB = 1024 * 1024
 bad = 0
 
@@ -86,6 +87,44 @@ for rep, jrep, recorded in (("leak-report-text.out", "leak-report.out",
     emit("json %s kernel_limits %s" % (jrep, want),
          None if got == want else "kernel_limits %r" % got)
 
+# ------------------------------------------------------------ stacks
+def src_line(tag):
+    with open(os.path.join(SRC, "deep_leak.c")) as f:
+        for i, line in enumerate(f, 1):
+            if "/* L:%s */" % tag in line:
+                return i
+    return -1
+
+
+def deep_stack(rep, name, full):
+    """deep_leak's one leak: 4242 bytes from deep_leaf's malloc; its stack
+    whole (full: 41 deep frames, then main at its call) or cut at 8."""
+    d = load(rep)
+    if not d:
+        return
+    gs = [lk for lk in d["leaks"] if lk["stack"] and lk["stack"][0]["function"] == "deep_leaf"]
+    emit("%s/leak deep_leaf" % name, None if len(gs) == 1 and gs[0]["count"] == 1 and
+         gs[0]["bytes"] == 4242 and gs[0]["alloc_fn"] == "malloc" and
+         gs[0]["stack"][0]["line"] == src_line("deep_leaf") else
+         "groups %s" % [(g["count"], g["bytes"], g["alloc_fn"]) for g in gs])
+    emit("%s/nothing lost" % name, None if d["lost_events"]["total"] == 0 else
+         "lost %s" % d["lost_events"])
+    if len(gs) != 1:
+        return
+    fns = [f["function"] for f in gs[0]["stack"]]
+    if full:
+        ok = (len(fns) >= 43 and fns[1:42] == ["deep"] * 41 and fns[42] == "main" and
+              gs[0]["stack"][42]["line"] == src_line("main_call"))
+    else:
+        ok = fns[1:] == ["deep"] * 7
+    emit("%s/stack %s" % (name, "41 deep frames, then main" if full else "cut at 8 frames"),
+         None if ok else "%d frames: %s" % (len(fns), fns[:4] + ["..."] + fns[-3:]))
+
+
+deep_stack("perf-report.out", "perf", True)
+deep_stack("ftrace-report.out", "ftrace", False)
+deep_stack("dwarf-report.out", "dwarf", True)
+
 # ------------------------------------------------------------ 2. kernel
 d = load("kernel-report.out")
 if d:
@@ -141,6 +180,27 @@ if d:
          None if k["slab_frees_in_irq"] > 0 and k["slab_frees_by_others"] > 0 else "%s" % k)
     nostack = [r for r in d["kernel_leaks"] if not r["kernel_stack"]]
     emit("kernel/kernel stacks", None if not nostack else "%d rows without one" % len(nostack))
+
+# -a: fd_hold's sockets, their kernel stacks from stacktrace triggers
+d = load("all-report.out")
+if d:
+    n = collections.Counter()
+    rows = []
+    for r in d["kernel_leaks"]:
+        if r["kind"] == "slab":
+            key = r["cache"] if not no_cache_name or r["cache"] == "kmalloc" else \
+                r["call_site"].split("+")[0]
+            n[key] += r["count"]
+            if key in ("sock_inode_cache", "sock_alloc_inode"):
+                rows.append(r)
+    a, b = ("sk_prot_alloc", "sock_alloc_inode") if no_cache_name else \
+        ("UDP", "sock_inode_cache")
+    emit("-a/held sockets", None if n[a] == 500 and n[b] == 500 else
+         "%s %d, %s %d" % (a, n[a], b, n[b]))
+    ks = [f["function"] for f in max(rows, key=lambda r: r["count"])["kernel_stack"]] \
+        if rows else None
+    emit("-a/kernel stack of a socket", None if ks and "__sys_socket" in ks else
+         "stack %s" % ks)
 
 # ------------------------------------------------------------ 3. OOM
 m = re.search(r"^hog pid (\d+)$", text("oom-record.out"), re.M)

@@ -46,6 +46,15 @@ run() {
 	return "$rc"
 }
 
+# wait_line FILE REGEX SECS: until FILE has a line matching REGEX
+wait_line() {
+	local n=$(($3 * 10))
+	while [ $n -gt 0 ] && ! grep -qE "$2" "$1" 2>/dev/null; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+}
+
 # state: memrec's instances and probes left in tracefs $1
 state() {
 	{ ls "$1/instances" 2>/dev/null; grep memrec "$1/uprobe_events" 2>/dev/null; } | grep memrec
@@ -109,17 +118,73 @@ fi
 [ -z "$(state $TR)" ] && ok "leak no state left" ||
 	fail "leak no state left" "$(state $TR | tr '\n' ' ')"
 
+# ------------------------------------------------------------ stacks
+# deep_leak: one leak under a 41-call recursion (tests/progs/deep_leak.c):
+# perf call chains on the uprobes (the default), ftrace's 8-frame user stacks
+# (--uprobes=ftrace), and the copied user stack unwound with the CFI
+# (--call-graph dwarf: PERF_SAMPLE_REGS_USER and STACK_USER) of its build
+# without frame pointers
+run perf-record 120 $M record -e user -o /tmp/perf.dat -- $P/deep_leak &&
+	run perf-report 120 $M report -i /tmp/perf.dat --format json
+run ftrace-record 120 $M record -e user --uprobes=ftrace -o /tmp/ftrace.dat -- $P/deep_leak &&
+	run ftrace-report 120 $M report -i /tmp/ftrace.dat --format json
+run dwarf-record 120 $M record -e user --call-graph dwarf -o /tmp/dwarf.dat -- \
+	$P/deep_leak_nofp && run dwarf-report 120 $M report -i /tmp/dwarf.dat --format json
+[ -z "$(state $TR)" ] && ok "stacks no state left" ||
+	fail "stacks no state left" "$(state $TR | tr '\n' ' ')"
+rm -f /tmp/perf.dat /tmp/ftrace.dat /tmp/dwarf.dat
+
 # ------------------------------------------------------------ 2. kernel
 # fd_hold holds 500 pipes, 500 files and 500 UDP sockets (tests/progs/fd_hold.c)
+# until a line comes on its stdin: the recording is stopped (SIGINT) once it
+# says "held", however slow the guest is, then the line is sent
 mkdir -p /tmp/files
-if run kernel-record 120 $M record -e kernel -o /tmp/fd.dat -d 3 -- \
-	sh -c "sleep 6 | $P/fd_hold /tmp/files"; then
+mkfifo /tmp/go
+$M record -e kernel -o /tmp/fd.dat -- sh -c "cat /tmp/go | $P/fd_hold /tmp/files" \
+	> /out/kernel-record.out 2> /out/kernel-record.err &
+rec=$!
+wait_line /out/kernel-record.out '^held' 150
+kill -INT $rec
+wait $rec
+rc=$?
+timeout 10 sh -c 'echo > /tmp/go'
+wait
+if [ $rc -eq 0 ] && grep -q '^held 2000$' /out/kernel-record.out; then
+	ok "kernel-record"
 	run kernel-report 120 $M report -i /tmp/fd.dat -f json -t 0
 	run kernel-report-text 120 $M report -i /tmp/fd.dat -t 5
+else
+	fail "kernel-record" "exit status $rc, fd_hold said '$(cat /out/kernel-record.out)':" \
+		"$(tail -n 2 /out/kernel-record.err | tr '\n' ' ')"
 fi
 [ -z "$(state $TR)" ] && ok "kernel no state left" ||
 	fail "kernel no state left" "$(state $TR | tr '\n' ' ')"
-rm -rf /tmp/files /tmp/fd.dat
+rm -rf /tmp/files /tmp/fd.dat /tmp/go
+
+# -a: the whole host, kernel stacks from stacktrace triggers
+mkdir -p /tmp/files
+mkfifo /tmp/go
+$M record -a -e kernel -o /tmp/all.dat > /out/all-record.out 2> /out/all-record.err &
+rec=$!
+wait_line /out/all-record.err '^memrec: recording' 60
+cat /tmp/go | $P/fd_hold /tmp/files > /out/all-hold.out &
+echo $! > /out/all-hold.pid
+wait_line /out/all-hold.out '^held' 150
+kill -INT $rec
+wait $rec
+rc=$?
+timeout 10 sh -c 'echo > /tmp/go'
+wait
+if [ $rc -eq 0 ] && grep -q '^held 2000$' /out/all-hold.out; then
+	ok "all-record"
+	run all-report 120 $M report -i /tmp/all.dat -f json -t 0 -p "$(cat /out/all-hold.pid)"
+else
+	fail "all-record" "exit status $rc, fd_hold said '$(cat /out/all-hold.out)':" \
+		"$(tail -n 2 /out/all-record.err | tr '\n' ' ')"
+fi
+[ -z "$(state $TR)" ] && ok "-a no state left" ||
+	fail "-a no state left" "$(state $TR | tr '\n' ' ')"
+rm -rf /tmp/files /tmp/all.dat /tmp/go
 
 # ------------------------------------------------------------ 3. OOM in a memcg
 CG=/sys/fs/cgroup

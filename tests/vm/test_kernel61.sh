@@ -56,7 +56,8 @@ fi
 "$QEMU" -version > /dev/null 2>&1 || skip_all "$QEMU does not run"
 { command -v busybox > /dev/null && command -v cpio > /dev/null; } ||
 	apt_install busybox-static cpio
-for f in "$ROOT/memrec" "$SRC/leak_fib" "$SRC/fd_hold" "$SRC/hog"; do
+for f in "$ROOT/memrec" "$SRC/leak_fib" "$SRC/fd_hold" "$SRC/hog" "$SRC/deep_leak" \
+	"$SRC/deep_leak_nofp"; do
 	if [ ! -x "$f" ]; then
 		fail "$T/binaries" "$f missing; run make all progs"
 		live_finish
@@ -121,7 +122,7 @@ else
 fi
 
 # 2. fd_hold, kernel objects per user function; 3. the OOM kill; the headers
-python3 "$ROOT/tests/vm/check_guest.py" "$G" "$T"
+python3 "$ROOT/tests/vm/check_guest.py" "$G" "$T" "$SRC"
 note_rc $?
 
 # 4. debugfs only: test_debugfs.sh's answer
