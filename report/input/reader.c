@@ -6,8 +6,8 @@
  * writes right after an event (same CPU, same task) is attached to it.
  */
 #include <errno.h>
-#include <signal.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -233,6 +233,10 @@ if d:
     ups = sum(1 for a, b in zip(vals, vals[1:]) if b >= a)
     emit("oom/timeline", None if len(vals) >= 5 and vals[-1] - vals[0] >= 30 * MiB and
          ups >= 0.8 * (len(vals) - 1) else "anon points %s" % vals[:12])
+    # the cgroup2 memory cgroup the hog moved itself into, with its limit
+    cgs = [c for c in d.get("memcgs") or [] if c.get("pid") == hog and c.get("path") == "/hog"]
+    emit("oom/memcg-v2-limit", None if cgs and all(c["limit"] == 64 * MiB for c in cgs) else
+         "memcgs %r, expected /hog with limit %d" % (d.get("memcgs"), 64 * MiB))
     mr = (p.get("stalls") or {}).get("memcg_reclaim") or {}
     emit("oom/memcg-reclaim", None if mr.get("count", 0) >= 1 and
          0 <= mr.get("worst_ms", -1) <= mr.get("total_ms", -1) else "memcg_reclaim %r" % mr)
@@ -253,4 +257,14 @@ if d:
     if any(lk["pid"] != hog or lk["alloc_fn"] != "malloc" for lk in gs):
         why.append("pid/alloc_fn %s" % sorted({(lk["pid"], lk["alloc_fn"]) for lk in gs}))
     emit("oom/leak-grow-heap", "; ".join(why) or None)
+# the frag report of the same file (the default groups: page events too)
+f = load("oom-frag-report.out")
+if f:
+    lk = (load("oom-leak-report.out") or {}).get("kernel") or {}
+    emit("frag/page allocations", None if f["pages"]["allocs"] > 0 and
+         f["pages"]["allocs"] == lk.get("page_allocs") else
+         "frag %d, leak report %r" % (f["pages"]["allocs"], lk.get("page_allocs")))
+    emit("frag/slab allocations", None if f["slab"]["allocs"] > 0 and
+         f["slab"]["allocs"] == lk.get("slab_allocs") else
+         "frag %d, leak report %r" % (f["slab"]["allocs"], lk.get("slab_allocs")))
 sys.exit(bad)

@@ -35,9 +35,11 @@ feature() { echo "$1: $2" >> /out/features; echo "# feature $1: $2"; }
 run() {
 	local name=$1 secs=$2 rc
 	shift 2
+	local t0=$(cut -d' ' -f1 /proc/uptime)
 	timeout -k 10 -s INT "$secs" "$@" > "/out/$name.out" 2> "/out/$name.err"
 	rc=$?
 	echo "$rc" > "/out/$name.rc"
+	echo "# $name: $(awk -v t0="$t0" '{ printf "%.1f", $1 - t0 }' /proc/uptime) s"
 	if [ "$rc" -eq 0 ]; then
 		ok "$name"
 	else
@@ -53,6 +55,24 @@ wait_line() {
 		sleep 0.1
 		n=$((n - 1))
 	done
+}
+
+# stop_rec PID: SIGINT to a background memrec record, SIGKILL after 60 s;
+# its exit status (137 when it had to be killed)
+stop_rec() {
+	local n=600
+	kill -INT "$1" 2>/dev/null
+	while [ $n -gt 0 ] && kill -0 "$1" 2>/dev/null; do
+		# a zombie is done: only wait reaps it
+		grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null && break
+		sleep 0.1
+		n=$((n - 1))
+	done
+	if [ $n -eq 0 ]; then
+		echo "# memrec record (pid $1) still running 60 s after SIGINT: SIGKILL"
+		kill -KILL "$1" 2>/dev/null
+	fi
+	wait "$1"
 }
 
 # state: memrec's instances and probes left in tracefs $1
@@ -143,9 +163,8 @@ mkfifo /tmp/go
 $M record -e kernel -o /tmp/fd.dat -- sh -c "cat /tmp/go | $P/fd_hold /tmp/files" \
 	> /out/kernel-record.out 2> /out/kernel-record.err &
 rec=$!
-wait_line /out/kernel-record.out '^held' 150
-kill -INT $rec
-wait $rec
+wait_line /out/kernel-record.out '^held' 240
+stop_rec $rec
 rc=$?
 timeout 10 sh -c 'echo > /tmp/go'
 wait
@@ -169,11 +188,11 @@ rec=$!
 wait_line /out/all-record.err '^memrec: recording' 60
 cat /tmp/go | $P/fd_hold /tmp/files > /out/all-hold.out &
 echo $! > /out/all-hold.pid
-wait_line /out/all-hold.out '^held' 150
-kill -INT $rec
-wait $rec
+wait_line /out/all-hold.out '^held' 240
+stop_rec $rec
 rc=$?
 timeout 10 sh -c 'echo > /tmp/go'
+kill -KILL "$(cat /out/all-hold.pid)" 2>/dev/null
 wait
 if [ $rc -eq 0 ] && grep -q '^held 2000$' /out/all-hold.out; then
 	ok "all-record"
@@ -204,6 +223,7 @@ if mount -t cgroup2 none $CG && echo +memory > $CG/cgroup.subtree_control &&
 	run oom-report 120 $M report oom -i /tmp/oom.dat --format json
 	run oom-report-text 120 $M report oom -i /tmp/oom.dat
 	run oom-leak-report 120 $M report -i /tmp/oom.dat --format json -t 5
+	run oom-frag-report 120 $M report frag -i /tmp/oom.dat --format json
 	rmdir $CG/hog || fail "oom cgroup removed" "rmdir $CG/hog failed"
 else
 	fail "cgroup2 memory.max 64M" "cannot mount cgroup2 with a memory child at $CG"
@@ -237,6 +257,7 @@ else
 fi
 
 # ------------------------------------------------------------ results out
+echo "# guest tests took $(cut -d' ' -f1 /proc/uptime) s since boot"
 echo "# sending /out"
 {
 	echo "BEGIN memrec-vm-out"
