@@ -256,6 +256,16 @@ else
 		"tracefs mounts: $(tr '\n' ' ' < /out/debugfs-mounts-before)"
 fi
 
+# ------------------------------------------------------------ golden file
+# With memrec.golden=1 on the kernel command line (tests/golden/record.sh
+# kernel61): the golden file of this kernel, from the tree's top directory as
+# the host's are, sent back with the rest
+if grep -qw 'memrec.golden=1' /proc/cmdline; then
+	mkdir -p /out/golden
+	(cd /memrec && run golden-record 120 ./memrec record -o /out/golden/kernel61.dat -d 2 \
+		-e user,kernel,page -- sh -c 'tests/progs/leak_fib; exec tests/progs/pipe_hold 20 20 4000')
+fi
+
 # ------------------------------------------------------------ results out
 echo "# guest tests took $(cut -d' ' -f1 /proc/uptime) s since boot"
 echo "# sending /out"

@@ -13,7 +13,7 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${1:?usage: mkinitramfs.sh OUT}
-PROGS="leak_fib fd_hold hog deep_leak deep_leak_nofp"
+PROGS="leak_fib fd_hold hog deep_leak deep_leak_nofp pipe_hold"
 
 die() { echo "memrec: error: $*" >&2; exit 1; }
 

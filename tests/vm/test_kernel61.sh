@@ -27,6 +27,8 @@
 # Needs root only to install what is missing (qemu-system-x86, busybox,
 # cpio; scripts/install-deps.sh installs them and fetches the kernel into
 # /var/cache/memrec/vm). Skips, loudly, only when qemu cannot be had.
+# MEMREC_VM_GOLDEN=1 also records tests/golden/kernel61.dat's trace in the
+# guest (tests/golden/record.sh kernel61 takes it from $OUT/guest/golden).
 # VM_TIMEOUT (default 540 s: tests/run.sh stops a test at 600) bounds the
 # guest; it takes about 80 s on an idle 2-core host, TCG being slow, and
 # several times that when the host is busy.
@@ -59,7 +61,7 @@ fi
 { command -v busybox > /dev/null && command -v cpio > /dev/null; } ||
 	apt_install busybox-static cpio
 for f in "$ROOT/memrec" "$SRC/leak_fib" "$SRC/fd_hold" "$SRC/hog" "$SRC/deep_leak" \
-	"$SRC/deep_leak_nofp"; do
+	"$SRC/deep_leak_nofp" "$SRC/pipe_hold"; do
 	if [ ! -x "$f" ]; then
 		fail "$T/binaries" "$f missing; run make all progs"
 		live_finish
@@ -83,7 +85,7 @@ start=$(date +%s)
 timeout -k 10 "$VM_TIMEOUT" "$QEMU" -nodefaults -no-user-config -machine q35,accel=tcg \
 	-cpu max -smp 2 -m 1024 -display none -no-reboot -monitor none \
 	-kernel "$KERNEL" -initrd "$OUT/initramfs.cpio" \
-	-append "console=ttyS0 rdinit=/init panic=-1 quiet loglevel=3" \
+	-append "console=ttyS0 rdinit=/init panic=-1 quiet loglevel=3${MEMREC_VM_GOLDEN:+ memrec.golden=1}" \
 	-serial "file:$con" -serial "file:$data" > "$OUT/qemu.log" 2>&1
 rc=$?
 secs=$(($(date +%s) - start))
