@@ -72,6 +72,19 @@ if ! KERNEL=$("$ROOT/tests/vm/fetch-kernel.sh" 2> "$OUT/fetch.err"); then
 	live_finish
 fi
 ok "$T/kernel $(basename "$KERNEL")"
+# what the guest needs built in (no modules in the initramfs): uprobes,
+# perf events with user registers and stacks, tracing, memcg, the console
+config=$(dirname "$KERNEL")/config-${KERNEL##*/vmlinuz-}
+missing=
+for c in UPROBES UPROBE_EVENTS PERF_EVENTS HAVE_PERF_REGS HAVE_PERF_USER_STACK_DUMP TRACING \
+	FTRACE DEBUG_FS CGROUPS MEMCG BLK_DEV_INITRD DEVTMPFS TMPFS SERIAL_8250_CONSOLE UNIX INET; do
+	grep -qx "CONFIG_$c=y" "$config" 2>/dev/null || missing="$missing CONFIG_$c"
+done
+if [ -n "$missing" ]; then
+	fail "$T/kernel-config" "not built in ($config):$missing"
+	live_finish
+fi
+ok "$T/kernel-config: uprobe events, perf user regs and stacks, tracing, memcg built in"
 if ! "$ROOT/tests/vm/mkinitramfs.sh" "$OUT/initramfs.cpio" 2> "$OUT/mkinitramfs.err"; then
 	fail "$T/initramfs" "$(tail -n1 "$OUT/mkinitramfs.err")"
 	live_finish
