@@ -123,6 +123,10 @@ check: all unit progs
 bench: all progs scripts/bench_reader
 	$(Q)scripts/bench.sh
 
+# how soon record returns: exit latency and `record -- true`, teardown detached vs foreground
+bench-exit: all
+	$(Q)scripts/bench-exit.sh
+
 scripts/bench_reader: scripts/bench_reader.c libmemrec.a
 	$(call quiet,CC,$@)$(CC) $(CFLAGS) -Irecord -o $@ $< libmemrec.a $(LDLIBS)
 
@@ -143,7 +147,7 @@ clean:
 		$(PROG_LIB_SO) *.d */*.d */*/*.d report/output/leak_html_js.h $(PROTO_C) $(PROTO_H)
 	rm -rf tests/out
 
-.PHONY: all check unit progs bench install uninstall clean
+.PHONY: all check unit progs bench bench-exit install uninstall clean
 
 -include $(wildcard *.d */*.d */*/*.d)
 

@@ -33,6 +33,11 @@ enum mr_fn {
 	MR_FN_NEW,		/* operator new and its variants */
 	MR_FN_NEW_ARRAY,	/* operator new[] and its variants */
 	MR_FN_DLOPEN,		/* not an allocator, return only: a module path and bias; pairing ignores it */
+	/* the mapping syscalls (record -e mappings): MR_EV_MAP_ENTER/EXIT, no probe */
+	MR_FN_MMAP,
+	MR_FN_MUNMAP,
+	MR_FN_MREMAP,
+	MR_FN_BRK,
 	MR_FN_NR,
 };
 
@@ -70,6 +75,21 @@ enum mr_ev_kind {
 	MR_EV_EXTFRAG,		/* kmem:mm_page_alloc_extfrag: fields {pfn, alloc_order,
 				 * fallback_order, alloc_migratetype, fallback_migratetype,
 				 * change_ownership} */
+	/* vmalloc and per-CPU (record -e kernel); kstack set on allocs */
+	MR_EV_VMAP_ALLOC,	/* vmalloc:alloc_vmap_area: fields {addr, size (guard page
+				 * included), failed, align} */
+	MR_EV_VMAP_FREE,	/* vmalloc:free_vmap_area_noflush: fields {addr, nr_lazy,
+				 * nr_lazy_max} (pages waiting for a purge, and the limit) */
+	MR_EV_VMAP_PURGE,	/* vmalloc:purge_vmap_area_lazy: fields {start, end, npurged} */
+	MR_EV_PCPU_ALLOC,	/* percpu:percpu_alloc_percpu: fields {ptr, size, bytes_alloc
+				 * (every CPU's copy and memcg's share), gfp_flags, call_site} */
+	MR_EV_PCPU_FREE,	/* percpu:percpu_free_percpu: fields {ptr} */
+	/* the targets' mapping syscalls (record -e mappings); fn says which; the user
+	 * stack set on both (a kstack record without frames comes first) */
+	MR_EV_MAP_ENTER,	/* syscalls:sys_enter_*: fields {args in order: mmap addr, len,
+				 * prot, flags, fd, off; munmap addr, len; mremap addr, old_len,
+				 * new_len, flags, new_addr; brk brk} */
+	MR_EV_MAP_EXIT,		/* syscalls:sys_exit_*: fields {ret} */
 };
 
 #define MR_MAX_STACK	128
@@ -137,10 +157,19 @@ struct mr_event {
 		struct { int64_t pfn, order; } page_free;
 		struct { int64_t pfn, alloc_order, fallback_order, alloc_mt, fallback_mt,
 				 change_ownership; } extfrag;
+		struct { int64_t addr, size, failed, align; } vmap_alloc;
+		struct { int64_t addr, nr_lazy, nr_lazy_max; } vmap_free;
+		struct { int64_t start, end, npurged; } vmap_purge;
+		struct { int64_t ptr, size, bytes_alloc, gfp_flags, call_site; } pcpu_alloc;
+		struct { int64_t ptr; } pcpu_free;
+		struct { int64_t addr, len, prot, flags, fd, off; } mmap;
+		struct { int64_t addr, old_len, new_len, flags, new_addr; } mremap;
 	};
 	const char	*cache;		/* SLAB_*: the slab cache's name, or NULL */
 	const char	*gfp;		/* *_ALLOC: gfp_flags as the kernel prints them */
 	bool		irq;		/* in interrupt context (hard, soft or NMI) */
+	/* MAP_ENTER: made by glibc's allocator itself, as its stack shows (context.c) */
+	bool		in_allocator;
 	/* The kernel stack of an allocation, innermost first. */
 	const uint64_t	*kstack;
 	int		nr_kstack;

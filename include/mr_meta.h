@@ -51,6 +51,14 @@ struct mr_meta_buildid {
 	char		*path;
 };
 
+/* A slab cache with a property the report needs (record/slabinfo.c). */
+#define MR_SLAB_NO_FREE_EVENT	(1u << 0)	/* kfree_rcu'd objects freed without an event */
+#define MR_SLAB_RECLAIMABLE	(1u << 1)	/* reclaim_account: the shrinkers free it */
+struct mr_meta_slab {
+	char		*name;
+	unsigned int	flags;
+};
+
 struct mr_meta {
 	int			version;
 	char			*memrec_version;
@@ -82,6 +90,14 @@ struct mr_meta {
 	char			*groups;		/* the -e groups recorded */
 	int			system_wide;		/* -a */
 	uint64_t		flight_mb;		/* --flight window; overruns are by design */
+	/* the wait for the targets' teardown at stop (record/settle.c); 0: none */
+	uint64_t		settle_ms;		/* its bound */
+	uint64_t		settle_waited_ns;
+	int			settle_reaped;		/* every target task was reaped */
+	int			settle_targets_gone;	/* the targets had exited at stop */
+	char			*settle_rcu;		/* rcu_barrier, membarrier or none */
+	struct mr_meta_slab	*slabs;
+	int			nr_slabs;
 };
 
 void mr_meta_init(struct mr_meta *m);
@@ -93,8 +109,13 @@ void mr_meta_add_buildid(struct mr_meta *m, const char *build_id, const char *pa
 void mr_meta_add_lsan(struct mr_meta *m, const char *path, const char *text);
 void mr_meta_add_memcg(struct mr_meta *m, uint64_t ts, int pid, const char *path, int64_t limit,
 		       int64_t usage);
+void mr_meta_add_slab(struct mr_meta *m, const char *name, unsigned int flags);
+/* The flags of cache name (MR_SLAB_*), 0 when not listed. */
+unsigned int mr_meta_slab_flags(const struct mr_meta *m, const char *name);
 /* Events lost, by the kernel's statistics (a flight window's overruns are not). */
 uint64_t mr_meta_lost(const struct mr_meta *m);
+/* Whether the -e group name was recorded ("user", "mappings"...). */
+bool mr_meta_has_group(const struct mr_meta *m, const char *name);
 /* The recorded build-id of path, or NULL. */
 const char *mr_meta_buildid_of(const struct mr_meta *m, const char *path);
 bool mr_meta_build_id_ok(const char *bid);	/* lowercase hex of a sane length */

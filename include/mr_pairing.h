@@ -3,7 +3,10 @@
  * mr_pairing.h - turns the event stream into live heap blocks, per address
  * space. Knows glibc's nesting (reallocarray -> realloc -> malloc, strdup ->
  * malloc, new -> malloc, posix_memalign -> _mid_memalign, realloc(p, 0) ->
- * free): only the outermost call of a thread counts.
+ * free): only the outermost call of a thread counts. The targets' own
+ * anonymous mappings (mmap, mremap, munmap: include/mr_ranges.h) and the
+ * program's own brk growth are blocks too (fn MR_FN_MMAP, MR_FN_BRK); the
+ * mapping syscalls glibc makes inside an allocator call are the call's.
  */
 #ifndef MR_PAIRING_H
 #define MR_PAIRING_H
@@ -41,6 +44,16 @@ struct mr_pair_stats {
 	uint64_t	open_at_stop;	/* calls still running when the recording stopped */
 	uint64_t	replaced;	/* alloc at an address already live: old block dropped */
 	uint64_t	lost_events;	/* sum of MR_EV_LOST */
+	/* -e mappings: the mapping syscalls made outside any allocator call */
+	uint64_t	maps;		/* anonymous mmaps */
+	uint64_t	map_bytes;
+	uint64_t	unmaps;		/* munmaps that unmapped recorded bytes */
+	uint64_t	unmap_bytes;
+	uint64_t	remaps;		/* mremaps of recorded ranges */
+	uint64_t	brk_grows;	/* brk calls that grew the heap */
+	uint64_t	brk_bytes;	/* their net growth */
+	uint64_t	failed_maps;	/* mmap or mremap that failed */
+	uint64_t	nested_maps;	/* made inside allocator calls: counted under the call */
 };
 
 /* tasks: the process model, fed each event before pairing is (mr_tasks.h) */

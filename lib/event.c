@@ -19,6 +19,10 @@ static const char *const fn_names[MR_FN_NR] = {
 	[MR_FN_NEW]		= "new",
 	[MR_FN_NEW_ARRAY]	= "new_array",
 	[MR_FN_DLOPEN]		= "dlopen",
+	[MR_FN_MMAP]		= "mmap",
+	[MR_FN_MUNMAP]		= "munmap",
+	[MR_FN_MREMAP]		= "mremap",
+	[MR_FN_BRK]		= "brk",
 };
 
 const char *mr_fn_name(enum mr_fn fn)

@@ -51,6 +51,10 @@ void mr_meta_release(struct mr_meta *m)
 	}
 	free(m->lsan);
 	free(m->groups);
+	free(m->settle_rcu);
+	for (i = 0; i < m->nr_slabs; i++)
+		free(m->slabs[i].name);
+	free(m->slabs);
 	mr_meta_init(m);
 }
 
@@ -104,6 +108,20 @@ void mr_meta_add_memcg(struct mr_meta *m, uint64_t ts, int pid, const char *path
 	m->memcgs = mr_xrealloc(m->memcgs, (m->nr_memcgs + 1) * sizeof(*m->memcgs));
 	m->memcgs[m->nr_memcgs++] = (struct mr_meta_memcg){ ts, pid, mr_xstrdup(path), limit,
 							    usage };
+}
+
+void mr_meta_add_slab(struct mr_meta *m, const char *name, unsigned int flags)
+{
+	m->slabs = mr_xreallocarray(m->slabs, m->nr_slabs + 1, sizeof(*m->slabs));
+	m->slabs[m->nr_slabs++] = (struct mr_meta_slab){ mr_xstrdup(name), flags };
+}
+
+unsigned int mr_meta_slab_flags(const struct mr_meta *m, const char *name)
+{
+	for (int i = 0; name && i < m->nr_slabs; i++)
+		if (!strcmp(m->slabs[i].name, name))
+			return m->slabs[i].flags;
+	return 0;
 }
 
 uint64_t mr_meta_lost(const struct mr_meta *m)
@@ -236,6 +254,18 @@ void mr_meta_encode(const struct mr_meta *m, struct mr_buf *b)
 		mr_buf_add(b, " ", 1);
 		add_str(b, m->buildids[i].path);
 		mr_buf_add(b, "\n", 1);
+	}
+	if (m->settle_ms) {
+		mr_buf_addf(b, "settle %llu %llu %d %d ", (unsigned long long)m->settle_ms,
+			    (unsigned long long)m->settle_waited_ns, m->settle_reaped,
+			    m->settle_targets_gone);
+		add_str(b, m->settle_rcu);
+		mr_buf_add(b, "\n", 1);
+	}
+	for (i = 0; i < m->nr_slabs; i++) {
+		mr_buf_add(b, "slab ", 5);
+		add_str(b, m->slabs[i].name);
+		mr_buf_addf(b, " %u\n", m->slabs[i].flags);
 	}
 	for (i = 0; i < m->nr_lsan; i++) {
 		mr_buf_add(b, "lsan ", 5);
@@ -397,6 +427,20 @@ static int decode_line(struct mr_meta *m, char **f, int n, const char *file, boo
 			mr_meta_add_buildid(m, bid, path);
 		free(bid);
 		free(path);
+	} else if (!strcmp(f[0], "settle")) {
+		NEED(6);
+		m->settle_ms = num(f[1], 10, &bad);
+		m->settle_waited_ns = num(f[2], 10, &bad);
+		m->settle_reaped = (int)num(f[3], 10, &bad);
+		m->settle_targets_gone = (int)num(f[4], 10, &bad);
+		set_str(&m->settle_rcu, f[5]);
+	} else if (!strcmp(f[0], "slab")) {
+		char *name;
+
+		NEED(3);
+		name = unescape(f[1]);
+		mr_meta_add_slab(m, name, (unsigned int)num(f[2], 10, &bad));
+		free(name);
 	} else if (!strcmp(f[0], "lsan")) {
 		char *path, *text;
 
@@ -443,4 +487,15 @@ int mr_meta_decode(struct mr_meta *m, const char *data, size_t len, const char *
 	}
 	free(text);
 	return ret;
+}
+
+bool mr_meta_has_group(const struct mr_meta *m, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *g = m->groups; g && *g; g += strcspn(g, ",") + (g[strcspn(g, ",")] == ',')) {
+		if (!strncmp(g, name, n) && (g[n] == ',' || !g[n]))
+			return true;
+	}
+	return false;
 }

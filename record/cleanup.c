@@ -3,9 +3,10 @@
  * cleanup.c - makes sure no memrec tracing state outlives its recorder:
  * removes an instance and uprobe group by name, sweeps state of recorders
  * that are gone, and runs a watchdog process that cleans up after a
- * recorder killed with SIGKILL. The same for its private directory of
- * per-CPU and sample files (outfile.c). Plain file operations only, so the
- * watchdog needs no library state.
+ * recorder killed with SIGKILL (or a memrec-teardown killed: teardown.c).
+ * The same for its private directory of per-CPU and sample files
+ * (outfile.c). Plain file operations only, so the watchdog needs no library
+ * state.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -129,7 +130,7 @@ static void sweep_name(const char *dir, const char *name)
 	if (strncmp(name, MR_GROUP_PREFIX, strlen(MR_GROUP_PREFIX)))
 		return;
 	pid = strtol(name + strlen(MR_GROUP_PREFIX), &end, 10);
-	if (*end || pid <= 0 || pid == getpid() || memrec_alive(pid))
+	if (*end || pid <= 0 || pid == getpid() || memrec_alive(pid) || mr_teardown_owned(name))
 		return;
 	if (mr_cleanup_state(dir, name))
 		mr_warning("removed tracing state '%s' left by a memrec that no longer runs",
@@ -224,6 +225,18 @@ void mr_cleanup_stale_files(const char *output)
 	free(copy);
 }
 
+void mr_null_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	for (int i = 0; i < 3; i++)
+		dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+}
+
 static void watchdog_main(int fd, const char *tracing_dir, const char *name,
 			  const char *tmpdir)
 {
@@ -234,8 +247,13 @@ static void watchdog_main(int fd, const char *tracing_dir, const char *name,
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
 	prctl(PR_SET_NAME, "memrec-watchdog");
-	while (read(fd, &c, 1) < 0 && errno == EINTR)
-		;
+	/* a byte: the recorder left (mr_watchdog_detach); its output is not ours to hold */
+	for (ssize_t n; (n = read(fd, &c, 1)) != 0;) {
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n == 1)
+			mr_null_stdio();
+	}
 	/* the recorder is gone (or done): whatever it left is ours to remove */
 	if (mr_cleanup_state(tracing_dir, name))
 		mr_warning("watchdog removed tracing state '%s' of a recorder that died", name);
@@ -273,5 +291,16 @@ void mr_watchdog_stop(struct mr_watchdog *w)
 		return;
 	close(w->fd);
 	waitpid(w->pid, NULL, 0);
+	w->pid = 0;
+}
+
+void mr_watchdog_detach(struct mr_watchdog *w)
+{
+	if (w->pid <= 0)
+		return;
+	if (write(w->fd, "d", 1) < 0) {
+		/* it is gone already: nothing holds our output */
+	}
+	close(w->fd);
 	w->pid = 0;
 }

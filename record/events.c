@@ -3,8 +3,10 @@
  * events.c - which tracefs events each `-e` group records, besides the
  * allocator uprobes: the task lifecycle always, and for "oom" the road to
  * an OOM kill (RSS by kind, reclaim and compaction stalls, kswapd, the OOM
- * killer's own events and the SIGKILL it sends), for "kernel" the slab
- * allocations and frees and for "page" the page allocator's. Events this
+ * killer's own events and the SIGKILL it sends), for "kernel" the slab,
+ * vmalloc and per-CPU allocations and frees, for "page" the page
+ * allocator's and for "mappings" the targets' mmap, munmap, mremap and brk
+ * syscalls. Events this
  * kernel lacks are left out with a note.
  */
 #include <stdio.h>
@@ -37,9 +39,22 @@ static const char *const oom_events[] = {
 	"compaction/mm_compaction_end",
 };
 
-/* Allocations get stacks; frees are recorded from every task (RCU, kworkers). */
+/*
+ * Allocations get stacks; frees are recorded from every task (RCU,
+ * kworkers). vmalloc areas are mostly freed lazily: free_vmap_area_noflush
+ * ends their use (the area is no leak), purge_vmap_area_lazy gives their
+ * address space back later, often in a kworker.
+ */
 static const char *const kernel_events[] = {
 	"kmem/kmalloc", "kmem/kmem_cache_alloc", "kmem/kfree", "kmem/kmem_cache_free",
+	"vmalloc/alloc_vmap_area", "vmalloc/free_vmap_area_noflush",
+	"vmalloc/purge_vmap_area_lazy", "percpu/percpu_alloc_percpu", "percpu/percpu_free_percpu",
+};
+
+static const char *const kernel_frees[] = {
+	"kmem/kfree", "kmem/kmem_cache_free", "kmem/mm_page_free", "kmem/mm_page_free_batched",
+	"vmalloc/free_vmap_area_noflush", "vmalloc/purge_vmap_area_lazy",
+	"percpu/percpu_free_percpu",
 };
 
 static const char *const page_events[] = {
@@ -47,17 +62,40 @@ static const char *const page_events[] = {
 	"kmem/mm_page_free_batched",
 };
 
+/*
+ * The targets' own mappings: the syscalls, so that direct syscalls and
+ * every libc wrapper count; perf samples of the targets with user stacks.
+ */
+static const char *const mapping_events[] = {
+	"syscalls/sys_enter_mmap", "syscalls/sys_exit_mmap", "syscalls/sys_enter_munmap",
+	"syscalls/sys_exit_munmap", "syscalls/sys_enter_mremap", "syscalls/sys_exit_mremap",
+	"syscalls/sys_enter_brk", "syscalls/sys_exit_brk",
+};
+
 static const struct {
 	const char	*name;
 	unsigned int	bit;
 } group_names[] = {
 	{ "user", MR_GROUP_USER }, { "oom", MR_GROUP_OOM }, { "kernel", MR_GROUP_KERNEL },
-	{ "page", MR_GROUP_PAGE },
+	{ "page", MR_GROUP_PAGE }, { "mappings", MR_GROUP_MAPPINGS },
 };
+
+static bool in_list(const char *sysev, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(sysev, list[i]))
+			return true;
+	return false;
+}
+
+bool mr_event_is_mapping(const char *sysev)
+{
+	return in_list(sysev, mapping_events, ARRAY_SIZE(mapping_events));
+}
 
 bool mr_event_is_kfree(const char *sysev)
 {
-	return strstr(sysev, "kmem/") == sysev && strstr(sysev, "free");
+	return in_list(sysev, kernel_frees, ARRAY_SIZE(kernel_frees));
 }
 
 bool mr_event_is_hostwide(const char *sysev)
@@ -70,10 +108,8 @@ bool mr_event_is_hostwide(const char *sysev)
 
 bool mr_event_is_kmem(const char *sysev)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(kernel_events); i++)
-		if (!strcmp(sysev, kernel_events[i]) || !strcmp(sysev, page_events[i]))
-			return true;
-	return false;
+	return in_list(sysev, kernel_events, ARRAY_SIZE(kernel_events)) ||
+	       in_list(sysev, page_events, ARRAY_SIZE(page_events));
 }
 
 char *mr_groups_string(unsigned int groups)
@@ -102,7 +138,7 @@ int mr_groups_parse(const char *list, unsigned int *groups)
 			*groups |= group_names[i].bit;
 		else
 			ret = mr_usage_error("unknown event group '%s'; the groups are: user, oom, "
-					     "kernel, page", tok);
+					     "kernel, page, mappings", tok);
 	}
 	free(copy);
 	return ret;
@@ -134,7 +170,8 @@ const char **mr_events_for(const char *tdir, unsigned int groups, const char *co
 	const char **out = mr_xcalloc(nr_probes + ARRAY_SIZE(task_events) +
 				      ARRAY_SIZE(oom_events) + ARRAY_SIZE(oom_killer_events) +
 				      ARRAY_SIZE(kernel_events) +
-				      ARRAY_SIZE(page_events) + 1, sizeof(*out));
+				      ARRAY_SIZE(page_events) + ARRAY_SIZE(mapping_events) + 1,
+				      sizeof(*out));
 	int n = 0;
 
 	for (int i = 0; i < nr_probes; i++)
@@ -148,5 +185,7 @@ const char **mr_events_for(const char *tdir, unsigned int groups, const char *co
 		add_list(tdir, kernel_events, ARRAY_SIZE(kernel_events), out, &n);
 	if (groups & MR_GROUP_PAGE)
 		add_list(tdir, page_events, ARRAY_SIZE(page_events), out, &n);
+	if (groups & MR_GROUP_MAPPINGS)
+		add_list(tdir, mapping_events, ARRAY_SIZE(mapping_events), out, &n);
 	return out;
 }

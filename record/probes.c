@@ -290,11 +290,11 @@ int mr_probes_create(struct mr_probes *p, const char *group, const char *libc,
 	return 0;
 }
 
-void mr_probes_destroy(struct mr_probes *p)
+static void probes_free(struct mr_probes *p, bool destroy)
 {
 	for (int i = 0; i < p->nr; i++) {
 		/* force: also disables it in our instance if that still exists */
-		if (tracefs_dynevent_destroy(p->evs[i], true) < 0)
+		if (destroy && tracefs_dynevent_destroy(p->evs[i], true) < 0)
 			mr_warning_errno("cannot delete uprobe '%s'", p->events[i]);
 		tracefs_dynevent_free(p->evs[i]);
 		free(p->events[i]);
@@ -304,6 +304,16 @@ void mr_probes_destroy(struct mr_probes *p)
 	p->evs = NULL;
 	p->events = NULL;
 	p->nr = 0;
+}
+
+void mr_probes_destroy(struct mr_probes *p)
+{
+	probes_free(p, true);
+}
+
+void mr_probes_release(struct mr_probes *p)
+{
+	probes_free(p, false);
 }
 
 /*

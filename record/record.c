@@ -205,20 +205,29 @@ static int check_targets(struct rec_opts *o)
 	if (!o->groups_arg && o->flight_mb)
 		o->groups = o->system_wide ? MR_GROUP_OOM : MR_GROUP_USER;
 	else if (!o->groups_arg)
-		o->groups = (o->system_wide ? 0 : MR_GROUP_USER) | MR_GROUP_OOM | MR_GROUP_KERNEL |
-			    MR_GROUP_PAGE;
+		o->groups = (o->system_wide ? 0 : MR_GROUP_USER | MR_GROUP_MAPPINGS) |
+			    MR_GROUP_OOM | MR_GROUP_KERNEL | MR_GROUP_PAGE;
 	if (o->system_wide && (o->cmd || o->pids))
 		return mr_usage_error("-a records the whole host; it takes no -p or command");
 	if (o->system_wide && (o->groups & MR_GROUP_USER))
 		return mr_usage_error("-e user needs targets (-p or a command), not -a");
+	if (o->system_wide && (o->groups & MR_GROUP_MAPPINGS))
+		return mr_usage_error("-e mappings needs targets (-p or a command), not -a");
+	/* the syscalls are perf samples of the targets, as the perf path's probes are */
+	if (o->ftrace_uprobes && (o->groups & MR_GROUP_MAPPINGS)) {
+		if (o->groups_arg)
+			mr_info(0, "note: --uprobes=ftrace: the mappings are not recorded");
+		o->groups &= ~MR_GROUP_MAPPINGS;
+	}
 	if (!o->system_wide && !o->cmd == !o->pids)
 		return mr_usage_error("give -p PID, -- COMMAND or -a (see 'memrec record -h')");
 	if (o->pids && mr_target_check_pids(o->pids))
 		return -MR_EXIT_USAGE;
-	if ((o->system_wide || !(o->groups & (MR_GROUP_USER | MR_GROUP_KERNEL | MR_GROUP_PAGE))) &&
+	if ((o->system_wide || !(o->groups & (MR_GROUP_USER | MR_GROUP_KERNEL | MR_GROUP_PAGE |
+					      MR_GROUP_MAPPINGS))) &&
 	    (o->dwarf_stack || o->stack_depth))
 		return mr_usage_error("--call-graph and --stack-depth are for the user stacks of "
-				      "targets (-e user, kernel or page)");
+				      "targets (-e user, kernel, page or mappings)");
 	if (o->dwarf_stack && o->stack_depth)
 		return mr_usage_error("--stack-depth counts frame-pointer frames; --call-graph "
 				      "dwarf unwinds as far as its stack copy reaches");
@@ -303,7 +312,7 @@ static int event_id(const char *sysev, uint32_t *id);
  */
 static int check_perf(struct recorder *r)
 {
-	unsigned int perf_only = MR_GROUP_KERNEL | MR_GROUP_PAGE;
+	unsigned int perf_only = MR_GROUP_KERNEL | MR_GROUP_PAGE | MR_GROUP_MAPPINGS;
 	uint32_t id;
 	int e;
 
@@ -320,7 +329,8 @@ static int check_perf(struct recorder *r)
 	mr_warning("perf_event_open is refused here (%s): the allocator probes go through "
 		   "ftrace, armed in every process that maps this libc, and the mappings are "
 		   "read from /proc%s", strerror(e), r->o.groups & perf_only ?
-		   "; the kernel events of targets (-e kernel,page) are not recorded" : "");
+		   "; the kernel events and mapping syscalls of targets (-e kernel,page,mappings) "
+		   "are not recorded" : "");
 	r->o.ftrace_uprobes = true;
 	r->o.groups &= ~perf_only;
 	r->meta.perf_refused = mr_xstrdup(strerror(e));
@@ -412,6 +422,7 @@ static bool sampled_hostwide(const struct recorder *r, const char *sysev)
 static int setup_instance(struct recorder *r)
 {
 	bool kernel = r->o.groups & (MR_GROUP_KERNEL | MR_GROUP_PAGE);
+	bool maps = r->o.groups & MR_GROUP_MAPPINGS;
 	int n = 0;
 
 	r->inst = tracefs_instance_create(r->name);
@@ -444,7 +455,7 @@ static int setup_instance(struct recorder *r)
 	 * so are the kernel events of targets (setup_kernel_samples) */
 	for (int i = r->o.ftrace_uprobes ? 0 : r->probes.nr; i < n; i++) {
 		if ((!r->o.system_wide && mr_event_is_kmem(r->events[i])) ||
-		    sampled_hostwide(r, r->events[i]))
+		    mr_event_is_mapping(r->events[i]) || sampled_hostwide(r, r->events[i]))
 			continue;
 		if (enable_event(r, r->events[i]) < 0 || stack_trigger(r, r->events[i]) < 0)
 			return -1;
@@ -456,11 +467,11 @@ static int setup_instance(struct recorder *r)
 		mr_warning_errno("cannot filter signal events to SIGKILL");
 	/* kernel stacks are symbolised at report time with the file's kallsyms */
 	r->hdr = mr_tracedat_capture(r->tdir, r->events, kernel);
-	if (r->hdr && (!r->o.ftrace_uprobes || (kernel && !r->o.system_wide))) {
+	if (r->hdr && (!r->o.ftrace_uprobes || (kernel && !r->o.system_wide) || maps)) {
 		mr_tracedat_add_format(r->hdr, "memrec", "ustack", MR_USTACK_FORMAT);
 		mr_tracedat_add_format(r->hdr, "memrec", "uregs", MR_UREGS_FORMAT);
 	}
-	if (r->hdr && kernel && !r->o.system_wide)
+	if (r->hdr && ((kernel && !r->o.system_wide) || maps))
 		mr_tracedat_add_format(r->hdr, "memrec", "kstack", MR_KSTACK_FORMAT);
 	return r->hdr ? 0 : -1;
 }
@@ -586,11 +597,42 @@ static int setup_kernel_samples(struct recorder *r, uint64_t depth)
 	return 0;
 }
 
+/*
+ * The targets' mapping syscalls: perf samples of their tasks, inherited,
+ * with the user chain and a little stack (the direct caller of the libc
+ * wrapper, as for kernel allocations).
+ */
+static int setup_mapping_samples(struct recorder *r, uint64_t depth)
+{
+	struct mr_samples *sm;
+	uint32_t ids[16];
+	int nr = 0;
+
+	if (!(r->o.groups & MR_GROUP_MAPPINGS))
+		return 0;
+	for (int i = 0; r->events[i]; i++)
+		if (mr_event_is_mapping(r->events[i]) && nr < 16 &&
+		    event_id(r->events[i], &ids[nr++]) < 0)
+			return -1;
+	if (!nr)
+		return 0;
+	sm = r->samples[MR_SAMPLES_MAPS] = mr_samples_open(MR_SAMPLES_MAPS, ids, nr,
+							   r->outdir.base, depth,
+							   r->o.dwarf_stack, r->o.buffer_kb);
+	if (!sm)
+		return -1;
+	for (int i = 0; i < r->target.nr_pids; i++)
+		if (mr_samples_add_process(sm, r->target.pids[i]) < 0)
+			return -1;
+	return mr_samples_start(sm);
+}
+
 static int setup_samples(struct recorder *r)
 {
 	uint64_t depth = r->o.stack_depth ? r->o.stack_depth : mr_proc_max_stack();
 
-	return setup_uprobe_samples(r, depth) < 0 || setup_kernel_samples(r, depth) < 0 ? -1 : 0;
+	return setup_uprobe_samples(r, depth) < 0 || setup_kernel_samples(r, depth) < 0 ||
+	       setup_mapping_samples(r, depth) < 0 ? -1 : 0;
 }
 
 static void fill_meta_start(struct recorder *r, int argc, char **argv)
@@ -609,6 +651,8 @@ static void fill_meta_start(struct recorder *r, int argc, char **argv)
 	r->meta.system_wide = r->o.system_wide;
 	r->meta.flight_mb = r->o.flight_mb;
 	r->meta.buffer_kb = r->o.buffer_kb;
+	if (r->o.groups & MR_GROUP_KERNEL)
+		mr_slabinfo_read(&r->meta);
 	for (int i = 0; i < argc; i++)
 		mr_buf_addf(&b, "%s%s", i ? " " : "", argv[i]);
 	r->meta.command = b.data;
@@ -842,12 +886,18 @@ static int write_file(struct recorder *r)
 
 static void teardown(struct recorder *r)
 {
+	bool detached;
+
 	if (r->inst) {
 		tracefs_trace_off(r->inst);
 		if (r->streaming)
 			mr_stream_stop(&r->stream);
 		r->streaming = false;
 	}
+	for (size_t k = 0; k < ARRAY_SIZE(r->samples); k++)
+		mr_samples_stop(r->samples[k]);
+	/* the kernel's part is slow: a child takes it, and our closes below are cheap */
+	detached = r->tdir && mr_teardown_detach(r->tdir, r->name, &r->wd) > 0;
 	mr_mmaps_close(r->mmaps);
 	r->mmaps = NULL;
 	for (size_t k = 0; k < ARRAY_SIZE(r->samples); k++) {
@@ -855,14 +905,17 @@ static void teardown(struct recorder *r)
 		r->samples[k] = NULL;
 	}
 	if (r->inst) {
-		if (tracefs_instance_destroy(r->inst) < 0)
+		if (!detached && tracefs_instance_destroy(r->inst) < 0)
 			mr_warning_errno("cannot remove tracefs instance '%s'", r->name);
 		tracefs_instance_free(r->inst);
 		r->inst = NULL;
 	}
-	mr_probes_destroy(&r->probes);
+	if (detached)
+		mr_probes_release(&r->probes);
+	else
+		mr_probes_destroy(&r->probes);
 	/* anything the calls above could not remove */
-	if (r->tdir)
+	if (r->tdir && !detached)
 		mr_cleanup_state(r->tdir, r->name);
 	if (r->target.child && r->target.release_fd > 0) {
 		/*
@@ -877,7 +930,10 @@ static void teardown(struct recorder *r)
 	}
 	/* before the watchdog, which would take what is left for a dead recorder's */
 	mr_outdir_release(&r->outdir);
-	mr_watchdog_stop(&r->wd);
+	if (detached)
+		mr_watchdog_detach(&r->wd);
+	else
+		mr_watchdog_stop(&r->wd);
 }
 
 static int exclude_self(struct recorder *r);
@@ -1016,6 +1072,21 @@ static void finish_meta(struct recorder *r)
 							r->archive.len);
 }
 
+/*
+ * The kernel frees what the targets held at their teardown, after their exit
+ * and after RCU grace periods: record until then. Not for an OOM window
+ * (written as it was at the kill) nor after a write error.
+ */
+static void settle(struct recorder *r, const char *reason)
+{
+	bool sig = strstr(reason, "(SIG") != NULL;
+
+	if (!(r->o.groups & (MR_GROUP_KERNEL | MR_GROUP_PAGE)) || r->o.system_wide ||
+	    r->o.flight_mb || !strcmp(reason, "write error"))
+		return;
+	mr_settle(&r->target, r->inst, sig && r->target.child, &r->meta);
+}
+
 static int stop_and_write(struct recorder *r, const char *reason)
 {
 	int ret;
@@ -1023,6 +1094,7 @@ static int stop_and_write(struct recorder *r, const char *reason)
 	mr_target_untrace(&r->target);
 	if (r->maps_last)
 		poll_maps(r, mr_now_ns());
+	settle(r, reason);
 	tracefs_trace_off(r->inst);
 	if (r->o.flight_mb) {
 		r->streaming = true;
@@ -1040,7 +1112,8 @@ static int stop_and_write(struct recorder *r, const char *reason)
 
 static void summary(struct recorder *r, const char *reason, int ret)
 {
-	bool heap = r->o.groups & (MR_GROUP_USER | MR_GROUP_KERNEL | MR_GROUP_PAGE);
+	bool heap = r->o.groups & (MR_GROUP_USER | MR_GROUP_KERNEL | MR_GROUP_PAGE |
+				    MR_GROUP_MAPPINGS);
 	uint64_t lost = mr_meta_lost(&r->meta);
 
 	if (ret < 0 && !r->write_error)
@@ -1108,6 +1181,8 @@ static void take_signals(struct recorder *r)
 	sigaddset(&r->stop_sigs, SIGINT);
 	sigaddset(&r->stop_sigs, SIGTERM);
 	sigaddset(&r->stop_sigs, SIGHUP);
+	/* not a stop by itself: wakes the wait as soon as the command exits */
+	sigaddset(&r->stop_sigs, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &r->stop_sigs, NULL);
 	/* a command that died while held must not kill us through its pipe */
 	signal(SIGPIPE, SIG_IGN);

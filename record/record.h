@@ -4,7 +4,8 @@
  * record.c drives them: cleanup (stale state, watchdog) -> target (spawn or
  * attach) -> probes (uprobes in memrec's group) -> instance + stream
  * (per-CPU ring buffers to files) -> mmaps (perf MMAP2 records) -> tracedat,
- * reading /proc through procfs and making room on a full disk with diskfull.
+ * reading /proc through procfs and making room on a full disk with diskfull;
+ * teardown hands the kernel's slow teardown to a child once the file is written.
  */
 #ifndef MR_RECORD_H
 #define MR_RECORD_H
@@ -33,6 +34,8 @@ int mr_probes_find_libs(pid_t pid, char **libc, char **libstdcxx);
 int mr_probes_create(struct mr_probes *p, const char *group, const char *libc,
 		     const char *libstdcxx);
 void mr_probes_destroy(struct mr_probes *p);
+/* Frees p, leaving the probes in tracefs (to memrec-teardown). */
+void mr_probes_release(struct mr_probes *p);
 
 /* stream.c: one thread per CPU splicing full pages into a file. */
 struct mr_stream_cpu;
@@ -67,6 +70,7 @@ enum mr_samples_kind {
 	MR_SAMPLES_UPROBES,	/* the allocator probes, per target, with user stacks */
 	MR_SAMPLES_KALLOC,	/* kernel allocations per target: kernel + user stacks */
 	MR_SAMPLES_KFREE,	/* kernel frees on every CPU, by any task */
+	MR_SAMPLES_MAPS,	/* the mapping syscalls per target: user stacks only */
 	MR_SAMPLES_NR,
 };
 /* dwarf_stack: bytes of user stack to copy per sample (--call-graph dwarf), or 0 */
@@ -110,10 +114,12 @@ void mr_embed_modules(const struct mr_meta *m, bool debuginfo, struct mr_buf *b,
 #define MR_GROUP_OOM	(1u << 1)	/* memory pressure and the OOM killer */
 #define MR_GROUP_KERNEL	(1u << 2)	/* slab allocations and frees */
 #define MR_GROUP_PAGE	(1u << 3)	/* page allocations, frees and fallbacks */
+#define MR_GROUP_MAPPINGS (1u << 4)	/* the targets' mmap, munmap, mremap, brk */
 int mr_groups_parse(const char *list, unsigned int *groups);
 char *mr_groups_string(unsigned int groups);	/* "user,kernel" */
 bool mr_event_is_kmem(const char *sysev);	/* a -e kernel or page event */
 bool mr_event_is_kfree(const char *sysev);	/* one of those that frees */
+bool mr_event_is_mapping(const char *sysev);	/* a -e mappings syscall event */
 /* For targets, recorded from every task: kernel frees and the OOM killer's events. */
 bool mr_event_is_hostwide(const char *sysev);
 /* probes, the task lifecycle, then each group's events this kernel has */
@@ -136,6 +142,19 @@ uint64_t mr_proc_oom_kills(void);	/* the OOM killer's kills so far, memcg ones t
 uint64_t mr_proc_max_stack(void);	/* the perf call chain limit, at most MR_MAX_STACK */
 /* A CPU's ring-buffer counters in inst; zeros when they cannot be read. */
 void mr_ring_cpu_stats(struct tracefs_instance *inst, int cpu, struct mr_meta_cpu *c);
+
+/* settle.c: at stop, the wait for the targets' teardown (reaping, RCU callbacks) */
+#define MR_SETTLE_MS	500
+struct mr_target;
+/*
+ * Waits (at most MR_SETTLE_MS) for targets that exited to be reaped, with
+ * wait_exit for them to exit first; then for the RCU callbacks. Into m.
+ */
+void mr_settle(struct mr_target *t, struct tracefs_instance *inst, bool wait_exit,
+	       struct mr_meta *m);
+
+/* slabinfo.c: the caches without free events and the reclaimable ones, into m */
+void mr_slabinfo_read(struct mr_meta *m);
 
 /* diskfull.c */
 /*
@@ -166,7 +185,7 @@ void mr_outdir_release(struct mr_outdir *od);
 /* cleanup.c */
 /* Removes the instance and uprobe group named name; returns how many it removed. */
 int mr_cleanup_state(const char *tracing_dir, const char *name);
-/* Removes memrec state left by recorders that no longer run. */
+/* Removes memrec state left by recorders that no longer run (and no memrec-teardown owns). */
 void mr_cleanup_stale(const char *tracing_dir);
 /*
  * Removes a private directory of memrec's (ours, 0700, a real directory) and
@@ -184,6 +203,28 @@ struct mr_watchdog {
 int mr_watchdog_start(struct mr_watchdog *w, const char *tracing_dir, const char *name,
 		      const char *tmpdir);
 void mr_watchdog_stop(struct mr_watchdog *w);
+/*
+ * The recorder leaves, the watchdog stays until the last holder of its pipe
+ * (memrec-teardown) is gone; it lets go of the recorder's stdout and stderr.
+ */
+void mr_watchdog_detach(struct mr_watchdog *w);
+/* Points stdin, stdout and stderr at /dev/null: for processes that outlive memrec. */
+void mr_null_stdio(void);
+
+/* teardown.c: the kernel's slow teardown in a detached child, memrec-teardown */
+#define MR_TEARDOWN_SOCKET	"memrec-teardown/"	/* + state name: abstract address */
+/*
+ * Forks memrec-teardown, which closes the recorder's fds (perf events,
+ * uprobes) once it has exited and removes the state 'name'. Returns 1 in
+ * the recorder when the child took over (the recorder then only closes,
+ * frees and detaches the watchdog), 0 when the teardown is the recorder's
+ * to do (MEMREC_TEARDOWN=foreground, or no child could start).
+ */
+int mr_teardown_detach(const char *tracing_dir, const char *name, const struct mr_watchdog *wd);
+/* Is 'name' a memrec-teardown's, still at work? */
+bool mr_teardown_owned(const char *name);
+/* Closes every fd from 3 up but keep1 and keep2 (-1: none). */
+void mr_close_fds_except(int keep1, int keep2);
 
 /* target.c */
 struct mr_target {

@@ -342,7 +342,8 @@ static void on_record(int cpu, const struct perf_event_header *h, void *ctx)
 	struct mr_samples *sm = ctx;
 	const unsigned char *p = (const unsigned char *)(h + 1);
 
-	if (h->type == PERF_RECORD_SAMPLE && sm->kind == MR_SAMPLES_KALLOC)
+	if (h->type == PERF_RECORD_SAMPLE &&
+	    (sm->kind == MR_SAMPLES_KALLOC || sm->kind == MR_SAMPLES_MAPS))
 		handle_kalloc(sm, cpu, p, (const unsigned char *)h + h->size);
 	else if (h->type == PERF_RECORD_SAMPLE && sm->kind == MR_SAMPLES_KFREE)
 		handle_kfree(sm, cpu, p, (const unsigned char *)h + h->size);
@@ -371,7 +372,7 @@ struct mr_samples *mr_samples_open(enum mr_samples_kind kind, const uint32_t *id
 				   const char *base, int max_stack, int dwarf_stack,
 				   uint64_t ring_kb)
 {
-	static const char *const suffix[] = { "samples", "ksamples", "fsamples" };
+	static const char *const suffix[] = { "samples", "ksamples", "fsamples", "msamples" };
 	struct mr_samples *sm = mr_xcalloc(1, sizeof(*sm));
 
 	sm->kind = kind;
@@ -417,12 +418,16 @@ static int open_event(struct mr_samples *sm, uint32_t id, pid_t tid, int cpu)
 		attr.sample_regs_user = UREGS_MASK;
 		attr.sample_stack_user = sm->dwarf_stack;
 	}
-	if (sm->kind == MR_SAMPLES_KALLOC) {
-		/* kernel and user chains, and a little stack for the direct caller */
+	if (sm->kind == MR_SAMPLES_KALLOC || sm->kind == MR_SAMPLES_MAPS) {
+		/*
+		 * kernel and user chains, and a little stack for the direct caller;
+		 * a mapping syscall's kernel chain is the syscall entry: left out
+		 * (its memrec/kstack record has no frames)
+		 */
 		attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CALLCHAIN |
 				   PERF_SAMPLE_RAW | PERF_SAMPLE_REGS_USER |
 				   PERF_SAMPLE_STACK_USER;
-		attr.exclude_callchain_kernel = 0;
+		attr.exclude_callchain_kernel = sm->kind == MR_SAMPLES_MAPS;
 		attr.exclude_callchain_user = !!sm->dwarf_stack;
 		attr.sample_regs_user = UREGS_MASK;
 		attr.sample_stack_user = sm->dwarf_stack ? sm->dwarf_stack : KALLOC_STACK;

@@ -86,10 +86,13 @@ foreign_probes() {
 	done
 }
 
-# Waits (up to 30 s) until no foreign uprobes are armed; 1 if they stay.
+# Waits (up to 30 s) until no foreign uprobes are armed and the teardown of
+# our last recorder (memrec-teardown, after it exited) is over; 1 if they stay.
 wait_quiet() {
 	local i f
 	for i in $(seq 300); do
+		[ -n "${LAST_PID:-}" ] && grep -q " @memrec-teardown/memrec_$LAST_PID\$" /proc/net/unix &&
+			{ sleep 0.1; continue; }
 		f=$(foreign_probes)
 		[ -z "$f" ] && return 0
 		[ "$i" = 1 ] && echo "bench.sh: waiting for foreign uprobes to go: $(echo $f)" >&2
@@ -117,10 +120,15 @@ cleanup() {
 	[ -n "${LAST_PID:-}" ] && wait "$LAST_PID" 2>/dev/null
 	for p in "${BG[@]}"; do wait "$p" 2>/dev/null; done
 	rm -rf "$TMP"
-	# memrec and bench_reader remove their state themselves: anything left is a bug
-	sleep 0.2
-	for n in $(tracing_names); do
-		is_ours "$n" && left+=("$n")
+	# memrec and bench_reader remove their state themselves (memrec's
+	# memrec-teardown within seconds of its exit): anything left is a bug
+	for p in $(seq 200); do
+		left=()
+		for n in $(tracing_names); do
+			is_ours "$n" && left+=("$n")
+		done
+		[ ${#left[@]} -eq 0 ] && break
+		sleep 0.1
 	done
 	if [ ${#left[@]} -gt 0 ]; then
 		echo "bench.sh: FAIL: tracing state left behind: ${left[*]} (removed it now)" >&2

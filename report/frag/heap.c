@@ -243,6 +243,8 @@ void mr_frag_heap_live(struct mr_frag_heap *h, const struct mr_block *b)
 	uint64_t cb = chunk_bytes(b->size, mm), start = b->ptr - CHUNK_HDR;
 	struct window *a;
 
+	if (b->fn == MR_FN_MMAP || b->fn == MR_FN_BRK)
+		return;		/* the program's own mappings: no malloc chunk */
 	if (!h->started) {
 		h->started = true;
 		h->t0 = h->now = b->ts;
@@ -265,7 +267,7 @@ void mr_frag_heap_dead(struct mr_frag_heap *h, const struct mr_block *b, uint64_
 	uint64_t cb = chunk_bytes(b->size, mm);
 	struct window *a;
 
-	if (b->inherited)
+	if (b->inherited || b->fn == MR_FN_MMAP || b->fn == MR_FN_BRK)
 		return;
 	a = window_find(h, b->aspace, b->ptr - CHUNK_HDR, mm, false);
 	if (!a)

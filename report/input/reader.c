@@ -43,6 +43,7 @@ static const struct kernel_def {
 	const char	*k[6];		/* field names; "=N" is the constant N */
 	const char	*comm;
 	const char	*cache;		/* the slab cache's name */
+	enum mr_fn	fn;		/* the mapping syscalls' */
 } kernel_defs[] = {
 	{ "kmem", "kmalloc", MR_EV_SLAB_ALLOC,
 	  { "ptr", "bytes_req", "bytes_alloc", "gfp_flags", "call_site", "node" } },
@@ -56,6 +57,14 @@ static const struct kernel_def {
 	{ "kmem", "mm_page_alloc_extfrag", MR_EV_EXTFRAG,
 	  { "pfn", "alloc_order", "fallback_order", "alloc_migratetype", "fallback_migratetype",
 	    "change_ownership" } },
+	{ "vmalloc", "alloc_vmap_area", MR_EV_VMAP_ALLOC,
+	  { "addr", "size", "failed", "align" } },
+	{ "vmalloc", "free_vmap_area_noflush", MR_EV_VMAP_FREE,
+	  { "va_start", "nr_lazy", "nr_lazy_max" } },
+	{ "vmalloc", "purge_vmap_area_lazy", MR_EV_VMAP_PURGE, { "start", "end", "npurged" } },
+	{ "percpu", "percpu_alloc_percpu", MR_EV_PCPU_ALLOC,
+	  { "ptr", "size", "bytes_alloc", "gfp_flags", "call_site" } },
+	{ "percpu", "percpu_free_percpu", MR_EV_PCPU_FREE, { "ptr" } },
 	{ "kmem", "rss_stat", MR_EV_RSS, { "member", "size", "mm_id", "curr" } },
 	{ "oom", "mark_victim", MR_EV_OOM_VICTIM,
 	  { "pid", "total_vm", "anon_rss", "file_rss", "shmem_rss", "oom_score_adj" }, "comm" },
@@ -76,6 +85,17 @@ static const struct kernel_def {
 	{ "compaction", "mm_compaction_begin", MR_EV_COMPACT_BEGIN, { "=-1", "=0" } },
 	{ "compaction", "mm_compaction_end", MR_EV_COMPACT_END, { "status" } },
 	{ "signal", "signal_generate", MR_EV_SIGNAL, { "sig", "pid", "result" }, "comm" },
+	{ "syscalls", "sys_enter_mmap", MR_EV_MAP_ENTER,
+	  { "addr", "len", "prot", "flags", "fd", "off" }, NULL, NULL, MR_FN_MMAP },
+	{ "syscalls", "sys_exit_mmap", MR_EV_MAP_EXIT, { "ret" }, NULL, NULL, MR_FN_MMAP },
+	{ "syscalls", "sys_enter_munmap", MR_EV_MAP_ENTER, { "addr", "len" }, NULL, NULL,
+	  MR_FN_MUNMAP },
+	{ "syscalls", "sys_exit_munmap", MR_EV_MAP_EXIT, { "ret" }, NULL, NULL, MR_FN_MUNMAP },
+	{ "syscalls", "sys_enter_mremap", MR_EV_MAP_ENTER,
+	  { "addr", "old_len", "new_len", "flags", "new_addr" }, NULL, NULL, MR_FN_MREMAP },
+	{ "syscalls", "sys_exit_mremap", MR_EV_MAP_EXIT, { "ret" }, NULL, NULL, MR_FN_MREMAP },
+	{ "syscalls", "sys_enter_brk", MR_EV_MAP_ENTER, { "brk" }, NULL, NULL, MR_FN_BRK },
+	{ "syscalls", "sys_exit_brk", MR_EV_MAP_EXIT, { "ret" }, NULL, NULL, MR_FN_BRK },
 };
 
 struct pending {
@@ -192,6 +212,7 @@ static struct decoder *kernel_decoder(struct tep_event *e)
 	d = mr_xcalloc(1, sizeof(*d));
 	d->kind = def->kind;
 	d->name = def->name;
+	d->fn = def->fn;
 	for (int i = 0; i < 6 && def->k[i]; i++) {
 		if (def->k[i][0] == '=')
 			d->k_const[i] = atoi(def->k[i] + 1);
@@ -501,7 +522,8 @@ static void decode_kmem(struct mr_reader *r, struct decoder *d, struct tep_recor
 	}
 	/* TRACE_FLAG_HARDIRQ 0x08, SOFTIRQ 0x10, NMI 0x40 */
 	ev->irq = num(d->flags, rec) & 0x58;
-	if (d->gfp && (ev->kind == MR_EV_SLAB_ALLOC || ev->kind == MR_EV_PAGE_ALLOC))
+	if (d->gfp && (ev->kind == MR_EV_SLAB_ALLOC || ev->kind == MR_EV_PAGE_ALLOC ||
+		       ev->kind == MR_EV_PCPU_ALLOC))
 		ev->gfp = gfp_name(r, rec, num(d->gfp, rec));
 	ev->kstack = p->kstack;
 }
@@ -676,7 +698,8 @@ static void flush_stale(struct mr_reader *r, uint64_t ts, int cpu)
 
 static bool is_free(enum mr_ev_kind kind)
 {
-	return kind == MR_EV_SLAB_FREE || kind == MR_EV_PAGE_FREE;
+	return kind == MR_EV_SLAB_FREE || kind == MR_EV_PAGE_FREE || kind == MR_EV_VMAP_FREE ||
+	       kind == MR_EV_VMAP_PURGE || kind == MR_EV_PCPU_FREE;
 }
 
 /* A pending allocation of what free frees (same address, or same pfn). */
@@ -684,6 +707,10 @@ static bool allocates(const struct mr_event *alloc, const struct mr_event *free)
 {
 	if (alloc->kind == MR_EV_SLAB_ALLOC && free->kind == MR_EV_SLAB_FREE)
 		return alloc->slab_alloc.ptr == free->slab_free.ptr;
+	if (alloc->kind == MR_EV_VMAP_ALLOC && free->kind == MR_EV_VMAP_FREE)
+		return alloc->vmap_alloc.addr == free->vmap_free.addr;
+	if (alloc->kind == MR_EV_PCPU_ALLOC && free->kind == MR_EV_PCPU_FREE)
+		return alloc->pcpu_alloc.ptr == free->pcpu_free.ptr;
 	return alloc->kind == MR_EV_PAGE_ALLOC && free->kind == MR_EV_PAGE_FREE &&
 	       alloc->page_alloc.pfn == free->page_free.pfn;
 }

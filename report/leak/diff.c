@@ -73,13 +73,17 @@ static const char *call_site(struct mr_ctx *ctx, const struct mr_kmem *k, const 
 {
 	uint64_t off;
 
-	return l->page ? NULL : mr_ctx_ksym(ctx, k->sites[l->site].call_site, &off);
+	const struct mr_kmem_site *s = mr_kleak_site(k, l);
+
+	if (!s)
+		return l->call_site ? mr_ctx_ksym(ctx, l->call_site, &off) : NULL;
+	return mr_ctx_ksym(ctx, s->call_site, &off);
 }
 
 static const char *cache_of(const struct mr_kmem *k, const struct mr_kleak *l)
 {
-	if (l->page)
-		return NULL;
+	if (l->kind != MR_KLEAK_SLAB)
+		return l->page ? NULL : mr_kleak_kind_name(l);
 	return k->sites[l->site].cache ? k->sites[l->site].cache : "kmalloc";
 }
 
@@ -94,7 +98,8 @@ static char *kernel_key(struct mr_ctx *ctx, const struct mr_kmem *k, const struc
 	if (l->page)
 		mr_buf_addf(&b, "page\x1f%d\x1f", l->order);
 	else
-		mr_buf_addf(&b, "slab\x1f%s\x1f%s\x1f", cache_of(k, l), site ? site : "?");
+		mr_buf_addf(&b, "%s\x1f%s\x1f%s\x1f", mr_kleak_kind_name(l), cache_of(k, l),
+			    site ? site : "?");
 	nr = mr_ctx_kframes(ctx, l->kstack, frames, MR_MAX_STACK);
 	key_frames(&b, frames, nr, false);
 	mr_buf_addf(&b, "\x1f");

@@ -58,6 +58,7 @@ struct mr_kmem *mr_kmem_new(const struct mr_tasks *tasks, struct mr_pairing *sta
 	k->priv->stacks = stacks;
 	k->priv->tasks = tasks;
 	k->priv->objs.free = k->priv->pages.free = NIL;
+	k->vmem = mr_vmem_new(tasks, stacks, ncpu);
 	return k;
 }
 
@@ -289,14 +290,16 @@ void mr_kmem_feed(struct mr_kmem *k, const struct mr_event *ev)
 	case MR_EV_PAGE_ALLOC: page_alloc(k, ev); break;
 	case MR_EV_PAGE_FREE: page_free(k, ev); break;
 	case MR_EV_EXTFRAG: extfrag(k, ev); break;
-	default: return;
+	default:
+		if (!mr_vmem_feed(k->vmem, ev))
+			return;
 	}
 	k->priv->any = true;
 }
 
 bool mr_kmem_any(const struct mr_kmem *k)
 {
-	return k && k->priv->any;
+	return k && (k->priv->any || mr_vmem_any(k->vmem));
 }
 
 static int cmp_gfp(const void *a, const void *b)
@@ -329,8 +332,10 @@ static int cmp_key(const void *a, const void *b)
 
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
-	if (x->page != y->page)
-		return x->page ? 1 : -1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->call_site != y->call_site)
+		return x->call_site < y->call_site ? -1 : 1;
 	if (x->site != y->site)
 		return x->site < y->site ? -1 : 1;
 	if (x->kstack != y->kstack)
@@ -379,18 +384,35 @@ static void add_pool(struct mr_ctx *ctx, const struct kpool *p, bool page,
 			continue;
 		MR_ALLOC_GROW(out->rows, out->nr, *cap);
 		out->rows[out->nr++] = (struct mr_kleak){
-			.pid = o->pid, .page = page, .order = page ? (int)o->site : 0,
+			.pid = o->pid, .page = page, .kind = page ? MR_KLEAK_PAGE : MR_KLEAK_SLAB,
+			.order = page ? (int)o->site : 0,
 			.site = page ? 0 : o->site, .kstack = o->kstack, .ustack = o->ustack,
 			.bytes = o->bytes, .count = 1, .ts_min = o->ts, .ts_max = o->ts,
 		};
 	}
 }
 
-/*
- * Kernel memory memrec's recording made in the targets: perf inherits its
- * events into each new thread and child, allocating them there.
- */
-static bool overhead(struct mr_ctx *ctx, uint32_t kstack)
+const char *const mr_kreason_names[MR_KR_NR] = {
+	"confirmed", "no_free_event", "task_held", "teardown_unseen",
+};
+
+const char *const mr_kreason_text[MR_KR_NR] = {
+	"",
+	"of caches this kernel frees without a kmem event (kfree_rcu into slab sheaves)",
+	"freed with an exited task's task_struct, which memrec's perf events hold until the "
+	"recording ends (creds, taskstats, signal, thread stack)",
+	"of exited processes, freed at their teardown (exit_mmap, page tables) but not seen",
+};
+
+static bool in_list(const char *fn, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(fn, *list))
+			return true;
+	return false;
+}
+
+static bool stack_has(struct mr_ctx *ctx, uint32_t kstack, const char *const *list)
 {
 	const uint64_t *f;
 	int n;
@@ -401,25 +423,115 @@ static bool overhead(struct mr_ctx *ctx, uint32_t kstack)
 	for (int i = 0; i < n; i++) {
 		const char *fn = mr_ctx_ksym(ctx, f[i], NULL);
 
-		if (fn && (!strcmp(fn, "perf_event_init_task") || !strcmp(fn, "inherit_event") ||
-			   !strcmp(fn, "perf_event_alloc")))
+		if (fn && in_list(fn, list))
 			return true;
 	}
 	return false;
 }
 
-/* Moves memrec's own rows out; rows are grouped, so each stack is looked at once. */
-static void drop_overhead(struct mr_ctx *ctx, struct mr_kleaks *out)
+/*
+ * Kernel memory memrec's recording made in the targets: perf inherits its
+ * events into each new thread and child, allocating them there; the uprobes
+ * allocate a return instance per uretprobe hit and per-task state.
+ */
+static const char *const overhead_fns[] = {
+	"perf_event_init_task", "inherit_event", "perf_event_alloc",
+	"handler_chain", "uprobe_notify_resume", "prepare_uretprobe", "handle_swbp",
+	"uprobe_handle_trampoline", "alloc_return_instance", "uprobe_copy_process",
+	"dup_utask", "get_utask", "xol_add_vma", "__create_xol_area", "uprobe_mmap",
+	"install_breakpoint", NULL,
+};
+
+/* Freed by __put_task_struct, which waits for memrec's perf events to let the task go. */
+static const char *const task_fns[] = {
+	"prepare_creds", "prepare_kernel_cred", "copy_creds", "taskstats_exit", "copy_signal",
+	"dup_task_struct", "alloc_thread_stack_node", "__vmalloc_node_noprof", NULL,
+};
+
+/* What exit_mmap frees: anonymous pages, page tables, the address space's objects. */
+static const char *const teardown_fns[] = {
+	"do_anonymous_page", "do_wp_page", "wp_page_copy", "alloc_anon_folio",
+	"__pte_alloc", "pte_alloc_one", "__pmd_alloc", "__pud_alloc", "__p4d_alloc",
+	"do_cow_fault", "vma_alloc_folio_noprof", NULL,
+};
+
+static const char *const teardown_caches[] = {
+	"mm_struct", "vm_area_struct", "anon_vma", "anon_vma_chain", "maple_node",
+	"task_struct", "pid", "cred", "cred_jar", "signal_cache", "sighand_cache",
+	"files_cache", "fs_cache", NULL,
+};
+
+static const char *const pagecache_fns[] = {
+	"filemap_get_pages", "filemap_read", "page_cache_ra_order", "page_cache_ra_unbounded",
+	"filemap_fault", "__filemap_get_folio", "filemap_alloc_folio_noprof", NULL,
+};
+
+static bool exited(struct mr_ctx *ctx, int pid)
 {
-	size_t n = 0;
+	uint32_t n = mr_tasks_nr_aspaces(ctx->tasks);
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct mr_aspace *a = mr_tasks_aspace(ctx->tasks, i);
+
+		if (a->pid == pid && a->exited)
+			return true;
+	}
+	return false;
+}
+
+static enum mr_kreason reason_of(struct mr_ctx *ctx, const struct mr_kmem *k,
+				 const struct mr_kleak *l)
+{
+	const char *cache = l->page ? NULL : k->sites[l->site].cache;
+
+	if (cache && mr_meta_slab_flags(&ctx->meta, cache) & MR_SLAB_NO_FREE_EVENT)
+		return MR_KR_NO_FREE_EVENT;
+	if (!exited(ctx, l->pid))
+		return MR_KR_CONFIRMED;
+	if (stack_has(ctx, l->kstack, task_fns))
+		return MR_KR_TASK_HELD;
+	/* the wait at stop did not see every target reaped: nothing of theirs is sure */
+	if (ctx->meta.settle_targets_gone && !ctx->meta.settle_reaped)
+		return MR_KR_TEARDOWN_UNSEEN;
+	if ((cache && in_list(cache, teardown_caches)) || stack_has(ctx, l->kstack, teardown_fns))
+		return MR_KR_TEARDOWN_UNSEEN;
+	return MR_KR_CONFIRMED;
+}
+
+static bool reclaimable(struct mr_ctx *ctx, const struct mr_kmem *k, const struct mr_kleak *l)
+{
+	if (l->page)
+		return stack_has(ctx, l->kstack, pagecache_fns);
+	return k->sites[l->site].cache &&
+	       mr_meta_slab_flags(&ctx->meta, k->sites[l->site].cache) & MR_SLAB_RECLAIMABLE;
+}
+
+/*
+ * Moves memrec's own rows out, and the rows it cannot stand behind apart;
+ * rows are grouped, so each stack is looked at once.
+ */
+static void classify(struct mr_ctx *ctx, const struct mr_kmem *k, struct mr_kleaks *out)
+{
+	size_t n = 0, cap = 0;
 
 	for (size_t i = 0; i < out->nr; i++) {
-		if (overhead(ctx, out->rows[i].kstack)) {
-			out->overhead_bytes += out->rows[i].bytes;
-			out->overhead_count += out->rows[i].count;
-		} else {
-			out->rows[n++] = out->rows[i];
+		struct mr_kleak *l = &out->rows[i];
+
+		if (stack_has(ctx, l->kstack, overhead_fns)) {
+			out->overhead_bytes += l->bytes;
+			out->overhead_count += l->count;
+			continue;
 		}
+		l->reclaimable = reclaimable(ctx, k, l);
+		l->reason = reason_of(ctx, k, l);
+		out->reason_bytes[l->reason] += l->bytes;
+		out->reason_count[l->reason] += l->count;
+		if (l->reason == MR_KR_CONFIRMED) {
+			out->rows[n++] = *l;
+			continue;
+		}
+		MR_ALLOC_GROW(out->unconfirmed, out->nr_unconfirmed, cap);
+		out->unconfirmed[out->nr_unconfirmed++] = *l;
 	}
 	out->nr = n;
 }
@@ -434,17 +546,26 @@ void mr_kmem_leaks(struct mr_kmem *k, struct mr_ctx *ctx, struct mr_kleaks *out)
 		return;
 	add_pool(ctx, &k->priv->objs, false, out, &cap);
 	add_pool(ctx, &k->priv->pages, true, out, &cap);
+	mr_kmem_vmem_rows(k, ctx, out, &cap);
 	out->nr = mr_group(out->rows, out->nr, sizeof(*out->rows), cmp_key, merge, cmp_bytes);
-	drop_overhead(ctx, out);
+	classify(ctx, k, out);
 	for (size_t i = 0; i < out->nr; i++) {
 		out->bytes += out->rows[i].bytes;
 		out->count += out->rows[i].count;
 	}
 }
 
+const char *mr_kleak_kind_name(const struct mr_kleak *l)
+{
+	static const char *const names[] = { "slab", "page", "vmalloc", "percpu" };
+
+	return l->kind < ARRAY_SIZE(names) ? names[l->kind] : "?";
+}
+
 void mr_kleaks_release(struct mr_kleaks *l)
 {
 	free(l->rows);
+	free(l->unconfirmed);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -468,6 +589,7 @@ void mr_kmem_free(struct mr_kmem *k)
 	mr_hmap_release(&k->priv->cache_map);
 	mr_u64map_release(&k->priv->gfp_map);
 	mr_u64map_release(&k->priv->frag_map);
+	mr_vmem_free(k->vmem);
 	free(k->priv);
 	free(k);
 }

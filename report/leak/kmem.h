@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "model/context.h"
+#include "leak/vmalloc.h"
 
 /*
  * Pairs kmalloc/kmem_cache_alloc with kfree/kmem_cache_free by address and
@@ -65,26 +66,58 @@ struct mr_kmem {
 	int			ncpu;
 	char			**caches;	/* interned cache names */
 	size_t			nr_caches;
+	struct mr_vmem		*vmem;	/* vmalloc areas and per-CPU objects */
 	struct kmem_priv	*priv;
 };
 
+enum mr_kleak_kind { MR_KLEAK_SLAB, MR_KLEAK_PAGE, MR_KLEAK_VMALLOC, MR_KLEAK_PERCPU };
+
 /* Kernel memory still allocated, grouped per (pid, site or order, stacks). */
+/* Why a kernel row is not one memrec stands behind (kernel_unconfirmed). */
+enum mr_kreason {
+	MR_KR_CONFIRMED,	/* kernel_leaks */
+	MR_KR_NO_FREE_EVENT,	/* a cache this kernel frees (kfree_rcu, sheaves) without an event */
+	MR_KR_TASK_HELD,	/* freed with an exited task's task_struct, which memrec holds */
+	MR_KR_TEARDOWN_UNSEEN,	/* an exited process's memory whose teardown free was not seen */
+	MR_KR_NR,
+};
+extern const char *const mr_kreason_names[MR_KR_NR];
+extern const char *const mr_kreason_text[MR_KR_NR];
+
 struct mr_kleak {
 	int		pid;		/* the task's process it was allocated in */
+	enum mr_kreason	reason;
+	bool		reclaimable;	/* page cache, or a reclaim_account cache */
 	bool		page;		/* pages (order), else a slab object (site) */
 	int		order;
 	uint32_t	site;		/* struct mr_kmem sites[] */
 	uint32_t	kstack, ustack;	/* stack ids; MR_NO_STACK when none */
 	uint64_t	bytes, count;
 	uint64_t	ts_min, ts_max;
+	enum mr_kleak_kind kind;	/* page is kind == MR_KLEAK_PAGE */
+	uint64_t	call_site;	/* per-CPU: the tracepoint's; vmalloc: 0 */
 };
+
+/* A slab row's site; NULL for the other kinds. */
+static inline const struct mr_kmem_site *mr_kleak_site(const struct mr_kmem *k,
+						       const struct mr_kleak *l)
+{
+	return l->kind == MR_KLEAK_SLAB ? &k->sites[l->site] : NULL;
+}
+
+/* "slab", "page", "vmalloc" or "percpu" */
+const char *mr_kleak_kind_name(const struct mr_kleak *l);
 
 struct mr_kleaks {
 	struct mr_kleak	*rows;		/* sorted by bytes */
 	size_t		nr;
 	uint64_t	bytes, count;
-	/* left out: memrec's own (perf events inherited by the targets' children) */
+	/* left out: memrec's own (perf events, the uprobes' return instances) */
 	uint64_t	overhead_bytes, overhead_count;
+	/* the rows memrec does not stand behind, sorted by bytes, and their sums */
+	struct mr_kleak	*unconfirmed;
+	size_t		nr_unconfirmed;
+	uint64_t	reason_bytes[MR_KR_NR], reason_count[MR_KR_NR];
 	bool		recorded;	/* the file has kernel events */
 };
 
@@ -102,5 +135,8 @@ void mr_kmem_finish(struct mr_kmem *k);
 /* The kernel rows: objects and pages still live, after --pid and --min-age. */
 void mr_kmem_leaks(struct mr_kmem *k, struct mr_ctx *ctx, struct mr_kleaks *out);
 void mr_kleaks_release(struct mr_kleaks *l);
+/* mr_kmem_leaks's vmalloc and per-CPU rows, ungrouped (leak/vmalloc.c) */
+void mr_kmem_vmem_rows(struct mr_kmem *k, struct mr_ctx *ctx, struct mr_kleaks *out,
+		       size_t *cap);
 void mr_kmem_free(struct mr_kmem *k);
 #endif

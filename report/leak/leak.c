@@ -185,6 +185,9 @@ static void alloc_live(const struct mr_block *b, void *arg)
 	uint32_t hash, idx;
 	size_t pos;
 
+	/* the allocator calls; a mapping's pieces and brk steps pass here again */
+	if (b->fn == MR_FN_MMAP || b->fn == MR_FN_BRK)
+		return;
 	mr_leak_of_block(&row, b);
 	row.inherited = false;
 	hash = mr_hash_u64(((uint64_t)b->aspace << 32 | b->stack) ^ mr_hash_u64(b->fn));

@@ -78,6 +78,66 @@ static bool libc_own_free(struct mr_ctx *ctx, const struct mr_event *ev)
 	return true;
 }
 
+/*
+ * glibc's allocator internals that map: free() sets up a thread's cache and
+ * arena on its first call (and trims), and free has no return probe to
+ * tell the calls it makes apart; the others are malloc's own.
+ */
+static bool allocator_fn(const char *fn)
+{
+	static const char *const names[] = {
+		"tcache_init", "arena_get2", "_int_new_arena", "new_heap", "alloc_new_heap",
+		"sysmalloc", "sysmalloc_mmap", "sysmalloc_mmap_fallback", "systrim", "heap_trim",
+		"shrink_heap", "grow_heap", "munmap_chunk", "mremap_chunk", "_int_malloc",
+		"_int_free", "_int_realloc", "_int_memalign", "malloc_consolidate", "ptmalloc_init",
+		"__libc_malloc", "__libc_free", "__libc_realloc", "__libc_calloc", "__libc_memalign",
+		"_mid_memalign", "__glibc_morecore", "__malloc_trim", "mtrim", "malloc", "free",
+		"realloc", "calloc", "__libc_valloc", "__libc_pvalloc", "_int_pvalloc",
+	};
+	size_t n = strcspn(fn, ".");	/* sysmalloc_mmap.constprop.0 */
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strlen(names[i]) == n && !strncmp(fn, names[i], n))
+			return true;
+	return false;
+}
+
+/* Whether frame i of the libc frames at the top of ev's stack is in the allocator. */
+static bool in_allocator(struct mr_ctx *ctx, const struct mr_event *ev, int i)
+{
+	int pid = ev->tgid ? ev->tgid : ev->tid;
+	struct mr_frame f;
+
+	return !mr_symbols_lookup(ctx->symbols, pid, ev->ts, ev->stack[i], i > 0, &f) &&
+	       f.function && allocator_fn(f.function);
+}
+
+/*
+ * A mapping syscall's stack starts in libc (the syscall wrapper, sbrk,
+ * pthread_create's stack cache...): frame 0 of its row is the first frame
+ * of the program's own, as an allocator row's is the allocator's caller.
+ */
+static const struct mr_event *skip_libc_frames(struct mr_ctx *ctx, const struct mr_event *ev,
+					       struct mr_event *copy, uint64_t *frames)
+{
+	int pid = ev->tgid ? ev->tgid : ev->tid, n = 0;
+	bool alloc = false;
+
+	while (n < ev->nr_stack - 1 && in_libc(ctx, pid, ev->ts, ev->stack[n])) {
+		alloc = alloc || in_allocator(ctx, ev, n);
+		n++;
+	}
+	if (!n)
+		return ev;
+	if (ev != copy)
+		*copy = *ev;
+	copy->in_allocator = alloc;
+	memmove(frames, ev->stack + n, (ev->nr_stack - n) * sizeof(*frames));
+	copy->stack = frames;
+	copy->nr_stack = ev->nr_stack - n;
+	return copy;
+}
+
 const struct mr_event *mr_ctx_feed(struct mr_ctx *ctx, const struct mr_event *ev,
 				   struct mr_event *copy, uint64_t *frames)
 {
@@ -91,6 +151,8 @@ const struct mr_event *mr_ctx_feed(struct mr_ctx *ctx, const struct mr_event *ev
 		copy->group_dead = mr_tasks_last_of_group(ctx->tasks, ev->tid, ev->tgid);
 		ev = copy;
 	}
+	if (ev->kind == MR_EV_MAP_ENTER && ev->stack && ev->nr_stack > 1)
+		ev = skip_libc_frames(ctx, ev, copy, frames);
 	mr_tasks_feed(ctx->tasks, ev);
 	mr_pairing_feed(ctx->pairing, ev);
 	if (mr_pairing_stats(ctx->pairing)->unmatched_frees != unmatched && ev->fn == MR_FN_FREE &&

@@ -18,6 +18,7 @@
 #include "memrec.h"
 #include "mr_hmap.h"
 #include "mr_pairing.h"
+#include "mr_ranges.h"
 #include "mr_tasks.h"
 
 /* Kernel ABI values of clone flags, independent of the host's headers. */
@@ -36,8 +37,19 @@ struct frame {
 	enum mr_fn	fn;
 };
 
+/* A mapping syscall between its entry and its exit. */
+struct sys_call {
+	uint64_t	args[5];
+	uint64_t	ts;
+	uint32_t	stack;
+	enum mr_fn	fn;
+	bool		open;
+	bool		nested;		/* inside an allocator call */
+};
+
 struct thread {
 	struct frame	frames[MAX_DEPTH];
+	struct sys_call	sys;
 	/* What nested calls told the outermost call (frames[0]). */
 	uint64_t	inner_size;	/* size of the last nested malloc: strdup's size */
 	uint64_t	inner_memalign;	/* nested _mid_memalign's result: posix_memalign's ptr */
@@ -68,6 +80,14 @@ struct stk {
 	uint32_t	nr;
 };
 
+/* An address space's program break, and its row of the program's own growth. */
+struct brk_state {
+	uint64_t	cur;
+	uint64_t	row;		/* the row's block ptr: the break its growth started from */
+	bool		known;
+	bool		has_row;
+};
+
 struct mr_pairing {
 	struct mr_pair_stats	stats;
 	struct mr_pairing_hooks	hooks;
@@ -91,6 +111,10 @@ struct mr_pairing {
 	uint32_t		nr_stk;
 	uint32_t		stk_cap;
 	struct mr_hmap		stk_ids;	/* frames -> stack id */
+
+	struct mr_ranges	*ranges;	/* the targets' own mappings */
+	struct brk_state	*brk;		/* by aspace id */
+	uint32_t		nr_brk, alloc_brk;
 
 	uint64_t		scratch[MR_MAX_STACK];
 };
@@ -308,6 +332,7 @@ static void copy_blocks(struct mr_pairing *p, uint32_t parent, uint32_t child)
 		b.inherited = true;
 		live_insert(p, &b, bslot_find(p, child, b.ptr));
 	}
+	mr_ranges_copy(p->ranges, parent, child);
 }
 
 /* ---- threads: the open calls of each task ---- */
@@ -624,6 +649,235 @@ static void on_exit_ev(struct mr_pairing *p, const struct mr_event *ev)
 		thread_drop_calls(p, thread_at(p, tk->id), 0);
 }
 
+/* ---- mappings ---- */
+
+#define MR_PAGE_SIZE	4096ull
+#define MR_MAP_ANON	0x20ull		/* MAP_ANONYMOUS */
+#define MR_MAP_FAILED(r) ((r) > UINT64_MAX - 4096)	/* -errno */
+
+static uint64_t page_up(uint64_t len)
+{
+	return len > UINT64_MAX - MR_PAGE_SIZE ? UINT64_MAX & ~(MR_PAGE_SIZE - 1) :
+	       (len + MR_PAGE_SIZE - 1) & ~(MR_PAGE_SIZE - 1);
+}
+
+static void map_block(struct mr_pairing *p, const struct mr_block *b)
+{
+	size_t i;
+
+	live_reserve(p, 1);
+	i = bslot_find(p, b->aspace, b->ptr);
+	if (mr_hmap_at(&p->blocks, i) != MR_HMAP_NONE) {
+		uint32_t idx = mr_hmap_at(&p->blocks, i);
+
+		p->stats.replaced++;
+		if (p->hooks.dead)
+			p->hooks.dead(&p->pool[idx].b, b->ts, p->hooks.ctx);
+		p->pool[idx].b = *b;
+	} else {
+		live_insert(p, b, i);
+	}
+	if (p->hooks.live)
+		p->hooks.live(b, p->hooks.ctx);
+}
+
+struct cut_ctx {
+	struct mr_pairing	*p;
+	uint32_t		aspace;
+	uint64_t		ts;
+	struct mr_block		first;	/* the first range's block: what mremap moves */
+	bool			found;
+};
+
+/* A range lost bytes: its block goes, the pieces left are blocks of the same site. */
+static void on_cut(const struct mr_range *was, const struct mr_range *left, int nr_left,
+		   void *data)
+{
+	struct cut_ctx *c = data;
+	struct mr_block b;
+
+	if (!live_remove(c->p, c->aspace, was->start, &b))
+		return;
+	if (c->p->hooks.dead)
+		c->p->hooks.dead(&b, c->ts, c->p->hooks.ctx);
+	if (!c->found) {
+		c->first = b;
+		c->found = true;
+	}
+	for (int i = 0; i < nr_left; i++) {
+		struct mr_block piece = b;
+
+		piece.ptr = left[i].start;
+		piece.size = left[i].end - left[i].start;
+		map_block(c->p, &piece);
+	}
+}
+
+static uint64_t unmap(struct mr_pairing *p, uint32_t aspace, uint64_t start, uint64_t len,
+		      uint64_t ts, struct cut_ctx *c)
+{
+	*c = (struct cut_ctx){ .p = p, .aspace = aspace, .ts = ts };
+	if (!len || start > UINT64_MAX - len)
+		return 0;
+	return mr_ranges_cut(p->ranges, aspace, start, start + len, on_cut, c);
+}
+
+static void add_mapping(struct mr_pairing *p, const struct thread *t, int tid, uint64_t start,
+			uint64_t len, uint64_t ts, uint32_t stack, enum mr_fn fn)
+{
+	struct mr_block b = {
+		.ptr = start, .size = len, .ts = ts, .aspace = t->aspace, .stack = stack,
+		.fn = fn, .tid = tid,
+	};
+
+	if (!start || !len || start > UINT64_MAX - len)
+		return;
+	mr_ranges_add(p->ranges, t->aspace, start, start + len);
+	map_block(p, &b);
+}
+
+static struct brk_state *brk_of(struct mr_pairing *p, uint32_t aspace)
+{
+	while (p->nr_brk <= aspace) {
+		MR_ALLOC_GROW(p->brk, p->nr_brk, p->alloc_brk);
+		p->brk[p->nr_brk++] = (struct brk_state){ 0 };
+	}
+	return &p->brk[aspace];
+}
+
+/*
+ * The program's own brk growth is one row per process (from the break its
+ * first growth started at); glibc's (malloc's sbrk) only moves the break.
+ * A shrink the program makes takes bytes off the row.
+ */
+static void brk_done(struct mr_pairing *p, const struct thread *t, const struct sys_call *sc,
+		     int tid, uint64_t ret)
+{
+	struct brk_state *bs = brk_of(p, t->aspace);
+	struct mr_block b = { 0 };
+	uint64_t old = bs->cur;
+
+	bs->cur = ret;
+	if (sc->nested)
+		p->stats.nested_maps++;
+	if (!bs->known || sc->nested || ret == old) {
+		bs->known = true;
+		return;
+	}
+	if (bs->has_row && live_remove(p, t->aspace, bs->row, &b) && p->hooks.dead)
+		p->hooks.dead(&b, sc->ts, p->hooks.ctx);
+	if (!bs->has_row || !b.ptr)
+		b = (struct mr_block){ .ptr = old, .ts = sc->ts, .aspace = t->aspace,
+				       .stack = sc->stack, .fn = MR_FN_BRK, .tid = tid };
+	bs->row = b.ptr;
+	bs->has_row = true;
+	if (ret > old) {
+		p->stats.brk_grows++;
+		p->stats.brk_bytes += ret - old;
+		b.size += ret - old;
+	} else {
+		p->stats.brk_bytes -= old - ret < p->stats.brk_bytes ? old - ret : p->stats.brk_bytes;
+		b.size -= old - ret < b.size ? old - ret : b.size;
+	}
+	if (b.size)
+		map_block(p, &b);
+	else
+		bs->has_row = false;
+}
+
+static void mmap_done(struct mr_pairing *p, const struct thread *t, const struct sys_call *sc,
+		      int tid, uint64_t ret, uint64_t ts)
+{
+	uint64_t len = page_up(sc->args[1]);
+	struct cut_ctx c;
+
+	if (MR_MAP_FAILED(ret)) {
+		p->stats.failed_maps++;
+		return;
+	}
+	/* a new mapping replaces whatever was there (MAP_FIXED) */
+	unmap(p, t->aspace, ret, len, ts, &c);
+	if (!(sc->args[3] & MR_MAP_ANON))
+		return;
+	p->stats.maps++;
+	p->stats.map_bytes += len;
+	add_mapping(p, t, tid, ret, len, sc->ts, sc->stack, MR_FN_MMAP);
+}
+
+/* mremap moves and resizes a recorded range, like realloc: its site stays. */
+static void mremap_done(struct mr_pairing *p, const struct thread *t, const struct sys_call *sc,
+			uint64_t ret, uint64_t ts)
+{
+	uint64_t new_len = page_up(sc->args[2]);
+	struct cut_ctx c, c2;
+
+	if (MR_MAP_FAILED(ret)) {
+		p->stats.failed_maps++;
+		return;
+	}
+	if (!unmap(p, t->aspace, sc->args[0], page_up(sc->args[1]), ts, &c) || !c.found)
+		return;
+	p->stats.remaps++;
+	unmap(p, t->aspace, ret, new_len, ts, &c2);
+	add_mapping(p, t, c.first.tid, ret, new_len, c.first.ts, c.first.stack, c.first.fn);
+}
+
+static void on_map_enter(struct mr_pairing *p, const struct mr_event *ev)
+{
+	struct thread *t = thread_get(p, ev);
+	struct sys_call *sc = &t->sys;
+
+	*sc = (struct sys_call){ .ts = ev->ts, .fn = ev->fn, .open = true,
+				 .nested = t->depth > 0 || ev->in_allocator, .stack = UINT32_MAX };
+	for (int i = 0; i < 5; i++)
+		sc->args[i] = ev->raw[i];
+	if (sc->nested || ev->fn == MR_FN_MUNMAP ||
+	    (ev->fn == MR_FN_MMAP && !(sc->args[3] & MR_MAP_ANON)))
+		return;
+	sc->stack = stack_intern(p, ev->stack ? ev->stack : p->scratch,
+				 ev->stack && ev->nr_stack > 0 ?
+				 (ev->nr_stack < MR_MAX_STACK ? ev->nr_stack : MR_MAX_STACK) : 0);
+}
+
+static void on_map_exit(struct mr_pairing *p, const struct mr_event *ev)
+{
+	const struct mr_task *tk = mr_tasks_find(p->tasks, ev->tid);
+	struct thread *t = tk ? thread_at(p, tk->id) : NULL;
+	uint64_t ret = (uint64_t)ev->raw[0], n;
+	struct sys_call sc;
+	struct cut_ctx c;
+
+	if (!t || !t->sys.open || t->sys.fn != ev->fn)
+		return;
+	sc = t->sys;
+	t->sys.open = false;
+	if (sc.fn == MR_FN_BRK) {
+		brk_done(p, t, &sc, ev->tid, ret);
+		return;
+	}
+	if (sc.nested) {
+		p->stats.nested_maps++;
+		return;
+	}
+	switch (sc.fn) {
+	case MR_FN_MMAP:
+		mmap_done(p, t, &sc, ev->tid, ret, ev->ts);
+		break;
+	case MR_FN_MUNMAP:
+		n = ret ? 0 : unmap(p, t->aspace, sc.args[0], page_up(sc.args[1]), ev->ts, &c);
+		if (n) {
+			p->stats.unmaps++;
+			p->stats.unmap_bytes += n;
+		}
+		break;
+	case MR_FN_MREMAP:
+		mremap_done(p, t, &sc, ret, ev->ts);
+		break;
+	default:
+		break;
+	}
+}
+
 /* ---- API ---- */
 
 struct mr_pairing *mr_pairing_new(struct mr_tasks *tasks)
@@ -632,6 +886,7 @@ struct mr_pairing *mr_pairing_new(struct mr_tasks *tasks)
 
 	p->tasks = tasks;
 	p->pool_free = NIL;
+	p->ranges = mr_ranges_new();
 	mr_hmap_reserve(&p->blocks, 640);
 	/* Never NULL, so an empty stack is a valid (zero-length) range too. */
 	p->frames_cap = 1024;
@@ -655,6 +910,8 @@ void mr_pairing_free(struct mr_pairing *p)
 	free(p->frames);
 	free(p->stk);
 	mr_hmap_release(&p->stk_ids);
+	mr_ranges_free(p->ranges);
+	free(p->brk);
 	free(p);
 }
 
@@ -684,6 +941,12 @@ void mr_pairing_feed(struct mr_pairing *p, const struct mr_event *ev)
 		break;
 	case MR_EV_LOST:
 		p->stats.lost_events += ev->lost;
+		break;
+	case MR_EV_MAP_ENTER:
+		on_map_enter(p, ev);
+		break;
+	case MR_EV_MAP_EXIT:
+		on_map_exit(p, ev);
 		break;
 	default:
 		break;	/* memory pressure events are the OOM analyser's */

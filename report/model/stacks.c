@@ -17,12 +17,22 @@
  * the copy is too short to trust further): it goes in as frame 1 unless the
  * chain has it already.
  */
-static int merge_chains(const uint64_t *u, int nu, const uint64_t *f, int nf, uint64_t *out)
+static int merge_chains(const uint64_t *u, int nu, const uint64_t *f, int nf, uint64_t *out,
+			bool whole)
 {
 	int n;
 
 	if (nu < 2 || nf < 1 || u[0] != f[0] || (nf > 1 && f[1] == u[1]))
 		return 0;
+	/*
+	 * A mapping syscall's chain that stops at the ip (code using rbp for
+	 * data, as sbrk does): the copy's frames are all there is, and each
+	 * was read inside the copy; the caller of sbrk is what the row needs.
+	 */
+	if (whole && nf == 1) {
+		memcpy(out, u, nu * sizeof(*u));
+		return nu;
+	}
 	out[0] = f[0];
 	out[1] = u[1];
 	n = nf - 1 < MR_MAX_STACK - 2 ? nf - 1 : MR_MAX_STACK - 2;
@@ -104,7 +114,8 @@ bool mr_ctx_unwind(struct mr_ctx *ctx, const struct mr_event *ev, struct mr_even
 	nu = mr_symbols_unwind(ctx->symbols, ev->tgid ? ev->tgid : ev->tid, ev->ts, ev->uregs,
 			       ev->ustack_copy, ev->ustack_len, u, MR_MAX_STACK);
 	if (ev->nr_stack > 0 && ev->stack) {
-		out->nr_stack = merge_chains(u, nu, ev->stack, ev->nr_stack, frames);
+		out->nr_stack = merge_chains(u, nu, ev->stack, ev->nr_stack, frames,
+					     ev->kind == MR_EV_MAP_ENTER);
 		if (!out->nr_stack) {
 			out->nr_stack = ev->nr_stack;
 			memcpy(frames, ev->stack, ev->nr_stack * sizeof(*frames));

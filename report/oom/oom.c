@@ -471,7 +471,7 @@ static uint64_t alloc_size(const struct mr_event *ev)
 /* strdup's size is its inner malloc's, so strdup does not open a call */
 static bool counted_fn(enum mr_fn fn)
 {
-	return (unsigned)fn < MR_FN_NR && fn != MR_FN_FREE && fn != MR_FN_DLOPEN &&
+	return (unsigned)fn < MR_FN_DLOPEN && fn != MR_FN_FREE &&
 	       fn != MR_FN_STRDUP && fn != MR_FN_STRNDUP;
 }
 

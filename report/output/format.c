@@ -164,6 +164,29 @@ void mr_text_lost(FILE *f, const struct mr_ctx *ctx, const char *consequence)
 		consequence);
 }
 
+/* The mapping syscalls are perf samples of the targets: not on the ftrace path. */
+static bool mappings_unrecorded(const struct mr_meta *m)
+{
+	return !mr_meta_has_group(m, "mappings") && m->uprobes && !strcmp(m->uprobes, "ftrace") &&
+	       mr_meta_has_group(m, "user");
+}
+
+static void text_mappings(FILE *f, struct mr_ctx *ctx)
+{
+	const struct mr_pair_stats *s = mr_pairing_stats(ctx->pairing);
+
+	if (mappings_unrecorded(&ctx->meta))
+		fprintf(f, "  mappings   not recorded (--uprobes=ftrace: the mapping syscalls are "
+			"recorded on the perf path only)\n");
+	if (!mr_meta_has_group(&ctx->meta, "mappings"))
+		return;
+	fprintf(f, "  mappings   %" PRIu64 " anonymous mmaps (%" PRIu64 " bytes), %" PRIu64
+		" munmaps (%" PRIu64 " bytes), %" PRIu64 " mremaps, %" PRIu64 " brk growths (%"
+		PRIu64 " bytes), %" PRIu64 " failed; %" PRIu64 " made inside allocator calls "
+		"(counted there)\n", s->maps, s->map_bytes, s->unmaps, s->unmap_bytes, s->remaps,
+		s->brk_grows, s->brk_bytes, s->failed_maps, s->nested_maps);
+}
+
 void mr_write_text_header(FILE *f, struct mr_ctx *ctx)
 {
 	const struct mr_pair_stats *s = mr_pairing_stats(ctx->pairing);
@@ -194,6 +217,7 @@ void mr_write_text_header(FILE *f, struct mr_ctx *ctx)
 		fprintf(f, "  stacks     %" PRIu64 " user stacks cut where they left the mapped "
 			"modules (frame-pointer walks through code without frame pointers)\n",
 			ctx->cut_chains);
+	text_mappings(f, ctx);
 }
 
 void mr_text_frame(FILE *f, int i, const struct mr_frame *fr)
@@ -247,6 +271,28 @@ void mr_write_json_lost(struct mr_json *j, const struct mr_ctx *ctx)
 	mr_json_object_end(j);
 }
 
+/* null when the file has no mapping events (-e mappings, perf path) */
+static void json_mappings(struct mr_json *j, struct mr_ctx *ctx)
+{
+	const struct mr_pair_stats *s = mr_pairing_stats(ctx->pairing);
+
+	if (!mr_meta_has_group(&ctx->meta, "mappings")) {
+		mr_json_null(j, "mappings");
+		return;
+	}
+	mr_json_object_begin(j, "mappings", MR_JSON_LINE);
+	mr_json_uint(j, "mmaps", s->maps);
+	mr_json_uint(j, "mmap_bytes", s->map_bytes);
+	mr_json_uint(j, "munmaps", s->unmaps);
+	mr_json_uint(j, "munmap_bytes", s->unmap_bytes);
+	mr_json_uint(j, "mremaps", s->remaps);
+	mr_json_uint(j, "brk_grows", s->brk_grows);
+	mr_json_uint(j, "brk_bytes", s->brk_bytes);
+	mr_json_uint(j, "failed", s->failed_maps);
+	mr_json_uint(j, "nested", s->nested_maps);
+	mr_json_object_end(j);
+}
+
 static void json_events(struct mr_json *j, struct mr_ctx *ctx)
 {
 	const struct mr_pair_stats *s = mr_pairing_stats(ctx->pairing);
@@ -268,6 +314,7 @@ static void json_events(struct mr_json *j, struct mr_ctx *ctx)
 	mr_json_uint(j, "open_at_stop", s->open_at_stop);
 	mr_json_uint(j, "replaced", s->replaced);
 	mr_json_uint(j, "cut_stacks", ctx->cut_chains);
+	json_mappings(j, ctx);
 	mr_json_object_end(j);
 }
 

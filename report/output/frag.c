@@ -19,6 +19,7 @@ struct frag_section {
 static const struct frag_section sections[] = {
 	{ "slab", mr_frag_slab_text, mr_frag_slab_json },
 	{ "pages", mr_frag_pages_text, mr_frag_pages_json },
+	{ "vmalloc", mr_frag_vmalloc_text, mr_frag_vmalloc_json },
 	{ "zones", mr_frag_zone_text, mr_frag_zone_json },
 	{ "heap", mr_frag_heap_text, mr_frag_heap_json },
 };

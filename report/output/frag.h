@@ -15,6 +15,8 @@ int mr_frag_slab_text(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr);	/*
 void mr_frag_slab_json(struct mr_json *j, struct mr_ctx *ctx, const struct mr_frag *fr);
 int mr_frag_pages_text(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr);
 void mr_frag_pages_json(struct mr_json *j, struct mr_ctx *ctx, const struct mr_frag *fr);
+int mr_frag_vmalloc_text(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr); /* frag_vmalloc.c */
+void mr_frag_vmalloc_json(struct mr_json *j, struct mr_ctx *ctx, const struct mr_frag *fr);
 int mr_frag_zone_text(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr);	/* frag_zone.c */
 void mr_frag_zone_json(struct mr_json *j, struct mr_ctx *ctx, const struct mr_frag *fr);
 int mr_frag_heap_text(FILE *f, struct mr_ctx *ctx, const struct mr_frag *fr);	/* frag_heap.c */

@@ -80,8 +80,10 @@ static void kernel_row(FILE *f, struct mr_ctx *ctx, const struct mr_kmem *k,
 	if (l->page) {
 		fprintf(f, ";order-%d pages_[k]", l->order);
 	} else {
+		const struct mr_kmem_site *s = mr_kleak_site(k, l);
+
 		fputc(';', f);
-		put_name(f, k->sites[l->site].cache ? k->sites[l->site].cache : "kmalloc");
+		put_name(f, !s ? mr_kleak_kind_name(l) : s->cache ? s->cache : "kmalloc");
 		fputs("_[k]", f);
 	}
 	fprintf(f, " %" PRIu64 "\n", blocks ? l->count : l->bytes);

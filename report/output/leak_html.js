@@ -281,6 +281,11 @@
 		var d = el('div', 'site'), what;
 		if (r.kind === 'page')
 			what = plural(r.count, 'order-' + r.order + ' page block');
+		else if (r.kind === 'vmalloc')
+			what = plural(r.count, 'vmalloc area');
+		else if (r.kind === 'percpu')
+			what = plural(r.count, 'per-CPU object') +
+				(r.call_site ? ' from ' + r.call_site : '');
 		else
 			what = plural(r.count, 'object') + ' of ' + (r.cache === 'kmalloc' ? 'kmalloc' :
 				'cache ' + r.cache) + (r.call_site ? ' from ' + r.call_site : '');

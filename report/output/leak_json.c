@@ -65,15 +65,15 @@ static void kstack(struct mr_json *j, struct mr_ctx *ctx, const struct mr_kleak 
 }
 
 static void krow(struct mr_json *j, struct mr_ctx *ctx, const struct mr_kmem *k,
-		 const struct mr_kleak *l)
+		 const struct mr_kleak *l, bool reason)
 {
-	const struct mr_kmem_site *s = l->page ? NULL : &k->sites[l->site];
-	uint64_t off = 0;
-	const char *fn = s ? mr_ctx_ksym(ctx, s->call_site, &off) : NULL;
+	const struct mr_kmem_site *s = mr_kleak_site(k, l);
+	uint64_t off = 0, cs = s ? s->call_site : l->call_site;
+	const char *fn = cs ? mr_ctx_ksym(ctx, cs, &off) : NULL;
 
 	mr_json_object_begin(j, NULL, MR_JSON_LINE);
 	mr_json_str(j, "side", "kernel");
-	mr_json_str(j, "kind", l->page ? "page" : "slab");
+	mr_json_str(j, "kind", mr_kleak_kind_name(l));
 	mr_json_int(j, "pid", l->pid);
 	mr_json_str(j, "comm", mr_ctx_pid_comm(ctx, l->pid));
 	mr_json_str(j, "cache", s ? (s->cache ? s->cache : "kmalloc") : NULL);
@@ -82,6 +82,9 @@ static void krow(struct mr_json *j, struct mr_ctx *ctx, const struct mr_kmem *k,
 	else
 		mr_json_null(j, "call_site");
 	mr_json_int(j, "order", l->page ? l->order : -1);
+	mr_json_bool(j, "reclaimable", l->reclaimable);
+	if (reason)
+		mr_json_str(j, "reason", mr_kreason_names[l->reason]);
 	mr_json_uint(j, "bytes", l->bytes);
 	mr_json_uint(j, "count", l->count);
 	ages(j, ctx, l->ts_min, l->ts_max);
@@ -90,16 +93,57 @@ static void krow(struct mr_json *j, struct mr_ctx *ctx, const struct mr_kmem *k,
 	mr_json_object_end(j);
 }
 
-static void kernel_totals(struct mr_json *j, const struct mr_kmem_stats *st,
-			  const struct mr_kleaks *l)
+/* The wait at stop for the targets' teardown (record/settle.c); null when there was none. */
+static void teardown(struct mr_json *j, const struct mr_meta *m)
+{
+	if (!m->settle_ms) {
+		mr_json_null(j, "teardown");
+		return;
+	}
+	mr_json_object_begin(j, "teardown", MR_JSON_LINE);
+	mr_json_uint(j, "bound_ms", m->settle_ms);
+	mr_json_double(j, "waited_s", m->settle_waited_ns / 1e9, 3);
+	mr_json_bool(j, "targets_exited", m->settle_targets_gone);
+	mr_json_bool(j, "reaped", m->settle_reaped);
+	mr_json_str(j, "rcu", m->settle_rcu);
+	mr_json_object_end(j);
+}
+
+static void vmem_totals(struct mr_json *j, const struct mr_vmem_stats *vst)
+{
+	mr_json_uint(j, "vmalloc_allocs", vst->vmap_allocs);
+	mr_json_uint(j, "vmalloc_bytes", vst->vmap_bytes);
+	mr_json_uint(j, "vmalloc_fails", vst->vmap_fails);
+	mr_json_uint(j, "vmalloc_frees", vst->vmap_frees);
+	mr_json_uint(j, "vmalloc_frees_by_others", vst->vmap_frees_other);
+	mr_json_uint(j, "vmalloc_unmatched_frees", vst->vmap_unmatched);
+	mr_json_uint(j, "vmalloc_exited_stacks", vst->exited_stacks);
+	mr_json_uint(j, "vmalloc_exited_stack_bytes", vst->exited_stack_bytes);
+	mr_json_uint(j, "percpu_allocs", vst->pcpu_allocs);
+	mr_json_uint(j, "percpu_bytes", vst->pcpu_bytes);
+	mr_json_uint(j, "percpu_frees", vst->pcpu_frees);
+	mr_json_uint(j, "percpu_unmatched_frees", vst->pcpu_unmatched);
+}
+
+static void kernel_totals(struct mr_json *j, const struct mr_meta *m, const struct mr_kmem_stats *st,
+			  const struct mr_vmem_stats *vst, const struct mr_kleaks *l)
 {
 	mr_json_object_begin(j, "kernel", MR_JSON_BLOCK);
 	mr_json_bool(j, "recorded", l->recorded);
+	teardown(j, m);
 	mr_json_uint(j, "bytes", l->bytes);
 	mr_json_uint(j, "count", l->count);
 	mr_json_uint(j, "sites", l->nr);
 	mr_json_uint(j, "overhead_bytes", l->overhead_bytes);
 	mr_json_uint(j, "overhead_count", l->overhead_count);
+	mr_json_object_begin(j, "unconfirmed", MR_JSON_LINE);
+	for (int r = MR_KR_CONFIRMED + 1; r < MR_KR_NR; r++) {
+		mr_json_object_begin(j, mr_kreason_names[r], MR_JSON_LINE);
+		mr_json_uint(j, "bytes", l->reason_bytes[r]);
+		mr_json_uint(j, "count", l->reason_count[r]);
+		mr_json_object_end(j);
+	}
+	mr_json_object_end(j);
 	mr_json_uint(j, "slab_allocs", st->slab_allocs);
 	mr_json_uint(j, "slab_frees", st->slab_frees);
 	mr_json_uint(j, "slab_frees_by_others", st->slab_frees_other);
@@ -110,6 +154,7 @@ static void kernel_totals(struct mr_json *j, const struct mr_kmem_stats *st,
 	mr_json_uint(j, "page_frees", st->page_frees);
 	mr_json_uint(j, "page_frees_by_others", st->page_frees_other);
 	mr_json_uint(j, "page_unmatched_frees", st->page_unmatched);
+	vmem_totals(j, vst);
 	mr_json_object_end(j);
 }
 
@@ -118,10 +163,14 @@ static void kernel_json(struct mr_json *j, struct mr_ctx *ctx, const struct mr_k
 {
 	size_t shown = mr_top(ctx, l->nr);
 
-	kernel_totals(j, &k->st, l);
+	kernel_totals(j, &ctx->meta, &k->st, &k->vmem->st, l);
 	mr_json_array_begin(j, "kernel_leaks", MR_JSON_BLOCK);
 	for (size_t i = 0; i < shown; i++)
-		krow(j, ctx, k, &l->rows[i]);
+		krow(j, ctx, k, &l->rows[i], false);
+	mr_json_array_end(j);
+	mr_json_array_begin(j, "kernel_unconfirmed", MR_JSON_BLOCK);
+	for (size_t i = 0; i < mr_top(ctx, l->nr_unconfirmed); i++)
+		krow(j, ctx, k, &l->unconfirmed[i], true);
 	mr_json_array_end(j);
 }
 

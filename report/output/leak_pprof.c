@@ -6,7 +6,8 @@
  *
  * A sample per (process, stack, allocator) with the values of a Go heap
  * profile: alloc_objects and alloc_space (everything allocated over the
- * recording), inuse_objects and inuse_space (the leak rows: still allocated
+ * recording by allocator calls; the program's own mappings are in the
+ * inuse values only), inuse_objects and inuse_space (the leak rows: still allocated
  * at the end, after the same filters and suppressions as the text and JSON
  * reports); inuse_space is the default. A file with kernel events adds
  * kernel_inuse_objects and kernel_inuse_space, which only the kernel rows
@@ -449,7 +450,7 @@ static void kernel_samples(struct pprof *pp, const struct mr_leak_report *r)
 {
 	for (size_t i = 0; i < r->kernel.nr; i++) {
 		const struct mr_kleak *l = &r->kernel.rows[i];
-		const struct mr_kmem_site *site = &r->kmem->sites[l->site];
+		const struct mr_kmem_site *site = mr_kleak_site(r->kmem, l);
 		const struct mr_aspace *as = mr_tasks_find_aspace(pp->ctx->tasks, l->pid,
 								  pp->ctx->end_ts);
 		PbSample *s = new_sample(pp);
@@ -471,8 +472,10 @@ static void kernel_samples(struct pprof *pp, const struct mr_leak_report *r)
 		add_label(pp, s, "comm", mr_ctx_pid_comm(pp->ctx, l->pid), 0);
 		if (l->page)
 			add_label(pp, s, "page_order", NULL, l->order);
-		else
+		else if (site)
 			add_label(pp, s, "slab_cache", site->cache ? site->cache : "kmalloc", 0);
+		else
+			add_label(pp, s, "kernel_kind", mr_kleak_kind_name(l), 0);
 	}
 }
 

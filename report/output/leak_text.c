@@ -108,13 +108,20 @@ static void kframes(FILE *f, struct mr_ctx *ctx, const struct mr_kleak *l, bool 
 static void krow(FILE *f, struct mr_ctx *ctx, const struct mr_kmem *k, size_t n,
 		 const struct mr_kleak *l)
 {
-	const struct mr_kmem_site *s = &k->sites[l->site];
+	const struct mr_kmem_site *s = mr_kleak_site(k, l);
 	uint64_t off = 0;
 	const char *fn;
 
 	fprintf(f, "\n  #%zu %" PRIu64 " bytes in %" PRIu64, n, l->bytes, l->count);
 	if (l->page) {
 		fprintf(f, " order-%d page block%s", l->order, l->count == 1 ? "" : "s");
+	} else if (!s) {
+		fprintf(f, " %s %s", l->kind == MR_KLEAK_VMALLOC ? "vmalloc" : "per-CPU",
+			l->kind == MR_KLEAK_VMALLOC ? (l->count == 1 ? "area" : "areas") :
+			(l->count == 1 ? "object" : "objects"));
+		fn = l->call_site ? mr_ctx_ksym(ctx, l->call_site, &off) : NULL;
+		if (fn)
+			fprintf(f, " from %s+0x%" PRIx64, mr_text_esc(fn), off);
 	} else {
 		fprintf(f, " object%s ", l->count == 1 ? "" : "s");
 		if (s->cache)
@@ -125,10 +132,50 @@ static void krow(FILE *f, struct mr_ctx *ctx, const struct mr_kmem *k, size_t n,
 		if (fn)
 			fprintf(f, " from %s+0x%" PRIx64, mr_text_esc(fn), off);
 	}
+	if (l->reclaimable)
+		fprintf(f, ", reclaimable");
 	fprintf(f, ", pid %d (%s), age %.3f..%.3f s\n", l->pid, mr_text_esc(mr_ctx_pid_comm(ctx, l->pid)),
 		(ctx->end_ts - l->ts_max) / 1e9, (ctx->end_ts - l->ts_min) / 1e9);
 	kframes(f, ctx, l, true);
 	kframes(f, ctx, l, false);
+}
+
+/* How far the recording followed the targets' teardown (record/settle.c). */
+static void teardown(FILE *f, const struct mr_meta *m)
+{
+	if (!m->settle_ms)
+		return;
+	if (!m->settle_targets_gone)
+		fprintf(f, "  teardown   the targets ran at stop; recorded until the RCU callbacks "
+			"queued ran (%s)\n", mr_text_esc(m->settle_rcu));
+	else if (m->settle_reaped)
+		fprintf(f, "  teardown   recorded until the targets were reaped and their RCU "
+			"callbacks ran (%s): %.3f s (bound %" PRIu64 " ms)\n",
+			mr_text_esc(m->settle_rcu), m->settle_waited_ns / 1e9, m->settle_ms);
+	else
+		fprintf(f, "  teardown   the targets were not all reaped within %" PRIu64 " ms; what "
+			"they held is unconfirmed\n", m->settle_ms);
+}
+
+/* Only for files with these events: older files' reports stay as they were. */
+static void vmem_totals(FILE *f, const struct mr_vmem *v)
+{
+	const struct mr_vmem_stats *st = &v->st;
+
+	if (!mr_vmem_any(v))
+		return;
+	fprintf(f, "  vmalloc    %" PRIu64 " areas (%" PRIu64 " bytes), %" PRIu64 " failed, %" PRIu64
+		" freed (lazily: not leaks, %" PRIu64 " of them by another process), %" PRIu64
+		" frees of areas allocated before recording (ignored)\n", st->vmap_allocs,
+		st->vmap_bytes, st->vmap_fails, st->vmap_frees, st->vmap_frees_other,
+		st->vmap_unmatched);
+	if (st->exited_stacks)
+		fprintf(f, "             %" PRIu64 " kernel stacks (%" PRIu64 " bytes) of tasks that "
+			"exited left out: the kernel caches them for the next fork or frees them "
+			"after the recording\n", st->exited_stacks, st->exited_stack_bytes);
+	fprintf(f, "  per-CPU    %" PRIu64 " allocations (%" PRIu64 " bytes on all CPUs), %" PRIu64
+		" frees, %" PRIu64 " frees of objects allocated before recording (ignored)\n",
+		st->pcpu_allocs, st->pcpu_bytes, st->pcpu_frees, st->pcpu_unmatched);
 }
 
 static void kernel_leaks(FILE *f, struct mr_ctx *ctx, const struct mr_kmem *k,
@@ -150,6 +197,17 @@ static void kernel_leaks(FILE *f, struct mr_ctx *ctx, const struct mr_kmem *k,
 		" frees (%" PRIu64 " by another process), %" PRIu64 " frees of pages allocated before "
 		"recording (ignored)\n", st->page_allocs, st->page_fails, st->page_frees,
 		st->page_frees_other, st->page_unmatched);
+	vmem_totals(f, k->vmem);
+	teardown(f, &ctx->meta);
+	for (int r = MR_KR_CONFIRMED + 1; r < MR_KR_NR; r++)
+		if (l->reason_count[r])
+			fprintf(f, "  unconfirmed %" PRIu64 " bytes in %" PRIu64 " objects and page "
+				"blocks %s (%s; -f json: kernel_unconfirmed)\n", l->reason_bytes[r],
+				l->reason_count[r], mr_kreason_text[r], mr_kreason_names[r]);
+	if (l->overhead_count)
+		fprintf(f, "  memrec's own %" PRIu64 " bytes in %" PRIu64 " objects: its perf events "
+			"and uprobe return instances in the targets (left out)\n",
+			l->overhead_bytes, l->overhead_count);
 	for (size_t i = 0; i < shown; i++)
 		krow(f, ctx, k, i + 1, &l->rows[i]);
 }

@@ -15,7 +15,7 @@ import sys
 
 ALLOC_FNS = {"malloc", "calloc", "realloc", "reallocarray", "posix_memalign",
              "aligned_alloc", "memalign", "valloc", "pvalloc", "strdup", "strndup",
-             "new", "new_array"}
+             "new", "new_array", "mmap", "brk"}
 
 
 class Checker:

@@ -48,6 +48,9 @@ inherited-off-text      fork_leak.dat      leak                            fork_
 inherited-text          fork_leak.dat      leak --inherited                fork_leak.inherited.expected.txt
 inherited-off-json      fork_leak.dat      leak -f json                    fork_leak.expected.json
 inherited-json          fork_leak.dat      leak --inherited -f json        fork_leak.inherited.expected.json
+mappings-text           mappings.dat       leak -t 0                       mappings.expected.txt
+mappings-json           mappings.dat       leak -f json                    mappings.expected.json
+mappings-frag-text      mappings.dat       frag                            mappings.frag.expected.txt
 frag-heap-text          leak_kinds.dat     frag -t 0                       leak_kinds.frag.expected.txt
 frag-heap-json          leak_kinds.dat     frag -f json                    leak_kinds.frag.expected.json
 kernel-text             pipe_hold.dat      leak -t 0                       pipe_hold.expected.txt

@@ -12,6 +12,9 @@
 #   growth      memrec record -e user -- tests/progs/growth
 #               (3.4 s; its three sites are growing, plateau, transient)
 #   fork_leak   memrec record -e user -- tests/progs/fork_leak pre
+#   mappings    memrec record -e user,mappings -- tests/progs/mappings
+#               (8 x 1 MiB mmaps kept, a holed 4 MiB one, a direct
+#               syscall, sbrk growth; see tests/live/test_mappings.sh)
 #   pipe_hold   memrec record -d 1 -e user,kernel,page -- \
 #                   tests/progs/pipe_hold 20 20 3000
 #               then trim_kallsyms.py keeps only the kallsyms lines its
@@ -32,7 +35,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 G=tests/golden
 [ "$(id -u)" -eq 0 ] || { echo "record.sh: needs root (tracefs)" >&2; exit 1; }
-[ $# -gt 0 ] || set -- leak_kinds aged_leak growth fork_leak pipe_hold oom_hog kernel61
+[ $# -gt 0 ] || set -- leak_kinds aged_leak growth fork_leak mappings pipe_hold oom_hog kernel61
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"; [ -z "${CG:-}" ] || rmdir "$CG" 2>/dev/null || true' EXIT
 
@@ -85,6 +88,7 @@ for name in "$@"; do
 	aged_leak) rec aged_leak -e user -- tests/progs/aged_leak ;;
 	growth) rec growth -e user -- tests/progs/growth > /dev/null ;;
 	fork_leak) rec fork_leak -e user -- tests/progs/fork_leak pre > /dev/null ;;
+	mappings) rec mappings -e user,mappings -- tests/progs/mappings > /dev/null ;;
 	pipe_hold)
 		./memrec record -o "$TMP/full.dat" -d 1 -e user,kernel,page -- \
 			tests/progs/pipe_hold 20 20 3000

@@ -66,7 +66,7 @@ import sys
 
 ALLOC_FNS = {"malloc", "calloc", "realloc", "reallocarray", "posix_memalign",
              "aligned_alloc", "valloc", "pvalloc", "strdup", "strndup", "new",
-             "new_array"}
+             "new_array", "mmap", "brk"}
 EVENT_KEYS = ["allocs", "frees", "unmatched_frees", "failed_allocs", "nested",
               "null_frees", "orphan_returns", "orphan_entries"]
 

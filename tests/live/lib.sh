@@ -120,13 +120,52 @@ live_cleanup() {
 
 # --------------------------------------------------------------- state
 
+# teardown_names: the state names (memrec_1234) whose memrec-teardown
+# (record/teardown.c) is at work: it holds the abstract unix socket
+# @memrec-teardown/NAME while it removes NAME after its recorder exited.
+teardown_names() {
+	awk '$NF ~ /^@memrec-teardown\// { sub(/^@memrec-teardown\//, "", $NF); print $NF }' \
+		/proc/net/unix 2>/dev/null
+}
+
+# teardown_pid NAME: the pid of the memrec-teardown holding NAME's socket.
+teardown_pid() {
+	local inode
+	inode=$(awk -v n="@memrec-teardown/$1" '$NF == n { print $7; exit }' /proc/net/unix)
+	[ -n "$inode" ] || return 1
+	pid_with_fd memrec-teardown "socket:[$inode]"
+}
+
+# pid_with_fd COMM TARGET: the pid of a process named COMM with an fd on
+# TARGET (as readlink shows it: "socket:[123]", "pipe:[456]").
+pid_with_fd() {
+	local p fd
+	for p in $(pgrep -x "$1"); do
+		for fd in /proc/$p/fd/*; do
+			if [ "$(readlink "$fd" 2>/dev/null)" = "$2" ]; then
+				echo "$p"
+				return 0
+			fi
+		done
+	done
+	return 1
+}
+
+# Names whose teardown assert_no_state waits for (set while it waits).
+TEARDOWN_WAIT=" "
+
 # foreign_owner NAME: true when NAME (an instance or probe group such as
 # memrec_1234) belongs to a memrec process that is still running and that
-# this test did not start: someone else's live recording, not a leftover.
+# this test did not start: someone else's live recording, not a leftover;
+# or to a memrec-teardown at work that assert_no_state is not waiting for.
 foreign_owner() {
 	local pid comm p
 	[[ $1 =~ memrec[_-]?([0-9]+) ]] || return 1
 	pid=${BASH_REMATCH[1]}
+	if teardown_names | grep -qx "memrec_$pid"; then
+		[[ $TEARDOWN_WAIT == *" memrec_$pid "* ]] && return 1
+		return 0
+	fi
 	pid_running "$pid" || return 1
 	comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
 	[[ $comm == memrec* ]] || return 1
@@ -180,11 +219,13 @@ cleanup_state() {
 	return 0
 }
 
-# assert_no_state NAME: ok when no memrec instance/probe is left. State
-# that goes away within 3 s is not counted: another memrec (not ours) may
-# be finishing its teardown right now.
+# assert_no_state NAME: ok when no memrec instance/probe is left. A memrec
+# returns before its state is gone (its memrec-teardown removes it): state
+# that goes away within 20 s is not counted. Teardowns at work now may be
+# ours and are waited for; those that start later are not ours.
 assert_no_state() {
-	local st n=30
+	local st n=200
+	TEARDOWN_WAIT=" $(teardown_names | tr '\n' ' ') "
 	st=$(memrec_state)
 	while [ -n "$st" ] && [ "$n" -gt 0 ]; do
 		sleep 0.1
@@ -197,6 +238,7 @@ assert_no_state() {
 		fail "$1" "memrec state left in $TRACEFS: $(echo "$st" | head -5 | tr '\n' ';')"
 		cleanup_state
 	fi
+	TEARDOWN_WAIT=" "
 }
 
 # --------------------------------------------------------------- helpers

@@ -68,6 +68,9 @@ if noperf_record leak_fib -o "$OUT/leak_fib.dat" -- "$P/leak_fib"; then
 		v=$(jq -r '.perf_refused' "$OUT/leak_fib.json")
 		[ "$v" = "Permission denied" ] && ok leak_fib/json-perf-refused ||
 			fail leak_fib/json-perf-refused "perf_refused is '$v'"
+		v=$(jq -r '.events.mappings' "$OUT/leak_fib.json")
+		[ "$v" = "null" ] && ok leak_fib/json-no-mappings ||
+			fail leak_fib/json-no-mappings "events.mappings is '$v', expected null (not recorded)"
 	fi
 	"$MEMREC" report -i "$OUT/leak_fib.dat" > "$OUT/leak_fib.txt" 2>&1
 	if grep -q '^  WARNING: perf_event_open was refused (Permission denied): the allocator probes went through ftrace' "$OUT/leak_fib.txt" &&
@@ -111,7 +114,7 @@ assert_no_state signal/no-state
 
 # --- (d) -e user,kernel: the kernel side is not recorded, and said so
 if noperf_record kernel -o "$OUT/kernel.dat" -e user,kernel -- "$P/leak_fib"; then
-	if grep -q 'the kernel events of targets (-e kernel,page) are not recorded' \
+	if grep -q 'the kernel events and mapping syscalls of targets (-e kernel,page,mappings) are not recorded' \
 		"$OUT/kernel.record.log"; then
 		ok kernel/warning-says
 	else
