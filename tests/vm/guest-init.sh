@@ -75,6 +75,21 @@ stop_rec() {
 	wait "$1"
 }
 
+# no_state NAME DIR: ok when no memrec state is left in tracefs DIR; memrec
+# returns before its teardown (a detached memrec-teardown) ends: up to 30 s
+no_state() {
+	local n=300
+	while [ -n "$(state "$2")" ] && [ $n -gt 0 ]; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	if [ -z "$(state "$2")" ]; then
+		ok "$1"
+	else
+		fail "$1" "after 30 s: $(state "$2" | cut -c1-60 | head -n3 | tr '\n' ' ')"
+	fi
+}
+
 # state: memrec's instances and probes left in tracefs $1
 state() {
 	{ ls "$1/instances" 2>/dev/null; grep memrec "$1/uprobe_events" 2>/dev/null; } | grep memrec
@@ -135,8 +150,7 @@ if run leak-record 120 $M record -o /tmp/leak.dat -- $P/leak_fib; then
 	run leak-report 120 $M report -i /tmp/leak.dat --format json
 	run leak-report-text 120 $M report -i /tmp/leak.dat -t 5
 fi
-[ -z "$(state $TR)" ] && ok "leak no state left" ||
-	fail "leak no state left" "$(state $TR | tr '\n' ' ')"
+no_state "leak no state left" $TR
 
 # ------------------------------------------------------------ stacks
 # deep_leak: one leak under a 41-call recursion (tests/progs/deep_leak.c):
@@ -150,8 +164,7 @@ run ftrace-record 120 $M record -e user --uprobes=ftrace -o /tmp/ftrace.dat -- $
 	run ftrace-report 120 $M report -i /tmp/ftrace.dat --format json
 run dwarf-record 120 $M record -e user --call-graph dwarf -o /tmp/dwarf.dat -- \
 	$P/deep_leak_nofp && run dwarf-report 120 $M report -i /tmp/dwarf.dat --format json
-[ -z "$(state $TR)" ] && ok "stacks no state left" ||
-	fail "stacks no state left" "$(state $TR | tr '\n' ' ')"
+no_state "stacks no state left" $TR
 rm -f /tmp/perf.dat /tmp/ftrace.dat /tmp/dwarf.dat
 
 # ------------------------------------------------------------ 2. kernel
@@ -176,8 +189,7 @@ else
 	fail "kernel-record" "exit status $rc, fd_hold said '$(cat /out/kernel-record.out)':" \
 		"$(tail -n 2 /out/kernel-record.err | tr '\n' ' ')"
 fi
-[ -z "$(state $TR)" ] && ok "kernel no state left" ||
-	fail "kernel no state left" "$(state $TR | tr '\n' ' ')"
+no_state "kernel no state left" $TR
 rm -rf /tmp/files /tmp/fd.dat /tmp/go
 
 # -a: the whole host, kernel stacks from stacktrace triggers
@@ -201,8 +213,7 @@ else
 	fail "all-record" "exit status $rc, fd_hold said '$(cat /out/all-hold.out)':" \
 		"$(tail -n 2 /out/all-record.err | tr '\n' ' ')"
 fi
-[ -z "$(state $TR)" ] && ok "-a no state left" ||
-	fail "-a no state left" "$(state $TR | tr '\n' ' ')"
+no_state "-a no state left" $TR
 rm -rf /tmp/files /tmp/all.dat /tmp/go
 
 # ------------------------------------------------------------ 3. OOM in a memcg
@@ -228,8 +239,7 @@ if mount -t cgroup2 none $CG && echo +memory > $CG/cgroup.subtree_control &&
 else
 	fail "cgroup2 memory.max 64M" "cannot mount cgroup2 with a memory child at $CG"
 fi
-[ -z "$(state $TR)" ] && ok "oom no state left" ||
-	fail "oom no state left" "$(state $TR | tr '\n' ' ')"
+no_state "oom no state left" $TR
 rm -f /tmp/oom.dat
 
 # ------------------------------------------------------------ 4. debugfs only
@@ -249,8 +259,7 @@ if [ "$(cat /out/debugfs-mounts-before)" = /sys/kernel/debug/tracing ]; then
 		ok "debugfs only: memrec mounted nothing at $TR" ||
 		fail "debugfs only: memrec mounted nothing at $TR" \
 			"tracefs mounts: $(tr '\n' ' ' < /out/debugfs-mounts-after)"
-	[ -z "$(state /sys/kernel/debug/tracing)" ] && ok "debugfs no state left" ||
-		fail "debugfs no state left" "$(state /sys/kernel/debug/tracing | tr '\n' ' ')"
+	no_state "debugfs no state left" /sys/kernel/debug/tracing
 else
 	fail "debugfs only: the one tracefs is /sys/kernel/debug/tracing" \
 		"tracefs mounts: $(tr '\n' ' ' < /out/debugfs-mounts-before)"
