@@ -31,6 +31,7 @@ struct mr_reader_stats {
  */
 #define MR_LIMIT_CACHE_NAME	0x1	/* kmem_cache_alloc without name: caches by size */
 #define MR_LIMIT_GROUP_DEAD	0x2	/* sched_process_exit without group_dead */
+#define MR_LIMIT_VMALLOC	0x4	/* -e kernel without vmalloc events */
 
 struct mr_reader *mr_reader_open(const char *path);
 /* Feeds every event, in time order, to fn. */

@@ -287,6 +287,14 @@ static void setup_decoders(struct mr_reader *r)
 		if (d && d->kind == MR_EV_EXIT && !d->group_dead)
 			r->stats.limits |= MR_LIMIT_GROUP_DEAD;
 	}
+	/*
+	 * -e kernel recorded by a memrec that asks for vmalloc's events (it
+	 * records percpu's with them) but none in the file: a kernel without
+	 * them (6.1)
+	 */
+	if (tep_find_event_by_name(r->tep, "percpu", "percpu_alloc_percpu") &&
+	    !tep_find_event_by_name(r->tep, "vmalloc", "alloc_vmap_area"))
+		r->stats.limits |= MR_LIMIT_VMALLOC;
 	us = tep_find_event_by_name(r->tep, "ftrace", "user_stack");
 	r->user_stack_id = us ? us->id : -1;
 	if (us) {

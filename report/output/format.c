@@ -104,6 +104,8 @@ static const struct {
 	  "kmem_cache_alloc names no cache here: caches shown by object size, [N-byte objects]" },
 	{ MR_LIMIT_GROUP_DEAD, "group_dead",
 	  "sched_process_exit has no group_dead here: a process ends with its last thread's exit" },
+	{ MR_LIMIT_VMALLOC, "vmalloc",
+	  "no vmalloc:alloc_vmap_area event here: vmalloc areas were not recorded" },
 };
 
 void mr_text_recording(FILE *f, const struct mr_ctx *ctx, const char *title, double duration_s)
