@@ -60,23 +60,25 @@ formats_ok = os.path.exists(os.path.join(D, "formats", "kmem:kmem_cache_alloc"))
 emit("formats", None if formats_ok else "the guest sent no event formats")
 no_cache_name = formats_ok and not has_field("kmem:kmem_cache_alloc", "name")
 no_group_dead = formats_ok and not has_field("sched:sched_process_exit", "group_dead")
+no_vmalloc = formats_ok and not os.path.exists(os.path.join(D, "formats", "vmalloc:alloc_vmap_area"))
 print("# guest formats: kmem_cache_alloc %s a name, sched_process_exit %s group_dead" %
       ("without" if no_cache_name else "with", "without" if no_group_dead else "with"))
 
 # ------------------------------------------------------------ headers
 # every report says what the formats lacked, in text and JSON
 LINES = {"cache_name": "kmem_cache_alloc names no cache here",
-         "group_dead": "sched_process_exit has no group_dead here"}
+         "group_dead": "sched_process_exit has no group_dead here",
+         "vmalloc": "no vmalloc:alloc_vmap_area event here"}
+LACKS = {"cache_name": no_cache_name, "group_dead": no_group_dead, "vmalloc": no_vmalloc}
 # (which events each recorded: -e kernel, the default groups, and -e user)
 for rep, jrep, recorded in (("leak-report-text.out", "leak-report.out",
-                             ["cache_name", "group_dead"]),
+                             ["cache_name", "group_dead", "vmalloc"]),
                             ("kernel-report-text.out", "kernel-report.out",
-                             ["cache_name", "group_dead"]),
+                             ["cache_name", "group_dead", "vmalloc"]),
                             ("oom-report-text.out", "oom-report.out",
-                             ["cache_name", "group_dead"]),
+                             ["cache_name", "group_dead", "vmalloc"]),
                             (None, "debugfs-report.out", ["group_dead"])):
-    want = [k for k in recorded if (k == "cache_name" and no_cache_name) or
-            (k == "group_dead" and no_group_dead)]
+    want = [k for k in recorded if LACKS[k]]
     if rep:
         t = text(rep)
         got = [k for k in LINES if re.search(r"^  kernel     " + re.escape(LINES[k]), t, re.M)]
@@ -176,6 +178,13 @@ if d:
         n = held[(key, "churn_sockets")]
         emit("kernel/churned %s objects are not held" % key,
              None if n <= 20 else "%d of 2000 still outstanding" % n)
+    # the teardown's wait for RCU callbacks: membarrier where the kernel has
+    # no rcutree do_rcu_barrier knob (6.1)
+    knob = re.search(r"^do_rcu_barrier: yes$", text("features"), re.M) is not None
+    rcu = (k.get("teardown") or {}).get("rcu")
+    emit("kernel/teardown waits with %s" % ("rcu_barrier" if knob else "membarrier"),
+         None if rcu == ("rcu_barrier" if knob else "membarrier") else "teardown %r" %
+         k.get("teardown"))
     emit("kernel/frees in other contexts were paired",
          None if k["slab_frees_in_irq"] > 0 and k["slab_frees_by_others"] > 0 else "%s" % k)
     nostack = [r for r in d["kernel_leaks"] if not r["kernel_stack"]]

@@ -120,6 +120,7 @@ feature options_event_fork "$(yn $TR/options/event-fork)"
 feature set_event_pid "$(yn $TR/set_event_pid)"
 feature buffer_percent "$(yn $TR/buffer_percent)"
 feature buffer_subbuf_size_kb "$(yn $TR/buffer_subbuf_size_kb)"
+feature do_rcu_barrier "$(yn /sys/module/rcutree/parameters/do_rcu_barrier)"
 feature triggers "$(cat $TR/events/kmem/kmalloc/trigger 2>/dev/null | sed -n 's/^# Available triggers://p; /^# *traceon/p' | tr -s ' ' | tr '\n' ' ')"
 mkdir -p /out/formats
 for ev in kmem/kmalloc kmem/kmem_cache_alloc kmem/kfree kmem/kmem_cache_free \
@@ -132,7 +133,10 @@ for ev in kmem/kmalloc kmem/kmem_cache_alloc kmem/kfree kmem/kmem_cache_free \
 	compaction/mm_compaction_try_to_compact_pages compaction/mm_compaction_begin \
 	compaction/mm_compaction_end signal/signal_generate sched/sched_process_exec \
 	sched/sched_process_exit task/task_newtask mmap/exit_mmap ftrace/user_stack \
-	ftrace/kernel_stack; do
+	ftrace/kernel_stack vmalloc/alloc_vmap_area vmalloc/free_vmap_area_noflush \
+	vmalloc/purge_vmap_area_lazy percpu/percpu_alloc_percpu percpu/percpu_free_percpu \
+	syscalls/sys_enter_mmap syscalls/sys_enter_munmap syscalls/sys_enter_mremap \
+	syscalls/sys_enter_brk; do
 	if [ -f "$TR/events/$ev/format" ]; then
 		cp "$TR/events/$ev/format" "/out/formats/$(echo "$ev" | tr / :)"
 		feature "event $ev" yes
