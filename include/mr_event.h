@@ -127,7 +127,8 @@ struct mr_event {
 	/* TASK_NEW */
 	int		child_tid;
 	uint64_t	clone_flags;
-	/* EXIT */
+	/* EXIT: 1 when the whole process is gone; -1 from a kernel that does not
+	 * say (6.1), which mr_ctx_feed resolves before the analysers see it */
 	int		group_dead;
 	/* EXEC: the new image (tid is the pid after exec, args[0] the old tid);
 	 * RETURN of dlopen: the module path (args[0] the load bias). */

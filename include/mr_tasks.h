@@ -51,6 +51,12 @@ struct mr_task {
 struct mr_tasks;
 struct mr_tasks *mr_tasks_new(void);
 void mr_tasks_free(struct mr_tasks *m);
+/*
+ * Whether tid's exit ends its process: no other task of its thread group
+ * is alive that the model knows (for kernels whose sched_process_exit has
+ * no group_dead).
+ */
+bool mr_tasks_last_of_group(const struct mr_tasks *m, int tid, int tgid);
 /* Every event, in time order, before the model's readers see it. */
 void mr_tasks_feed(struct mr_tasks *m, const struct mr_event *ev);
 

@@ -10,10 +10,13 @@
 #include "memrec.h"
 #include "record.h"
 
-/* The memory cgroup path of pid and whether it is v1, from /proc/PID/cgroup. */
+/*
+ * The memory cgroup path of pid and whether it is v1, from /proc/PID/cgroup:
+ * the v1 memory controller's line, else the v2 hierarchy's ("0::PATH").
+ */
 static char *memcg_of(pid_t pid, bool *v1)
 {
-	char path[64], *text, *line, *save, *found = NULL;
+	char path[64], *text, *line, *save, *found = NULL, *unified = NULL;
 
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
 	text = mr_read_file(path, NULL);
@@ -27,12 +30,16 @@ static char *memcg_of(pid_t pid, bool *v1)
 		if (!strcmp(c1 + 1, "memory") || strstr(c1 + 1, ",memory")) {
 			*v1 = true;
 			found = mr_xstrdup(c2 + 1);
+		} else if (c1 == line + 1 && line[0] == '0' && c2 == c1 + 1 && !unified) {
+			unified = mr_xstrdup(c2 + 1);
 		}
 	}
-	if (!found && text && (line = strstr(text ? text : "", "0::"))) {
+	if (!found && unified) {
 		*v1 = false;
-		found = mr_xstrdup(line + 3);
+		found = unified;
+		unified = NULL;
 	}
+	free(unified);
 	free(text);
 	return found;
 }

@@ -10,5 +10,14 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 	libtracefs-dev libtraceevent-dev libtracecmd-dev \
 	libdw-dev libelf-dev libzstd-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev \
 	trace-cmd python3 jq golang-go \
-	libjemalloc2 libgoogle-perftools4 libtcmalloc-minimal4 libmimalloc2.0 musl-tools >/dev/null
+	libjemalloc2 libgoogle-perftools4 libtcmalloc-minimal4 libmimalloc2.0 musl-tools \
+	qemu-system-x86 cpio >/dev/null
+# the VM test's guest tools: a busybox the host has (Debian's initramfs one),
+# or the static one
+command -v busybox >/dev/null ||
+	$SUDO apt-get install -y -qq --no-install-recommends busybox-static >/dev/null
+# tests/vm boots Debian 12's 6.1 kernel in qemu: its package, downloaded
+# (not installed) into /var/cache/memrec/vm
+$SUDO "$(dirname "$0")/../tests/vm/fetch-kernel.sh" >/dev/null ||
+	echo "memrec: could not fetch the 6.1 kernel for tests/vm; test_kernel61 will fail" >&2
 echo "memrec: dependencies installed"

@@ -2,7 +2,8 @@
 # tests/run.sh - runs the unit test binaries (tests/unit: synthetic events,
 # no root), then the tests on checked-in files (tests/file: golden reports,
 # docs, fuzzing; no root), then the live tests (tests/live: record real
-# programs; root and tracefs, or they skip loudly), and ends with
+# programs; root and tracefs, or they skip loudly), then the tests on
+# other kernels (tests/vm: Debian 12's 6.1 in qemu, TCG), and ends with
 # "N passed, N failed, N skipped". Each test prints lines
 #   ok - NAME | not ok - NAME: why | skip - NAME: why
 # A test that exits non-zero without a "not ok" line counts as one failure.
@@ -41,7 +42,7 @@ for t in tests/unit/test_*; do
 	[ -n "$pattern" ] && [[ $t != *$pattern* ]] && continue
 	run_one "$t"
 done
-for t in tests/file/test_*.sh tests/live/test_*.sh; do
+for t in tests/file/test_*.sh tests/live/test_*.sh tests/vm/test_*.sh; do
 	[ -f "$t" ] || continue
 	[ -n "$pattern" ] && [[ $t != *$pattern* ]] && continue
 	run_one "$t"

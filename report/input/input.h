@@ -22,7 +22,16 @@ struct mr_reader_stats {
 	uint64_t	missed;		/* events the ring buffer marked as lost */
 	uint64_t	missed_unknown;	/* pages that lost an unknown number */
 	uint64_t	first_ts, last_ts;
+	unsigned int	limits;		/* MR_LIMIT_*: fields the file's kernel lacks */
 };
+
+/*
+ * What the recording kernel's event formats lack, read from the file's
+ * formats (older kernels): the report degrades and says so in its header.
+ */
+#define MR_LIMIT_CACHE_NAME	0x1	/* kmem_cache_alloc without name: caches by size */
+#define MR_LIMIT_GROUP_DEAD	0x2	/* sched_process_exit without group_dead */
+#define MR_LIMIT_VMALLOC	0x4	/* -e kernel without vmalloc events */
 
 struct mr_reader *mr_reader_open(const char *path);
 /* Feeds every event, in time order, to fn. */

@@ -6,6 +6,7 @@
  * writes right after an event (same CPU, same task) is attached to it.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ struct decoder {
 	const char			*name;
 	int				k_const[6];	/* used where a field is absent */
 	struct tep_format_field		*cache, *flags, *gfp;
+	bool				cache_by_size;	/* the kernel gives no name */
 };
 
 /* How each of these events maps onto struct mr_event's raw[] (the union's named fields). */
@@ -221,6 +223,8 @@ static struct decoder *kernel_decoder(struct tep_event *e)
 		d->comm = field(e, def->comm);
 	if (def->cache)
 		d->cache = field(e, def->cache);
+	/* older kernels (6.1) name the cache in kmem_cache_free only */
+	d->cache_by_size = def->cache && !d->cache && def->kind == MR_EV_SLAB_ALLOC;
 	if (def->kind >= MR_EV_SLAB_ALLOC) {
 		d->flags = tep_find_common_field(e, "common_flags");
 		d->gfp = field(e, "gfp_flags");
@@ -278,7 +282,19 @@ static void setup_decoders(struct mr_reader *r)
 		if (!d)
 			d = kernel_decoder(events[i]);
 		r->by_id[events[i]->id] = d;
+		if (d && d->cache_by_size)
+			r->stats.limits |= MR_LIMIT_CACHE_NAME;
+		if (d && d->kind == MR_EV_EXIT && !d->group_dead)
+			r->stats.limits |= MR_LIMIT_GROUP_DEAD;
 	}
+	/*
+	 * -e kernel recorded by a memrec that asks for vmalloc's events (it
+	 * records percpu's with them) but none in the file: a kernel without
+	 * them (6.1)
+	 */
+	if (tep_find_event_by_name(r->tep, "percpu", "percpu_alloc_percpu") &&
+	    !tep_find_event_by_name(r->tep, "vmalloc", "alloc_vmap_area"))
+		r->stats.limits |= MR_LIMIT_VMALLOC;
 	us = tep_find_event_by_name(r->tep, "ftrace", "user_stack");
 	r->user_stack_id = us ? us->id : -1;
 	if (us) {
@@ -506,6 +522,11 @@ static void decode_kmem(struct mr_reader *r, struct decoder *d, struct tep_recor
 	if (d->cache) {
 		str(d->cache, rec, p->cache, sizeof(p->cache));
 		ev->cache = p->cache;
+	} else if (d->cache_by_size) {
+		/* not a cache's name: brackets, as "[kernel]" for a module */
+		snprintf(p->cache, sizeof(p->cache), "[%" PRId64 "-byte objects]",
+			 ev->slab_alloc.bytes_alloc);
+		ev->cache = p->cache;
 	}
 	/* TRACE_FLAG_HARDIRQ 0x08, SOFTIRQ 0x10, NMI 0x40 */
 	ev->irq = num(d->flags, rec) & 0x58;
@@ -540,7 +561,8 @@ static void decode(struct mr_reader *r, struct decoder *d, struct tep_record *re
 		str(d->filename, rec, p->path, sizeof(p->path));
 		ev->path = p->path;
 	} else if (d->kind == MR_EV_EXIT) {
-		ev->group_dead = num(d->group_dead, rec);
+		/* -1: this kernel does not say (6.1); the model decides */
+		ev->group_dead = d->group_dead ? (int)num(d->group_dead, rec) : -1;
 	} else if (d->name) {
 		ev->name = d->name;
 		for (int i = 0; i < 6; i++)

@@ -145,6 +145,12 @@ const struct mr_event *mr_ctx_feed(struct mr_ctx *ctx, const struct mr_event *ev
 
 	if (mr_ctx_unwind(ctx, ev, copy, frames) || mr_ctx_cut_chain(ctx, ev, copy, frames))
 		ev = copy;
+	if (ev->kind == MR_EV_EXIT && ev->group_dead < 0) {
+		if (ev != copy)
+			*copy = *ev;
+		copy->group_dead = mr_tasks_last_of_group(ctx->tasks, ev->tid, ev->tgid);
+		ev = copy;
+	}
 	if (ev->kind == MR_EV_MAP_ENTER && ev->stack && ev->nr_stack > 1)
 		ev = skip_libc_frames(ctx, ev, copy, frames);
 	mr_tasks_feed(ctx->tasks, ev);

@@ -265,6 +265,21 @@ void mr_tasks_feed(struct mr_tasks *m, const struct mr_event *ev)
 
 /* ---- API ---- */
 
+bool mr_tasks_last_of_group(const struct mr_tasks *m, int tid, int tgid)
+{
+	const struct mr_task *t = task_live(m, tid);
+
+	if (t && t->tgid > 0)
+		tgid = t->tgid;
+	if (tgid <= 0)
+		tgid = tid;
+	for (uint32_t i = 0; i < m->nr_tasks; i++)
+		if (m->tasks[i] != t && !m->tasks[i]->exited && m->tasks[i]->tgid == tgid &&
+		    m->tasks[i]->tid != tid)
+			return false;
+	return true;
+}
+
 struct mr_tasks *mr_tasks_new(void)
 {
 	return mr_xcalloc(1, sizeof(struct mr_tasks));

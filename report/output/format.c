@@ -92,6 +92,22 @@ struct mr_when mr_recorded_at(const struct mr_meta *m)
 	return w;
 }
 
+/*
+ * What the recording kernel's event formats lacked (older kernels), how the
+ * report made do: the header's "kernel" lines, JSON "kernel_limits".
+ */
+static const struct {
+	unsigned int	flag;
+	const char	*key, *text;
+} limits[] = {
+	{ MR_LIMIT_CACHE_NAME, "cache_name",
+	  "kmem_cache_alloc names no cache here: caches shown by object size, [N-byte objects]" },
+	{ MR_LIMIT_GROUP_DEAD, "group_dead",
+	  "sched_process_exit has no group_dead here: a process ends with its last thread's exit" },
+	{ MR_LIMIT_VMALLOC, "vmalloc",
+	  "no vmalloc:alloc_vmap_area event here: vmalloc areas were not recorded" },
+};
+
 void mr_text_recording(FILE *f, const struct mr_ctx *ctx, const char *title, double duration_s)
 {
 	const struct mr_meta *m = &ctx->meta;
@@ -109,6 +125,20 @@ void mr_text_recording(FILE *f, const struct mr_ctx *ctx, const char *title, dou
 			"through ftrace, the mappings were read from /proc (code mapped and unmapped "
 			"between two looks is not named), and the kernel events of targets were "
 			"not recorded\n", mr_text_esc(m->perf_refused));
+	for (size_t i = 0; i < ARRAY_SIZE(limits); i++)
+		if (ctx->rstats.limits & limits[i].flag)
+			fprintf(f, "  kernel     %s\n", limits[i].text);
+}
+
+void mr_write_json_limits(struct mr_json *j, const struct mr_ctx *ctx)
+{
+	if (!ctx->rstats.limits)
+		return;
+	mr_json_array_begin(j, "kernel_limits", MR_JSON_LINE);
+	for (size_t i = 0; i < ARRAY_SIZE(limits); i++)
+		if (ctx->rstats.limits & limits[i].flag)
+			mr_json_str(j, NULL, limits[i].key);
+	mr_json_array_end(j);
 }
 
 void mr_text_lost(FILE *f, const struct mr_ctx *ctx, const char *consequence)
@@ -300,6 +330,7 @@ void mr_write_json_header(struct mr_json *j, struct mr_ctx *ctx)
 	mr_json_str(j, "stop_reason", m->stop_reason);
 	mr_json_str(j, "host", m->uname);
 	mr_json_str(j, "perf_refused", m->perf_refused);
+	mr_write_json_limits(j, ctx);
 	mr_write_json_targets(j, m);
 	json_events(j, ctx);
 	mr_write_json_lost(j, ctx);

@@ -44,6 +44,7 @@ static void json_header(struct mr_json *j, const struct mr_ctx *ctx,
 	mr_json_str(j, "stop_reason", m->stop_reason);
 	mr_json_str(j, "host", m->uname);
 	mr_json_str(j, "perf_refused", m->perf_refused);
+	mr_write_json_limits(j, ctx);
 	mr_json_str(j, "groups", m->groups);
 	mr_json_bool(j, "system_wide", m->system_wide);
 	mr_json_uint(j, "flight_mb", m->flight_mb);

@@ -43,6 +43,8 @@ void mr_text_frame(FILE *f, int i, const struct mr_frame *fr);
  * what was lost), and the parts other reports share.
  */
 void mr_write_json_header(struct mr_json *j, struct mr_ctx *ctx);
+/* "kernel_limits", only when the recording kernel's formats lacked something */
+void mr_write_json_limits(struct mr_json *j, const struct mr_ctx *ctx);
 void mr_write_json_targets(struct mr_json *j, const struct mr_meta *m);	/* "targets" */
 void mr_write_json_lost(struct mr_json *j, const struct mr_ctx *ctx);	/* "lost_events" */
 /* a symbolised stack: an array of frame objects, one per line */

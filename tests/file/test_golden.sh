@@ -60,6 +60,9 @@ kernel-frag-json        pipe_hold.dat      frag -f json                    pipe_
 oom-text                oom_hog.dat        oom                             oom_hog.oom.expected.txt
 oom-json                oom_hog.dat        oom -f json                     oom_hog.oom.expected.json
 oom-leak-text           oom_hog.dat        leak                            oom_hog.expected.txt
+kernel61-text           kernel61.dat       leak                            kernel61.expected.txt
+kernel61-json           kernel61.dat       leak -f json -t 5               kernel61.expected.json
+kernel61-frag-json      kernel61.dat       frag -f json -t 5               kernel61.frag.expected.json
 '
 
 ok() { echo "ok - $1"; }

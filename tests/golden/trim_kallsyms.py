@@ -6,7 +6,8 @@ kernel events is ~2 MB instead of ~7 (kallsyms is 5+ MB).
 
 Kept: every symbol that contains a kernel address found anywhere in the cpu
 data (any 8 bytes at a 4-byte boundary, so stacks, call sites and false
-positives alike), and the symbol after it (libtraceevent ends a function at
+positives alike) with its aliases at the same address, and the symbol after
+it (libtraceevent ends a function at
 the next symbol, so the offsets stay the same). The cut is padded with
 newlines (tep_parse_kallsyms skips empty lines) to a multiple of the page
 size, so the cpu data stays page-aligned; the cpu table's offsets move by
@@ -82,9 +83,12 @@ for off, size in cpus:
         if lo <= v <= hi + 0x100000:
             i = bisect.bisect_right(addrs, v) - 1
             if i >= 0:
-                keep.add(i)
+                # every alias at that address (libtraceevent picks among
+                # them as in the whole file), and those of the next one
+                j = bisect.bisect_left(addrs, addrs[i])
+                keep.update(range(j, i + 1))
                 if i + 1 < len(syms):
-                    keep.add(i + 1)
+                    keep.update(range(i + 1, bisect.bisect_right(addrs, addrs[i + 1])))
 new = "".join(syms[i][1] + "\n" for i in sorted(keep))
 cut = ksym_len - len(new)
 cut -= cut % page_size

@@ -1427,6 +1427,34 @@ static void test_random(void)
 	done(&f);
 }
 
+/*
+ * A kernel whose sched_process_exit has no group_dead (6.1): whether an
+ * exit ends its process is the model's to say, from the tasks it knows.
+ */
+static void test_exit_without_group_dead(void)
+{
+	struct feed f = feed_new();
+
+	malloc_ev(&f, 100, 8, 0x1000);
+	task_new(&f, 100, 101, PTHREAD_FLAGS, "worker");
+	task_new(&f, 100, 102, PTHREAD_FLAGS, "worker");
+	MR_CHECK(!mr_tasks_last_of_group(f.m, 101, 0), "no group_dead: a thread with siblings",
+		 "last");
+	exit_ev(&f, 101, 0, "worker");
+	MR_CHECK(!mr_tasks_last_of_group(f.m, 100, 100),
+		 "no group_dead: the leader while a thread lives", "last");
+	exit_ev(&f, 100, 0, "prog");
+	MR_CHECK(!mr_tasks_aspace(f.m, 0)->exited, "no group_dead: the leader gone first", "ended");
+	MR_CHECK(mr_tasks_last_of_group(f.m, 102, 0), "no group_dead: the last thread",
+		 "not last");
+	task_new(&f, 102, 200, SIGCHLD_FLAG, "child");
+	MR_CHECK(mr_tasks_last_of_group(f.m, 200, 0), "no group_dead: a forked child is alone",
+		 "not last");
+	MR_CHECK(mr_tasks_last_of_group(f.m, 102, 100),
+		 "no group_dead: a forked child is not a thread of its parent's", "not last");
+	done(&f);
+}
+
 int main(void)
 {
 	test_malloc_free();
@@ -1451,6 +1479,7 @@ int main(void)
 	test_vfork();
 	test_exec();
 	test_exit_and_reuse();
+	test_exit_without_group_dead();
 	test_random();
 	return mr_test_done();
 }
