@@ -13,6 +13,12 @@
  *   from a static buffer and are never freed;
  * - a full ring makes the writer wait for the recorder (nothing is dropped
  *   while it runs); once it stopped or died, records are dropped and counted;
+ *   a call interrupting its own thread's write never waits (the recorder
+ *   cannot pass the slot the interrupted write holds): with the ring full,
+ *   its records are dropped and counted;
+ * - glibc's malloc is set up in the constructor, so that the program's
+ *   first call does not hold the arena lock long (a handler's malloc waits
+ *   for that lock forever);
  * - the stack walk reads only the thread's own stack mapping, found once
  *   per thread from /proc/self/maps with plain syscalls;
  * - fork: the child (pthread_atfork) takes a ring of its own; exec: the new
@@ -81,6 +87,7 @@ static struct preload {
 struct thread_state {
 	int		tid;
 	int		busy;		/* inside memrec's own set-up: do not record */
+	int		open;		/* slots this thread took and has not committed */
 	uintptr_t	stack_lo, stack_hi;	/* the mapping the thread's stack is in */
 };
 static __thread struct thread_state ts __attribute__((tls_model("initial-exec")));
@@ -202,19 +209,29 @@ static void init(void)
 {
 	int expect = 0;
 
+	/* busy first: a signal handler's call in between must not wait for this thread */
+	ts.busy++;
 	if (!__atomic_compare_exchange_n(&pl.state, &expect, 1, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE)) {
 		/* another thread sets up: wait for it (never this thread: busy) */
 		while (__atomic_load_n(&pl.state, __ATOMIC_ACQUIRE) != 2)
 			sched_yield();
+		ts.busy--;
 		return;
 	}
-	ts.busy++;
 	resolve();
 	map_shm();
 	claim_ring();
 	if (pl.shm)
 		pthread_atfork(NULL, NULL, atfork_child);
+	/*
+	 * glibc's first malloc of a thread sets up its arena and cache, growing
+	 * the heap, under the arena's lock; a signal handler that mallocs then
+	 * waits for that lock forever. Do it here, before the program's code
+	 * can install a handler: its first call is then as short as any other.
+	 */
+	if (pl.real.malloc && pl.real.free)
+		pl.real.free(pl.real.malloc(1));
 	ts.busy--;
 	__atomic_store_n(&pl.state, 2, __ATOMIC_RELEASE);
 }
@@ -310,12 +327,41 @@ static int recorder_gone(void)
 	       (kill(pl.shm->recorder, 0) < 0 && errno == ESRCH);
 }
 
+/*
+ * A slot of the ring for a call that interrupted this thread's own write (a
+ * signal handler's malloc while a hook holds a slot it has not committed):
+ * the recorder reads in order and stops at that slot, so a full ring would
+ * never empty while this waits. It takes a slot only if one is free, else
+ * the record is dropped and counted: never wait on yourself.
+ */
+static struct mr_pl_rec *reserve_nested(uint64_t *seq)
+{
+	struct mr_pl_ring *r = pl.ring;
+	uint64_t s = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+
+	do {
+		if (s - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= MR_PL_SLOTS) {
+			__atomic_fetch_add(&pl.shm->dropped, 1, __ATOMIC_RELAXED);
+			return NULL;
+		}
+	} while (!__atomic_compare_exchange_n(&r->head, &s, s + 1, false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	*seq = s;
+	ts.open++;
+	return &r->slots[s & (MR_PL_SLOTS - 1)];
+}
+
 /* A slot of the ring; waits while the ring is full and the recorder reads. */
 static struct mr_pl_rec *reserve(uint64_t *seq)
 {
 	struct mr_pl_ring *r = pl.ring;
-	uint64_t s = __atomic_fetch_add(&r->head, 1, __ATOMIC_ACQ_REL);
+	uint64_t s;
 	unsigned int spins = 0;
+
+	if (ts.open)
+		return reserve_nested(seq);
+	ts.open++;
+	s = __atomic_fetch_add(&r->head, 1, __ATOMIC_ACQ_REL);
 
 	while (s - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= MR_PL_SLOTS) {
 		struct timespec nap = { 0, 50000 };
@@ -342,6 +388,7 @@ static struct mr_pl_rec *reserve(uint64_t *seq)
 static void commit(struct mr_pl_rec *rec, uint64_t seq)
 {
 	__atomic_store_n(&rec->commit, seq + 1, __ATOMIC_RELEASE);
+	ts.open--;
 }
 
 /* True when this call is recorded: set up, a ring, not inside memrec's own code. */
@@ -368,6 +415,8 @@ static void put_enter(int fn, uint64_t a0, uint64_t a1, uint64_t a2, void *calle
 	uint64_t seq;
 	struct mr_pl_rec *rec = reserve(&seq);
 
+	if (!rec)
+		return;
 	rec->kind = MR_PL_ENTER;
 	rec->fn = fn;
 	rec->tid = ts.tid;
@@ -389,6 +438,8 @@ static void put_return(int fn, uint64_t ret, uint64_t a0, void *caller, void *fu
 	uint64_t seq;
 	struct mr_pl_rec *rec = reserve(&seq);
 
+	if (!rec)
+		return;
 	rec->kind = MR_PL_RETURN;
 	rec->fn = fn;
 	rec->tid = ts.tid;
