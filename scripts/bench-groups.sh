@@ -173,12 +173,14 @@ list() { printf '%s\n' $1; }
 end=$(date +%s%N)
 printf '\nmemrec bench-groups (%s, %s CPUs, medians of %s runs, load %s at the end, %.0f s)\n' \
 	"$(uname -r)" "$(nproc)" "$RUNS" "$LOAD_END" "$(div "$((end - START_NS))" 1e9 %.1f)"
-F='%-26s %18s %7s %7s %8s %8s %8s %6s\n'
-printf "$F" "" "target median" "x bare" "x user" "record" "exit" "file" "lost"
-printf "$F" "" "(min)" "" "" "wall ms" "lat. ms" "KiB" "(max)"
+# ratios of medians, and of minimums (the runs the host's load hurt least)
+F='%-24s %22s %7s %7s %7s %7s %7s %8s %6s\n'
+printf "$F" "" "target median (min)" "x bare" "x user" "x user" "record" "exit" "file" "lost"
+printf "$F" "" "" "med" "med" "min" "wall ms" "lat ms" "KiB" "(max)"
 for prog in churn fd_hold; do
 	bare=$(list "${T[$prog.bare]:-}" | median)
 	user=$(list "${T[$prog.user]:-}" | median)
+	usermin=$(list "${T[$prog.user]:-}" | minimum)
 	for mode in "${MODES[@]}"; do
 		v=$(list "${T[$prog.$mode]:-}" | median)
 		mn=$(list "${T[$prog.$mode]:-}" | minimum)
@@ -197,7 +199,7 @@ for prog in churn fd_hold; do
 			continue
 		fi
 		printf "$F" "$name" "$shown" \
-			"$(div "$v" "$bare" %.1f)" "$(div "$v" "$user")" \
+			"$(div "$v" "$bare" %.1f)" "$(div "$v" "$user")" "$(div "$mn" "$usermin")" \
 			"$(div "$(list "${W[$prog.$mode]:-}" | median)" 1e6 %.0f)" \
 			"$(div "$(list "${LAT[$prog.$mode]:-}" | median)" 1e6 %.0f)" \
 			"$(div "$(list "${BYTES_OF[$prog.$mode]:-}" | median)" 1024 %.0f)" \
