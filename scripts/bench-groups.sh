@@ -43,6 +43,7 @@ TRACEFS=/sys/kernel/tracing
 TMP=$(mktemp -d /tmp/memrec-bench-groups.XXXXXX) || exit 1
 OURS=()
 FAILED=0
+OVERLAPS=0
 START_NS=$(date +%s%N)
 
 at_work() { grep -q " @memrec-teardown/$1\$" /proc/net/unix; }
@@ -53,6 +54,12 @@ wait_teardown() {
 		at_work "$1" || return 0
 		sleep 0.05
 	done
+}
+# uprobe groups in tracefs other than REC's: another recorder on the host
+# (--uprobes=ftrace arms its probes in every process, bare runs included)
+foreign_probes() {
+	sed -n 's/^[pr][^:]*:\([^/]*\)\/.*/\1/p' "$TRACEFS/uprobe_events" 2>/dev/null | sort -u |
+		grep -vx "memrec_${REC:-none}"
 }
 state_of() {
 	[ -d "$TRACEFS/instances/$1" ] && echo "instance"
@@ -122,6 +129,7 @@ one() {
 		OURS+=("$REC")
 	fi
 	t1=$(date +%s%N)
+	[ -n "$(foreign_probes)" ] && OVERLAPS=$((OVERLAPS + 1))
 	T_NS=$(grep -E '^[0-9]+$' "$TMP/out" | sed -n 1p)
 	end=$(grep -E '^[0-9]+$' "$TMP/out" | sed -n 2p)
 	if [ $rc != 0 ] || [ -z "$T_NS" ] || [ -z "$end" ]; then
@@ -206,9 +214,13 @@ for prog in churn fd_hold; do
 			"$(list "${LOST_OF[$prog.$mode]:-}" | maximum)"
 	done
 done
-printf '\nper run (target):\n'
+[ $OVERLAPS -gt 0 ] && printf 'note: %s runs ended with another recorder'"'"'s uprobes in tracefs (host-wide if --uprobes=ftrace): they may be skewed\n' $OVERLAPS
+printf '\nper run (target; churn ns/iter, fd_hold ms):\n'
 for prog in churn fd_hold; do
 	for mode in "${MODES[@]}"; do
-		printf '  %-22s %s\n' "$prog $mode" "${T[$prog.$mode]:-}"
+		v=${T[$prog.$mode]:-}
+		[ "$prog" = fd_hold ] && v=$(for x in $v; do div "$x" 1e6 %.0f; done | tr '\n' ' ')
+		printf '  %-22s %s\n' "$prog $mode" "$v"
 	done
 done
+exit $FAILED	# through cleanup
