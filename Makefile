@@ -160,6 +160,10 @@ bench: all progs scripts/bench_reader
 bench-exit: all
 	$(Q)scripts/bench-exit.sh
 
+# what each -e group costs on churn and fd_hold (also the end of make bench)
+bench-groups: all progs scripts/bench_reader
+	$(Q)scripts/bench-groups.sh
+
 scripts/bench_reader: scripts/bench_reader.c libmemrec.a
 	$(call quiet,CC,$@)$(CC) $(CFLAGS) -Irecord -o $@ $< libmemrec.a $(LDLIBS)
 
@@ -184,7 +188,7 @@ clean:
 		$(PROG_LIB_SO) *.d */*.d */*/*.d report/output/leak_html_js.h $(PROTO_C) $(PROTO_H)
 	rm -rf tests/out
 
-.PHONY: all check unit progs bench bench-exit install uninstall clean
+.PHONY: all check unit progs bench bench-exit bench-groups install uninstall clean
 
 -include $(wildcard *.d */*.d */*/*.d)
 

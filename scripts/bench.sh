@@ -18,10 +18,16 @@
 #      against the file's size, on traces of about 100 MB and 1 GB
 #   4. the cost paid by a NON-target process while memrec records another,
 #      on the default (perf) path and with --uprobes=ftrace
+#   5. the size the embedded symbols add; 6. fd_hold under the kernel groups
+#   7. what each -e group costs (oom, mappings, the default set against -e
+#      user, on churn and fd_hold): scripts/bench-groups.sh
+#   8. exit latency (target exit -> file written): scripts/bench-exit.sh
 #
 # Knobs (environment): BENCH_RUNS (5), BENCH_N_BARE (10000000),
 # BENCH_N_TRACED (100000), BENCH_N_BIG (300000: a trace of about 100 MB),
-# BENCH_N_HUGE (3000000: about 1 GB; 0 skips it), BENCH_REPORT_RUNS (3).
+# BENCH_N_HUGE (3000000: about 1 GB; 0 skips it), BENCH_REPORT_RUNS (3),
+# BENCH_N_GROUPS (10000: churn iterations per -e group run), BENCH_GROUPS=0
+# and BENCH_EXIT=0 (skip 7 and 8). A quicker run: BENCH_RUNS=3 BENCH_N_HUGE=0.
 # Needs root, tracefs with uprobes, and `make all progs scripts/bench_reader`.
 
 set -u
@@ -501,3 +507,17 @@ printf '                 reader: %s\n' "${READER_NS[*]:-}"
 printf '                 non-target: %s\n' "${NT[*]:-}"
 printf '                 non-target, ftrace: %s\n' "${NT_FT[*]:-}"
 for n in "${NOTES[@]}"; do printf 'note: %s\n' "$n"; done
+
+# ---- 7 + 8: the cost of each -e group, and exit latency ---------------------
+# scripts/bench-groups.sh: churn and fd_hold bare, under -e user, user,oom,
+# user,mappings and the default events (target time, bytes, lost events,
+# exit latency); scripts/bench-exit.sh: exit latency on a trivial target,
+# detached teardown against foreground. BENCH_GROUPS=0 / BENCH_EXIT=0 skip them.
+if [ "${BENCH_GROUPS:-1}" != 0 ]; then
+	echo
+	scripts/bench-groups.sh || FAILED=1
+fi
+if [ "${BENCH_EXIT:-1}" != 0 ]; then
+	printf '\nmemrec bench-exit (medians of %s runs)\n' "$RUNS"
+	scripts/bench-exit.sh || FAILED=1
+fi

@@ -74,7 +74,8 @@ static int cmd_time(char **argv)
 
 static int setup(struct reader *r, char **argv)
 {
-	char *libc = NULL, *libstdcxx = NULL, *base;
+	struct mr_alloc_libs libs = { 0 };
+	char *base;
 	int ret;
 
 	r->tdir = tracefs_tracing_dir();
@@ -84,11 +85,11 @@ static int setup(struct reader *r, char **argv)
 		return -1;
 	if (mr_target_spawn(&r->target, argv) < 0)
 		return -1;
-	ret = mr_probes_find_libs(0, &libc, &libstdcxx);
+	/* the spawned command maps the same libc as the reader (not exec'd yet) */
+	ret = mr_allocs_find(0, r->target.exe, NULL, &libs);
 	if (!ret)
-		ret = mr_probes_create(&r->probes, r->name, libc, libstdcxx);
-	free(libc);
-	free(libstdcxx);
+		ret = mr_probes_create(&r->probes, r->name, &libs);
+	mr_allocs_release(&libs);
 	if (ret)
 		return -1;
 
