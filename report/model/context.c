@@ -106,10 +106,9 @@ static bool allocator_fn(const char *fn)
 static bool in_allocator(struct mr_ctx *ctx, const struct mr_event *ev, int i)
 {
 	int pid = ev->tgid ? ev->tgid : ev->tid;
-	struct mr_frame f;
+	const char *fn = mr_symbols_function(ctx->symbols, pid, ev->ts, ev->stack[i], i > 0);
 
-	return !mr_symbols_lookup(ctx->symbols, pid, ev->ts, ev->stack[i], i > 0, &f) &&
-	       f.function && allocator_fn(f.function);
+	return fn && allocator_fn(fn);
 }
 
 /*
