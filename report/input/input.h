@@ -36,6 +36,16 @@ const char *mr_reader_ksym(struct mr_reader *r, uint64_t addr, uint64_t *off);
 const char *mr_reader_comm(struct mr_reader *r, int pid);
 
 /*
+ * ksyms.c: the file's kallsyms, parsed on the first lookup; a function is
+ * found as tep_find_function() finds it. text is copied.
+ */
+struct mr_ksyms;
+struct mr_ksyms *mr_ksyms_new(const char *text);
+/* The function holding addr, its start in *start; NULL when none does. */
+const char *mr_ksyms_find(struct mr_ksyms *k, uint64_t addr, uint64_t *start);
+void mr_ksyms_free(struct mr_ksyms *k);
+
+/*
  * header.c: memrec's metadata (required), /proc snapshots and symbol archive
  * (optional), in one walk of the header; *archive is the caller's to free.
  */

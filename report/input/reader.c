@@ -5,6 +5,7 @@
  * looked up once per event type, not per record. The user stack the kernel
  * writes right after an event (same CPU, same task) is attached to it.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -139,6 +140,7 @@ struct mr_reader {
 	void			(*fn)(const struct mr_event *ev, void *ctx);
 	void			*ctx;
 	const char		*path;
+	struct mr_ksyms		*ksyms;		/* NULL: the library parsed them */
 };
 
 static struct tep_format_field *field(struct tep_event *e, const char *name)
@@ -357,6 +359,33 @@ static void unguard_crashes(void)
 		signal(sigs[i], SIG_DFL);
 }
 
+/*
+ * libtracecmd parses the file's kallsyms as it opens the file, and has no
+ * flag to skip that, a fixed cost of every report. This definition of the
+ * library's function in memrec itself is the one its call binds to (the
+ * program comes first in the dynamic linker's lookup): while a reader
+ * opens its file, the text is kept for ksyms.c to parse if a kernel frame
+ * is named; otherwise, or where the program's definition is not the one
+ * used (the reader falls back on the library's own table then), the
+ * library's is called. File-scope: the library gives the call no context.
+ */
+static struct mr_ksyms **ksyms_capture;
+
+int tep_parse_kallsyms(struct tep_handle *tep, const char *kallsyms)
+{
+	static int (*real)(struct tep_handle *tep, const char *kallsyms);
+
+	if (ksyms_capture) {
+		mr_ksyms_free(*ksyms_capture);
+		*ksyms_capture = mr_ksyms_new(kallsyms);
+		return 0;
+	}
+	if (!real)
+		real = (int (*)(struct tep_handle *, const char *))dlsym(RTLD_NEXT,
+									 "tep_parse_kallsyms");
+	return real ? real(tep, kallsyms) : -1;
+}
+
 struct mr_reader *mr_reader_open(const char *path)
 {
 	struct mr_reader *r = mr_xcalloc(1, sizeof(*r));
@@ -366,9 +395,12 @@ struct mr_reader *mr_reader_open(const char *path)
 	tep_set_loglevel(mr_verbosity() > 1 ? TEP_LOG_INFO : TEP_LOG_CRITICAL);
 	r->path = path;
 	guard_crashes(path);
+	ksyms_capture = &r->ksyms;
 	r->handle = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
+	ksyms_capture = NULL;
 	if (!r->handle) {
 		unguard_crashes();
+		mr_ksyms_free(r->ksyms);
 		mr_error("cannot read '%s': not a readable trace file (truncated or corrupt?)",
 			 path);
 		free(r);
@@ -844,7 +876,16 @@ const struct mr_reader_stats *mr_reader_stats(const struct mr_reader *r)
 
 const char *mr_reader_ksym(struct mr_reader *r, uint64_t addr, uint64_t *off)
 {
-	const char *name = tep_find_function(r->tep, addr);
+	const char *name;
+	uint64_t start;
+
+	if (r->ksyms) {
+		name = mr_ksyms_find(r->ksyms, addr, &start);
+		if (name && off)
+			*off = addr - start;
+		return name;
+	}
+	name = tep_find_function(r->tep, addr);
 
 	if (name && off)
 		*off = addr - tep_find_function_address(r->tep, addr);
@@ -872,6 +913,7 @@ void mr_reader_close(struct mr_reader *r)
 	free(r->pending);
 	free(r->pending_ts);
 	free(r->release_at);
+	mr_ksyms_free(r->ksyms);
 	if (r->handle)
 		tracecmd_close(r->handle);
 	free(r);
