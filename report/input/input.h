@@ -8,10 +8,29 @@
 #ifndef MR_INPUT_H
 #define MR_INPUT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "mr_event.h"
 #include "mr_meta.h"
 #include "mr_snapshot.h"
+
+/*
+ * Where each CPU's pages lie in the file (header.c fills it in its walk).
+ * own: the reader reads and checks the pages itself; else libtracecmd
+ * reads them, and the walk has checked them already.
+ */
+struct mr_cpu_layout {
+	uint64_t	*offset;	/* per CPU, in the file */
+	uint64_t	*size;
+	int		nr_cpus;
+	uint32_t	page_size;
+	int		long_size;
+	bool		big_endian;
+	bool		own;
+};
+void mr_cpu_layout_release(struct mr_cpu_layout *l);
+/* 0 when every event header of the page lies inside its used length */
+int mr_input_check_page(const struct mr_cpu_layout *l, const unsigned char *page);
 
 /* reader.c */
 struct mr_reader;
@@ -24,7 +43,8 @@ struct mr_reader_stats {
 	uint64_t	first_ts, last_ts;
 };
 
-struct mr_reader *mr_reader_open(const char *path);
+/* layout from mr_input_read_meta(), NULL to read through libtracecmd alone */
+struct mr_reader *mr_reader_open(const char *path, const struct mr_cpu_layout *layout);
 /* Feeds every event, in time order, to fn. */
 int mr_reader_run(struct mr_reader *r, void (*fn)(const struct mr_event *ev, void *arg),
 		  void *arg);
@@ -50,7 +70,7 @@ void mr_ksyms_free(struct mr_ksyms *k);
  * (optional), in one walk of the header; *archive is the caller's to free.
  */
 int mr_input_read_meta(const char *path, struct mr_meta *meta, struct mr_snapshots *snaps,
-		       void **archive, uint32_t *archive_size);
+		       void **archive, uint32_t *archive_size, struct mr_cpu_layout *layout);
 
 /* unpack.c: the embedded symbol archive as a temporary build-id directory */
 /* NULL when there is none; file names the trace file in messages */

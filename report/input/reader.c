@@ -7,6 +7,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,10 @@ struct mr_reader {
 	void			*ctx;
 	const char		*path;
 	struct mr_ksyms		*ksyms;		/* NULL: the library parsed them */
+	/* the pages read by memrec itself (layout.own), one stream per CPU */
+	struct mr_cpu_layout	layout;
+	struct cpu_stream	*streams;
+	int			fd;
 };
 
 static struct tep_format_field *field(struct tep_event *e, const char *name)
@@ -386,11 +391,14 @@ int tep_parse_kallsyms(struct tep_handle *tep, const char *kallsyms)
 	return real ? real(tep, kallsyms) : -1;
 }
 
-struct mr_reader *mr_reader_open(const char *path)
+static void setup_streams(struct mr_reader *r, const struct mr_cpu_layout *l);
+
+struct mr_reader *mr_reader_open(const char *path, const struct mr_cpu_layout *layout)
 {
 	struct mr_reader *r = mr_xcalloc(1, sizeof(*r));
 	struct stat st;
 
+	r->fd = -1;
 	tracecmd_set_loglevel(mr_verbosity() > 1 ? TEP_LOG_INFO : TEP_LOG_CRITICAL);
 	tep_set_loglevel(mr_verbosity() > 1 ? TEP_LOG_INFO : TEP_LOG_CRITICAL);
 	r->path = path;
@@ -422,6 +430,9 @@ struct mr_reader *mr_reader_open(const char *path)
 		r->ino = st.st_ino;
 	}
 	setup_decoders(r);
+	if (layout && layout->own && layout->nr_cpus == r->nr_cpus)
+		setup_streams(r, layout);
+	mr_info(2, "the pages of '%s' read by %s", path, r->streams ? "memrec" : "libtracecmd");
 	return r;
 }
 
@@ -841,6 +852,225 @@ static void release_read_pages(struct mr_reader *r, const struct tep_record *rec
 		madvise((void *)start, at - start, MADV_DONTNEED);
 }
 
+/* ---- the pages read by memrec itself ---- */
+
+/*
+ * libtracecmd allocates each record, reads each page with a system call
+ * and checks a CPU's next record again before each one; on a file of this
+ * host's byte order whose times it would not shift (header.c decides),
+ * the pages are read here in large blocks, each checked as it arrives
+ * (input/header.c's check), and decoded as libtraceevent's kbuffer decodes
+ * them: the same records, times and lost-event counts, in the same order
+ * (the earliest first, the lower CPU on a tie, as tracecmd_iterate_events).
+ * The read-ahead of all CPUs together is bounded, so resident memory does
+ * not grow with the file.
+ */
+#define READ_AHEAD_TOTAL	(16u << 20)
+#define READ_AHEAD_MAX		(1u << 20)
+
+#define RB_TS_SHIFT		27
+#define RB_TS_MSB		(0xf8ull << 56)	/* an absolute time keeps these from before */
+#define RB_COMMIT_MASK		((1u << 27) - 1)
+#define RB_MISSED_EVENTS	(1ull << 31)
+#define RB_MISSED_STORED	(1ull << 30)
+
+enum { RB_PADDING = 29, RB_TIME_EXTEND = 30, RB_TIME_STAMP = 31 };
+
+struct cpu_stream {
+	unsigned char		*buf;		/* pages read ahead */
+	uint64_t		at, end;	/* the file: next byte to read, end of the CPU's */
+	uint64_t		buf_at;		/* the file offset of buf[0] */
+	uint32_t		buf_len, cap;
+	uint32_t		page;		/* the current page's offset in buf */
+	const unsigned char	*data;		/* its events; NULL before the first page */
+	uint32_t		commit, next;	/* used length; the next event's offset */
+	uint64_t		ts;
+	long long		lost;		/* events lost before the page, -1 unknown */
+	struct tep_record	rec;		/* the CPU's next record, when has */
+	bool			has;
+};
+
+static void setup_streams(struct mr_reader *r, const struct mr_cpu_layout *l)
+{
+	uint32_t cap = READ_AHEAD_TOTAL / r->nr_cpus;
+
+	cap = cap > READ_AHEAD_MAX ? READ_AHEAD_MAX : cap;
+	cap -= cap % l->page_size;
+	if (cap < l->page_size)
+		cap = l->page_size;
+	r->fd = open(r->path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0)
+		return;		/* libtracecmd reads it then */
+	r->layout = *l;
+	r->layout.offset = mr_xcalloc(r->nr_cpus, sizeof(*r->layout.offset));
+	r->layout.size = mr_xcalloc(r->nr_cpus, sizeof(*r->layout.size));
+	memcpy(r->layout.offset, l->offset, r->nr_cpus * sizeof(*l->offset));
+	memcpy(r->layout.size, l->size, r->nr_cpus * sizeof(*l->size));
+	r->streams = mr_xcalloc(r->nr_cpus, sizeof(*r->streams));
+	for (int cpu = 0; cpu < r->nr_cpus; cpu++) {
+		struct cpu_stream *c = &r->streams[cpu];
+
+		c->at = l->offset[cpu];
+		c->end = l->offset[cpu] + l->size[cpu];
+		c->cap = cap;
+		c->rec.cpu = cpu;
+	}
+}
+
+static int stream_corrupt(const struct mr_reader *r)
+{
+	return mr_error("'%s' is truncated or corrupt (in the cpu data)", r->path);
+}
+
+static uint32_t rd4(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t rd8(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* The CPU's next page, read ahead in blocks; 0 past its last, -1 on an error. */
+static int next_page(struct mr_reader *r, struct cpu_stream *c)
+{
+	uint32_t ps = r->layout.page_size, hdr = 8 + r->layout.long_size;
+	const unsigned char *page;
+	uint64_t flags;
+
+	if (c->data && c->page + ps < c->buf_len) {
+		c->page += ps;
+	} else {
+		uint64_t want = c->end - c->at < c->cap ? c->end - c->at : c->cap;
+		uint32_t got = 0;
+
+		if (!want)
+			return 0;
+		if (!c->buf)
+			c->buf = mr_xmalloc(c->cap);
+		while (got < want) {
+			ssize_t n = pread(r->fd, c->buf + got, want - got, c->at + got);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return mr_error_errno("cannot read '%s'", r->path);
+			if (!n)		/* the file shrank under us */
+				return stream_corrupt(r);
+			got += n;
+		}
+		c->buf_at = c->at;
+		c->buf_len = got;
+		c->at += got;
+		c->page = 0;
+	}
+	page = c->buf + c->page;
+	if (mr_input_check_page(&r->layout, page) < 0)
+		return stream_corrupt(r);
+	c->ts = rd8(page);
+	flags = r->layout.long_size == 8 ? rd8(page + 8) : rd4(page + 8);
+	c->commit = flags & RB_COMMIT_MASK;
+	c->data = page + hdr;
+	c->next = 0;
+	c->lost = 0;
+	if (flags & RB_MISSED_EVENTS) {
+		c->lost = -1;
+		/* the count is stored after the events when there was room for it */
+		if ((flags & RB_MISSED_STORED) && hdr + c->commit + r->layout.long_size <= ps)
+			c->lost = r->layout.long_size == 8 ? (long long)rd8(c->data + c->commit) :
+							     (long long)rd4(c->data + c->commit);
+	}
+	return 1;
+}
+
+/*
+ * The CPU's next record into c->rec: 1, 0 past its last, -1 on an error.
+ * An event that would reach past the page's used length ends the page.
+ */
+static int next_rec(struct mr_reader *r, struct cpu_stream *c)
+{
+	for (;;) {
+		while (c->data && c->next + 4 <= c->commit) {
+			uint32_t curr = c->next, head = rd4(c->data + curr), type = head & 31;
+			uint64_t delta = head >> 5, index, len = 0;
+
+			if (type == RB_PADDING || type == RB_TIME_EXTEND || type == RB_TIME_STAMP ||
+			    type == 0) {
+				if (curr + 8 > c->commit)
+					break;
+				len = rd4(c->data + curr + 4);
+			}
+			if (type == RB_PADDING) {
+				c->ts += delta;
+				c->next = curr + 4 + len > c->commit ? c->commit : curr + 4 + len;
+				continue;
+			}
+			if (type == RB_TIME_EXTEND || type == RB_TIME_STAMP) {
+				delta += len << RB_TS_SHIFT;
+				c->ts = type == RB_TIME_STAMP ? delta | (c->ts & RB_TS_MSB) : c->ts + delta;
+				c->next = curr + 8;
+				continue;
+			}
+			if (type == 0) {
+				len = ((len - 4) + 3) & ~3ull;
+				index = curr + 8;
+			} else {
+				len = 4 * type;
+				index = curr + 4;
+			}
+			if (index + len > c->commit)
+				break;
+			c->ts += delta;
+			c->next = index + len;
+			c->rec.ts = c->ts;
+			c->rec.data = (void *)(c->data + index);
+			c->rec.size = len;
+			c->rec.offset = c->buf_at + (c->data - c->buf) + index;
+			c->rec.missed_events = curr ? 0 : c->lost;
+			return 1;
+		}
+		switch (next_page(r, c)) {
+		case 0:
+			return 0;
+		case -1:
+			return -1;
+		}
+	}
+}
+
+static int run_own(struct mr_reader *r)
+{
+	int cpu, best, rc;
+
+	for (cpu = 0; cpu < r->nr_cpus; cpu++) {
+		rc = next_rec(r, &r->streams[cpu]);
+		if (rc < 0)
+			return -1;
+		r->streams[cpu].has = rc;
+	}
+	for (;;) {
+		best = -1;
+		for (cpu = 0; cpu < r->nr_cpus; cpu++)
+			if (r->streams[cpu].has &&
+			    (best < 0 || r->streams[cpu].rec.ts < r->streams[best].rec.ts))
+				best = cpu;
+		if (best < 0)
+			return 0;
+		read_record(r, &r->streams[best].rec, best);
+		rc = next_rec(r, &r->streams[best]);
+		if (rc < 0)
+			return -1;
+		r->streams[best].has = rc;
+	}
+}
+
 /* Between records the library runs (guarded); the record itself is memrec's. */
 static int on_record(struct tracecmd_input *h, struct tep_record *rec, int cpu, void *data)
 {
@@ -857,6 +1087,15 @@ int mr_reader_run(struct mr_reader *r, void (*fn)(const struct mr_event *ev, voi
 {
 	r->fn = fn;
 	r->ctx = ctx;
+	if (r->streams) {
+		/* memrec's own code: a crash in it dumps core */
+		unguard_crashes();
+		if (run_own(r) < 0)
+			return -1;
+		for (int cpu = 0; cpu < r->nr_cpus; cpu++)
+			emit(r, &r->pending[cpu]);
+		return 0;
+	}
 	in_library = 1;
 	if (tracecmd_iterate_events(r->handle, NULL, 0, on_record, r) < 0) {
 		unguard_crashes();
@@ -914,6 +1153,12 @@ void mr_reader_close(struct mr_reader *r)
 	free(r->pending_ts);
 	free(r->release_at);
 	mr_ksyms_free(r->ksyms);
+	for (int cpu = 0; r->streams && cpu < r->nr_cpus; cpu++)
+		free(r->streams[cpu].buf);
+	free(r->streams);
+	mr_cpu_layout_release(&r->layout);
+	if (r->fd >= 0)
+		close(r->fd);
 	if (r->handle)
 		tracecmd_close(r->handle);
 	free(r);
