@@ -125,6 +125,8 @@ struct mr_reader {
 	int			kstack_id;	/* memrec/kstack: perf's kernel chain */
 	struct tep_format_field	*mk_tgid, *mk_more, *mk_caller;
 	int			kernel_stack_id; /* ftrace/kernel_stack (-a) */
+	struct tep_format_field	*common_type, *common_pid;
+	bool			local_order;	/* the file is of this host's byte order */
 	struct tep_format_field	*ks_size, *ks_caller;
 	/* gfp_flags as the kernel prints them, per value seen (value + 1 -> index) */
 	struct mr_u64map	gfp_map;
@@ -286,6 +288,11 @@ static void setup_decoders(struct mr_reader *r)
 			d = kernel_decoder(events[i]);
 		r->by_id[events[i]->id] = d;
 	}
+	/* every event has them at the same place: read directly, as the fields are */
+	if (events && events[0]) {
+		r->common_type = tep_find_common_field(events[0], "common_type");
+		r->common_pid = tep_find_common_field(events[0], "common_pid");
+	}
 	us = tep_find_event_by_name(r->tep, "ftrace", "user_stack");
 	r->user_stack_id = us ? us->id : -1;
 	if (us) {
@@ -416,6 +423,7 @@ struct mr_reader *mr_reader_open(const char *path, const struct mr_cpu_layout *l
 	}
 	in_library = 0;		/* on again only while the events are iterated */
 	r->tep = tracecmd_get_tep(r->handle);
+	r->local_order = tep_is_file_bigendian(r->tep) == tep_is_local_bigendian(r->tep);
 	r->nr_cpus = tep_get_cpus(r->tep);
 	if (r->nr_cpus <= 0 || r->nr_cpus > 8192) {
 		mr_error("'%s' is corrupt (it claims %d CPUs)", path, r->nr_cpus);
@@ -443,12 +451,14 @@ static bool fits(const struct tep_format_field *f, const struct tep_record *rec)
 	       f->offset <= rec->size && f->size <= rec->size - f->offset;
 }
 
-static uint64_t num(struct tep_format_field *f, struct tep_record *rec);
+static uint64_t num(const struct mr_reader *r, struct tep_format_field *f,
+		    struct tep_record *rec);
 
 /* A field's value, sign-extended from its size when the field is signed. */
-static int64_t snum(struct tep_format_field *f, struct tep_record *rec)
+static int64_t snum(const struct mr_reader *r, struct tep_format_field *f,
+		    struct tep_record *rec)
 {
-	uint64_t v = num(f, rec);
+	uint64_t v = num(r, f, rec);
 
 	if (f && (f->flags & TEP_FIELD_IS_SIGNED) && f->size > 0 && f->size < 8 &&
 	    (v & (1ull << (8 * f->size - 1))))
@@ -456,7 +466,8 @@ static int64_t snum(struct tep_format_field *f, struct tep_record *rec)
 	return (int64_t)v;
 }
 
-static uint64_t num(struct tep_format_field *f, struct tep_record *rec)
+static uint64_t num(const struct mr_reader *r, struct tep_format_field *f,
+		    struct tep_record *rec)
 {
 	const unsigned char *p = (const unsigned char *)rec->data + (fits(f, rec) ? f->offset : 0);
 	unsigned long long v = 0;
@@ -466,7 +477,7 @@ static uint64_t num(struct tep_format_field *f, struct tep_record *rec)
 	if (!fits(f, rec))
 		return 0;
 	/* the hot path: a file of this host's byte order, read in place */
-	if (tep_is_file_bigendian(f->event->tep) == tep_is_local_bigendian(f->event->tep)) {
+	if (r->local_order) {
 		switch (f->size) {
 		case 1: return *p;
 		case 2: memcpy(&v16, p, 2); return v16;
@@ -476,6 +487,16 @@ static uint64_t num(struct tep_format_field *f, struct tep_record *rec)
 	}
 	tep_read_number_field(f, rec->data, &v);
 	return v;
+}
+
+static int rec_type(const struct mr_reader *r, struct tep_record *rec)
+{
+	return r->common_type ? (int)num(r, r->common_type, rec) : tep_data_type(r->tep, rec);
+}
+
+static int rec_pid(const struct mr_reader *r, struct tep_record *rec)
+{
+	return r->common_pid ? (int)num(r, r->common_pid, rec) : tep_data_pid(r->tep, rec);
 }
 
 /* A __data_loc string or a fixed char array, copied and NUL-terminated. */
@@ -551,10 +572,10 @@ static void decode_kmem(struct mr_reader *r, struct decoder *d, struct tep_recor
 		ev->cache = p->cache;
 	}
 	/* TRACE_FLAG_HARDIRQ 0x08, SOFTIRQ 0x10, NMI 0x40 */
-	ev->irq = num(d->flags, rec) & 0x58;
+	ev->irq = num(r, d->flags, rec) & 0x58;
 	if (d->gfp && (ev->kind == MR_EV_SLAB_ALLOC || ev->kind == MR_EV_PAGE_ALLOC ||
 		       ev->kind == MR_EV_PCPU_ALLOC))
-		ev->gfp = gfp_name(r, rec, num(d->gfp, rec));
+		ev->gfp = gfp_name(r, rec, num(r, d->gfp, rec));
 	ev->kstack = p->kstack;
 }
 
@@ -568,26 +589,26 @@ static void decode(struct mr_reader *r, struct decoder *d, struct tep_record *re
 	ev->kind = d->kind;
 	ev->fn = d->fn;
 	ev->cpu = cpu;
-	ev->tid = tep_data_pid(r->tep, rec);
+	ev->tid = rec_pid(r, rec);
 	for (int i = 0; i < 3; i++)
-		ev->args[i] = num(d->args[i], rec);
-	ev->ret = num(d->ret, rec);
-	ev->caller = num(d->caller, rec);
-	ev->func = num(d->func, rec);
+		ev->args[i] = num(r, d->args[i], rec);
+	ev->ret = num(r, d->ret, rec);
+	ev->caller = num(r, d->caller, rec);
+	ev->func = num(r, d->func, rec);
 	if (d->kind == MR_EV_TASK_NEW) {
-		ev->child_tid = num(d->pid, rec);
-		ev->clone_flags = num(d->clone_flags, rec);
+		ev->child_tid = num(r, d->pid, rec);
+		ev->clone_flags = num(r, d->clone_flags, rec);
 	} else if (d->kind == MR_EV_EXEC) {
-		ev->tid = num(d->pid, rec);
-		ev->args[0] = num(d->old_pid, rec);
+		ev->tid = num(r, d->pid, rec);
+		ev->args[0] = num(r, d->old_pid, rec);
 		str(d->filename, rec, p->path, sizeof(p->path));
 		ev->path = p->path;
 	} else if (d->kind == MR_EV_EXIT) {
-		ev->group_dead = num(d->group_dead, rec);
+		ev->group_dead = num(r, d->group_dead, rec);
 	} else if (d->name) {
 		ev->name = d->name;
 		for (int i = 0; i < 6; i++)
-			ev->raw[i] = d->k[i] ? snum(d->k[i], rec) : d->k_const[i];
+			ev->raw[i] = d->k[i] ? snum(r, d->k[i], rec) : d->k_const[i];
 	}
 	if (d->comm) {
 		str(d->comm, rec, p->comm, sizeof(p->comm));
@@ -627,7 +648,7 @@ static void attach_stack(struct mr_reader *r, struct tep_record *rec, int cpu, b
 	const uint64_t *frames;
 	int n;
 
-	if (!p->valid || tep_data_pid(r->tep, rec) != p->ev.tid || !fits(f, rec))
+	if (!p->valid || rec_pid(r, rec) != p->ev.tid || !fits(f, rec))
 		return;
 	n = stack_frames(f, rec, &frames);
 	p->ev.nr_stack = 0;
@@ -639,7 +660,7 @@ static void attach_stack(struct mr_reader *r, struct tep_record *rec, int cpu, b
 			break;
 		p->stack[p->ev.nr_stack++] = a;
 	}
-	p->ev.tgid = num(deep ? r->ms_tgid : r->us_tgid, rec);
+	p->ev.tgid = num(r, deep ? r->ms_tgid : r->us_tgid, rec);
 	r->stats.stacks++;
 	if (!p->expect || !--p->expect)
 		emit(r, p);
@@ -656,18 +677,18 @@ static void attach_kstack(struct mr_reader *r, struct tep_record *rec, int cpu, 
 	const uint64_t *frames;
 	int n, max;
 
-	if (!p->valid || p->ev.kind < MR_EV_SLAB_ALLOC || tep_data_pid(r->tep, rec) != p->ev.tid ||
+	if (!p->valid || p->ev.kind < MR_EV_SLAB_ALLOC || rec_pid(r, rec) != p->ev.tid ||
 	    !fits(f, rec))
 		return;
 	if (ours) {
 		n = stack_frames(f, rec, &frames);
-		p->ev.tgid = num(r->mk_tgid, rec);
-		p->expect = num(r->mk_more, rec);
+		p->ev.tgid = num(r, r->mk_tgid, rec);
+		p->expect = num(r, r->mk_more, rec);
 	} else {
 		/* the format says caller[8]; the kernel writes 'size' entries */
 		frames = (const uint64_t *)((char *)rec->data + f->offset);
 		max = (rec->size - f->offset) / 8;
-		n = num(r->ks_size, rec);
+		n = num(r, r->ks_size, rec);
 		n = n < 0 ? 0 : n > max ? max : n;
 	}
 	p->ev.nr_kstack = 0;
@@ -689,7 +710,7 @@ static void attach_uregs(struct mr_reader *r, struct tep_record *rec, int cpu)
 	struct pending *p = &r->pending[cpu];
 	uint32_t loc, off, len;
 
-	if (!p->valid || tep_data_pid(r->tep, rec) != p->ev.tid || !fits(r->mu_regs, rec) ||
+	if (!p->valid || rec_pid(r, rec) != p->ev.tid || !fits(r->mu_regs, rec) ||
 	    r->mu_regs->size != 8 * MR_UREGS_NR || !fits(r->mu_stack, rec))
 		return;
 	memcpy(p->uregs, (char *)rec->data + r->mu_regs->offset, sizeof(p->uregs));
@@ -705,7 +726,7 @@ static void attach_uregs(struct mr_reader *r, struct tep_record *rec, int cpu)
 	/* a kernel allocation keeps its frame-pointer chain; the copy finds its start */
 	if (!p->expect)
 		p->ev.nr_stack = 0;
-	p->ev.tgid = num(r->mu_tgid, rec);
+	p->ev.tgid = num(r, r->mu_tgid, rec);
 	r->stats.stacks++;
 	if (!p->expect || !--p->expect)
 		emit(r, p);
@@ -783,7 +804,7 @@ static void read_record(struct mr_reader *r, struct tep_record *rec, int cpu)
 		r->stats.missed += lost.lost;
 		r->fn(&lost, r->ctx);
 	}
-	type = tep_data_type(r->tep, rec);
+	type = rec_type(r, rec);
 	flush_stale(r, rec->ts, cpu);
 	if (type == r->user_stack_id || type == r->ustack_id) {
 		attach_stack(r, rec, cpu, type == r->ustack_id);
