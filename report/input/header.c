@@ -404,10 +404,18 @@ static int check_formats(struct td_in *in)
 }
 
 /* Rows 10-13. */
-static int skip_tables(struct td_in *in, uint64_t *nr_cpus)
+static int skip_tables(struct td_in *in, uint64_t *nr_cpus, const struct td_found *f)
 {
+	uint64_t len;
+
 	in->part = "kallsyms";
-	if (skip_blob(in, 4))
+	if (get_num(in, 4, &len))
+		return -1;
+	if (f->layout) {
+		f->layout->kallsyms_offset = in->pos;
+		f->layout->kallsyms_size = len <= left(in) ? len : 0;
+	}
+	if (skip(in, len))
 		return -1;
 	in->part = "the printk formats";
 	if (skip_blob(in, 4))
@@ -653,7 +661,7 @@ static int walk(struct td_in *in, struct td_found *f)
 {
 	uint64_t nr_cpus;
 
-	if (read_file_header(in) || check_formats(in) || skip_tables(in, &nr_cpus) ||
+	if (read_file_header(in) || check_formats(in) || skip_tables(in, &nr_cpus, f) ||
 	    read_options(in, f))
 		return -1;
 	return check_cpu_data(in, nr_cpus, f);

@@ -27,6 +27,8 @@ struct mr_cpu_layout {
 	int		long_size;
 	bool		big_endian;
 	bool		own;
+	uint64_t	kallsyms_offset;	/* the kallsyms text in the file */
+	uint64_t	kallsyms_size;
 };
 void mr_cpu_layout_release(struct mr_cpu_layout *l);
 /* 0 when every event header of the page lies inside its used length */
@@ -57,10 +59,13 @@ const char *mr_reader_comm(struct mr_reader *r, int pid);
 
 /*
  * ksyms.c: the file's kallsyms, parsed on the first lookup; a function is
- * found as tep_find_function() finds it. text is copied.
+ * found as tep_find_function() finds it. text is copied; names live as long
+ * as the struct.
  */
 struct mr_ksyms;
 struct mr_ksyms *mr_ksyms_new(const char *text);
+/* The same, the text read from the file when the first function is asked for. */
+struct mr_ksyms *mr_ksyms_new_file(const char *path, uint64_t offset, uint64_t size);
 /* The function holding addr, its start in *start; NULL when none does. */
 const char *mr_ksyms_find(struct mr_ksyms *k, uint64_t addr, uint64_t *start);
 void mr_ksyms_free(struct mr_ksyms *k);

@@ -2,25 +2,38 @@
 /*
  * ksyms.c - the kernel functions of the file's kallsyms, parsed when a
  * kernel frame is first named: a report of the user heap names none, and
- * parsing some 200,000 lines up front was a fixed cost of every report.
+ * parsing some 100,000 lines up front was a fixed cost of every report.
+ * The text is mapped from the file (or copied, when given as text) and
+ * read in place; a name is made a string when it is first asked for.
  * Names are found as libtraceevent's tep_find_function() finds them (the
  * same lines kept, the same order among functions at one address, the same
  * search), so that reports read the same as when the library parsed them.
  */
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include "memrec.h"
 #include "input/input.h"
 
 struct kfn {
 	uint64_t	addr;
-	const char	*name;		/* in text */
+	uint32_t	name;		/* offset in the text */
+	uint32_t	len;
 };
 
 struct mr_ksyms {
-	char		*text;		/* the kallsyms lines, cut in place into names */
+	const char	*text;		/* the kallsyms lines, up to the first NUL */
+	size_t		len;
+	char		*copy;		/* text, when given as text */
+	void		*map;		/* text, when mapped from the file */
+	size_t		map_len;
+	char		*path;		/* the file, till it is mapped */
+	uint64_t	offset;
 	struct kfn	*fns;		/* by address; one past the end: addr 0 */
+	char		**names;	/* per function, made on the first find */
 	size_t		nr;
 	bool		parsed;
 };
@@ -29,7 +42,19 @@ struct mr_ksyms *mr_ksyms_new(const char *text)
 {
 	struct mr_ksyms *k = mr_xcalloc(1, sizeof(*k));
 
-	k->text = mr_xstrdup(text ? text : "");
+	k->copy = mr_xstrdup(text ? text : "");
+	k->text = k->copy;
+	k->len = strlen(k->copy);
+	return k;
+}
+
+struct mr_ksyms *mr_ksyms_new_file(const char *path, uint64_t offset, uint64_t size)
+{
+	struct mr_ksyms *k = mr_xcalloc(1, sizeof(*k));
+
+	k->path = mr_xstrdup(path);
+	k->offset = offset;
+	k->len = size;
 	return k;
 }
 
@@ -37,9 +62,45 @@ void mr_ksyms_free(struct mr_ksyms *k)
 {
 	if (!k)
 		return;
-	free(k->text);
+	for (size_t i = 0; k->names && i < k->nr; i++)
+		free(k->names[i]);
+	free(k->names);
+	if (k->map)
+		munmap(k->map, k->map_len);
+	free(k->copy);
+	free(k->path);
 	free(k->fns);
 	free(k);
+}
+
+/* Maps the text from the file; an empty text when that fails (no kernel names). */
+static void map_text(struct mr_ksyms *k)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t start = k->offset - k->offset % page;
+	int fd = open(k->path, O_RDONLY | O_CLOEXEC);
+	const char *nul;
+
+	k->text = "";
+	if (fd < 0 || !k->len) {
+		k->len = 0;
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	k->map_len = k->len + (k->offset - start);
+	k->map = mmap(NULL, k->map_len, PROT_READ, MAP_PRIVATE, fd, start);
+	close(fd);
+	if (k->map == MAP_FAILED) {
+		k->map = NULL;
+		k->len = 0;
+		return;
+	}
+	k->text = (const char *)k->map + (k->offset - start);
+	/* the library reads the text as a string: it ends at a NUL */
+	nul = memchr(k->text, '\0', k->len);
+	if (nul)
+		k->len = nul - k->text;
 }
 
 static int hexval(int c)
@@ -50,45 +111,52 @@ static int hexval(int c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/*
- * One line: "ADDR TYPE NAME[\t[MODULE]]". Returns 1 for a function kept,
- * 0 for a line skipped, -1 for a line that ends the parse (as the library
- * stops at the first it cannot read, keeping what came before).
- */
-static int parse_line(char *line, struct kfn *out)
+static bool space(const char *p, const char *end)
 {
-	char *p = line, *name, type;
-	uint64_t addr = 0;
-	int digits = 0, width = 16, v;
+	return p < end && isspace((unsigned char)*p);
+}
 
-	while (isspace((unsigned char)*p))
+/*
+ * One line, [p, end): "ADDR TYPE NAME[\t[MODULE]]". Returns 1 for a
+ * function kept, 0 for a line skipped, -1 for a line that ends the parse
+ * (the library stops at the first it cannot read, keeping what came before).
+ */
+static int parse_line(const struct mr_ksyms *k, const char *p, const char *end,
+		      struct kfn *out)
+{
+	int digits = 0, width = 16, v;
+	const char *name;
+	uint64_t addr = 0;
+	char type;
+
+	while (space(p, end))
 		p++;
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && hexval(p[2]) >= 0) {
+	if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && hexval(p[2]) >= 0) {
 		p += 2;
 		width -= 2;
 	}
-	for (; digits < width && (v = hexval((unsigned char)*p)) >= 0; digits++, p++)
+	for (; p < end && digits < width && (v = hexval((unsigned char)*p)) >= 0; digits++, p++)
 		addr = addr << 4 | v;
 	if (!digits)
 		return -1;
-	while (isspace((unsigned char)*p))
+	while (space(p, end))
 		p++;
-	if (!*p)
+	if (p == end)
 		return -1;
 	type = *p++;
-	while (isspace((unsigned char)*p))
+	while (space(p, end))
 		p++;
 	name = p;
-	while (*p && !isspace((unsigned char)*p))
+	while (p < end && !isspace((unsigned char)*p))
 		p++;
 	if (p == name)
 		return -1;
 	/* arm's '$a' mapping symbols; x86-64's per-CPU offsets, absolute */
 	if (name[0] == '$' || type == 'A' || type == 'a')
 		return 0;
-	*p = '\0';
 	out->addr = addr;
-	out->name = name;
+	out->name = name - k->text;
+	out->len = p - name;
 	return 1;
 }
 
@@ -112,15 +180,24 @@ static void sort_fns(struct kfn *a, struct kfn *tmp, size_t n)
 
 static void parse(struct mr_ksyms *k)
 {
-	char *line, *save = NULL;
-	struct kfn *tmp;
+	const char *p, *end, *eol;
 	size_t alloc = 0;
+	struct kfn *tmp;
 
 	k->parsed = true;
-	for (line = strtok_r(k->text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	if (k->path)
+		map_text(k);
+	end = k->text + k->len;
+	for (p = k->text; p < end; p = eol + 1) {
 		struct kfn f;
-		int rc = parse_line(line, &f);
+		int rc;
 
+		eol = memchr(p, '\n', end - p);
+		if (!eol)
+			eol = end;
+		if (eol == p)
+			continue;	/* empty lines are no lines (strtok) */
+		rc = parse_line(k, p, eol, &f);
 		if (rc < 0)
 			break;
 		if (!rc)
@@ -144,6 +221,7 @@ static void parse(struct mr_ksyms *k)
 	sort_fns(k->fns, tmp, k->nr);
 	free(tmp);
 	k->fns[k->nr] = (struct kfn){ 0 };
+	k->names = mr_xcalloc(k->nr, sizeof(*k->names));
 }
 
 /*
@@ -163,13 +241,19 @@ static int holds(const void *key, const void *elem)
 const char *mr_ksyms_find(struct mr_ksyms *k, uint64_t addr, uint64_t *start)
 {
 	const struct kfn *f;
+	size_t i;
 
 	if (!k)
 		return NULL;
 	if (!k->parsed)
 		parse(k);
 	f = k->nr ? bsearch(&addr, k->fns, k->nr, sizeof(*k->fns), holds) : NULL;
-	if (f && start)
+	if (!f)
+		return NULL;
+	if (start)
 		*start = f->addr;
-	return f ? f->name : NULL;
+	i = f - k->fns;
+	if (!k->names[i])
+		k->names[i] = mr_xasprintf("%.*s", (int)f->len, k->text + f->name);
+	return k->names[i];
 }

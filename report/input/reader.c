@@ -381,15 +381,25 @@ static void unguard_crashes(void)
  * used (the reader falls back on the library's own table then), the
  * library's is called. File-scope: the library gives the call no context.
  */
-static struct mr_ksyms **ksyms_capture;
+static struct ksyms_capture {
+	struct mr_ksyms			**out;
+	const char			*path;
+	const struct mr_cpu_layout	*layout;	/* where the text is in the file, or NULL */
+} *ksyms_capture;
 
 int tep_parse_kallsyms(struct tep_handle *tep, const char *kallsyms)
 {
 	static int (*real)(struct tep_handle *tep, const char *kallsyms);
+	struct ksyms_capture *c = ksyms_capture;
 
-	if (ksyms_capture) {
-		mr_ksyms_free(*ksyms_capture);
-		*ksyms_capture = mr_ksyms_new(kallsyms);
+	if (c) {
+		mr_ksyms_free(*c->out);
+		/* the text the header walk found is read again only if a frame is named */
+		if (c->layout && c->layout->kallsyms_size == strlen(kallsyms))
+			*c->out = mr_ksyms_new_file(c->path, c->layout->kallsyms_offset,
+						    c->layout->kallsyms_size);
+		else
+			*c->out = mr_ksyms_new(kallsyms);
 		return 0;
 	}
 	if (!real)
@@ -410,7 +420,7 @@ struct mr_reader *mr_reader_open(const char *path, const struct mr_cpu_layout *l
 	tep_set_loglevel(mr_verbosity() > 1 ? TEP_LOG_INFO : TEP_LOG_CRITICAL);
 	r->path = path;
 	guard_crashes(path);
-	ksyms_capture = &r->ksyms;
+	ksyms_capture = &(struct ksyms_capture){ &r->ksyms, path, layout };
 	r->handle = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
 	ksyms_capture = NULL;
 	if (!r->handle) {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <event-parse.h>
 #include "memrec.h"
 #include "mr_test.h"
@@ -118,6 +119,33 @@ static char *generated(void)
 	return buf;
 }
 
+/* The same text read from a file, at an offset that is no page boundary. */
+static void check_file(const char *text, const char *what)
+{
+	char path[] = "/tmp/mr_test_ksyms_XXXXXX", pad[1001];
+	struct tep_handle *tep = tep_alloc();
+	int fd = mkstemp(path);
+	struct mr_ksyms *k;
+	uint64_t *starts;
+	int n = starts_of(text, &starts);
+
+	memset(pad, 'x', sizeof(pad));
+	if (fd < 0 || write(fd, pad, sizeof(pad)) != sizeof(pad) ||
+	    write(fd, text, strlen(text)) != (ssize_t)strlen(text) || write(fd, "junk", 4) != 4) {
+		MR_CHECK(0, what, "cannot write '%s'", path);
+		return;
+	}
+	close(fd);
+	k = mr_ksyms_new_file(path, sizeof(pad), strlen(text));
+	tep_set_loglevel(TEP_LOG_NONE);
+	tep_parse_kallsyms(tep, text);
+	compare(tep, k, starts, n, what);
+	free(starts);
+	mr_ksyms_free(k);
+	tep_free(tep);
+	unlink(path);
+}
+
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "re");
@@ -152,6 +180,7 @@ int main(void)
 
 	real = generated();
 	check_text(real, "ksyms/generated-aliases-like-the-library");
+	check_file(real, "ksyms/from-the-file-like-the-library");
 	free(real);
 
 	k = mr_ksyms_new(synthetic);
