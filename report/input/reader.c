@@ -98,6 +98,9 @@ static const struct kernel_def {
 	{ "syscalls", "sys_exit_brk", MR_EV_MAP_EXIT, { "ret" }, NULL, NULL, MR_FN_BRK },
 };
 
+/* How long an event waits for its stack (flush_stale). */
+#define STACK_WAIT_NS	100000
+
 struct pending {
 	struct mr_event		ev;
 	bool			valid;
@@ -135,6 +138,8 @@ struct mr_reader {
 	struct pending		*pending;	/* per CPU */
 	/* per CPU: its pending event's time + 1, 0 when none (dense: scanned per record) */
 	uint64_t		*pending_ts;
+	uint64_t		stale_at;	/* no pending event is stale up to this time */
+	size_t			ev_size;	/* sizeof(struct mr_event), see decode() */
 	int			nr_cpus;
 	struct mr_reader_stats	stats;
 	dev_t			dev;		/* the file, to know its mappings */
@@ -416,6 +421,8 @@ struct mr_reader *mr_reader_open(const char *path, const struct mr_cpu_layout *l
 	struct stat st;
 
 	r->fd = -1;
+	r->stale_at = UINT64_MAX;
+	r->ev_size = sizeof(struct mr_event);
 	tracecmd_set_loglevel(mr_verbosity() > 1 ? TEP_LOG_INFO : TEP_LOG_CRITICAL);
 	tep_set_loglevel(mr_verbosity() > 1 ? TEP_LOG_INFO : TEP_LOG_CRITICAL);
 	r->path = path;
@@ -479,13 +486,14 @@ static int64_t snum(const struct mr_reader *r, struct tep_format_field *f,
 static uint64_t num(const struct mr_reader *r, struct tep_format_field *f,
 		    struct tep_record *rec)
 {
-	const unsigned char *p = (const unsigned char *)rec->data + (fits(f, rec) ? f->offset : 0);
+	const unsigned char *p;
 	unsigned long long v = 0;
 	uint32_t v32;
 	uint16_t v16;
 
 	if (!fits(f, rec))
 		return 0;
+	p = (const unsigned char *)rec->data + f->offset;
 	/* the hot path: a file of this host's byte order, read in place */
 	if (r->local_order) {
 		switch (f->size) {
@@ -594,7 +602,8 @@ static void decode(struct mr_reader *r, struct decoder *d, struct tep_record *re
 	struct pending *p = &r->pending[cpu];
 	struct mr_event *ev = &p->ev;
 
-	memset(ev, 0, sizeof(*ev));
+	/* a size known only at run time: libc's memset, not the slower inline string store */
+	memset(ev, 0, r->ev_size);
 	ev->ts = rec->ts;
 	ev->kind = d->kind;
 	ev->fn = d->fn;
@@ -630,6 +639,8 @@ static void decode(struct mr_reader *r, struct decoder *d, struct tep_record *re
 	p->expect = 0;
 	p->valid = true;
 	r->pending_ts[p - r->pending] = ev->ts + 1;
+	if (ev->ts + STACK_WAIT_NS < r->stale_at)
+		r->stale_at = ev->ts + STACK_WAIT_NS;
 }
 
 /* The frames of a stack record: a fixed array or a __data_loc one. */
@@ -747,13 +758,20 @@ static void attach_uregs(struct mr_reader *r, struct tep_record *rec, int cpu)
  * well after (a kernel thread has none) is emitted, so that events leave
  * in time order across CPUs.
  */
-#define STACK_WAIT_NS	100000
-
 static void flush_stale(struct mr_reader *r, uint64_t ts, int cpu)
 {
-	for (int c = 0; c < r->nr_cpus; c++)
+	uint64_t at = UINT64_MAX;
+
+	/* none is stale before the earliest waiting one is: most records look no further */
+	if (ts <= r->stale_at)
+		return;
+	for (int c = 0; c < r->nr_cpus; c++) {
 		if (c != cpu && r->pending_ts[c] && r->pending_ts[c] - 1 + STACK_WAIT_NS < ts)
 			emit(r, &r->pending[c]);
+		if (r->pending_ts[c] && r->pending_ts[c] - 1 + STACK_WAIT_NS < at)
+			at = r->pending_ts[c] - 1 + STACK_WAIT_NS;
+	}
+	r->stale_at = at;
 }
 
 static bool is_free(enum mr_ev_kind kind)
@@ -1078,7 +1096,7 @@ static int next_rec(struct mr_reader *r, struct cpu_stream *c)
 
 static int run_own(struct mr_reader *r)
 {
-	int cpu, best, rc;
+	int cpu, best, second, rc;
 
 	for (cpu = 0; cpu < r->nr_cpus; cpu++) {
 		rc = next_rec(r, &r->streams[cpu]);
@@ -1087,18 +1105,32 @@ static int run_own(struct mr_reader *r)
 		r->streams[cpu].has = rc;
 	}
 	for (;;) {
-		best = -1;
-		for (cpu = 0; cpu < r->nr_cpus; cpu++)
-			if (r->streams[cpu].has &&
-			    (best < 0 || r->streams[cpu].rec.ts < r->streams[best].rec.ts))
+		struct cpu_stream *s = r->streams, *b;
+
+		/* the earliest record, the lower CPU on a tie; and the one after it */
+		best = second = -1;
+		for (cpu = 0; cpu < r->nr_cpus; cpu++) {
+			if (!s[cpu].has)
+				continue;
+			if (best < 0 || s[cpu].rec.ts < s[best].rec.ts) {
+				second = best;
 				best = cpu;
+			} else if (second < 0 || s[cpu].rec.ts < s[second].rec.ts) {
+				second = cpu;
+			}
+		}
 		if (best < 0)
 			return 0;
-		read_record(r, &r->streams[best].rec, best);
-		rc = next_rec(r, &r->streams[best]);
-		if (rc < 0)
-			return -1;
-		r->streams[best].has = rc;
+		/* that CPU's records go on till one comes after the other CPUs' first */
+		b = &s[best];
+		do {
+			read_record(r, &b->rec, best);
+			rc = next_rec(r, b);
+			if (rc < 0)
+				return -1;
+			b->has = rc;
+		} while (b->has && (second < 0 || b->rec.ts < s[second].rec.ts ||
+				    (b->rec.ts == s[second].rec.ts && best < second)));
 	}
 }
 
