@@ -9,7 +9,6 @@
  * same lines kept, the same order among functions at one address, the same
  * search), so that reports read the same as when the library parsed them.
  */
-#include <ctype.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,13 +106,20 @@ static int hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* isspace() of the C locale, which the library's sscanf() uses */
+static bool is_space(int c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
 static bool space(const char *p, const char *end)
 {
-	return p < end && isspace((unsigned char)*p);
+	return p < end && is_space((unsigned char)*p);
 }
 
 /*
@@ -147,7 +153,7 @@ static int parse_line(const struct mr_ksyms *k, const char *p, const char *end,
 	while (space(p, end))
 		p++;
 	name = p;
-	while (p < end && !isspace((unsigned char)*p))
+	while (p < end && !is_space((unsigned char)*p))
 		p++;
 	if (p == name)
 		return -1;

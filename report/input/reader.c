@@ -400,7 +400,7 @@ int tep_parse_kallsyms(struct tep_handle *tep, const char *kallsyms)
 	if (c) {
 		mr_ksyms_free(*c->out);
 		/* the text the header walk found is read again only if a frame is named */
-		if (c->layout && c->layout->kallsyms_size == strlen(kallsyms))
+		if (c->layout && c->layout->kallsyms_size)
 			*c->out = mr_ksyms_new_file(c->path, c->layout->kallsyms_offset,
 						    c->layout->kallsyms_size);
 		else
@@ -468,8 +468,8 @@ static bool fits(const struct tep_format_field *f, const struct tep_record *rec)
 	       f->offset <= rec->size && f->size <= rec->size - f->offset;
 }
 
-static uint64_t num(const struct mr_reader *r, struct tep_format_field *f,
-		    struct tep_record *rec);
+static inline uint64_t num(const struct mr_reader *r, struct tep_format_field *f,
+			   struct tep_record *rec);
 
 /* A field's value, sign-extended from its size when the field is signed. */
 static int64_t snum(const struct mr_reader *r, struct tep_format_field *f,
@@ -483,8 +483,8 @@ static int64_t snum(const struct mr_reader *r, struct tep_format_field *f,
 	return (int64_t)v;
 }
 
-static uint64_t num(const struct mr_reader *r, struct tep_format_field *f,
-		    struct tep_record *rec)
+static inline uint64_t num(const struct mr_reader *r, struct tep_format_field *f,
+			   struct tep_record *rec)
 {
 	const unsigned char *p;
 	unsigned long long v = 0;
