@@ -19,7 +19,8 @@
 #
 # Knobs (environment): BENCH_RUNS (5), BENCH_N_BARE (10000000),
 # BENCH_N_TRACED (100000), BENCH_N_BIG (300000: a trace of about 100 MB),
-# BENCH_N_HUGE (3000000: about 1 GB; 0 skips it), BENCH_REPORT_RUNS (3).
+# BENCH_N_HUGE (3000000: about 1 GB; 0 skips it), BENCH_REPORT_RUNS (3),
+# BENCH_ONLY (report: part 3 alone).
 # Needs root, tracefs with uprobes, and `make all progs scripts/bench_reader`.
 
 set -u
@@ -40,6 +41,11 @@ N_TRACED=${BENCH_N_TRACED:-100000}
 N_BIG=${BENCH_N_BIG:-300000}
 N_HUGE=${BENCH_N_HUGE:-3000000}
 REPORT_RUNS=${BENCH_REPORT_RUNS:-3}
+ONLY=${BENCH_ONLY:-}
+case $ONLY in
+''|report) ;;
+*) echo "bench.sh: BENCH_ONLY takes 'report', not '$ONLY'" >&2; exit 2 ;;
+esac
 
 for f in $MEMREC $READER $CHURN $SLEEPER; do
 	[ -x "$f" ] || { echo "bench.sh: '$f' is missing; run 'make bench'" >&2; exit 1; }
@@ -208,6 +214,7 @@ echo "memrec bench: $(nproc) CPUs, $(uname -r), runs=$RUNS, churn N: bare $N_BAR
 	"traced $N_TRACED, big $N_BIG" >&2
 
 # ---- 1 + 2: slowdown of the target, lost events, file size -------------------
+if [ "$ONLY" != report ]; then
 declare -a BARE MEMREC_NS MEMREC_WALL MEMREC_FT_NS READER_NS LOST FT_LOST FILE_PER_M READER_LOST
 N=$N_BARE
 for i in $(seq "$RUNS"); do
@@ -274,6 +281,8 @@ rlost=$(printf '%s\n' "${READER_LOST[@]}" | sort -n | tail -n1)
 row "lost events, bare reader (max of $RUNS)" "${rlost:-n/a}" "events" "-"
 fpm=$(printf '%s\n' "${FILE_PER_M[@]}" | median)
 row "file size per million events (allocs+frees)" "$fpm" "MB/M events" "-"
+
+fi
 
 # ---- 3: report speed and memory, on two sizes of trace ---------------------
 # Peak resident memory of a command and its children, in kB (-1: it failed).
@@ -342,6 +351,7 @@ bench_report "$N_BIG"
 [ "$N_HUGE" -gt 0 ] && bench_report "$N_HUGE"
 
 # ---- 4: cost to a non-target process ----------------------------------------
+if [ "$ONLY" != report ]; then
 # nontarget_runs ARRAY [RECORD_ARGS...]: while `memrec record RECORD_ARGS -p`
 # records a sleeper, times churn run directly (not a target) RUNS times;
 # appends the ns/iter to the array named ARRAY.
@@ -451,6 +461,8 @@ ksz=$(printf '%s\n' "${KSZ[@]}" | median)
 kev=$(printf '%s\n' "${KEV[@]}" | median)
 row "  kernel allocations recorded (slab + page)" "$kev" "events" ""
 row "  file size with kernel groups" "$(div "$ksz" 1048576 %.1f)" "MB" ""
+
+fi
 
 # ---- table -----------------------------------------------------------------
 end=$(ns_now)
