@@ -166,7 +166,11 @@ static int parse_line(const struct mr_ksyms *k, const char *p, const char *end,
 	return 1;
 }
 
-/* Stable: functions at one address keep their order. */
+/*
+ * By address, functions at one address in the reverse of their lines'
+ * order: the library builds its list backwards and sorts it stably. The
+ * lines come mostly in address order, which costs a comparison per merge.
+ */
 static void sort_fns(struct kfn *a, struct kfn *tmp, size_t n)
 {
 	size_t mid = n / 2, i = 0, j = mid, o = 0;
@@ -175,10 +179,10 @@ static void sort_fns(struct kfn *a, struct kfn *tmp, size_t n)
 		return;
 	sort_fns(a, tmp, mid);
 	sort_fns(a + mid, tmp, n - mid);
-	if (a[mid - 1].addr <= a[mid].addr)
+	if (a[mid - 1].addr < a[mid].addr)
 		return;
 	while (i < mid && j < n)
-		tmp[o++] = a[j].addr < a[i].addr ? a[j++] : a[i++];
+		tmp[o++] = a[j].addr <= a[i].addr ? a[j++] : a[i++];
 	while (i < mid)
 		tmp[o++] = a[i++];
 	memcpy(a, tmp, o * sizeof(*a));
@@ -216,13 +220,6 @@ static void parse(struct mr_ksyms *k)
 	}
 	if (!k->nr)
 		return;
-	/* the library's list is built backwards: the last line at an address comes first */
-	for (size_t i = 0; i < k->nr / 2; i++) {
-		struct kfn t = k->fns[i];
-
-		k->fns[i] = k->fns[k->nr - 1 - i];
-		k->fns[k->nr - 1 - i] = t;
-	}
 	tmp = mr_xcalloc(k->nr, sizeof(*tmp));
 	sort_fns(k->fns, tmp, k->nr);
 	free(tmp);
