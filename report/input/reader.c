@@ -803,8 +803,9 @@ static void emit_free(struct mr_reader *r, int cpu)
 {
 	const struct mr_event *f = &r->pending[cpu].ev;
 
+	/* pending_ts (dense) says which wait, and since when, without touching the events */
 	for (int c = 0; c < r->nr_cpus; c++)
-		if (c != cpu && r->pending[c].valid && r->pending[c].ev.ts <= f->ts &&
+		if (c != cpu && r->pending_ts[c] && r->pending_ts[c] - 1 <= f->ts &&
 		    allocates(&r->pending[c].ev, f))
 			emit(r, &r->pending[c]);
 	emit(r, &r->pending[cpu]);
