@@ -414,6 +414,7 @@ int tep_parse_kallsyms(struct tep_handle *tep, const char *kallsyms)
 }
 
 static void setup_streams(struct mr_reader *r, const struct mr_cpu_layout *l);
+static int check_all_pages(const struct mr_reader *r, const struct mr_cpu_layout *l);
 
 struct mr_reader *mr_reader_open(const char *path, const struct mr_cpu_layout *layout)
 {
@@ -457,6 +458,11 @@ struct mr_reader *mr_reader_open(const char *path, const struct mr_cpu_layout *l
 	setup_decoders(r);
 	if (layout && layout->own && layout->nr_cpus == r->nr_cpus)
 		setup_streams(r, layout);
+	/* the walk left these pages to the reader; libtracecmd trusts what it reads */
+	if (layout && layout->own && !r->streams && check_all_pages(r, layout) < 0) {
+		mr_reader_close(r);
+		return NULL;
+	}
 	mr_info(2, "the pages of '%s' read by %s", path, r->streams ? "memrec" : "libtracecmd");
 	return r;
 }
@@ -970,6 +976,25 @@ static void setup_streams(struct mr_reader *r, const struct mr_cpu_layout *l)
 static int stream_corrupt(const struct mr_reader *r)
 {
 	return mr_error("'%s' is truncated or corrupt (in the cpu data)", r->path);
+}
+
+/* Every page, before libtracecmd reads them (where the reader cannot). */
+static int check_all_pages(const struct mr_reader *r, const struct mr_cpu_layout *l)
+{
+	unsigned char *page = mr_xmalloc(l->page_size);
+	int fd = open(r->path, O_RDONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		ret = mr_error_errno("cannot read '%s'", r->path);
+	for (int cpu = 0; !ret && cpu < l->nr_cpus; cpu++)
+		for (uint64_t at = 0; !ret && at + l->page_size <= l->size[cpu]; at += l->page_size)
+			if (pread(fd, page, l->page_size, l->offset[cpu] + at) != l->page_size ||
+			    mr_input_check_page(l, page) < 0)
+				ret = stream_corrupt(r);
+	if (fd >= 0)
+		close(fd);
+	free(page);
+	return ret;
 }
 
 static uint32_t rd4(const unsigned char *p)

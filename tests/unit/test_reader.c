@@ -166,7 +166,8 @@ static int damaged_page(const char *path)
 	FILE *in = fopen(path, "rb"), *out;
 	uint32_t asize;
 	void *archive;
-	int fd = mkstemp(tmp), c, ret;
+	int fd = mkstemp(tmp), c, ret, damaged_cpu = -1;
+	struct mr_reader *r;
 
 	if (!in || fd < 0 || mr_input_read_meta(path, &meta, &snaps, &archive, &asize,
 						&layout) < 0) {
@@ -177,8 +178,10 @@ static int damaged_page(const char *path)
 	mr_snapshots_release(&snaps);
 	mr_meta_release(&meta);
 	for (int i = 0; i < layout.nr_cpus && !off; i++)
-		if (layout.size[i] >= 2 * layout.page_size)
+		if (layout.size[i] >= 2 * layout.page_size) {
 			off = layout.offset[i] + layout.page_size;
+			damaged_cpu = i;
+		}
 	mr_cpu_layout_release(&layout);
 	if (!off) {
 		fclose(in);
@@ -197,6 +200,23 @@ static int damaged_page(const char *path)
 	MR_CHECK(ret < 0, "reader/damaged: a page longer than a page is an error", "read %zu events",
 		 e.nr);
 	release(&e);
+	/* where the reader cannot read the pages itself (a layout it does not take) */
+	if (mr_input_read_meta(tmp, &meta, &snaps, &archive, &asize, &layout) == 0) {
+		free(archive);
+		mr_snapshots_release(&snaps);
+		mr_meta_release(&meta);
+		if (layout.own && layout.nr_cpus > 1) {
+			/* one CPU fewer than the file has, the damaged one first */
+			layout.offset[0] = layout.offset[damaged_cpu];
+			layout.size[0] = layout.size[damaged_cpu];
+			layout.nr_cpus--;
+			r = mr_reader_open(tmp, &layout);
+			MR_CHECK(!r, "reader/damaged: checked before libtracecmd reads it",
+				 "opened");
+			mr_reader_close(r);
+		}
+		mr_cpu_layout_release(&layout);
+	}
 	unlink(tmp);
 	return 0;
 }
