@@ -102,13 +102,16 @@ static void map_text(struct mr_ksyms *k)
 		k->len = nul - k->text;
 }
 
+/* A hex digit's value + 1, 0 for other characters (a line is some 40 of them) */
+static const unsigned char hex1[256] = {
+	['0'] = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+	['a'] = 11, 12, 13, 14, 15, 16,
+	['A'] = 11, 12, 13, 14, 15, 16,
+};
+
 static int hexval(int c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+	return hex1[(unsigned char)c] - 1;
 }
 
 /* isspace() of the C locale, which the library's sscanf() uses */

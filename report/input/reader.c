@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ struct decoder {
 	const char			*name;
 	int				k_const[6];	/* used where a field is absent */
 	struct tep_format_field		*cache, *flags, *gfp;
+	int				end;	/* where its last number field ends */
 };
 
 /* How each of these events maps onto struct mr_event's raw[] (the union's named fields). */
@@ -270,6 +272,27 @@ static struct decoder *task_decoder(struct tep_event *e)
 	return d;
 }
 
+/* The end of the decoder's number fields: a record this long holds them all. */
+static int numbers_end(const struct decoder *d)
+{
+	struct tep_format_field *const f[] = {
+		d->args[0], d->args[1], d->args[2], d->caller, d->func, d->ret, d->pid,
+		d->old_pid, d->clone_flags, d->group_dead, d->k[0], d->k[1], d->k[2], d->k[3],
+		d->k[4], d->k[5], d->flags, d->gfp,
+	};
+	int end = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
+		if (!f[i])
+			continue;
+		if (f[i]->offset < 0 || f[i]->size < 0 || f[i]->offset > INT_MAX - f[i]->size)
+			return INT_MAX;		/* never: each is checked then */
+		if (f[i]->offset + f[i]->size > end)
+			end = f[i]->offset + f[i]->size;
+	}
+	return end;
+}
+
 static void setup_decoders(struct mr_reader *r)
 {
 	struct tep_event **events = tep_list_events(r->tep, TEP_EVENT_SORT_ID);
@@ -291,6 +314,8 @@ static void setup_decoders(struct mr_reader *r)
 			d = task_decoder(events[i]);
 		if (!d)
 			d = kernel_decoder(events[i]);
+		if (d)
+			d->end = numbers_end(d);
 		r->by_id[events[i]->id] = d;
 	}
 	/* every event has them at the same place: read directly, as the fields are */
@@ -470,19 +495,15 @@ struct mr_reader *mr_reader_open(const char *path, const struct mr_cpu_layout *l
 /* The file comes from elsewhere: a field must lie inside its record. */
 static bool fits(const struct tep_format_field *f, const struct tep_record *rec)
 {
-	return f && f->offset >= 0 && f->size >= 0 && rec->size >= 0 &&
-	       f->offset <= rec->size && f->size <= rec->size - f->offset;
+	/* a negative offset or size is larger than any record as unsigned */
+	return f && rec->size >= 0 &&
+	       (uint64_t)(uint32_t)f->offset + (uint32_t)f->size <= (uint64_t)rec->size;
 }
 
-static inline uint64_t num(const struct mr_reader *r, struct tep_format_field *f,
-			   struct tep_record *rec);
 
 /* A field's value, sign-extended from its size when the field is signed. */
-static int64_t snum(const struct mr_reader *r, struct tep_format_field *f,
-		    struct tep_record *rec)
+static int64_t sext(const struct tep_format_field *f, uint64_t v)
 {
-	uint64_t v = num(r, f, rec);
-
 	if (f && (f->flags & TEP_FIELD_IS_SIGNED) && f->size > 0 && f->size < 8 &&
 	    (v & (1ull << (8 * f->size - 1))))
 		v |= ~0ull << (8 * f->size);
@@ -521,6 +542,34 @@ static int rec_type(const struct mr_reader *r, struct tep_record *rec)
 static int rec_pid(const struct mr_reader *r, struct tep_record *rec)
 {
 	return r->common_pid ? (int)num(r, r->common_pid, rec) : tep_data_pid(r->tep, rec);
+}
+
+/*
+ * A number field of a record known to hold all its decoder's (fast: its
+ * size checked once against the decoder's end): read without num()'s
+ * check per field.
+ */
+static inline uint64_t fnum(const struct mr_reader *r, bool fast, struct tep_format_field *f,
+			    struct tep_record *rec)
+{
+	const unsigned char *p;
+	uint32_t v32;
+	uint64_t v;
+
+	if (!f)
+		return 0;
+	if (!fast)
+		return num(r, f, rec);
+	p = (const unsigned char *)rec->data + f->offset;
+	if (f->size == 8) {
+		memcpy(&v, p, 8);
+		return v;
+	}
+	if (f->size == 4) {
+		memcpy(&v32, p, 4);
+		return v32;
+	}
+	return num(r, f, rec);
 }
 
 /* A __data_loc string or a fixed char array, copied and NUL-terminated. */
@@ -587,7 +636,7 @@ static const char *gfp_name(struct mr_reader *r, struct tep_record *rec, uint64_
 }
 
 static void decode_kmem(struct mr_reader *r, struct decoder *d, struct tep_record *rec,
-			struct pending *p)
+			struct pending *p, bool fast)
 {
 	struct mr_event *ev = &p->ev;
 
@@ -596,15 +645,16 @@ static void decode_kmem(struct mr_reader *r, struct decoder *d, struct tep_recor
 		ev->cache = p->cache;
 	}
 	/* TRACE_FLAG_HARDIRQ 0x08, SOFTIRQ 0x10, NMI 0x40 */
-	ev->irq = num(r, d->flags, rec) & 0x58;
+	ev->irq = fnum(r, fast, d->flags, rec) & 0x58;
 	if (d->gfp && (ev->kind == MR_EV_SLAB_ALLOC || ev->kind == MR_EV_PAGE_ALLOC ||
 		       ev->kind == MR_EV_PCPU_ALLOC))
-		ev->gfp = gfp_name(r, rec, num(r, d->gfp, rec));
+		ev->gfp = gfp_name(r, rec, fnum(r, fast, d->gfp, rec));
 	ev->kstack = p->kstack;
 }
 
 static void decode(struct mr_reader *r, struct decoder *d, struct tep_record *rec, int cpu)
 {
+	bool fast = r->local_order && rec->size >= d->end;
 	struct pending *p = &r->pending[cpu];
 	struct mr_event *ev = &p->ev;
 
@@ -616,31 +666,32 @@ static void decode(struct mr_reader *r, struct decoder *d, struct tep_record *re
 	ev->cpu = cpu;
 	ev->tid = rec_pid(r, rec);
 	for (int i = 0; i < 3; i++)
-		ev->args[i] = num(r, d->args[i], rec);
-	ev->ret = num(r, d->ret, rec);
-	ev->caller = num(r, d->caller, rec);
-	ev->func = num(r, d->func, rec);
+		ev->args[i] = fnum(r, fast, d->args[i], rec);
+	ev->ret = fnum(r, fast, d->ret, rec);
+	ev->caller = fnum(r, fast, d->caller, rec);
+	ev->func = fnum(r, fast, d->func, rec);
 	if (d->kind == MR_EV_TASK_NEW) {
-		ev->child_tid = num(r, d->pid, rec);
-		ev->clone_flags = num(r, d->clone_flags, rec);
+		ev->child_tid = fnum(r, fast, d->pid, rec);
+		ev->clone_flags = fnum(r, fast, d->clone_flags, rec);
 	} else if (d->kind == MR_EV_EXEC) {
-		ev->tid = num(r, d->pid, rec);
-		ev->args[0] = num(r, d->old_pid, rec);
+		ev->tid = fnum(r, fast, d->pid, rec);
+		ev->args[0] = fnum(r, fast, d->old_pid, rec);
 		str(d->filename, rec, p->path, sizeof(p->path));
 		ev->path = p->path;
 	} else if (d->kind == MR_EV_EXIT) {
-		ev->group_dead = num(r, d->group_dead, rec);
+		ev->group_dead = fnum(r, fast, d->group_dead, rec);
 	} else if (d->name) {
 		ev->name = d->name;
 		for (int i = 0; i < 6; i++)
-			ev->raw[i] = d->k[i] ? snum(r, d->k[i], rec) : d->k_const[i];
+			ev->raw[i] = d->k[i] ? sext(d->k[i], fnum(r, fast, d->k[i], rec)) :
+					       d->k_const[i];
 	}
 	if (d->comm) {
 		str(d->comm, rec, p->comm, sizeof(p->comm));
 		ev->comm = p->comm;
 	}
 	if (d->kind >= MR_EV_SLAB_ALLOC)
-		decode_kmem(r, d, rec, p);
+		decode_kmem(r, d, rec, p, fast);
 	ev->stack = p->stack;
 	p->expect = 0;
 	p->valid = true;
