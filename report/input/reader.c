@@ -131,6 +131,7 @@ struct mr_reader {
 	struct tep_format_field	*mk_tgid, *mk_more, *mk_caller;
 	int			kernel_stack_id; /* ftrace/kernel_stack (-a) */
 	struct tep_format_field	*common_type, *common_pid;
+	int			common_end;	/* a record this long holds both */
 	bool			local_order;	/* the file is of this host's byte order */
 	struct tep_format_field	*ks_size, *ks_caller;
 	/* gfp_flags as the kernel prints them, per value seen (value + 1 -> index) */
@@ -322,6 +323,17 @@ static void setup_decoders(struct mr_reader *r)
 	if (events && events[0]) {
 		r->common_type = tep_find_common_field(events[0], "common_type");
 		r->common_pid = tep_find_common_field(events[0], "common_pid");
+		r->common_end = INT_MAX;
+		if (r->common_type && r->common_pid && r->common_type->offset >= 0 &&
+		    r->common_type->size >= 0 && r->common_pid->offset >= 0 &&
+		    r->common_pid->size >= 0 && r->common_type->offset < 64 &&
+		    r->common_type->size <= 8 && r->common_pid->offset < 64 &&
+		    r->common_pid->size <= 8) {
+			int t = r->common_type->offset + r->common_type->size;
+			int p = r->common_pid->offset + r->common_pid->size;
+
+			r->common_end = t > p ? t : p;
+		}
 	}
 	us = tep_find_event_by_name(r->tep, "ftrace", "user_stack");
 	r->user_stack_id = us ? us->id : -1;
@@ -534,16 +546,6 @@ static inline uint64_t num(const struct mr_reader *r, struct tep_format_field *f
 	return v;
 }
 
-static int rec_type(const struct mr_reader *r, struct tep_record *rec)
-{
-	return r->common_type ? (int)num(r, r->common_type, rec) : tep_data_type(r->tep, rec);
-}
-
-static int rec_pid(const struct mr_reader *r, struct tep_record *rec)
-{
-	return r->common_pid ? (int)num(r, r->common_pid, rec) : tep_data_pid(r->tep, rec);
-}
-
 /*
  * A number field of a record known to hold all its decoder's (fast: its
  * size checked once against the decoder's end): read without num()'s
@@ -554,6 +556,7 @@ static inline uint64_t fnum(const struct mr_reader *r, bool fast, struct tep_for
 {
 	const unsigned char *p;
 	uint32_t v32;
+	uint16_t v16;
 	uint64_t v;
 
 	if (!f)
@@ -565,11 +568,31 @@ static inline uint64_t fnum(const struct mr_reader *r, bool fast, struct tep_for
 		memcpy(&v, p, 8);
 		return v;
 	}
-	if (f->size == 4) {
+	switch (f->size) {
+	case 1:
+		return *p;
+	case 2:
+		memcpy(&v16, p, 2);
+		return v16;
+	case 4:
 		memcpy(&v32, p, 4);
 		return v32;
 	}
 	return num(r, f, rec);
+}
+
+static int rec_type(const struct mr_reader *r, struct tep_record *rec)
+{
+	if (!r->common_type)
+		return tep_data_type(r->tep, rec);
+	return fnum(r, r->local_order && rec->size >= r->common_end, r->common_type, rec);
+}
+
+static int rec_pid(const struct mr_reader *r, struct tep_record *rec)
+{
+	if (!r->common_pid)
+		return tep_data_pid(r->tep, rec);
+	return fnum(r, r->local_order && rec->size >= r->common_end, r->common_pid, rec);
 }
 
 /* A __data_loc string or a fixed char array, copied and NUL-terminated. */
