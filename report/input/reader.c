@@ -426,7 +426,7 @@ static void unguard_crashes(void)
 static struct ksyms_capture {
 	struct mr_ksyms			**out;
 	const char			*path;
-	const struct mr_cpu_layout	*layout;	/* where the text is in the file, or NULL */
+	const struct mr_cpu_layout	*layout;	/* the text in the file; or NULL */
 } *ksyms_capture;
 
 int tep_parse_kallsyms(struct tep_handle *tep, const char *kallsyms)
@@ -999,7 +999,8 @@ static void release_read_pages(struct mr_reader *r, const struct tep_record *rec
 #define READ_AHEAD_MAX		(1u << 20)
 
 #define RB_TS_SHIFT		27
-#define RB_TS_MSB		(0xf8ull << 56)	/* an absolute time keeps these from before */
+/* an absolute time keeps these bits of the time before it */
+#define RB_TS_MSB		(0xf8ull << 56)
 #define RB_COMMIT_MASK		((1u << 27) - 1)
 #define RB_MISSED_EVENTS	(1ull << 31)
 #define RB_MISSED_STORED	(1ull << 30)
@@ -1012,7 +1013,7 @@ struct cpu_stream {
 	uint64_t		buf_at;		/* the file offset of buf[0] */
 	uint32_t		buf_len, cap;
 	uint32_t		page;		/* the current page's offset in buf */
-	const unsigned char	*data;		/* its events; NULL before the first page */
+	const unsigned char	*data;		/* its events; NULL before page one */
 	uint32_t		commit, next;	/* used length; the next event's offset */
 	uint64_t		ts;
 	long long		lost;		/* events lost before the page, -1 unknown */
@@ -1163,7 +1164,8 @@ static int next_rec(struct mr_reader *r, struct cpu_stream *c)
 			}
 			if (type == RB_TIME_EXTEND || type == RB_TIME_STAMP) {
 				delta += len << RB_TS_SHIFT;
-				c->ts = type == RB_TIME_STAMP ? delta | (c->ts & RB_TS_MSB) : c->ts + delta;
+				c->ts = type == RB_TIME_STAMP ? delta | (c->ts & RB_TS_MSB) :
+								 c->ts + delta;
 				c->next = curr + 8;
 				continue;
 			}

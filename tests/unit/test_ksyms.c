@@ -187,7 +187,8 @@ int main(void)
 	MR_CHECK(!strcmp(mr_ksyms_find(k, 0xffffffff81000210ull, &start), "weak_one") ||
 		 !strcmp(mr_ksyms_find(k, 0xffffffff81000210ull, &start), "strong_one") ||
 		 !strcmp(mr_ksyms_find(k, 0xffffffff81000210ull, &start), "local_one"),
-		 "ksyms/inside-an-alias", "got '%s'", mr_ksyms_find(k, 0xffffffff81000210ull, NULL));
+		 "ksyms/inside-an-alias", "got '%s'",
+		 mr_ksyms_find(k, 0xffffffff81000210ull, NULL));
 	MR_CHECK_EQ(start, 0xffffffff81000200ull, "ksyms/start-of-the-function");
 	MR_CHECK(!mr_ksyms_find(k, 0x10, NULL), "ksyms/below-the-first", "found one");
 	MR_CHECK(!mr_ksyms_find(k, 0xffffffffc0002001ull, NULL), "ksyms/past-the-last",

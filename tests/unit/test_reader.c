@@ -197,8 +197,8 @@ static int damaged_page(const char *path)
 	fwrite(&commit, 8, 1, out);
 	fclose(out);
 	ret = read_all(tmp, false, &e, &st);
-	MR_CHECK(ret < 0, "reader/damaged: a page longer than a page is an error", "read %zu events",
-		 e.nr);
+	MR_CHECK(ret < 0, "reader/damaged: a page longer than a page is an error",
+		 "read %zu events", e.nr);
 	release(&e);
 	/* where the reader cannot read the pages itself (a layout it does not take) */
 	if (mr_input_read_meta(tmp, &meta, &snaps, &archive, &asize, &layout) == 0) {
