@@ -51,6 +51,12 @@ void mr_symbols_inherit(struct mr_symbols *s, int pid, int parent, uint64_t ts);
  */
 int mr_symbols_lookup(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
 		      bool return_addr, struct mr_frame *f);
+/*
+ * The real function at addr (the name mr_symbols_lookup() gives), or NULL;
+ * no DWARF is read: what the reading of the events asks, not the rows.
+ */
+const char *mr_symbols_function(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
+				bool return_addr);
 /* A recorded mapping, as the lookups pick it; strings live as long as the struct mr_symbols. */
 struct mr_mapping {
 	uint64_t	start, end;	/* addresses [start, end) */

@@ -27,7 +27,8 @@
 # BENCH_N_TRACED (100000), BENCH_N_BIG (300000: a trace of about 100 MB),
 # BENCH_N_HUGE (3000000: about 1 GB; 0 skips it), BENCH_REPORT_RUNS (3),
 # BENCH_N_GROUPS (10000: churn iterations per -e group run), BENCH_GROUPS=0
-# and BENCH_EXIT=0 (skip 7 and 8). A quicker run: BENCH_RUNS=3 BENCH_N_HUGE=0.
+# and BENCH_EXIT=0 (skip 7 and 8),
+# BENCH_ONLY (report: part 3 alone). A quicker run: BENCH_RUNS=3 BENCH_N_HUGE=0.
 # Needs root, tracefs with uprobes, and `make all progs scripts/bench_reader`.
 
 set -u
@@ -48,6 +49,11 @@ N_TRACED=${BENCH_N_TRACED:-100000}
 N_BIG=${BENCH_N_BIG:-300000}
 N_HUGE=${BENCH_N_HUGE:-3000000}
 REPORT_RUNS=${BENCH_REPORT_RUNS:-3}
+ONLY=${BENCH_ONLY:-}
+case $ONLY in
+''|report) ;;
+*) echo "bench.sh: BENCH_ONLY takes 'report', not '$ONLY'" >&2; exit 2 ;;
+esac
 
 for f in $MEMREC $READER $CHURN $SLEEPER; do
 	[ -x "$f" ] || { echo "bench.sh: '$f' is missing; run 'make bench'" >&2; exit 1; }
@@ -221,6 +227,7 @@ echo "memrec bench: $(nproc) CPUs, $(uname -r), runs=$RUNS, churn N: bare $N_BAR
 	"traced $N_TRACED, big $N_BIG" >&2
 
 # ---- 1 + 2: slowdown of the target, lost events, file size -------------------
+if [ "$ONLY" != report ]; then
 declare -a BARE MEMREC_NS MEMREC_WALL MEMREC_FT_NS READER_NS LOST FT_LOST FILE_PER_M READER_LOST
 declare -a PL_NS PL_LOST PL_FILE_PER_M
 N=$N_BARE
@@ -313,6 +320,8 @@ row "file size per million events (allocs+frees)" "$fpm" "MB/M events" "-"
 plfpm=$(printf '%s\n' "${PL_FILE_PER_M[@]}" | median)
 row "file size per million events, --preload" "$plfpm" "MB/M events" "-"
 
+fi
+
 # ---- 3: report speed and memory, on two sizes of trace ---------------------
 # Peak resident memory of a command and its children, in kB (-1: it failed).
 peak_rss_kb() {
@@ -380,6 +389,7 @@ bench_report "$N_BIG"
 [ "$N_HUGE" -gt 0 ] && bench_report "$N_HUGE"
 
 # ---- 4: cost to a non-target process ----------------------------------------
+if [ "$ONLY" != report ]; then
 # nontarget_runs ARRAY [RECORD_ARGS...]: while `memrec record RECORD_ARGS -p`
 # records a sleeper, times churn run directly (not a target) RUNS times;
 # appends the ns/iter to the array named ARRAY.
@@ -490,6 +500,8 @@ kev=$(printf '%s\n' "${KEV[@]}" | median)
 row "  kernel allocations recorded (slab + page)" "$kev" "events" ""
 row "  file size with kernel groups" "$(div "$ksz" 1048576 %.1f)" "MB" ""
 
+fi
+
 # ---- table -----------------------------------------------------------------
 end=$(ns_now)
 printf '\nmemrec bench (%s, %s CPUs, medians of %s runs, %.0f s)\n' "$(uname -r)" "$(nproc)" \
@@ -513,11 +525,11 @@ for n in "${NOTES[@]}"; do printf 'note: %s\n' "$n"; done
 # user,mappings and the default events (target time, bytes, lost events,
 # exit latency); scripts/bench-exit.sh: exit latency on a trivial target,
 # detached teardown against foreground. BENCH_GROUPS=0 / BENCH_EXIT=0 skip them.
-if [ "${BENCH_GROUPS:-1}" != 0 ]; then
+if [ "${BENCH_GROUPS:-1}" != 0 ] && [ "$ONLY" != report ]; then
 	echo
 	scripts/bench-groups.sh || FAILED=1
 fi
-if [ "${BENCH_EXIT:-1}" != 0 ]; then
+if [ "${BENCH_EXIT:-1}" != 0 ] && [ "$ONLY" != report ]; then
 	printf '\nmemrec bench-exit (medians of %s runs)\n' "$RUNS"
 	scripts/bench-exit.sh || FAILED=1
 fi

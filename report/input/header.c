@@ -41,6 +41,8 @@ struct td_found {
 	struct mr_tracedat_found	*opts;
 	int				nr;
 	int				has_clock;
+	bool				ts_options;	/* times the library would shift */
+	struct mr_cpu_layout		*layout;	/* NULL: not asked for */
 };
 
 static int corrupt(const struct td_in *in)
@@ -402,10 +404,18 @@ static int check_formats(struct td_in *in)
 }
 
 /* Rows 10-13. */
-static int skip_tables(struct td_in *in, uint64_t *nr_cpus)
+static int skip_tables(struct td_in *in, uint64_t *nr_cpus, const struct td_found *f)
 {
+	uint64_t len;
+
 	in->part = "kallsyms";
-	if (skip_blob(in, 4))
+	if (get_num(in, 4, &len))
+		return -1;
+	if (f->layout) {
+		f->layout->kallsyms_offset = in->pos;
+		f->layout->kallsyms_size = len <= left(in) ? len : 0;
+	}
+	if (skip(in, len))
 		return -1;
 	in->part = "the printk formats";
 	if (skip_blob(in, 4))
@@ -452,6 +462,9 @@ static int read_option(struct td_in *in, uint16_t id, uint32_t size, struct td_f
 		in->part = part;
 		f->has_clock = 1;
 	}
+	/* DATE, OFFSET, TIME_SHIFT, TSC2NSEC: libtracecmd shifts or scales the times */
+	if (id == 1 || id == 7 || id == 12 || id == 14)
+		f->ts_options = true;
 	for (int i = 0; i < f->nr && !o; i++)
 		if (f->opts[i].id == id && !f->opts[i].found)
 			o = &f->opts[i];
@@ -512,6 +525,7 @@ static int check_page(const struct td_in *in, const unsigned char *page)
 {
 	uint64_t hdr = 8 + in->long_size, commit, pos;
 
+	/* the file's page header may be wider than a header in a page of ours */
 	commit = in->long_size == 8 ? u64_at(in, page + 8) : u32_at(in, page + 8);
 	commit &= (1u << 27) - 1;	/* the high bits flag missed events */
 	if (commit > in->page_size - hdr)
@@ -540,6 +554,14 @@ static int check_page(const struct td_in *in, const unsigned char *page)
 	return 0;
 }
 
+int mr_input_check_page(const struct mr_cpu_layout *l, const unsigned char *page)
+{
+	const struct td_in in = { .big_endian = l->big_endian, .long_size = l->long_size,
+				  .page_size = l->page_size };
+
+	return check_page(&in, page);
+}
+
 static int check_pages(struct td_in *in, uint64_t offset, uint64_t size)
 {
 	unsigned char *buf = mr_xmalloc(in->page_size);
@@ -558,10 +580,31 @@ static int check_pages(struct td_in *in, uint64_t offset, uint64_t size)
 	return ret;
 }
 
+/*
+ * The layout the reader reads the pages by: itself (own) when the file is
+ * of this host's byte order, of whole pages and with none of the options
+ * that make libtracecmd shift or scale the times; else through libtracecmd.
+ */
+static void set_layout(const struct td_in *in, uint64_t nr_cpus, const struct td_found *f)
+{
+	struct mr_cpu_layout *l = f->layout;
+
+	l->nr_cpus = nr_cpus;
+	l->offset = mr_xcalloc(nr_cpus ? nr_cpus : 1, sizeof(*l->offset));
+	l->size = mr_xcalloc(nr_cpus ? nr_cpus : 1, sizeof(*l->size));
+	l->page_size = in->page_size;
+	l->long_size = in->long_size;
+	l->big_endian = in->big_endian;
+	l->own = !f->ts_options && in->big_endian == (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
+}
+
 /* Rows 15-18: the data must lie inside the file, or the reader fails later. */
 static int check_cpu_data(struct td_in *in, uint64_t nr_cpus, const struct td_found *f)
 {
+	struct mr_cpu_layout local = { 0 }, *l = f->layout ? f->layout : &local;
+	struct td_found lf = *f;
 	uint64_t i, offset, size;
+	int ret = 0;
 	char word[10];
 
 	in->part = "the cpu data table";
@@ -571,32 +614,54 @@ static int check_cpu_data(struct td_in *in, uint64_t nr_cpus, const struct td_fo
 		return 0;
 	if (memcmp(word, "flyrecord", 10) || nr_cpus > left(in) / 16)
 		return corrupt(in);
-	for (i = 0; i < nr_cpus; i++) {
-		if (get_num(in, 8, &offset) || get_num(in, 8, &size))
-			return -1;
+	lf.layout = l;
+	set_layout(in, nr_cpus, &lf);
+	for (i = 0; i < nr_cpus && !ret; i++) {
+		if (get_num(in, 8, &offset) || get_num(in, 8, &size)) {
+			ret = -1;
+			break;
+		}
 		if (size && (offset > in->size || size > in->size - offset)) {
 			in->part = "the cpu data";
-			return corrupt(in);
+			ret = corrupt(in);
+			break;
 		}
-		if (size && check_pages(in, offset, size) < 0)
-			return -1;
+		l->offset[i] = offset;
+		l->size[i] = size;
+		/* memrec writes whole pages; the library would read a tail as a page too */
+		l->own = l->own && !(size % in->page_size) && !(offset % in->page_size);
 	}
-	if (f->has_clock) {
-		uint64_t size;
+	/*
+	 * A reader that reads the pages itself checks each as it reads it: one
+	 * pass, not two. libtracecmd still decodes each CPU's first page as it
+	 * opens the file, so those are checked here.
+	 */
+	for (i = 0; !ret && i < nr_cpus; i++)
+		if (l->size[i] && check_pages(in, l->offset[i], f->layout && l->own ?
+					      in->page_size : l->size[i]) < 0)
+			ret = -1;
+	if (l == &local)
+		mr_cpu_layout_release(&local);
+	if (ret || !f->has_clock)
+		return ret;
+	in->part = "the trace clock";
+	if (get_num(in, 8, &size) || check_clock(in, size))
+		return -1;
+	return skip(in, size);
+}
 
-		in->part = "the trace clock";
-		if (get_num(in, 8, &size) || check_clock(in, size))
-			return -1;
-		return skip(in, size);
-	}
-	return 0;
+void mr_cpu_layout_release(struct mr_cpu_layout *l)
+{
+	free(l->offset);
+	free(l->size);
+	memset(l, 0, sizeof(*l));
 }
 
 static int walk(struct td_in *in, struct td_found *f)
 {
 	uint64_t nr_cpus;
 
-	if (read_file_header(in) || check_formats(in) || skip_tables(in, &nr_cpus) ||
+	if (read_file_header(in) || check_formats(in) || skip_tables(in, &nr_cpus, f) ||
 	    read_options(in, f))
 		return -1;
 	return check_cpu_data(in, nr_cpus, f);
@@ -612,9 +677,10 @@ static void release_found(struct mr_tracedat_found *opts, int nr)
 	}
 }
 
-int mr_tracedat_find_options(const char *path, struct mr_tracedat_found *opts, int nr)
+static int find_options(const char *path, struct mr_tracedat_found *opts, int nr,
+			struct mr_cpu_layout *layout)
 {
-	struct td_found f = { .opts = opts, .nr = nr };
+	struct td_found f = { .opts = opts, .nr = nr, .layout = layout };
 	struct td_in in = { .path = path };
 	struct stat st;
 	int ret;
@@ -633,11 +699,19 @@ int mr_tracedat_find_options(const char *path, struct mr_tracedat_found *opts, i
 	}
 	in.size = st.st_size;
 	ret = walk(&in, &f);
-	if (ret)
+	if (ret) {
 		release_found(opts, nr);
+		if (layout)
+			mr_cpu_layout_release(layout);
+	}
 out:
 	close(in.fd);
 	return ret;
+}
+
+int mr_tracedat_find_options(const char *path, struct mr_tracedat_found *opts, int nr)
+{
+	return find_options(path, opts, nr, NULL);
 }
 
 int mr_tracedat_find_option(const char *path, uint16_t id, void **data, uint32_t *size)
@@ -656,7 +730,7 @@ int mr_tracedat_find_option(const char *path, uint16_t id, void **data, uint32_t
  * are not. The archive's bytes go to *archive (NULL when none).
  */
 int mr_input_read_meta(const char *path, struct mr_meta *meta, struct mr_snapshots *snaps,
-		       void **archive, uint32_t *archive_size)
+		       void **archive, uint32_t *archive_size, struct mr_cpu_layout *layout)
 {
 	struct mr_tracedat_found o[] = {
 		{ .id = MR_OPTION_META }, { .id = MR_OPTION_SNAPSHOTS }, { .id = MR_OPTION_ARCHIVE },
@@ -665,7 +739,8 @@ int mr_input_read_meta(const char *path, struct mr_meta *meta, struct mr_snapsho
 
 	*archive = NULL;
 	*archive_size = 0;
-	if (mr_tracedat_find_options(path, o, ARRAY_SIZE(o)) < 0)
+	memset(layout, 0, sizeof(*layout));
+	if (find_options(path, o, ARRAY_SIZE(o), layout) < 0)
 		return -1;
 	if (!o[0].found)
 		ret = mr_error("'%s' was not written by memrec record (no memrec metadata); "
@@ -680,5 +755,7 @@ int mr_input_read_meta(const char *path, struct mr_meta *meta, struct mr_snapsho
 		o[2].data = NULL;
 	}
 	release_found(o, ARRAY_SIZE(o));
+	if (ret < 0)
+		mr_cpu_layout_release(layout);
 	return ret < 0 ? -1 : 0;
 }

@@ -5,8 +5,11 @@
  * looked up once per event type, not per record. The user stack the kernel
  * writes right after an event (same CPU, same task) is attached to it.
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +37,7 @@ struct decoder {
 	int				k_const[6];	/* used where a field is absent */
 	struct tep_format_field		*cache, *flags, *gfp;
 	bool				cache_by_size;	/* the kernel gives no name */
+	int				end;	/* where its last number field ends */
 };
 
 /* How each of these events maps onto struct mr_event's raw[] (the union's named fields). */
@@ -98,6 +102,9 @@ static const struct kernel_def {
 	{ "syscalls", "sys_exit_brk", MR_EV_MAP_EXIT, { "ret" }, NULL, NULL, MR_FN_BRK },
 };
 
+/* How long an event waits for its stack (flush_stale). */
+#define STACK_WAIT_NS	100000
+
 struct pending {
 	struct mr_event		ev;
 	bool			valid;
@@ -125,6 +132,9 @@ struct mr_reader {
 	int			kstack_id;	/* memrec/kstack: perf's kernel chain */
 	struct tep_format_field	*mk_tgid, *mk_more, *mk_caller;
 	int			kernel_stack_id; /* ftrace/kernel_stack (-a) */
+	struct tep_format_field	*common_type, *common_pid;
+	int			common_end;	/* a record this long holds both */
+	bool			local_order;	/* the file is of this host's byte order */
 	struct tep_format_field	*ks_size, *ks_caller;
 	/* gfp_flags as the kernel prints them, per value seen (value + 1 -> index) */
 	struct mr_u64map	gfp_map;
@@ -133,6 +143,8 @@ struct mr_reader {
 	struct pending		*pending;	/* per CPU */
 	/* per CPU: its pending event's time + 1, 0 when none (dense: scanned per record) */
 	uint64_t		*pending_ts;
+	uint64_t		stale_at;	/* no pending event is stale up to this time */
+	size_t			ev_size;	/* sizeof(struct mr_event), see decode() */
 	int			nr_cpus;
 	struct mr_reader_stats	stats;
 	dev_t			dev;		/* the file, to know its mappings */
@@ -141,6 +153,11 @@ struct mr_reader {
 	void			(*fn)(const struct mr_event *ev, void *ctx);
 	void			*ctx;
 	const char		*path;
+	struct mr_ksyms		*ksyms;		/* NULL: the library parsed them */
+	/* the pages read by memrec itself (layout.own), one stream per CPU */
+	struct mr_cpu_layout	layout;
+	struct cpu_stream	*streams;
+	int			fd;
 };
 
 static struct tep_format_field *field(struct tep_event *e, const char *name)
@@ -260,6 +277,27 @@ static struct decoder *task_decoder(struct tep_event *e)
 	return d;
 }
 
+/* The end of the decoder's number fields: a record this long holds them all. */
+static int numbers_end(const struct decoder *d)
+{
+	struct tep_format_field *const f[] = {
+		d->args[0], d->args[1], d->args[2], d->caller, d->func, d->ret, d->pid,
+		d->old_pid, d->clone_flags, d->group_dead, d->k[0], d->k[1], d->k[2], d->k[3],
+		d->k[4], d->k[5], d->flags, d->gfp,
+	};
+	int end = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
+		if (!f[i])
+			continue;
+		if (f[i]->offset < 0 || f[i]->size < 0 || f[i]->offset > INT_MAX - f[i]->size)
+			return INT_MAX;		/* never: each is checked then */
+		if (f[i]->offset + f[i]->size > end)
+			end = f[i]->offset + f[i]->size;
+	}
+	return end;
+}
+
 static void setup_decoders(struct mr_reader *r)
 {
 	struct tep_event **events = tep_list_events(r->tep, TEP_EVENT_SORT_ID);
@@ -281,6 +319,8 @@ static void setup_decoders(struct mr_reader *r)
 			d = task_decoder(events[i]);
 		if (!d)
 			d = kernel_decoder(events[i]);
+		if (d)
+			d->end = numbers_end(d);
 		r->by_id[events[i]->id] = d;
 		if (d && d->cache_by_size)
 			r->stats.limits |= MR_LIMIT_CACHE_NAME;
@@ -295,6 +335,22 @@ static void setup_decoders(struct mr_reader *r)
 	if (tep_find_event_by_name(r->tep, "percpu", "percpu_alloc_percpu") &&
 	    !tep_find_event_by_name(r->tep, "vmalloc", "alloc_vmap_area"))
 		r->stats.limits |= MR_LIMIT_VMALLOC;
+	/* every event has them at the same place: read directly, as the fields are */
+	if (events && events[0]) {
+		r->common_type = tep_find_common_field(events[0], "common_type");
+		r->common_pid = tep_find_common_field(events[0], "common_pid");
+		r->common_end = INT_MAX;
+		if (r->common_type && r->common_pid && r->common_type->offset >= 0 &&
+		    r->common_type->size >= 0 && r->common_pid->offset >= 0 &&
+		    r->common_pid->size >= 0 && r->common_type->offset < 64 &&
+		    r->common_type->size <= 8 && r->common_pid->offset < 64 &&
+		    r->common_pid->size <= 8) {
+			int t = r->common_type->offset + r->common_type->size;
+			int p = r->common_pid->offset + r->common_pid->size;
+
+			r->common_end = t > p ? t : p;
+		}
+	}
 	us = tep_find_event_by_name(r->tep, "ftrace", "user_stack");
 	r->user_stack_id = us ? us->id : -1;
 	if (us) {
@@ -373,18 +429,64 @@ static void unguard_crashes(void)
 		signal(sigs[i], SIG_DFL);
 }
 
-struct mr_reader *mr_reader_open(const char *path)
+/*
+ * libtracecmd parses the file's kallsyms as it opens the file, and has no
+ * flag to skip that, a fixed cost of every report. This definition of the
+ * library's function in memrec itself is the one its call binds to (the
+ * program comes first in the dynamic linker's lookup): while a reader
+ * opens its file, the text is kept for ksyms.c to parse if a kernel frame
+ * is named; otherwise, or where the program's definition is not the one
+ * used (the reader falls back on the library's own table then), the
+ * library's is called. File-scope: the library gives the call no context.
+ */
+static struct ksyms_capture {
+	struct mr_ksyms			**out;
+	const char			*path;
+	const struct mr_cpu_layout	*layout;	/* the text in the file; or NULL */
+} *ksyms_capture;
+
+int tep_parse_kallsyms(struct tep_handle *tep, const char *kallsyms)
+{
+	static int (*real)(struct tep_handle *tep, const char *kallsyms);
+	struct ksyms_capture *c = ksyms_capture;
+
+	if (c) {
+		mr_ksyms_free(*c->out);
+		/* the text the header walk found is read again only if a frame is named */
+		if (c->layout && c->layout->kallsyms_size)
+			*c->out = mr_ksyms_new_file(c->path, c->layout->kallsyms_offset,
+						    c->layout->kallsyms_size);
+		else
+			*c->out = mr_ksyms_new(kallsyms);
+		return 0;
+	}
+	if (!real)
+		real = (int (*)(struct tep_handle *, const char *))dlsym(RTLD_NEXT,
+									 "tep_parse_kallsyms");
+	return real ? real(tep, kallsyms) : -1;
+}
+
+static void setup_streams(struct mr_reader *r, const struct mr_cpu_layout *l);
+static int check_all_pages(const struct mr_reader *r, const struct mr_cpu_layout *l);
+
+struct mr_reader *mr_reader_open(const char *path, const struct mr_cpu_layout *layout)
 {
 	struct mr_reader *r = mr_xcalloc(1, sizeof(*r));
 	struct stat st;
 
+	r->fd = -1;
+	r->stale_at = UINT64_MAX;
+	r->ev_size = sizeof(struct mr_event);
 	tracecmd_set_loglevel(mr_verbosity() > 1 ? TEP_LOG_INFO : TEP_LOG_CRITICAL);
 	tep_set_loglevel(mr_verbosity() > 1 ? TEP_LOG_INFO : TEP_LOG_CRITICAL);
 	r->path = path;
 	guard_crashes(path);
+	ksyms_capture = &(struct ksyms_capture){ &r->ksyms, path, layout };
 	r->handle = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
+	ksyms_capture = NULL;
 	if (!r->handle) {
 		unguard_crashes();
+		mr_ksyms_free(r->ksyms);
 		mr_error("cannot read '%s': not a readable trace file (truncated or corrupt?)",
 			 path);
 		free(r);
@@ -392,6 +494,7 @@ struct mr_reader *mr_reader_open(const char *path)
 	}
 	in_library = 0;		/* on again only while the events are iterated */
 	r->tep = tracecmd_get_tep(r->handle);
+	r->local_order = tep_is_file_bigendian(r->tep) == tep_is_local_bigendian(r->tep);
 	r->nr_cpus = tep_get_cpus(r->tep);
 	if (r->nr_cpus <= 0 || r->nr_cpus > 8192) {
 		mr_error("'%s' is corrupt (it claims %d CPUs)", path, r->nr_cpus);
@@ -406,40 +509,48 @@ struct mr_reader *mr_reader_open(const char *path)
 		r->ino = st.st_ino;
 	}
 	setup_decoders(r);
+	if (layout && layout->own && layout->nr_cpus == r->nr_cpus)
+		setup_streams(r, layout);
+	/* the walk left these pages to the reader; libtracecmd trusts what it reads */
+	if (layout && layout->own && !r->streams && check_all_pages(r, layout) < 0) {
+		mr_reader_close(r);
+		return NULL;
+	}
+	mr_info(2, "the pages of '%s' read by %s", path, r->streams ? "memrec" : "libtracecmd");
 	return r;
 }
 
 /* The file comes from elsewhere: a field must lie inside its record. */
 static bool fits(const struct tep_format_field *f, const struct tep_record *rec)
 {
-	return f && f->offset >= 0 && f->size >= 0 && rec->size >= 0 &&
-	       f->offset <= rec->size && f->size <= rec->size - f->offset;
+	/* a negative offset or size is larger than any record as unsigned */
+	return f && rec->size >= 0 &&
+	       (uint64_t)(uint32_t)f->offset + (uint32_t)f->size <= (uint64_t)rec->size;
 }
 
-static uint64_t num(struct tep_format_field *f, struct tep_record *rec);
 
 /* A field's value, sign-extended from its size when the field is signed. */
-static int64_t snum(struct tep_format_field *f, struct tep_record *rec)
+static int64_t sext(const struct tep_format_field *f, uint64_t v)
 {
-	uint64_t v = num(f, rec);
-
 	if (f && (f->flags & TEP_FIELD_IS_SIGNED) && f->size > 0 && f->size < 8 &&
 	    (v & (1ull << (8 * f->size - 1))))
 		v |= ~0ull << (8 * f->size);
 	return (int64_t)v;
 }
 
-static uint64_t num(struct tep_format_field *f, struct tep_record *rec)
+static inline uint64_t num(const struct mr_reader *r, struct tep_format_field *f,
+			   struct tep_record *rec)
 {
-	const unsigned char *p = (const unsigned char *)rec->data + (fits(f, rec) ? f->offset : 0);
+	const unsigned char *p;
 	unsigned long long v = 0;
 	uint32_t v32;
 	uint16_t v16;
 
 	if (!fits(f, rec))
 		return 0;
+	p = (const unsigned char *)rec->data + f->offset;
 	/* the hot path: a file of this host's byte order, read in place */
-	if (tep_is_file_bigendian(f->event->tep) == tep_is_local_bigendian(f->event->tep)) {
+	if (r->local_order) {
 		switch (f->size) {
 		case 1: return *p;
 		case 2: memcpy(&v16, p, 2); return v16;
@@ -449,6 +560,55 @@ static uint64_t num(struct tep_format_field *f, struct tep_record *rec)
 	}
 	tep_read_number_field(f, rec->data, &v);
 	return v;
+}
+
+/*
+ * A number field of a record known to hold all its decoder's (fast: its
+ * size checked once against the decoder's end): read without num()'s
+ * check per field.
+ */
+static inline uint64_t fnum(const struct mr_reader *r, bool fast, struct tep_format_field *f,
+			    struct tep_record *rec)
+{
+	const unsigned char *p;
+	uint32_t v32;
+	uint16_t v16;
+	uint64_t v;
+
+	if (!f)
+		return 0;
+	if (!fast)
+		return num(r, f, rec);
+	p = (const unsigned char *)rec->data + f->offset;
+	if (f->size == 8) {
+		memcpy(&v, p, 8);
+		return v;
+	}
+	switch (f->size) {
+	case 1:
+		return *p;
+	case 2:
+		memcpy(&v16, p, 2);
+		return v16;
+	case 4:
+		memcpy(&v32, p, 4);
+		return v32;
+	}
+	return num(r, f, rec);
+}
+
+static int rec_type(const struct mr_reader *r, struct tep_record *rec)
+{
+	if (!r->common_type)
+		return tep_data_type(r->tep, rec);
+	return fnum(r, r->local_order && rec->size >= r->common_end, r->common_type, rec);
+}
+
+static int rec_pid(const struct mr_reader *r, struct tep_record *rec)
+{
+	if (!r->common_pid)
+		return tep_data_pid(r->tep, rec);
+	return fnum(r, r->local_order && rec->size >= r->common_end, r->common_pid, rec);
 }
 
 /* A __data_loc string or a fixed char array, copied and NUL-terminated. */
@@ -515,7 +675,7 @@ static const char *gfp_name(struct mr_reader *r, struct tep_record *rec, uint64_
 }
 
 static void decode_kmem(struct mr_reader *r, struct decoder *d, struct tep_record *rec,
-			struct pending *p)
+			struct pending *p, bool fast)
 {
 	struct mr_event *ev = &p->ev;
 
@@ -529,55 +689,60 @@ static void decode_kmem(struct mr_reader *r, struct decoder *d, struct tep_recor
 		ev->cache = p->cache;
 	}
 	/* TRACE_FLAG_HARDIRQ 0x08, SOFTIRQ 0x10, NMI 0x40 */
-	ev->irq = num(d->flags, rec) & 0x58;
+	ev->irq = fnum(r, fast, d->flags, rec) & 0x58;
 	if (d->gfp && (ev->kind == MR_EV_SLAB_ALLOC || ev->kind == MR_EV_PAGE_ALLOC ||
 		       ev->kind == MR_EV_PCPU_ALLOC))
-		ev->gfp = gfp_name(r, rec, num(d->gfp, rec));
+		ev->gfp = gfp_name(r, rec, fnum(r, fast, d->gfp, rec));
 	ev->kstack = p->kstack;
 }
 
 static void decode(struct mr_reader *r, struct decoder *d, struct tep_record *rec, int cpu)
 {
+	bool fast = r->local_order && rec->size >= d->end;
 	struct pending *p = &r->pending[cpu];
 	struct mr_event *ev = &p->ev;
 
-	memset(ev, 0, sizeof(*ev));
+	/* a size known only at run time: libc's memset, not the slower inline string store */
+	memset(ev, 0, r->ev_size);
 	ev->ts = rec->ts;
 	ev->kind = d->kind;
 	ev->fn = d->fn;
 	ev->cpu = cpu;
-	ev->tid = tep_data_pid(r->tep, rec);
+	ev->tid = rec_pid(r, rec);
 	for (int i = 0; i < 3; i++)
-		ev->args[i] = num(d->args[i], rec);
-	ev->ret = num(d->ret, rec);
-	ev->caller = num(d->caller, rec);
-	ev->func = num(d->func, rec);
+		ev->args[i] = fnum(r, fast, d->args[i], rec);
+	ev->ret = fnum(r, fast, d->ret, rec);
+	ev->caller = fnum(r, fast, d->caller, rec);
+	ev->func = fnum(r, fast, d->func, rec);
 	if (d->kind == MR_EV_TASK_NEW) {
-		ev->child_tid = num(d->pid, rec);
-		ev->clone_flags = num(d->clone_flags, rec);
+		ev->child_tid = fnum(r, fast, d->pid, rec);
+		ev->clone_flags = fnum(r, fast, d->clone_flags, rec);
 	} else if (d->kind == MR_EV_EXEC) {
-		ev->tid = num(d->pid, rec);
-		ev->args[0] = num(d->old_pid, rec);
+		ev->tid = fnum(r, fast, d->pid, rec);
+		ev->args[0] = fnum(r, fast, d->old_pid, rec);
 		str(d->filename, rec, p->path, sizeof(p->path));
 		ev->path = p->path;
 	} else if (d->kind == MR_EV_EXIT) {
 		/* -1: this kernel does not say (6.1); the model decides */
-		ev->group_dead = d->group_dead ? (int)num(d->group_dead, rec) : -1;
+		ev->group_dead = d->group_dead ? (int)fnum(r, fast, d->group_dead, rec) : -1;
 	} else if (d->name) {
 		ev->name = d->name;
 		for (int i = 0; i < 6; i++)
-			ev->raw[i] = d->k[i] ? snum(d->k[i], rec) : d->k_const[i];
+			ev->raw[i] = d->k[i] ? sext(d->k[i], fnum(r, fast, d->k[i], rec)) :
+					       d->k_const[i];
 	}
 	if (d->comm) {
 		str(d->comm, rec, p->comm, sizeof(p->comm));
 		ev->comm = p->comm;
 	}
 	if (d->kind >= MR_EV_SLAB_ALLOC)
-		decode_kmem(r, d, rec, p);
+		decode_kmem(r, d, rec, p, fast);
 	ev->stack = p->stack;
 	p->expect = 0;
 	p->valid = true;
 	r->pending_ts[p - r->pending] = ev->ts + 1;
+	if (ev->ts + STACK_WAIT_NS < r->stale_at)
+		r->stale_at = ev->ts + STACK_WAIT_NS;
 }
 
 /* The frames of a stack record: a fixed array or a __data_loc one. */
@@ -606,7 +771,7 @@ static void attach_stack(struct mr_reader *r, struct tep_record *rec, int cpu, b
 	const uint64_t *frames;
 	int n;
 
-	if (!p->valid || tep_data_pid(r->tep, rec) != p->ev.tid || !fits(f, rec))
+	if (!p->valid || rec_pid(r, rec) != p->ev.tid || !fits(f, rec))
 		return;
 	n = stack_frames(f, rec, &frames);
 	p->ev.nr_stack = 0;
@@ -618,7 +783,7 @@ static void attach_stack(struct mr_reader *r, struct tep_record *rec, int cpu, b
 			break;
 		p->stack[p->ev.nr_stack++] = a;
 	}
-	p->ev.tgid = num(deep ? r->ms_tgid : r->us_tgid, rec);
+	p->ev.tgid = num(r, deep ? r->ms_tgid : r->us_tgid, rec);
 	r->stats.stacks++;
 	if (!p->expect || !--p->expect)
 		emit(r, p);
@@ -635,18 +800,18 @@ static void attach_kstack(struct mr_reader *r, struct tep_record *rec, int cpu, 
 	const uint64_t *frames;
 	int n, max;
 
-	if (!p->valid || p->ev.kind < MR_EV_SLAB_ALLOC || tep_data_pid(r->tep, rec) != p->ev.tid ||
+	if (!p->valid || p->ev.kind < MR_EV_SLAB_ALLOC || rec_pid(r, rec) != p->ev.tid ||
 	    !fits(f, rec))
 		return;
 	if (ours) {
 		n = stack_frames(f, rec, &frames);
-		p->ev.tgid = num(r->mk_tgid, rec);
-		p->expect = num(r->mk_more, rec);
+		p->ev.tgid = num(r, r->mk_tgid, rec);
+		p->expect = num(r, r->mk_more, rec);
 	} else {
 		/* the format says caller[8]; the kernel writes 'size' entries */
 		frames = (const uint64_t *)((char *)rec->data + f->offset);
 		max = (rec->size - f->offset) / 8;
-		n = num(r->ks_size, rec);
+		n = num(r, r->ks_size, rec);
 		n = n < 0 ? 0 : n > max ? max : n;
 	}
 	p->ev.nr_kstack = 0;
@@ -668,7 +833,7 @@ static void attach_uregs(struct mr_reader *r, struct tep_record *rec, int cpu)
 	struct pending *p = &r->pending[cpu];
 	uint32_t loc, off, len;
 
-	if (!p->valid || tep_data_pid(r->tep, rec) != p->ev.tid || !fits(r->mu_regs, rec) ||
+	if (!p->valid || rec_pid(r, rec) != p->ev.tid || !fits(r->mu_regs, rec) ||
 	    r->mu_regs->size != 8 * MR_UREGS_NR || !fits(r->mu_stack, rec))
 		return;
 	memcpy(p->uregs, (char *)rec->data + r->mu_regs->offset, sizeof(p->uregs));
@@ -684,7 +849,7 @@ static void attach_uregs(struct mr_reader *r, struct tep_record *rec, int cpu)
 	/* a kernel allocation keeps its frame-pointer chain; the copy finds its start */
 	if (!p->expect)
 		p->ev.nr_stack = 0;
-	p->ev.tgid = num(r->mu_tgid, rec);
+	p->ev.tgid = num(r, r->mu_tgid, rec);
 	r->stats.stacks++;
 	if (!p->expect || !--p->expect)
 		emit(r, p);
@@ -695,13 +860,20 @@ static void attach_uregs(struct mr_reader *r, struct tep_record *rec, int cpu)
  * well after (a kernel thread has none) is emitted, so that events leave
  * in time order across CPUs.
  */
-#define STACK_WAIT_NS	100000
-
 static void flush_stale(struct mr_reader *r, uint64_t ts, int cpu)
 {
-	for (int c = 0; c < r->nr_cpus; c++)
+	uint64_t at = UINT64_MAX;
+
+	/* none is stale before the earliest waiting one is: most records look no further */
+	if (ts <= r->stale_at)
+		return;
+	for (int c = 0; c < r->nr_cpus; c++) {
 		if (c != cpu && r->pending_ts[c] && r->pending_ts[c] - 1 + STACK_WAIT_NS < ts)
 			emit(r, &r->pending[c]);
+		if (r->pending_ts[c] && r->pending_ts[c] - 1 + STACK_WAIT_NS < at)
+			at = r->pending_ts[c] - 1 + STACK_WAIT_NS;
+	}
+	r->stale_at = at;
 }
 
 static bool is_free(enum mr_ev_kind kind)
@@ -733,8 +905,9 @@ static void emit_free(struct mr_reader *r, int cpu)
 {
 	const struct mr_event *f = &r->pending[cpu].ev;
 
+	/* pending_ts (dense) says which wait, and since when, without touching the events */
 	for (int c = 0; c < r->nr_cpus; c++)
-		if (c != cpu && r->pending[c].valid && r->pending[c].ev.ts <= f->ts &&
+		if (c != cpu && r->pending_ts[c] && r->pending_ts[c] - 1 <= f->ts &&
 		    allocates(&r->pending[c].ev, f))
 			emit(r, &r->pending[c]);
 	emit(r, &r->pending[cpu]);
@@ -762,7 +935,7 @@ static void read_record(struct mr_reader *r, struct tep_record *rec, int cpu)
 		r->stats.missed += lost.lost;
 		r->fn(&lost, r->ctx);
 	}
-	type = tep_data_type(r->tep, rec);
+	type = rec_type(r, rec);
 	flush_stale(r, rec->ts, cpu);
 	if (type == r->user_stack_id || type == r->ustack_id) {
 		attach_stack(r, rec, cpu, type == r->ustack_id);
@@ -831,6 +1004,260 @@ static void release_read_pages(struct mr_reader *r, const struct tep_record *rec
 		madvise((void *)start, at - start, MADV_DONTNEED);
 }
 
+/* ---- the pages read by memrec itself ---- */
+
+/*
+ * libtracecmd allocates each record, reads each page with a system call
+ * and checks a CPU's next record again before each one; on a file of this
+ * host's byte order whose times it would not shift (header.c decides),
+ * the pages are read here in large blocks, each checked as it arrives
+ * (input/header.c's check), and decoded as libtraceevent's kbuffer decodes
+ * them: the same records, times and lost-event counts, in the same order
+ * (the earliest first, the lower CPU on a tie, as tracecmd_iterate_events).
+ * The read-ahead of all CPUs together is bounded, so resident memory does
+ * not grow with the file.
+ */
+#define READ_AHEAD_TOTAL	(16u << 20)
+#define READ_AHEAD_MAX		(1u << 20)
+
+#define RB_TS_SHIFT		27
+/* an absolute time keeps these bits of the time before it */
+#define RB_TS_MSB		(0xf8ull << 56)
+#define RB_COMMIT_MASK		((1u << 27) - 1)
+#define RB_MISSED_EVENTS	(1ull << 31)
+#define RB_MISSED_STORED	(1ull << 30)
+
+enum { RB_PADDING = 29, RB_TIME_EXTEND = 30, RB_TIME_STAMP = 31 };
+
+struct cpu_stream {
+	unsigned char		*buf;		/* pages read ahead */
+	uint64_t		at, end;	/* the file: next byte to read, end of the CPU's */
+	uint64_t		buf_at;		/* the file offset of buf[0] */
+	uint32_t		buf_len, cap;
+	uint32_t		page;		/* the current page's offset in buf */
+	const unsigned char	*data;		/* its events; NULL before page one */
+	uint32_t		commit, next;	/* used length; the next event's offset */
+	uint64_t		ts;
+	long long		lost;		/* events lost before the page, -1 unknown */
+	struct tep_record	rec;		/* the CPU's next record, when has */
+	bool			has;
+};
+
+static void setup_streams(struct mr_reader *r, const struct mr_cpu_layout *l)
+{
+	uint32_t cap = READ_AHEAD_TOTAL / r->nr_cpus;
+
+	cap = cap > READ_AHEAD_MAX ? READ_AHEAD_MAX : cap;
+	cap -= cap % l->page_size;
+	if (cap < l->page_size)
+		cap = l->page_size;
+	r->fd = open(r->path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0)
+		return;		/* libtracecmd reads it then */
+	r->layout = *l;
+	r->layout.offset = mr_xcalloc(r->nr_cpus, sizeof(*r->layout.offset));
+	r->layout.size = mr_xcalloc(r->nr_cpus, sizeof(*r->layout.size));
+	memcpy(r->layout.offset, l->offset, r->nr_cpus * sizeof(*l->offset));
+	memcpy(r->layout.size, l->size, r->nr_cpus * sizeof(*l->size));
+	r->streams = mr_xcalloc(r->nr_cpus, sizeof(*r->streams));
+	for (int cpu = 0; cpu < r->nr_cpus; cpu++) {
+		struct cpu_stream *c = &r->streams[cpu];
+
+		c->at = l->offset[cpu];
+		c->end = l->offset[cpu] + l->size[cpu];
+		c->cap = cap;
+		c->rec.cpu = cpu;
+	}
+}
+
+static int stream_corrupt(const struct mr_reader *r)
+{
+	return mr_error("'%s' is truncated or corrupt (in the cpu data)", r->path);
+}
+
+/* Every page, before libtracecmd reads them (where the reader cannot). */
+static int check_all_pages(const struct mr_reader *r, const struct mr_cpu_layout *l)
+{
+	unsigned char *page = mr_xmalloc(l->page_size);
+	int fd = open(r->path, O_RDONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		ret = mr_error_errno("cannot read '%s'", r->path);
+	for (int cpu = 0; !ret && cpu < l->nr_cpus; cpu++)
+		for (uint64_t at = 0; !ret && at + l->page_size <= l->size[cpu]; at += l->page_size)
+			if (pread(fd, page, l->page_size, l->offset[cpu] + at) != l->page_size ||
+			    mr_input_check_page(l, page) < 0)
+				ret = stream_corrupt(r);
+	if (fd >= 0)
+		close(fd);
+	free(page);
+	return ret;
+}
+
+static uint32_t rd4(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t rd8(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* The CPU's next page, read ahead in blocks; 0 past its last, -1 on an error. */
+static int next_page(struct mr_reader *r, struct cpu_stream *c)
+{
+	uint32_t ps = r->layout.page_size, hdr = 8 + r->layout.long_size;
+	const unsigned char *page;
+	uint64_t flags;
+
+	if (c->data && c->page + ps < c->buf_len) {
+		c->page += ps;
+	} else {
+		uint64_t want = c->end - c->at < c->cap ? c->end - c->at : c->cap;
+		uint32_t got = 0;
+
+		if (!want)
+			return 0;
+		if (!c->buf)
+			c->buf = mr_xmalloc(c->cap);
+		while (got < want) {
+			ssize_t n = pread(r->fd, c->buf + got, want - got, c->at + got);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return mr_error_errno("cannot read '%s'", r->path);
+			if (!n)		/* the file shrank under us */
+				return stream_corrupt(r);
+			got += n;
+		}
+		c->buf_at = c->at;
+		c->buf_len = got;
+		c->at += got;
+		c->page = 0;
+	}
+	page = c->buf + c->page;
+	if (mr_input_check_page(&r->layout, page) < 0)
+		return stream_corrupt(r);
+	c->ts = rd8(page);
+	flags = r->layout.long_size == 8 ? rd8(page + 8) : rd4(page + 8);
+	c->commit = flags & RB_COMMIT_MASK;
+	c->data = page + hdr;
+	c->next = 0;
+	c->lost = 0;
+	if (flags & RB_MISSED_EVENTS) {
+		c->lost = -1;
+		/* the count is stored after the events when there was room for it */
+		if ((flags & RB_MISSED_STORED) && hdr + c->commit + r->layout.long_size <= ps)
+			c->lost = r->layout.long_size == 8 ? (long long)rd8(c->data + c->commit) :
+							     (long long)rd4(c->data + c->commit);
+	}
+	return 1;
+}
+
+/*
+ * The CPU's next record into c->rec: 1, 0 past its last, -1 on an error.
+ * An event that would reach past the page's used length ends the page.
+ */
+static int next_rec(struct mr_reader *r, struct cpu_stream *c)
+{
+	for (;;) {
+		while (c->data && c->next + 4 <= c->commit) {
+			uint32_t curr = c->next, head = rd4(c->data + curr), type = head & 31;
+			uint64_t delta = head >> 5, index, len = 0;
+
+			if (type == RB_PADDING || type == RB_TIME_EXTEND || type == RB_TIME_STAMP ||
+			    type == 0) {
+				if (curr + 8 > c->commit)
+					break;
+				len = rd4(c->data + curr + 4);
+			}
+			if (type == RB_PADDING) {
+				c->ts += delta;
+				c->next = curr + 4 + len > c->commit ? c->commit : curr + 4 + len;
+				continue;
+			}
+			if (type == RB_TIME_EXTEND || type == RB_TIME_STAMP) {
+				delta += len << RB_TS_SHIFT;
+				c->ts = type == RB_TIME_STAMP ? delta | (c->ts & RB_TS_MSB) :
+								 c->ts + delta;
+				c->next = curr + 8;
+				continue;
+			}
+			if (type == 0) {
+				len = ((len - 4) + 3) & ~3ull;
+				index = curr + 8;
+			} else {
+				len = 4 * type;
+				index = curr + 4;
+			}
+			if (index + len > c->commit)
+				break;
+			c->ts += delta;
+			c->next = index + len;
+			c->rec.ts = c->ts;
+			c->rec.data = (void *)(c->data + index);
+			c->rec.size = len;
+			c->rec.offset = c->buf_at + (c->data - c->buf) + index;
+			c->rec.missed_events = curr ? 0 : c->lost;
+			return 1;
+		}
+		switch (next_page(r, c)) {
+		case 0:
+			return 0;
+		case -1:
+			return -1;
+		}
+	}
+}
+
+static int run_own(struct mr_reader *r)
+{
+	int cpu, best, second, rc;
+
+	for (cpu = 0; cpu < r->nr_cpus; cpu++) {
+		rc = next_rec(r, &r->streams[cpu]);
+		if (rc < 0)
+			return -1;
+		r->streams[cpu].has = rc;
+	}
+	for (;;) {
+		struct cpu_stream *s = r->streams, *b;
+
+		/* the earliest record, the lower CPU on a tie; and the one after it */
+		best = second = -1;
+		for (cpu = 0; cpu < r->nr_cpus; cpu++) {
+			if (!s[cpu].has)
+				continue;
+			if (best < 0 || s[cpu].rec.ts < s[best].rec.ts) {
+				second = best;
+				best = cpu;
+			} else if (second < 0 || s[cpu].rec.ts < s[second].rec.ts) {
+				second = cpu;
+			}
+		}
+		if (best < 0)
+			return 0;
+		/* that CPU's records go on till one comes after the other CPUs' first */
+		b = &s[best];
+		do {
+			read_record(r, &b->rec, best);
+			rc = next_rec(r, b);
+			if (rc < 0)
+				return -1;
+			b->has = rc;
+		} while (b->has && (second < 0 || b->rec.ts < s[second].rec.ts ||
+				    (b->rec.ts == s[second].rec.ts && best < second)));
+	}
+}
+
 /* Between records the library runs (guarded); the record itself is memrec's. */
 static int on_record(struct tracecmd_input *h, struct tep_record *rec, int cpu, void *data)
 {
@@ -847,6 +1274,15 @@ int mr_reader_run(struct mr_reader *r, void (*fn)(const struct mr_event *ev, voi
 {
 	r->fn = fn;
 	r->ctx = ctx;
+	if (r->streams) {
+		/* memrec's own code: a crash in it dumps core */
+		unguard_crashes();
+		if (run_own(r) < 0)
+			return -1;
+		for (int cpu = 0; cpu < r->nr_cpus; cpu++)
+			emit(r, &r->pending[cpu]);
+		return 0;
+	}
 	in_library = 1;
 	if (tracecmd_iterate_events(r->handle, NULL, 0, on_record, r) < 0) {
 		unguard_crashes();
@@ -866,7 +1302,16 @@ const struct mr_reader_stats *mr_reader_stats(const struct mr_reader *r)
 
 const char *mr_reader_ksym(struct mr_reader *r, uint64_t addr, uint64_t *off)
 {
-	const char *name = tep_find_function(r->tep, addr);
+	const char *name;
+	uint64_t start;
+
+	if (r->ksyms) {
+		name = mr_ksyms_find(r->ksyms, addr, &start);
+		if (name && off)
+			*off = addr - start;
+		return name;
+	}
+	name = tep_find_function(r->tep, addr);
 
 	if (name && off)
 		*off = addr - tep_find_function_address(r->tep, addr);
@@ -894,6 +1339,13 @@ void mr_reader_close(struct mr_reader *r)
 	free(r->pending);
 	free(r->pending_ts);
 	free(r->release_at);
+	mr_ksyms_free(r->ksyms);
+	for (int cpu = 0; r->streams && cpu < r->nr_cpus; cpu++)
+		free(r->streams[cpu].buf);
+	free(r->streams);
+	mr_cpu_layout_release(&r->layout);
+	if (r->fd >= 0)
+		close(r->fd);
 	if (r->handle)
 		tracecmd_close(r->handle);
 	free(r);

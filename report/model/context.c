@@ -34,14 +34,17 @@ static void setup_symbols(struct mr_ctx *ctx, const void *archive, uint32_t arch
 
 int mr_ctx_open(struct mr_ctx *ctx, const struct mr_report_opts *o)
 {
+	struct mr_cpu_layout layout;
 	uint32_t archive_size;
 	void *archive;
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->o = o;
-	if (mr_input_read_meta(o->input, &ctx->meta, &ctx->snaps, &archive, &archive_size) < 0)
+	if (mr_input_read_meta(o->input, &ctx->meta, &ctx->snaps, &archive, &archive_size,
+			       &layout) < 0)
 		return -1;
-	ctx->reader = mr_reader_open(o->input);
+	ctx->reader = mr_reader_open(o->input, &layout);
+	mr_cpu_layout_release(&layout);
 	if (ctx->reader) {
 		ctx->tasks = mr_tasks_new();
 		ctx->pairing = mr_pairing_new(ctx->tasks);
@@ -106,10 +109,9 @@ static bool allocator_fn(const char *fn)
 static bool in_allocator(struct mr_ctx *ctx, const struct mr_event *ev, int i)
 {
 	int pid = ev->tgid ? ev->tgid : ev->tid;
-	struct mr_frame f;
+	const char *fn = mr_symbols_function(ctx->symbols, pid, ev->ts, ev->stack[i], i > 0);
 
-	return !mr_symbols_lookup(ctx->symbols, pid, ev->ts, ev->stack[i], i > 0, &f) &&
-	       f.function && allocator_fn(f.function);
+	return fn && allocator_fn(fn);
 }
 
 /*

@@ -128,6 +128,7 @@ struct sym {
 	char		*demangled;	/* owned copy when function was mangled */
 	struct inl	*inl;		/* innermost first; all inside function */
 	int		nr_inl;
+	bool		lines;		/* src, line and inl looked up (DWARF, lazily) */
 };
 
 struct file_key {
@@ -660,9 +661,22 @@ static struct sym *get_sym(struct mr_symbols *s, struct mr_file *f, uint64_t vad
 	sy->file = f;
 	sy->vaddr = vaddr;
 	resolve_function(f, sy);
-	resolve_line(f, sy);
-	resolve_inlines(f, sy);
 	htab_add(&s->syms, hash, sy);
+	return sy;
+}
+
+/*
+ * Lines and inlined calls come from DWARF, whose first use of a module
+ * inflates its debug sections: only the frames printed need them, so they
+ * are looked up then, not for the lookups made while the events are read.
+ */
+static struct sym *with_lines(struct mr_file *f, struct sym *sy)
+{
+	if (sy && !sy->lines) {
+		sy->lines = true;
+		resolve_line(f, sy);
+		resolve_inlines(f, sy);
+	}
 	return sy;
 }
 
@@ -939,9 +953,21 @@ int mr_symbols_lookup(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
 	uint64_t vaddr;
 	struct sym *sy = find_sym(s, pid, ts, addr, return_addr, f, &vaddr);
 
-	if (sy)
+	if (sy) {
+		with_lines(sy->file, sy);
 		chain_frame(sy, sy->nr_inl, vaddr, f);
+	}
 	return f->module ? 0 : -1;
+}
+
+const char *mr_symbols_function(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
+				bool return_addr)
+{
+	struct mr_frame f;
+	uint64_t vaddr;
+	struct sym *sy = find_sym(s, pid, ts, addr, return_addr, &f, &vaddr);
+
+	return sy ? sy->function : NULL;
 }
 
 int mr_symbols_lookup_inline(struct mr_symbols *s, int pid, uint64_t ts, uint64_t addr,
@@ -958,6 +984,7 @@ int mr_symbols_lookup_inline(struct mr_symbols *s, int pid, uint64_t ts, uint64_
 	frames[0] = base;
 	if (!sy)
 		return 1;
+	with_lines(sy->file, sy);
 	n = sy->nr_inl + 1 < max ? sy->nr_inl + 1 : max;
 	for (i = 0; i < n; i++) {
 		frames[i] = base;

@@ -176,6 +176,24 @@ static void test_return_address(struct mr_symbols *s, const char *exe)
 		 f.module ? f.module : "(null)");
 }
 
+/*
+ * The name alone (what the reading of the events asks) reads no DWARF; the
+ * lines are looked up later, when the frame is printed: test_inline_chain
+ * runs after this on the same address and checks them.
+ */
+static void test_function_only(struct mr_symbols *s)
+{
+	int inner = 0, outer = 0;
+	uint64_t ra = (uintptr_t)mr_test_inline_caller(&inner, &outer);
+	const char *fn = mr_symbols_function(s, getpid(), TS_LOOKUP, ra, true);
+
+	MR_CHECK(fn && !strcmp(fn, "mr_test_inline_caller"),
+		 "function only: the real function of inlined code", "got '%s'",
+		 fn ? fn : "(null)");
+	MR_CHECK(!mr_symbols_function(s, getpid(), TS_LOOKUP, 8, false),
+		 "function only: NULL outside every mapping", "not NULL");
+}
+
 static void test_inline_chain(struct mr_symbols *s, const char *exe)
 {
 	uint64_t fn = (uintptr_t)&mr_test_inline_caller, ra;
@@ -445,6 +463,7 @@ int main(void)
 
 	test_own_function(s, exe);
 	test_return_address(s, exe);
+	test_function_only(s);
 	test_inline_chain(s, exe);
 	test_no_inline_chain(s);
 	test_libc(s);
