@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <kbuffer.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1012,48 +1011,49 @@ static void release_read_pages(struct mr_reader *r, const struct tep_record *rec
  * and checks a CPU's next record again before each one; on a file of this
  * host's byte order whose times it would not shift (header.c decides),
  * the pages are read here in large blocks, each checked as it arrives
- * (input/header.c's check: kbuffer trusts a page's commit and its event
- * lengths), and handed to libtraceevent's kbuffer, one per CPU, as
- * libtracecmd hands its pages: the same records, times and lost-event
- * counts, in the same order (the earliest first, the lower CPU on a tie,
- * as tracecmd_iterate_events). The read-ahead of all CPUs together is
- * bounded, so resident memory does not grow with the file.
+ * (input/header.c's check), and decoded as libtraceevent's kbuffer decodes
+ * them: the same records, times and lost-event counts, in the same order
+ * (the earliest first, the lower CPU on a tie, as tracecmd_iterate_events).
+ * The read-ahead of all CPUs together is bounded, so resident memory does
+ * not grow with the file.
  */
 #define READ_AHEAD_TOTAL	(16u << 20)
 #define READ_AHEAD_MAX		(1u << 20)
 
+#define RB_TS_SHIFT		27
+/* an absolute time keeps these bits of the time before it */
+#define RB_TS_MSB		(0xf8ull << 56)
+#define RB_COMMIT_MASK		((1u << 27) - 1)
+#define RB_MISSED_EVENTS	(1ull << 31)
+#define RB_MISSED_STORED	(1ull << 30)
+
+enum { RB_PADDING = 29, RB_TIME_EXTEND = 30, RB_TIME_STAMP = 31 };
+
 struct cpu_stream {
 	unsigned char		*buf;		/* pages read ahead */
 	uint64_t		at, end;	/* the file: next byte to read, end of the CPU's */
+	uint64_t		buf_at;		/* the file offset of buf[0] */
 	uint32_t		buf_len, cap;
 	uint32_t		page;		/* the current page's offset in buf */
-	bool			loaded;		/* kbuf holds that page; c->rec is its record */
-	struct kbuffer		*kbuf;
+	const unsigned char	*data;		/* its events; NULL before page one */
+	uint32_t		commit, next;	/* used length; the next event's offset */
+	uint64_t		ts;
+	long long		lost;		/* events lost before the page, -1 unknown */
 	struct tep_record	rec;		/* the CPU's next record, when has */
 	bool			has;
 };
 
-/* kbuffer reads the sub-buffers' longs as the header page's commit field is wide. */
-static bool streams_fit(const struct mr_reader *r, const struct mr_cpu_layout *l)
-{
-	return tep_get_header_page_size(r->tep) == l->long_size &&
-	       tep_get_header_timestamp_size(r->tep) == 8 && !tep_is_old_format(r->tep);
-}
-
 static void setup_streams(struct mr_reader *r, const struct mr_cpu_layout *l)
 {
-	enum kbuffer_long_size ls = l->long_size == 8 ? KBUFFER_LSIZE_8 : KBUFFER_LSIZE_4;
 	uint32_t cap = READ_AHEAD_TOTAL / r->nr_cpus;
 
-	if (!streams_fit(r, l))
-		return;		/* libtracecmd reads it then */
 	cap = cap > READ_AHEAD_MAX ? READ_AHEAD_MAX : cap;
 	cap -= cap % l->page_size;
 	if (cap < l->page_size)
 		cap = l->page_size;
 	r->fd = open(r->path, O_RDONLY | O_CLOEXEC);
 	if (r->fd < 0)
-		return;
+		return;		/* libtracecmd reads it then */
 	r->layout = *l;
 	r->layout.offset = mr_xcalloc(r->nr_cpus, sizeof(*r->layout.offset));
 	r->layout.size = mr_xcalloc(r->nr_cpus, sizeof(*r->layout.size));
@@ -1067,10 +1067,6 @@ static void setup_streams(struct mr_reader *r, const struct mr_cpu_layout *l)
 		c->end = l->offset[cpu] + l->size[cpu];
 		c->cap = cap;
 		c->rec.cpu = cpu;
-		/* own is set for this host's byte order only */
-		c->kbuf = kbuffer_alloc(ls, KBUFFER_ENDIAN_SAME_AS_HOST);
-		if (!c->kbuf)
-			mr_die("out of memory");
 	}
 }
 
@@ -1098,76 +1094,128 @@ static int check_all_pages(const struct mr_reader *r, const struct mr_cpu_layout
 	return ret;
 }
 
-/* The CPU's next block of pages into c->buf: 0 past its last, -1 on an error. */
-static int read_block(struct mr_reader *r, struct cpu_stream *c)
+static uint32_t rd4(const unsigned char *p)
 {
-	uint64_t want = c->end - c->at < c->cap ? c->end - c->at : c->cap;
-	uint32_t got = 0;
+	uint32_t v;
 
-	if (!want)
-		return 0;
-	if (!c->buf)
-		c->buf = mr_xmalloc(c->cap);
-	while (got < want) {
-		ssize_t n = pread(r->fd, c->buf + got, want - got, c->at + got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return mr_error_errno("cannot read '%s'", r->path);
-		if (!n)		/* the file shrank under us */
-			return stream_corrupt(r);
-		got += n;
-	}
-	c->buf_len = got;
-	c->at += got;
-	c->page = 0;
-	return 1;
+	memcpy(&v, p, 4);
+	return v;
 }
 
-/* The CPU's next page, checked, into its kbuffer: 1, 0 past its last, -1 on an error. */
+static uint64_t rd8(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* The CPU's next page, read ahead in blocks; 0 past its last, -1 on an error. */
 static int next_page(struct mr_reader *r, struct cpu_stream *c)
 {
-	uint32_t ps = r->layout.page_size;
-	int rc;
+	uint32_t ps = r->layout.page_size, hdr = 8 + r->layout.long_size;
+	const unsigned char *page;
+	uint64_t flags;
 
-	if (c->loaded && c->page + ps < c->buf_len) {
+	if (c->data && c->page + ps < c->buf_len) {
 		c->page += ps;
 	} else {
-		rc = read_block(r, c);
-		if (rc <= 0)
-			return rc;
+		uint64_t want = c->end - c->at < c->cap ? c->end - c->at : c->cap;
+		uint32_t got = 0;
+
+		if (!want)
+			return 0;
+		if (!c->buf)
+			c->buf = mr_xmalloc(c->cap);
+		while (got < want) {
+			ssize_t n = pread(r->fd, c->buf + got, want - got, c->at + got);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return mr_error_errno("cannot read '%s'", r->path);
+			if (!n)		/* the file shrank under us */
+				return stream_corrupt(r);
+			got += n;
+		}
+		c->buf_at = c->at;
+		c->buf_len = got;
+		c->at += got;
+		c->page = 0;
 	}
-	if (mr_input_check_page(&r->layout, c->buf + c->page) < 0)
+	page = c->buf + c->page;
+	if (mr_input_check_page(&r->layout, page) < 0)
 		return stream_corrupt(r);
-	kbuffer_load_subbuffer(c->kbuf, c->buf + c->page);
-	c->loaded = true;
+	c->ts = rd8(page);
+	flags = r->layout.long_size == 8 ? rd8(page + 8) : rd4(page + 8);
+	c->commit = flags & RB_COMMIT_MASK;
+	c->data = page + hdr;
+	c->next = 0;
+	c->lost = 0;
+	if (flags & RB_MISSED_EVENTS) {
+		c->lost = -1;
+		/* the count is stored after the events when there was room for it */
+		if ((flags & RB_MISSED_STORED) && hdr + c->commit + r->layout.long_size <= ps)
+			c->lost = r->layout.long_size == 8 ? (long long)rd8(c->data + c->commit) :
+							     (long long)rd4(c->data + c->commit);
+	}
 	return 1;
 }
 
-/* The CPU's next record into c->rec: 1, 0 past its last, -1 on an error. */
+/*
+ * The CPU's next record into c->rec: 1, 0 past its last, -1 on an error.
+ * An event that would reach past the page's used length ends the page.
+ */
 static int next_rec(struct mr_reader *r, struct cpu_stream *c)
 {
-	unsigned long long ts;
-	void *data = NULL;
-	int rc;
+	for (;;) {
+		while (c->data && c->next + 4 <= c->commit) {
+			uint32_t curr = c->next, head = rd4(c->data + curr), type = head & 31;
+			uint64_t delta = head >> 5, index, len = 0;
 
-	/* kbuffer calls per record are few: a distribution may build it unoptimised */
-	if (c->loaded && (data = kbuffer_next_event(c->kbuf, &ts))) {
-		c->rec.missed_events = 0;	/* only a page's first record has missed any */
-	} else {
-		while (!data) {
-			rc = next_page(r, c);
-			if (rc <= 0)
-				return rc;
-			data = kbuffer_read_event(c->kbuf, &ts);
+			if (type == RB_PADDING || type == RB_TIME_EXTEND || type == RB_TIME_STAMP ||
+			    type == 0) {
+				if (curr + 8 > c->commit)
+					break;
+				len = rd4(c->data + curr + 4);
+			}
+			if (type == RB_PADDING) {
+				c->ts += delta;
+				c->next = curr + 4 + len > c->commit ? c->commit : curr + 4 + len;
+				continue;
+			}
+			if (type == RB_TIME_EXTEND || type == RB_TIME_STAMP) {
+				delta += len << RB_TS_SHIFT;
+				c->ts = type == RB_TIME_STAMP ? delta | (c->ts & RB_TS_MSB) :
+								 c->ts + delta;
+				c->next = curr + 8;
+				continue;
+			}
+			if (type == 0) {
+				len = ((len - 4) + 3) & ~3ull;
+				index = curr + 8;
+			} else {
+				len = 4 * type;
+				index = curr + 4;
+			}
+			if (index + len > c->commit)
+				break;
+			c->ts += delta;
+			c->next = index + len;
+			c->rec.ts = c->ts;
+			c->rec.data = (void *)(c->data + index);
+			c->rec.size = len;
+			c->rec.offset = c->buf_at + (c->data - c->buf) + index;
+			c->rec.missed_events = curr ? 0 : c->lost;
+			return 1;
 		}
-		c->rec.missed_events = kbuffer_missed_events(c->kbuf);
+		switch (next_page(r, c)) {
+		case 0:
+			return 0;
+		case -1:
+			return -1;
+		}
 	}
-	c->rec.ts = ts;
-	c->rec.data = data;
-	c->rec.size = kbuffer_event_size(c->kbuf);
-	return 1;
 }
 
 static int run_own(struct mr_reader *r)
@@ -1292,10 +1340,8 @@ void mr_reader_close(struct mr_reader *r)
 	free(r->pending_ts);
 	free(r->release_at);
 	mr_ksyms_free(r->ksyms);
-	for (int cpu = 0; r->streams && cpu < r->nr_cpus; cpu++) {
+	for (int cpu = 0; r->streams && cpu < r->nr_cpus; cpu++)
 		free(r->streams[cpu].buf);
-		kbuffer_free(r->streams[cpu].kbuf);
-	}
 	free(r->streams);
 	mr_cpu_layout_release(&r->layout);
 	if (r->fd >= 0)
