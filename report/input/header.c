@@ -527,7 +527,10 @@ static int check_page(const struct td_in *in, const unsigned char *page)
 
 	/* the file's page header may be wider than a header in a page of ours */
 	commit = in->long_size == 8 ? u64_at(in, page + 8) : u32_at(in, page + 8);
-	commit &= (1u << 27) - 1;	/* the high bits flag missed events */
+	/* the high bits flag missed events, and a count stored after the events */
+	if (commit & (1u << 30) && (commit & ((1u << 27) - 1)) + in->long_size > in->page_size - hdr)
+		return -1;
+	commit &= (1u << 27) - 1;
 	if (commit > in->page_size - hdr)
 		return -1;
 	for (pos = 0; pos + 4 <= commit;) {
@@ -539,7 +542,8 @@ static int check_page(const struct td_in *in, const unsigned char *page)
 			if (pos + 8 > commit)
 				return -1;
 			len = u32_at(in, e + 4);
-			len = type_len ? 8 + len : 4 + ((len + 3) & ~3ull);
+			/* padding: the header and as many bytes as it says (rb_event_length) */
+			len = type_len ? 4 + len : 4 + ((len + 3) & ~3ull);
 			if (!type_len && u32_at(in, e + 4) < 4)
 				return -1;
 		} else if (type_len == 30 || type_len == 31) {	/* time extend, absolute */
