@@ -20,4 +20,14 @@ command -v busybox >/dev/null ||
 # (not installed) into /var/cache/memrec/vm
 $SUDO "$(dirname "$0")/../tests/vm/fetch-kernel.sh" >/dev/null ||
 	echo "memrec: could not fetch the 6.1 kernel for tests/vm; test_kernel61 will fail" >&2
+# tests/file/test_folded_speedscope.sh feeds the folded report to speedscope:
+# npm (Debian's, unless a node with its own npm is there) installs the version
+# pinned in tests/tools/package-lock.json into tests/tools/node_modules
+command -v npm >/dev/null ||
+	$SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null ||
+	echo "memrec: could not install npm" >&2
+npm ci --prefix "$(dirname "$0")/../tests/tools" --ignore-scripts --no-audit --no-fund \
+	--loglevel=error >/dev/null ||
+	echo "memrec: could not install speedscope into tests/tools; test_folded_speedscope will" \
+		"skip (and fail under CI)" >&2
 echo "memrec: dependencies installed"
