@@ -79,6 +79,7 @@ enum mr_kreason {
 	MR_KR_NO_FREE_EVENT,	/* a cache this kernel frees (kfree_rcu, sheaves) without an event */
 	MR_KR_TASK_HELD,	/* freed with an exited task's task_struct, which memrec holds */
 	MR_KR_TEARDOWN_UNSEEN,	/* an exited process's memory whose teardown free was not seen */
+	MR_KR_SLAB_PAGE_FREED,	/* its slab page was freed after it: it is gone, its free unseen */
 	MR_KR_NR,
 };
 extern const char *const mr_kreason_names[MR_KR_NR];
@@ -119,6 +120,13 @@ struct mr_kleaks {
 	size_t		nr_unconfirmed;
 	uint64_t	reason_bytes[MR_KR_NR], reason_count[MR_KR_NR];
 	bool		recorded;	/* the file has kernel events */
+	/*
+	 * The direct map's base (page_offset_base), learned from the recording
+	 * (kmem.c, direct_map()): slab objects are looked up on the pages freed
+	 * only when it is known. samples agree with it, contrary do not.
+	 */
+	bool		dmap_known;
+	uint64_t	dmap_base, dmap_samples, dmap_contrary;
 };
 
 /*

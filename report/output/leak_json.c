@@ -144,6 +144,15 @@ static void kernel_totals(struct mr_json *j, const struct mr_meta *m, const stru
 		mr_json_object_end(j);
 	}
 	mr_json_object_end(j);
+	if (l->dmap_known) {
+		mr_json_object_begin(j, "direct_map", MR_JSON_LINE);
+		mr_json_strf(j, "base", "0x%" PRIx64, l->dmap_base);
+		mr_json_uint(j, "samples", l->dmap_samples);
+		mr_json_uint(j, "contrary", l->dmap_contrary);
+		mr_json_object_end(j);
+	} else {
+		mr_json_null(j, "direct_map");
+	}
 	mr_json_uint(j, "slab_allocs", st->slab_allocs);
 	mr_json_uint(j, "slab_frees", st->slab_frees);
 	mr_json_uint(j, "slab_frees_by_others", st->slab_frees_other);

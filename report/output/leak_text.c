@@ -157,6 +157,21 @@ static void teardown(FILE *f, const struct mr_meta *m)
 			"they held is unconfirmed\n", m->settle_ms);
 }
 
+/* Where the slab objects' pages were looked for (leak/kmem.c, direct_map()). */
+static void direct_map(FILE *f, const struct mr_kmem_stats *st, const struct mr_kleaks *l)
+{
+	if (!st->slab_allocs)
+		return;
+	if (l->dmap_known)
+		fprintf(f, "  slab pages direct map at %#" PRIx64 " (%" PRIu64 " page and object "
+			"pairs agree, %" PRIu64 " do not): objects on slab pages freed after them "
+			"are unconfirmed\n", l->dmap_base, l->dmap_samples, l->dmap_contrary);
+	else
+		fprintf(f, "  slab pages the direct map's base was not learned (%" PRIu64
+			" page and object pairs agree, %" PRIu64 " do not): objects on freed slab "
+			"pages were not looked for\n", l->dmap_samples, l->dmap_contrary);
+}
+
 /* Only for files with these events: older files' reports stay as they were. */
 static void vmem_totals(FILE *f, const struct mr_vmem *v)
 {
@@ -198,6 +213,7 @@ static void kernel_leaks(FILE *f, struct mr_ctx *ctx, const struct mr_kmem *k,
 		"recording (ignored)\n", st->page_allocs, st->page_fails, st->page_frees,
 		st->page_frees_other, st->page_unmatched);
 	vmem_totals(f, k->vmem);
+	direct_map(f, st, l);
 	teardown(f, &ctx->meta);
 	for (int r = MR_KR_CONFIRMED + 1; r < MR_KR_NR; r++)
 		if (l->reason_count[r])

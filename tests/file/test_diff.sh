@@ -47,9 +47,10 @@ done
 json_check "self leak_kinds: 11 sites, 11128 bytes in 15 blocks, unchanged" "$out/leak_kinds.json" \
 	"d['sites']['unchanged'] == 11 and d['sites']['old_bytes'] == 11128 and d['sites']['old_count'] == 15" \
 	"d['report'] == 'diff' and d['old']['file'] == d['new']['file'] == '$G/leak_kinds.dat'"
-# pipe_hold: the kernel side, 121 rows that are 97 sites by their names
-json_check "self pipe_hold: 94 kernel sites, 220080 bytes in 326, unchanged" "$out/pipe_hold.json" \
-	"d['kernel_sites']['unchanged'] == 94 and d['kernel_sites']['old_bytes'] == 220080 and d['kernel_sites']['old_count'] == 326"
+# pipe_hold: the kernel side, 121 rows that are 97 sites by their names (a maple_node
+# object on a slab page freed after it is unconfirmed, not among them)
+json_check "self pipe_hold: 94 kernel sites, 219824 bytes in 325, unchanged" "$out/pipe_hold.json" \
+	"d['kernel_sites']['unchanged'] == 94 and d['kernel_sites']['old_bytes'] == 219824 and d['kernel_sites']['old_count'] == 325"
 
 ./memrec report diff $G/leak_kinds.dat $G/leak_kinds.dat > "$out/self.txt" 2>&1
 if grep -qxF "user: 0 of 11 call sites grew from OLD to NEW, by 0 bytes and +0 blocks" "$out/self.txt" &&

@@ -5,7 +5,9 @@
 # maple_node, vm_area_struct, mm_struct, anonymous pages, page tables; the
 # task: task_struct, pid, cred) stands in kernel_leaks, nor the uprobes' own
 # allocations (memrec's overhead). What memrec cannot confirm goes to
-# kernel_unconfirmed with a reason, one text line per reason. fd_hold, alive
+# kernel_unconfirmed with a reason, one text line per reason; the direct
+# map's base (for objects on slab pages freed) is learned from each
+# recording, 1 GiB aligned. fd_hold, alive
 # at stop, still holds its 2000 filp objects (1000 pipe ends, 500 files, 500
 # sockets) in kernel_leaks. Each program is recorded twice: runs are noisy.
 . "$(dirname "$0")/lib.sh"
@@ -66,6 +68,20 @@ for reason, s in k["unconfirmed"].items():
     want = (s["bytes"], s["count"]) if s["count"] else None
     got = (int(line.group(1)), int(line.group(2))) if line else None
     check("text line for %s" % reason, got == want, "text %s, json %s" % (got, want))
+# the direct map's base, learned from the recording: 1 GiB aligned, in the kernel half.
+# leak_kinds takes no new slab page (2 samples at best, from frees): learned or said not
+dm = k["direct_map"]
+base = int(dm["base"], 16) if dm else 0
+if dm or not name.startswith("leak_kinds."):
+    check("direct map learned", dm and dm["samples"] >= 2 and
+          dm["samples"] >= 3 * dm["contrary"] and base % (1 << 30) == 0 and
+          base >= 0xff00000000000000, "direct_map %s" % dm)
+    check("text slab pages line", dm and re.search(r"^  slab pages direct map at %s \(%d page "
+          r"and object pairs agree, %d do not\)" % (dm["base"], dm["samples"], dm["contrary"]),
+          text, re.M) is not None, "no slab pages line for %s" % dm)
+else:
+    check("text says the direct map was not learned", re.search(r"^  slab pages the direct "
+          r"map's base was not learned", text, re.M) is not None, "no slab pages line")
 check("every row says reclaimable", all(isinstance(r["reclaimable"], bool) for r in rows + unc),
       "a row without reclaimable")
 # the text's kernel section: the same total, and none of those rows

@@ -3,9 +3,11 @@
  * test_kmem.c - the kernel side on synthetic events: the u64 map against a
  * reference under random churn, slab and page pairing (frees by other tasks
  * and in interrupts, frees of objects from before, failed allocations), the
- * per-site waste and cross-CPU figures, and the kernel leak rows.
+ * per-site waste and cross-CPU figures, the kernel leak rows, and the
+ * objects on slab pages freed after them (the direct map's base learned).
  */
 #include <stdlib.h>
+#include <string.h>
 #include "memrec.h"
 #include "mr_test.h"
 #include "mr_u64map.h"
@@ -199,10 +201,199 @@ static void sample_cpus(void)
 	mr_tasks_free(tasks);
 }
 
+/* ---- objects on slab pages the kernel freed (slab_page_freed) ---- */
+
+#define SITE(n)	(0xffffffff81500000ull + (n))
+
+struct pg_case {
+	struct mr_report_opts	o;
+	struct mr_ctx		rep;
+	struct mr_kmem		*k;
+	struct mr_kleaks	l;
+	uint64_t		ts;
+};
+
+static void pg_begin(struct pg_case *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->rep.o = &c->o;
+	c->rep.tasks = mr_tasks_new();
+	c->rep.pairing = mr_pairing_new(c->rep.tasks);
+	c->k = mr_kmem_new(c->rep.tasks, c->rep.pairing, 2);
+	c->ts = 1000;
+}
+
+/* An object of its own site (n), so that it is a row of its own. */
+static void pg_obj(struct pg_case *c, int cpu, uint64_t ptr, int n)
+{
+	slab(c->k, c->ts++, 100, cpu, ptr, 256, 256, NULL, SITE(n), NULL, 0);
+}
+
+static void pg_page(struct pg_case *c, enum mr_ev_kind kind, int cpu, int64_t pfn, int order)
+{
+	struct mr_event e = ev(kind, c->ts++, 100, cpu);
+
+	e.page_alloc.pfn = pfn;
+	e.page_alloc.order = order;
+	e.page_alloc.gfp_flags = 0x100cc0;
+	mr_kmem_feed(c->k, &e);
+}
+
+static void pg_leaks(struct pg_case *c)
+{
+	mr_kmem_leaks(c->k, &c->rep, &c->l);
+}
+
+/* -1: no row of object n; else the reason of its row (0: kernel_leaks). */
+static int pg_where(const struct pg_case *c, int n)
+{
+	const struct mr_kmem_site *s;
+
+	for (size_t i = 0; i < c->l.nr; i++)
+		if ((s = mr_kleak_site(c->k, &c->l.rows[i])) && s->call_site == SITE(n))
+			return MR_KR_CONFIRMED;
+	for (size_t i = 0; i < c->l.nr_unconfirmed; i++)
+		if ((s = mr_kleak_site(c->k, &c->l.unconfirmed[i])) && s->call_site == SITE(n))
+			return c->l.unconfirmed[i].reason;
+	return -1;
+}
+
+static void pg_end(struct pg_case *c)
+{
+	mr_kleaks_release(&c->l);
+	mr_kmem_free(c->k);
+	mr_pairing_free(c->rep.pairing);
+	mr_tasks_free(c->rep.tasks);
+}
+
+/*
+ * A KASLR base (the 6.1 VM's, tests/golden/kernel61.dat) learned from new
+ * slab pages and an object free followed by its page's, one sample per
+ * page event; a misaligned pair and a contrary aligned one ignored; objects
+ * on freed blocks of order 0 and 2 (and mm_page_free_batched's) moved, on a
+ * page kept or freed before them kept.
+ */
+static void slab_pages_freed(void)
+{
+	const uint64_t B = 0xff3927a740000000ull;
+	struct pg_case c;
+
+	pg_begin(&c);
+	/* CPU 0: slabs take new pages 0x1000, 0x1011, 0x1002 and an order-2 block at 0x2000 */
+	pg_page(&c, MR_EV_PAGE_ALLOC, 0, 0x1000, 0);
+	pg_obj(&c, 0, B + 0x1000000 + 0x40, 0);		/* freed below, then its page */
+	pg_page(&c, MR_EV_PAGE_ALLOC, 0, 0x1011, 0);	/* odd: no neighbour's 8 KiB block */
+	pg_obj(&c, 0, B + 0x1011000 + 0x100, 1);		/* its page freed: moved */
+	pg_page(&c, MR_EV_PAGE_ALLOC, 0, 0x2000, 2);
+	pg_obj(&c, 0, B + 0x2000000 + 0x100, 2);		/* block freed: moved */
+	pg_obj(&c, 0, B + 0x2003000 + 0xf00, 3);		/* its last page: moved too */
+	pg_page(&c, MR_EV_PAGE_ALLOC, 0, 0x1002, 0);
+	pg_obj(&c, 0, B + 0x1002000 + 0x200, 4);		/* its page stays: kept */
+	/* CPU 1: a pair that is no sample (misaligned) and one that contradicts */
+	pg_page(&c, MR_EV_PAGE_ALLOC, 1, 0x3000, 0);
+	pg_obj(&c, 1, B + 0x5000123, 5);			/* B + 32 MiB: not aligned */
+	pg_page(&c, MR_EV_PAGE_ALLOC, 1, 0x40000, 0);
+	pg_obj(&c, 1, B + 0x40, 6);			/* B - 1 GiB: aligned, wrong */
+	pg_obj(&c, 1, B + 0x80, 9);			/* the same pair again: not counted */
+	/* page 0x1003 freed before object 7 was allocated on it: kept */
+	pg_page(&c, MR_EV_PAGE_FREE, 1, 0x1003, 0);
+	pg_obj(&c, 1, B + 0x1003000 + 0x80, 7);
+	pg_obj(&c, 1, B + 0x1004000 + 0x80, 8);		/* page 0x1004: batched free */
+	/* the frees: object 0 then its page (a sample), and the pages of 1, 2, 3, 8 */
+	sfree(c.k, c.ts++, 100, 0, B + 0x1000000 + 0x40, false);
+	pg_page(&c, MR_EV_PAGE_FREE, 0, 0x1000, 0);
+	pg_page(&c, MR_EV_PAGE_FREE, 1, 0x1011, 0);
+	pg_page(&c, MR_EV_PAGE_FREE, 1, 0x2000, 2);
+	pg_page(&c, MR_EV_PAGE_FREE, 1, 0x1004, 0);	/* mm_page_free_batched: order 0 */
+	pg_leaks(&c);
+	MR_CHECK(c.l.dmap_known && c.l.dmap_base == B, "slab pages: the base learned",
+		 "known %d base %#llx", c.l.dmap_known, (unsigned long long)c.l.dmap_base);
+	/* the allocations of 0, 1, 2 (not 3: one sample per page event) and 4, the free of 0 */
+	MR_CHECK_EQ(c.l.dmap_samples, 5, "slab pages: five samples agree");
+	MR_CHECK_EQ(c.l.dmap_contrary, 1, "slab pages: one aligned pair contradicts, once for "
+		    "its two objects; the misaligned one is not counted");
+	MR_CHECK_EQ(pg_where(&c, 0), -1, "slab pages: a freed object is no row");
+	MR_CHECK_EQ(pg_where(&c, 1), MR_KR_SLAB_PAGE_FREED, "slab pages: on a freed page: moved");
+	MR_CHECK_EQ(pg_where(&c, 2), MR_KR_SLAB_PAGE_FREED,
+		    "slab pages: on an order-2 block's first page: moved");
+	MR_CHECK_EQ(pg_where(&c, 3), MR_KR_SLAB_PAGE_FREED,
+		    "slab pages: on an order-2 block's last page: moved");
+	MR_CHECK_EQ(pg_where(&c, 4), MR_KR_CONFIRMED, "slab pages: on a page not freed: kept");
+	MR_CHECK_EQ(pg_where(&c, 5), MR_KR_CONFIRMED, "slab pages: elsewhere: kept");
+	MR_CHECK_EQ(pg_where(&c, 7), MR_KR_CONFIRMED,
+		    "slab pages: on a page freed before it was allocated: kept");
+	MR_CHECK_EQ(pg_where(&c, 8), MR_KR_SLAB_PAGE_FREED,
+		    "slab pages: on a page of mm_page_free_batched: moved");
+	MR_CHECK_EQ(c.l.reason_count[MR_KR_SLAB_PAGE_FREED], 4, "slab pages: four objects moved");
+	MR_CHECK_EQ(c.l.reason_bytes[MR_KR_SLAB_PAGE_FREED], 4 * 256, "slab pages: their bytes");
+	pg_end(&c);
+}
+
+/*
+ * Addresses outside the direct map are never looked up, even with a page
+ * freed where their arithmetic would land: vmalloc's (0xffffc9...: 65 TB past
+ * the default base) and one below the base. Without samples, or with as many
+ * contrary as agreeing, nothing is learned and nothing moves.
+ */
+static void slab_pages_outside(void)
+{
+	const uint64_t B = 0xffff888000000000ull, V = 0xffffc90000001000ull;
+	const uint64_t below = 0xffff880000002000ull;
+	struct pg_case c;
+
+	pg_begin(&c);
+	for (int i = 0; i < 3; i++) {
+		pg_page(&c, MR_EV_PAGE_ALLOC, 0, 0x100 + i, 0);
+		pg_obj(&c, 0, B + ((0x100ull + i) << 12) + 0x40, i);
+	}
+	pg_obj(&c, 1, V, 10);
+	pg_obj(&c, 1, below, 11);
+	pg_page(&c, MR_EV_PAGE_FREE, 1, (int64_t)((V - B) >> 12), 0);
+	pg_page(&c, MR_EV_PAGE_FREE, 1, (int64_t)((below - B) >> 12) & ((1ll << 52) - 1), 0);
+	pg_page(&c, MR_EV_PAGE_FREE, 1, 0x101, 0);
+	pg_leaks(&c);
+	MR_CHECK(c.l.dmap_known && c.l.dmap_base == B && c.l.dmap_samples == 3,
+		 "outside: the default base learned", "known %d base %#llx samples %llu",
+		 c.l.dmap_known, (unsigned long long)c.l.dmap_base,
+		 (unsigned long long)c.l.dmap_samples);
+	MR_CHECK_EQ(pg_where(&c, 1), MR_KR_SLAB_PAGE_FREED, "outside: the direct map's is moved");
+	MR_CHECK_EQ(pg_where(&c, 10), MR_KR_CONFIRMED, "outside: a vmalloc address never matched");
+	MR_CHECK_EQ(pg_where(&c, 11), MR_KR_CONFIRMED, "outside: below the base never matched");
+	pg_end(&c);
+
+	/* one sample only: not enough */
+	pg_begin(&c);
+	pg_page(&c, MR_EV_PAGE_ALLOC, 0, 0x100, 0);
+	pg_obj(&c, 0, B + 0x100040, 0);
+	pg_page(&c, MR_EV_PAGE_FREE, 0, 0x100, 0);
+	pg_leaks(&c);
+	MR_CHECK(!c.l.dmap_known && c.l.dmap_samples == 1, "unlearned: one sample is not enough",
+		 "known %d samples %llu", c.l.dmap_known, (unsigned long long)c.l.dmap_samples);
+	MR_CHECK_EQ(pg_where(&c, 0), MR_KR_CONFIRMED, "unlearned: nothing moved");
+	pg_end(&c);
+
+	/* two bases of two samples each: no clear majority */
+	pg_begin(&c);
+	for (int i = 0; i < 2; i++) {
+		pg_page(&c, MR_EV_PAGE_ALLOC, 0, 0x100 + i, 0);
+		pg_obj(&c, 0, B + ((0x100ull + i) << 12), i);
+		pg_page(&c, MR_EV_PAGE_ALLOC, 1, 0x200 + i, 0);
+		pg_obj(&c, 1, B + (1ull << 30) + ((0x200ull + i) << 12), 2 + i);
+	}
+	pg_page(&c, MR_EV_PAGE_FREE, 0, 0x100, 0);
+	pg_leaks(&c);
+	MR_CHECK(!c.l.dmap_known && c.l.dmap_contrary == 2, "unlearned: two against two",
+		 "known %d contrary %llu", c.l.dmap_known, (unsigned long long)c.l.dmap_contrary);
+	MR_CHECK_EQ(pg_where(&c, 0), MR_KR_CONFIRMED, "unlearned: two against two: nothing moved");
+	pg_end(&c);
+}
+
 int main(void)
 {
 	map_random();
 	pairing_and_rows();
 	sample_cpus();
+	slab_pages_freed();
+	slab_pages_outside();
 	return mr_test_done();
 }
