@@ -429,9 +429,10 @@ static char *preload_unusable(const char *cmd, bool asked)
 /*
  * The preload path: the command gets the library and the shared memory in
  * its environment; a program it cannot serve is recorded with the uprobes,
- * and memrec says so (a warning when --preload was given).
+ * and memrec says so: a warning when --preload was given, else *note, said
+ * once the uprobes are in place (a program they refuse gets one error).
  */
-static int setup_preload(struct recorder *r)
+static int setup_preload(struct recorder *r, char **note)
 {
 	char *why = preload_unusable(r->o.cmd[0], r->o.preload_asked);
 	char *lib = NULL;
@@ -443,8 +444,8 @@ static int setup_preload(struct recorder *r)
 			mr_warning("--preload: cannot preload into '%s': %s; recording it with "
 				   "the uprobes", q, why);
 		else
-			mr_info(0, "note: cannot preload into '%s': %s; recording it with the "
-				"uprobes", q, why);
+			*note = mr_xasprintf("note: cannot preload into '%s': %s; recording it "
+					     "with the uprobes", q, why);
 		free(q);
 		free(why);
 		r->o.preload = false;
@@ -475,22 +476,28 @@ static int setup_preload(struct recorder *r)
 static int setup_target(struct recorder *r)
 {
 	struct mr_alloc_libs libs;
+	char *note = NULL;
 	int ret;
 
 	if (r->o.system_wide)
 		return 0;
-	if (r->o.preload && setup_preload(r) < 0)
+	if (r->o.preload && setup_preload(r, &note) < 0)
 		return -1;
 	if (r->o.cmd)
 		ret = mr_target_spawn(&r->target, r->o.cmd);
 	else
 		ret = mr_target_parse_pids(&r->target, r->o.pids);
-	if (ret || !(r->o.groups & MR_GROUP_USER) || r->o.preload)
+	if (ret || !(r->o.groups & MR_GROUP_USER) || r->o.preload) {
+		free(note);
 		return ret;
+	}
 	/* a spawned command maps the same libc as memrec (it is not exec'd yet) */
 	ret = mr_allocs_find(r->o.cmd ? 0 : r->target.pids[0], r->target.exe, r->o.lib, &libs);
 	if (!ret)
 		ret = mr_probes_create(&r->probes, r->name, &libs);
+	if (!ret && note)
+		mr_info(0, "%s", note);
+	free(note);
 	if (!ret)
 		ret = check_perf(r);
 	for (int i = 1; !ret && i < r->target.nr_pids; i++)
