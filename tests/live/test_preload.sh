@@ -196,14 +196,16 @@ expect_error usage/preload-pid 2 "$MEMREC" record --preload -p $$
 for opt in --uprobes --uprobes=perf --uprobes=ftrace "--call-graph dwarf" --flight \
 	"--lib /usr/lib/x86_64-linux-gnu/libc.so.6"; do
 	w=${opt%% *}
+	said=${w%%=*}
+	[ "$w" = --call-graph ] && said="--call-graph dwarf"
 	# shellcheck disable=SC2086
 	expect_error "usage/preload-and-$w" 2 "$MEMREC" record --preload $opt -e user \
 		-o "$OUT/usage.dat" -- "$P/leak_fib"
-	if grep -q "^memrec: usage: --preload .*: no ${w%%=*} with it$" \
+	if grep -q "^memrec: usage: --preload .*: no $said with it$" \
 		"$OUT/usage_preload-and-$w.err" 2>/dev/null; then
 		ok "usage/preload-and-$w-says"
 	else
-		fail "usage/preload-and-$w-says" "no usage line naming ${w%%=*}"
+		fail "usage/preload-and-$w-says" "no usage line naming $said"
 	fi
 done
 
