@@ -184,8 +184,8 @@ static int parse_table(struct rec_opts *o, int argc, char **argv)
 				"record the allocator calls with uprobes, a trap per call (the "
 				"default for -p), not the preload path; perf (the default mode): "
 				"the probes are armed in the targets only; ftrace: armed in every "
-				"process that maps the same libc (they all pay ~10 us per probe hit), "
-				"8-frame stacks, for hosts that refuse perf_event_open"),
+				"process that maps the same libc (they all pay ~10 us per probe "
+				"hit), 8-frame stacks, for hosts that refuse perf_event_open"),
 		MR_OPT_FLAG(0, "preload", &o->preload_asked,
 			    "the default for -- COMMAND: its allocator calls are recorded from "
 			    "inside it (a library in its LD_PRELOAD writing to shared memory), no "
