@@ -1249,6 +1249,14 @@ static int stop_and_write(struct recorder *r, const char *reason)
 	}
 	stop_meta(r, reason);
 	stop_streams(r);
+	/*
+	 * a write error that only the last flush met (a target on the preload
+	 * path can exit first) is still why the file ends where it does
+	 */
+	if (r->write_error && strcmp(reason, "write error")) {
+		free(r->meta.stop_reason);
+		r->meta.stop_reason = mr_xstrdup("write error");
+	}
 	finish_meta(r);
 	ret = write_file(r);
 	print_status(r, true);
