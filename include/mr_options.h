@@ -39,7 +39,11 @@ struct mr_option {
 	int			short_name;	/* 0: long only */
 	const char		*long_name;	/* NULL: short only */
 	void			*value;
-	/* the argument's name in the usage, NULL for none; "=MODE" shows --long=MODE */
+	/*
+	 * the argument's name in the usage, NULL for none; "=MODE" shows
+	 * --long=MODE; "[=MODE]" makes it optional (--long or --long=MODE, the
+	 * callback getting NULL for the former)
+	 */
 	const char		*argh;
 	const char		*help;		/* one paragraph; wrapped to fit */
 	mr_opt_cb		cb;

@@ -36,6 +36,8 @@ static char *short_string(const struct mr_opts *o)
 		*p++ = opt->short_name;
 		if (opt->argh)
 			*p++ = ':';
+		if (opt->argh && *opt->argh == '[')
+			*p++ = ':';
 	}
 	*p = '\0';
 	return s;
@@ -50,7 +52,8 @@ static struct option *long_options(const struct mr_option *opts)
 		if (!opts[i].long_name)
 			continue;
 		lo[k].name = opts[i].long_name;
-		lo[k].has_arg = opts[i].argh ? required_argument : no_argument;
+		lo[k].has_arg = !opts[i].argh ? no_argument :
+				*opts[i].argh == '[' ? optional_argument : required_argument;
 		lo[k++].val = opts[i].short_name ? opts[i].short_name : LONG_ONLY_VAL + i;
 	}
 	return lo;
@@ -132,7 +135,7 @@ int mr_parse_options(const struct mr_opts *o, int argc, char **argv)
 	return optind;
 }
 
-/* "  -o, --output FILE", "      --uprobes=MODE" */
+/* "  -o, --output FILE", "      --size=MB", "      --uprobes[=MODE]" */
 static void add_label(struct mr_buf *b, const struct mr_option *opt)
 {
 	const char *argh = opt->argh;
@@ -143,7 +146,7 @@ static void add_label(struct mr_buf *b, const struct mr_option *opt)
 		mr_buf_addf(b, "      ");
 	if (opt->long_name)
 		mr_buf_addf(b, "--%s", opt->long_name);
-	if (argh && (*argh != '=' || !opt->long_name))
+	if (argh && ((*argh != '=' && *argh != '[') || !opt->long_name))
 		mr_buf_addf(b, " %s", *argh == '=' ? argh + 1 : argh);
 	else if (argh)
 		mr_buf_addf(b, "%s", argh);

@@ -338,6 +338,21 @@ static int add_runtime(pid_t pid, struct mr_alloc_libs *l, bool need_libc)
 	return 0;
 }
 
+char *mr_allocs_other(const char *exe)
+{
+	struct mr_alloc_libs l = { 0 };
+	char *found = NULL;
+
+	if (mr_probes_defines(exe, "malloc"))
+		add_lib(&l, exe, OTHER_KINDS);
+	scan_preload(&l);
+	scan_needed(exe, &l);
+	if (l.nr)
+		found = mr_xstrdup(l.v[0].path);
+	mr_allocs_release(&l);
+	return found;
+}
+
 int mr_allocs_find(pid_t pid, const char *exe, const char *extra, struct mr_alloc_libs *out)
 {
 	char *self = pid ? mr_xasprintf("/proc/%d/exe", pid) : mr_xstrdup(exe);

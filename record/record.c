@@ -45,10 +45,12 @@ struct rec_opts {
 	const char	*groups_arg;	/* -e */
 	unsigned int	groups;
 	bool		ftrace_uprobes;	/* --uprobes=ftrace: armed host-wide */
+	bool		uprobes;	/* --uprobes[=MODE] given: not the preload path */
 	const char	*lib;		/* --lib: another allocator's library */
 	uint64_t	stack_depth;
 	uint64_t	dwarf_stack;	/* --call-graph dwarf[,SIZE]: bytes, else 0 */
-	bool		preload;	/* --preload: the allocator calls recorded in the command */
+	bool		preload;	/* the allocator calls recorded in the command */
+	bool		preload_asked;	/* --preload given */
 };
 
 struct recorder {
@@ -99,12 +101,15 @@ static const char record_usage[] =
 "posix_memalign, aligned_alloc/memalign, valloc, pvalloc, strdup, strndup and C++\n"
 "operator new) of the targets, glibc's, jemalloc's, tcmalloc's, mimalloc's or a\n"
 "static program's, with their user stacks, through a private tracefs\n"
-"instance and uprobes, into a trace file that 'memrec report' reads, here or on\n"
-"another host. Stops on Ctrl-C/SIGTERM, after -d, or when every target exited.\n";
+"instance, into a trace file that 'memrec report' reads, here or on another\n"
+"host: a command's from inside it (a library in its LD_PRELOAD, no trap per\n"
+"call), running processes' (-p) and what the library cannot serve with\n"
+"uprobes. Stops on Ctrl-C/SIGTERM, after -d, or when every target exited.\n";
 
 static const char record_examples[] =
 "examples:\n"
 "  memrec record -- ./server --port 8080     # from the first malloc\n"
+"  memrec record --uprobes -- ./server       # a uprobe per call, not preloaded\n"
 "  memrec record -p 1234 -d 60               # attach for a minute\n";
 
 static int parse_call_graph(const struct mr_option *opt, const char *arg)
@@ -128,9 +133,12 @@ static int parse_call_graph(const struct mr_option *opt, const char *arg)
 
 static int parse_uprobes(const struct mr_option *opt, const char *arg)
 {
-	if (strcmp(arg, "perf") && strcmp(arg, "ftrace"))
+	struct rec_opts *o = opt->value;
+
+	if (arg && strcmp(arg, "perf") && strcmp(arg, "ftrace"))
 		return mr_usage_error("--uprobes takes perf or ftrace, not '%s'", arg);
-	*(bool *)opt->value = !strcmp(arg, "ftrace");
+	o->uprobes = true;
+	o->ftrace_uprobes = arg && !strcmp(arg, "ftrace");
 	return 0;
 }
 
@@ -172,15 +180,18 @@ static int parse_table(struct rec_opts *o, int argc, char **argv)
 		MR_OPT_U64('b', "buffer-kb", &o->buffer_kb, "KB", 64, 0,
 			   "-b takes KiB per CPU (at least 64), not '%s'",
 			   "ring buffer per CPU in KiB (default " STR(DEFAULT_BUFFER_KB) ")"),
-		MR_OPT_CALLBACK(0, "uprobes", &o->ftrace_uprobes, "=MODE", parse_uprobes,
-				"perf (default): the allocator probes are armed in the targets only; "
-				"ftrace: armed in every process that maps the same libc (they all pay "
-				"~10 us per probe hit), 8-frame stacks, for hosts that refuse "
-				"perf_event_open"),
-		MR_OPT_FLAG(0, "preload", &o->preload,
-			    "record the command's allocator calls from inside it (a library in "
-			    "its LD_PRELOAD writing to shared memory) instead of uprobes: no trap "
-			    "per call; falls back to the uprobes for static and setuid programs"),
+		MR_OPT_CALLBACK(0, "uprobes", o, "[=MODE]", parse_uprobes,
+				"record the allocator calls with uprobes, a trap per call (the "
+				"default for -p), not the preload path; perf (the default mode): "
+				"the probes are armed in the targets only; ftrace: armed in every "
+				"process that maps the same libc (they all pay ~10 us per probe "
+				"hit), 8-frame stacks, for hosts that refuse perf_event_open"),
+		MR_OPT_FLAG(0, "preload", &o->preload_asked,
+			    "the default for -- COMMAND: its allocator calls are recorded from "
+			    "inside it (a library in its LD_PRELOAD writing to shared memory), no "
+			    "trap per call; the uprobes record static and setuid programs, those "
+			    "linking another allocator (jemalloc, tcmalloc, mimalloc), --lib, "
+			    "--call-graph dwarf and --flight"),
 		MR_OPT_U64(0, "stack-depth", &o->stack_depth, "N", 1, MR_MAX_STACK,
 			   "--stack-depth takes 1 to " STR(MR_MAX_STACK) " frames, not '%s'",
 			   "user stack frames to keep (perf path; default and maximum: "
@@ -209,6 +220,32 @@ static int parse_table(struct rec_opts *o, int argc, char **argv)
 	return mr_parse_options(&opts, argc, argv);
 }
 
+/*
+ * The preload path is the default for a command's allocator calls; what it
+ * cannot serve goes to the uprobes, a usage error only when --preload was
+ * given with it.
+ */
+static int check_preload(struct rec_opts *o)
+{
+	const char *why = o->uprobes ? "--uprobes" : o->dwarf_stack ? "--call-graph dwarf" :
+			  o->flight_mb ? "--flight" : o->lib ? "--lib" : NULL;
+
+	if (o->preload_asked && !o->cmd)
+		return mr_usage_error("--preload starts the command with its library: it needs "
+				      "-- COMMAND");
+	if (o->preload_asked && !(o->groups & MR_GROUP_USER))
+		return mr_usage_error("--preload records the allocator calls: it needs -e user");
+	if (o->preload_asked && why)
+		return mr_usage_error("--preload records frame-pointer stacks of the standard "
+				      "allocator functions: no %s with it", why);
+	if (!o->cmd || !(o->groups & MR_GROUP_USER))
+		return 0;
+	if (why)
+		mr_info(1, "note: %s: the allocator calls are recorded with the uprobes", why);
+	o->preload = !why;
+	return 0;
+}
+
 static int check_targets(struct rec_opts *o)
 {
 	if (o->groups_arg && mr_groups_parse(o->groups_arg, &o->groups))
@@ -233,6 +270,8 @@ static int check_targets(struct rec_opts *o)
 	}
 	if (!o->system_wide && !o->cmd == !o->pids)
 		return mr_usage_error("give -p PID, -- COMMAND or -a (see 'memrec record -h')");
+	if (check_preload(o) < 0)
+		return -MR_EXIT_USAGE;
 	if (o->pids && mr_target_check_pids(o->pids))
 		return -MR_EXIT_USAGE;
 	if ((o->system_wide || !(o->groups & (MR_GROUP_USER | MR_GROUP_KERNEL | MR_GROUP_PAGE |
@@ -253,14 +292,6 @@ static int check_targets(struct rec_opts *o)
 				      "for targets are perf samples; use them with -a");
 	if (o->flight_mb)
 		o->buffer_kb = o->flight_mb * 1024 / sysconf(_SC_NPROCESSORS_CONF);
-	if (o->preload && !o->cmd)
-		return mr_usage_error("--preload starts the command with its library: it needs "
-				      "-- COMMAND");
-	if (o->preload && (o->ftrace_uprobes || o->dwarf_stack || o->flight_mb))
-		return mr_usage_error("--preload records frame-pointer stacks into perf-path "
-				      "pages: no --uprobes=ftrace, --call-graph dwarf or --flight");
-	if (o->preload && !(o->groups & MR_GROUP_USER))
-		return mr_usage_error("--preload records the allocator calls: it needs -e user");
 	if (o->dwarf_stack && o->ftrace_uprobes)
 		return mr_usage_error("--call-graph dwarf needs the perf path, not --uprobes=ftrace");
 	return 0;
@@ -367,27 +398,65 @@ static uint64_t stack_depth(const struct recorder *r)
 }
 
 /*
- * --preload: the command gets the library and the shared memory in its
- * environment; a program the dynamic loader will not preload into is
- * recorded with the uprobes, and memrec says so.
+ * Why the command cannot be recorded from inside it, or NULL: the dynamic
+ * loader would not preload into it, another allocator (with its own
+ * functions, or its own malloc ahead of the library's) serves it, or the
+ * host refuses perf_event_open (the uprobe path falls back to ftrace); asked:
+ * --preload was given, which records the standard functions even then.
  */
-static int setup_preload(struct recorder *r)
+static char *preload_unusable(const char *cmd, bool asked)
 {
-	char *path = mr_target_resolve_cmd(r->o.cmd[0]);
-	const char *why = path ? mr_preload_unusable(path) : NULL;
-	char *lib;
+	char *path = mr_target_resolve_cmd(cmd), *other, *why = NULL;
+	const char *s = path ? mr_preload_unusable(path) : NULL;
+	int e;
 
+	if (s) {
+		why = mr_xstrdup(s);
+	} else if (!asked && (e = mr_samples_self_refused())) {
+		/* the mappings, on this path too, are perf records */
+		why = mr_xasprintf("perf_event_open is refused here (%s)", strerror(e));
+	} else if (path && !asked && (other = mr_allocs_other(path))) {
+		char *q = mr_quote_ctl(other);
+
+		why = mr_xasprintf("it uses another allocator, '%s'", q);
+		free(q);
+		free(other);
+	}
 	free(path);
+	return why;
+}
+
+/*
+ * The preload path: the command gets the library and the shared memory in
+ * its environment; a program it cannot serve is recorded with the uprobes,
+ * and memrec says so: a warning when --preload was given, else *note, said
+ * once the uprobes are in place (a program they refuse gets one error).
+ */
+static int setup_preload(struct recorder *r, char **note)
+{
+	char *why = preload_unusable(r->o.cmd[0], r->o.preload_asked);
+	char *lib = NULL;
+
 	if (why) {
 		char *q = mr_quote_ctl(r->o.cmd[0]);
 
-		mr_warning("--preload: cannot preload into '%s': %s; recording it with the "
-			   "uprobes", q, why);
+		if (r->o.preload_asked)
+			mr_warning("--preload: cannot preload into '%s': %s; recording it with "
+				   "the uprobes", q, why);
+		else
+			*note = mr_xasprintf("note: cannot preload into '%s': %s; recording it "
+					     "with the uprobes", q, why);
 		free(q);
+		free(why);
 		r->o.preload = false;
 		return 0;
 	}
 	lib = mr_preload_lib();
+	if (!lib && !r->o.preload_asked) {
+		mr_warning("recording the allocator calls with the uprobes");
+		r->o.preload = false;
+		return 0;
+	}
 	if (!lib)
 		return -1;
 	r->samples[MR_SAMPLES_UPROBES] = mr_samples_open(MR_SAMPLES_UPROBES, NULL, 0,
@@ -407,22 +476,28 @@ static int setup_preload(struct recorder *r)
 static int setup_target(struct recorder *r)
 {
 	struct mr_alloc_libs libs;
+	char *note = NULL;
 	int ret;
 
 	if (r->o.system_wide)
 		return 0;
-	if (r->o.preload && setup_preload(r) < 0)
+	if (r->o.preload && setup_preload(r, &note) < 0)
 		return -1;
 	if (r->o.cmd)
 		ret = mr_target_spawn(&r->target, r->o.cmd);
 	else
 		ret = mr_target_parse_pids(&r->target, r->o.pids);
-	if (ret || !(r->o.groups & MR_GROUP_USER) || r->o.preload)
+	if (ret || !(r->o.groups & MR_GROUP_USER) || r->o.preload) {
+		free(note);
 		return ret;
+	}
 	/* a spawned command maps the same libc as memrec (it is not exec'd yet) */
 	ret = mr_allocs_find(r->o.cmd ? 0 : r->target.pids[0], r->target.exe, r->o.lib, &libs);
 	if (!ret)
 		ret = mr_probes_create(&r->probes, r->name, &libs);
+	if (!ret && note)
+		mr_info(0, "%s", note);
+	free(note);
 	if (!ret)
 		ret = check_perf(r);
 	for (int i = 1; !ret && i < r->target.nr_pids; i++)
@@ -1174,6 +1249,14 @@ static int stop_and_write(struct recorder *r, const char *reason)
 	}
 	stop_meta(r, reason);
 	stop_streams(r);
+	/*
+	 * a write error that only the last flush met (a target on the preload
+	 * path can exit first) is still why the file ends where it does
+	 */
+	if (r->write_error && strcmp(reason, "write error")) {
+		free(r->meta.stop_reason);
+		r->meta.stop_reason = mr_xstrdup("write error");
+	}
 	finish_meta(r);
 	ret = write_file(r);
 	print_status(r, true);

@@ -58,6 +58,11 @@ void mr_probes_release(struct mr_probes *p);
  */
 int mr_allocs_find(pid_t pid, const char *exe, const char *extra, struct mr_alloc_libs *out);
 void mr_allocs_release(struct mr_alloc_libs *l);
+/*
+ * The first file other than glibc's that would serve a dynamic command's
+ * allocator calls (linked, LD_PRELOADed or its own malloc), or NULL; quiet.
+ */
+char *mr_allocs_other(const char *exe);
 
 /* stream.c: one thread per CPU splicing full pages into a file. */
 struct mr_stream_cpu;
@@ -105,6 +110,8 @@ int mr_samples_add_cpus(struct mr_samples *sm);
 int mr_samples_add_process(struct mr_samples *sm, pid_t pid);
 /* errno when the host refuses perf_event_open of tracepoint id for pid, else 0 */
 int mr_samples_refused(uint32_t id, pid_t pid);
+/* errno when the host refuses memrec perf_event_open (a dummy event on itself), else 0 */
+int mr_samples_self_refused(void);
 int mr_samples_start(struct mr_samples *sm);
 /* Disarms, drains and writes the last pages. */
 void mr_samples_stop(struct mr_samples *sm);

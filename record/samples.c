@@ -515,6 +515,25 @@ int mr_samples_refused(uint32_t id, pid_t pid)
 	return e == EACCES || e == EPERM || e == ENOSYS ? e : 0;
 }
 
+int mr_samples_self_refused(void)
+{
+	struct perf_event_attr attr;
+	int fd, e;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_DUMMY;
+	attr.disabled = 1;
+	fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	e = errno;
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return e == EACCES || e == EPERM || e == ENOSYS ? e : 0;
+}
+
 int mr_samples_add_process(struct mr_samples *sm, pid_t pid)
 {
 	return mr_for_each_thread(pid, attach_thread, sm);

@@ -9,6 +9,7 @@
 #      ends, then exits)
 #   2. the wall time of `memrec record -- true`
 #
+# on the uprobe path (--uprobes, as -p records),
 # each with the kernel's teardown detached (memrec-teardown, the default)
 # and in the foreground (MEMREC_TEARDOWN=foreground: memrec before the
 # detached teardown), with their ratio; and how long the detached teardown
@@ -76,9 +77,11 @@ one() {
 	[ "$mode" = foreground ] && env=(MEMREC_TEARDOWN=foreground)
 	t0=$(date +%s%N)
 	if [ "$kind" = latency ]; then
-		env "${env[@]}" $MEMREC record -o "$TMP/x.dat" -- date +%s%N > "$TMP/end" 2> "$TMP/err" &
+		env "${env[@]}" $MEMREC record --uprobes -o "$TMP/x.dat" -- date +%s%N \
+			> "$TMP/end" 2> "$TMP/err" &
 	else
-		env "${env[@]}" $MEMREC record -o "$TMP/x.dat" -- true > /dev/null 2> "$TMP/err" &
+		env "${env[@]}" $MEMREC record --uprobes -o "$TMP/x.dat" -- true > /dev/null \
+			2> "$TMP/err" &
 	fi
 	pid=$!
 	wait $pid
@@ -94,7 +97,7 @@ one() {
 	echo "$(((t1 - t0) / 1000000)) $(wait_teardown "memrec_$pid")"
 }
 
-echo "memrec bench-exit: $(nproc) CPUs, $(uname -r), runs=$RUNS" >&2
+echo "memrec bench-exit (--uprobes): $(nproc) CPUs, $(uname -r), runs=$RUNS" >&2
 declare -A MS
 for kind in latency true; do
 	for mode in detached foreground; do

@@ -7,8 +7,9 @@
 #
 #   on tests/progs/churn (malloc/free pairs) and tests/progs/fd_hold
 #   (2000 sockets and files opened and closed, 1500 held), each bare, under
-#   `memrec record -e user`, `-e user,oom`, `-e user,mappings` and the
-#   default event set (no -e):
+#   `memrec record --uprobes -e user`, `-e user,oom`, `-e user,mappings`
+#   and the default event set (no -e), all on the uprobe path (the default
+#   preload path's cost on churn is make bench's part 1):
 #     - the target's wall time (bench_reader time), against bare and -e user
 #     - the whole `memrec record` wall time
 #     - exit latency: from the target's end (`date +%s%N` run last in it,
@@ -122,7 +123,8 @@ one() {
 		sh "$TMP/target.sh" > "$TMP/out" 2> "$TMP/err"
 		rc=$?
 	else
-		$MEMREC record "${ev[@]}" -o "$dat" -- sh "$TMP/target.sh" > "$TMP/out" 2> "$TMP/err" &
+		$MEMREC record --uprobes "${ev[@]}" -o "$dat" -- sh "$TMP/target.sh" \
+			> "$TMP/out" 2> "$TMP/err" &
 		REC=$!
 		wait $REC
 		rc=$?
@@ -158,7 +160,8 @@ one() {
 
 MODES=(bare user user,oom user,mappings default)
 declare -A T W LAT BYTES_OF LOST_OF TRUNS
-echo "memrec bench-groups: $(nproc) CPUs, $(uname -r), runs=$RUNS, churn N=$N (bare $N_BARE)," \
+echo "memrec bench-groups (--uprobes): $(nproc) CPUs, $(uname -r), runs=$RUNS, churn N=$N" \
+	"(bare $N_BARE)," \
 	"load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for prog in churn fd_hold; do
 	# the modes interleaved, run by run: a change in the host's load falls

@@ -5,19 +5,20 @@
 # every number is printed with its ratio to a baseline taken in the same
 # invocation, so runs on different machines compare by ratio.
 #
-#   1. churn slowdown: bare vs `memrec record` (default: per-target perf
+#   1. churn slowdown: bare vs `memrec record --uprobes` (per-target perf
 #      uprobes) vs `memrec record --uprobes=ftrace` (host-wide ftrace
 #      uprobes) vs a bare per-CPU reader of the ftrace uprobes
 #      (scripts/bench_reader stream: memrec's own probe and stream code,
 #      nothing else) -> what memrec adds on top of the kernel, and what the
 #      perf path costs the target against the ftrace one; and
-#      `memrec record --preload` (the allocator calls recorded inside the
-#      target by libmemrec_preload.so: no trap per call)
+#      `memrec record` (the default for a command, the preload path: the
+#      allocator calls recorded inside the target by libmemrec_preload.so,
+#      no trap per call)
 #   2. lost events and file size per million events at default settings
 #   3. `memrec report` speed against `trace-cmd report`, and its peak RSS
 #      against the file's size, on traces of about 100 MB and 1 GB
 #   4. the cost paid by a NON-target process while memrec records another,
-#      on the default (perf) path and with --uprobes=ftrace
+#      on the perf uprobe path (-p's default) and with --uprobes=ftrace
 #   5. the size the embedded symbols add; 6. fd_hold under the kernel groups
 #   7. what each -e group costs (oom, mappings, the default set against -e
 #      user, on churn and fd_hold): scripts/bench-groups.sh
@@ -186,12 +187,12 @@ timed_run() {
 			$READER time -- $CHURN $N > "$out" 2> "$err"
 			st=$? ;;
 		memrec)
-			run_bg $MEMREC record -e user -o "$dat" -- $READER time -- $CHURN $N \
+			run_bg $MEMREC record -e user --uprobes -o "$dat" -- $READER time -- $CHURN $N \
 				> "$out" 2> "$err"
 			st=$?
 			OURS+=("$LAST_PID") ;;
 		memrec_preload)
-			run_bg $MEMREC record -e user --preload -o "$dat" -- $READER time -- \
+			run_bg $MEMREC record -e user -o "$dat" -- $READER time -- \
 				$CHURN $N > "$out" 2> "$err"
 			st=$?
 			OURS+=("$LAST_PID") ;;
@@ -253,12 +254,12 @@ for i in $(seq "$RUNS"); do
 	FILE_PER_M+=("$(div "$(stat -c %s "$TMP/run.dat")" "$((allocs + frees))" %.1f)")
 	rm -f "$TMP/run.dat" "$TMP/rep.json"
 done
-# The same runs with --preload: no uprobes, the library in the target.
+# The same runs on the default (preload) path: no uprobes, the library in the target.
 for i in $(seq "$RUNS"); do
 	timed_run memrec_preload "$i" || continue
 	PL_NS+=("$(div "$RUN_NS" "$N" %.1f)")
 	if ! $MEMREC report -i "$TMP/run.dat" --format json > "$TMP/rep.json" 2> "$TMP/rep.err"; then
-		note "FAIL: memrec report of --preload run $i failed: $(head -n2 "$TMP/rep.err" | tr '\n' ' ')"
+		note "FAIL: memrec report of preload run $i failed: $(head -n2 "$TMP/rep.err" | tr '\n' ' ')"
 		FAILED=1
 		continue
 	fi
@@ -266,7 +267,7 @@ for i in $(seq "$RUNS"); do
 		"$TMP/rep.json")
 	PL_LOST+=("$lost")
 	[ "$allocs" -lt "$N" ] || [ "$frees" -lt "$N" ] &&
-		note "memrec --preload run $i saw $allocs allocs / $frees frees for $N iterations (lost $lost)"
+		note "memrec preload run $i saw $allocs allocs / $frees frees for $N iterations (lost $lost)"
 	PL_FILE_PER_M+=("$(div "$(stat -c %s "$TMP/run.dat")" "$((allocs + frees))" %.1f)")
 	rm -f "$TMP/run.dat" "$TMP/rep.json"
 done
@@ -294,31 +295,32 @@ ft=$(printf '%s\n' "${MEMREC_FT_NS[@]}" | median)
 rd=$(printf '%s\n' "${READER_NS[@]}" | median)
 wall=$(printf '%s\n' "${MEMREC_WALL[@]}" | median)
 row "churn bare (N=$N_BARE)" "$bare" "ns/iter" "1.00 (baseline)"
-row "churn under memrec record (N=$N_TRACED)" "$mr" "ns/iter" "$(div "$mr" "$bare" %.1f) x bare"
+row "churn under memrec record --uprobes (N=$N_TRACED)" "$mr" "ns/iter" "$(div "$mr" "$bare" %.1f) x bare"
 row "churn under memrec record --uprobes=ftrace" "$ft" "ns/iter" "$(div "$ft" "$bare" %.1f) x bare"
 pl=$(printf '%s\n' "${PL_NS[@]}" | median)
-row "churn under memrec record --preload" "$pl" "ns/iter" "$(div "$pl" "$bare" %.1f) x bare"
-row "target slowdown: preload / perf (default)" "$(div "$pl" "$mr")" "ratio" "<1: preload cheaper"
-row "target slowdown: perf (default) / ftrace" "$(div "$mr" "$ft")" "ratio" "<1: perf path cheaper"
+row "churn under memrec record (preload, default)" "$pl" "ns/iter" \
+	"$(div "$pl" "$bare" %.1f) x bare"
+row "target slowdown: preload (default) / perf" "$(div "$pl" "$mr")" "ratio" "<1: preload cheaper"
+row "target slowdown: perf / ftrace (uprobes)" "$(div "$mr" "$ft")" "ratio" "<1: perf path cheaper"
 row "churn under bare reader (ftrace probes)" "$rd" "ns/iter" "$(div "$rd" "$bare" %.1f) x bare"
-row "memrec / bare reader" "$(div "$mr" "$rd")" "ratio" "perf vs ftrace reader"
+row "memrec --uprobes / bare reader" "$(div "$mr" "$rd")" "ratio" "perf vs ftrace reader"
 row "memrec --uprobes=ftrace / bare reader" "$(div "$ft" "$rd")" "ratio" "goal ~1.0 (same probes)"
 if [ -n "$wall" ] && [ -n "$mr" ]; then
 	fixed=$(awk -v w="$wall" -v m="$mr" -v n="$N_TRACED" 'BEGIN { printf "%.0f", (w - m * n) / 1e6 }')
-	row "memrec record fixed cost (wall - churn)" "$fixed" "ms/run" "-"
+	row "memrec record --uprobes fixed cost (wall - churn)" "$fixed" "ms/run" "-"
 fi
 maxlost=$(printf '%s\n' "${LOST[@]}" | sort -n | tail -n1)
-row "lost events, memrec, default -b (max of $RUNS)" "${maxlost:-n/a}" "events" "goal 0"
+row "lost events, memrec --uprobes, default -b (max of $RUNS)" "${maxlost:-n/a}" "events" "goal 0"
 ftlost=$(printf '%s\n' "${FT_LOST[@]}" | sort -n | tail -n1)
 row "lost events, memrec --uprobes=ftrace (max of $RUNS)" "${ftlost:-n/a}" "events" "goal 0"
 pllost=$(printf '%s\n' "${PL_LOST[@]}" | sort -n | tail -n1)
-row "lost events, memrec --preload (max of $RUNS)" "${pllost:-n/a}" "events" "goal 0"
+row "lost events, memrec (preload, default) (max of $RUNS)" "${pllost:-n/a}" "events" "goal 0"
 rlost=$(printf '%s\n' "${READER_LOST[@]}" | sort -n | tail -n1)
 row "lost events, bare reader (max of $RUNS)" "${rlost:-n/a}" "events" "-"
 fpm=$(printf '%s\n' "${FILE_PER_M[@]}" | median)
-row "file size per million events (allocs+frees)" "$fpm" "MB/M events" "-"
+row "file size per million events, --uprobes" "$fpm" "MB/M events" "-"
 plfpm=$(printf '%s\n' "${PL_FILE_PER_M[@]}" | median)
-row "file size per million events, --preload" "$plfpm" "MB/M events" "-"
+row "file size per million events, preload (default)" "$plfpm" "MB/M events" "-"
 
 fi
 

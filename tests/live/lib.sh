@@ -26,8 +26,8 @@ TRACEFS=
 LIVE_FAILED=0
 BG_PIDS=()
 # Options added to every `memrec record ... -- COMMAND` the tests run (not
-# to -p or -a recordings), e.g. MEMREC_RECORD_FLAGS=--preload to run the
-# live tests on the preload path.
+# to -p or -a recordings), e.g. MEMREC_RECORD_FLAGS=--uprobes to run the
+# live tests on the uprobe path (the preload path is the default).
 MEMREC_RECORD_FLAGS=${MEMREC_RECORD_FLAGS:-}
 # How long one `memrec record` may run before the wrapper sends SIGINT.
 RECORD_TIMEOUT=${RECORD_TIMEOUT:-60}
@@ -323,6 +323,27 @@ record_flags() {
 	for a in "$@"; do
 		[ "$a" = -- ] && { echo "$MEMREC_RECORD_FLAGS"; return; }
 	done
+}
+
+# want_path: the path a command's allocator calls take in these tests
+# (dynamic glibc programs, -e user among the groups): "uprobes" when
+# MEMREC_RECORD_FLAGS forces them, else "preload", the default.
+want_path() {
+	[[ " $MEMREC_RECORD_FLAGS " == *" --uprobes"[\ =]* ]] && echo uprobes || echo preload
+}
+
+# rec_path LOG: the path the recording in LOG took: "preload" when its
+# recording line ends "(preload)", else "uprobes".
+rec_path() {
+	grep -q '^memrec: recording .*(preload)$' "$1" && echo preload || echo uprobes
+}
+
+# check_path NAME LOG: the recording in LOG took want_path.
+check_path() {
+	local got want
+	got=$(rec_path "$2") want=$(want_path)
+	[ "$got" = "$want" ] && ok "$1" ||
+		fail "$1" "recorded on the $got path, expected $want (log: $2)"
 }
 
 # run_record NAME LOG ARGS...: runs `memrec record ARGS` in the foreground

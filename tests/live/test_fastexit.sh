@@ -21,6 +21,9 @@
 #  (f) SIGKILL of the memrec-teardown: the watchdog removes the state; of
 #      both the teardown and the watchdog: the next record sweeps it
 #  (g) MEMREC_TEARDOWN=foreground: no teardown child, nothing left at exit
+# (a), (b) and (f) record on the uprobe path (--uprobes): removing the
+# uprobes is the teardown's long part, the window they need to find it at
+# work (the preload path's teardown, the instance alone, may be over first).
 . "$(dirname "$0")/lib.sh"
 live_init
 SRC=$ROOT/tests/progs
@@ -35,9 +38,12 @@ state_of() {
 
 at_work() { teardown_names | grep -qx "$1"; }
 
-# record_fib TAG: record -- leak_fib in the background to $OUT/TAG.dat, wait.
+# record_fib TAG [ARGS...]: record --uprobes ARGS -- leak_fib in the
+# background to $OUT/TAG.dat, wait.
 record_fib() {
-	start_record_bg "$OUT/$1.log" -o "$OUT/$1.dat" -- "$PROGS/leak_fib"
+	local tag=$1
+	shift
+	start_record_bg "$OUT/$tag.log" --uprobes "$@" -o "$OUT/$tag.dat" -- "$PROGS/leak_fib"
 	wait_record_bg 60
 }
 
@@ -66,7 +72,7 @@ A=memrec_$REC_PID
 a_work=0
 at_work "$A" && a_work=1
 # (b) starts at once, while (a)'s teardown works
-start_record_bg "$OUT/b.log" -o "$OUT/b.dat" -- "$PROGS/leak_fib"
+start_record_bg "$OUT/b.log" --uprobes -o "$OUT/b.dat" -- "$PROGS/leak_fib"
 B_PID=$REC_PID
 echo "# (a) record -- leak_fib: $(( (t1 - t0) / 1000000 )) ms in all"
 [ "$a_rc" -eq 0 ] && ok fastexit/a-exit-0 ||

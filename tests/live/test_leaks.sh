@@ -40,6 +40,7 @@ common=(--eq lost_events.total 0 --eq failed_allocs 0)
 
 # --- 1. leak_fib: a pthread's recursive fib() callocs a node per call.
 if record_prog leak_fib '^fib 55$' "$P/leak_fib"; then
+	check_path leak_fib/path "$OUT/leak_fib.record.log"
 	check leak_fib "$OUT/leak_fib.json" "${common[@]}" \
 		--target-cmd tests/progs/leak_fib \
 		--leak alloc_fib_node 177 4328 --fn calloc --sizes 8 88 --pid target \
@@ -146,10 +147,10 @@ if record_prog balanced '^done$' "$P/balanced" 1000; then
 fi
 
 # --- 5. cross_thread: malloc in one thread, free in another.
-# glibc's own frees at thread exit are seen by the uprobes only (--preload
-# interposes calls that go through the symbols)
+# glibc's own frees at thread exit are seen by the uprobes only (the preload
+# library interposes calls that go through the symbols)
 libc_frees=(--min events.libc_frees 2)
-[[ $MEMREC_RECORD_FLAGS == *--preload* ]] && libc_frees=()
+[ "$(want_path)" = preload ] && libc_frees=(--eq events.libc_frees 0)
 if record_prog cross_thread '^done$' "$P/cross_thread"; then
 	check cross_thread "$OUT/cross_thread.json" "${common[@]}" \
 		--target-cmd tests/progs/cross_thread \

@@ -5,7 +5,8 @@
 # memrec falls back on its own: allocator probes through ftrace, mappings
 # read from /proc (the command's at exec and exit, under ptrace), kernel
 # events of targets left out, and says so once on stderr and in every report.
-#  (a) leak_fib: the same exact rows as on the perf path (test_leaks.sh):
+#  (a) leak_fib: not on the preload path (its mappings are perf records),
+#      said in a note; the same exact rows as on the perf path (test_leaks.sh):
 #      alloc_fib_node 177 blocks, 4328 bytes, calloc, its file and line;
 #      JSON perf_refused "Permission denied", the text WARNING line
 #  (b) dlopen_leak: a library dlopen()ed and dlclose()d within 10 ms: its
@@ -58,6 +59,13 @@ fi
 if noperf_record leak_fib -o "$OUT/leak_fib.dat" -- "$P/leak_fib"; then
 	grep -q '^fib 55$' "$OUT/leak_fib.record.log.out" && ok leak_fib/target-ran ||
 		fail leak_fib/target-ran "no 'fib 55' from the target"
+	# the preload path's mappings are perf records too: the uprobes, said so
+	if grep -q "^memrec: note: cannot preload into '.*leak_fib': perf_event_open is refused here (Permission denied); recording it with the uprobes$" \
+		"$OUT/leak_fib.record.log"; then
+		ok leak_fib/no-preload-note
+	else
+		fail leak_fib/no-preload-note "no note that the preload path needs perf (log: $OUT/leak_fib.record.log)"
+	fi
 	if run_report leak_fib/report "$OUT/leak_fib.dat" "$OUT/leak_fib.json"; then
 		check leak_fib "$OUT/leak_fib.json" --eq lost_events.total 0 \
 			--target-cmd tests/progs/leak_fib \

@@ -1,12 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# test_perf.sh - the per-target perf uprobes (`memrec record`'s default,
-# --uprobes=perf) against the old host-wide ftrace path (--uprobes=ftrace).
+# test_perf.sh - the per-target perf uprobes (`memrec record`'s default
+# for -p, --uprobes=perf) against the old host-wide ftrace path
+# (--uprobes=ftrace).
 #  (a) deep_leak (a leak under a 41-call recursion) recorded with -- CMD:
-#      the default path gives the whole stack: frame 0 deep_leaf, exactly 41
-#      consecutive deep frames (n = 0..40), then main, then libc's start
-#      code (>= 43 frames); --uprobes=ftrace cuts it at 8 frames (deep_leaf
-#      and 7 deep, no main) and warns that every process pays the probes
+#      the perf path (and the preload path, the default for a command)
+#      gives the whole stack: frame 0 deep_leaf, exactly 41 consecutive
+#      deep frames (n = 0..40), then main, then libc's start code (>= 43
+#      frames); --uprobes=ftrace cuts it at 8 frames (deep_leaf and 7 deep,
+#      no main) and warns that every process pays the probes
 #  (b) spawner under record -p: the threads and the child it starts after
 #      the attach are followed: thread_leak 6 x 111 and after_leak 1 x 333
 #      in the target, child_leak 2 x 222 in the child's own pid; record
@@ -171,24 +173,29 @@ deep_leak_checks=(--target-cmd tests/progs/deep_leak
 	--module-total /tests/progs/deep_leak 1 4242)
 
 # ------------------------------------------------------------------ (a)
-# Default path: the whole stack. deep(40)..deep(0) are DEPTH + 1 = 41
-# frames; deep(0) returns to its deep_leaf() call, the others to their
-# deep() call; then main at its deep(40) call, then libc's start code.
-if record_prog perf-deep '^done$' -- "$P/deep_leak"; then
-	check perf-deep "$OUT/perf-deep.json" "${common[@]}" "${deep_leak_checks[@]}"
-	check_stack perf-deep "$OUT/perf-deep.json" deep_leaf \
+# The perf path, and the preload path: the whole stack. deep(40)..deep(0)
+# are DEPTH + 1 = 41 frames; deep(0) returns to its deep_leaf() call, the
+# others to their deep() call; then main at its deep(40) call, then libc's
+# start code.
+for path in perf preload; do
+	name=$path-deep
+	flag=--uprobes=perf
+	[ $path = preload ] && flag=--preload
+	MEMREC_RECORD_FLAGS= record_prog $name '^done$' $flag -- "$P/deep_leak" || continue
+	check $name "$OUT/$name.json" "${common[@]}" "${deep_leak_checks[@]}"
+	check_stack $name "$OUT/$name.json" deep_leaf \
 		min=43 run=deep:41 \
 		run_lines="$(src_line "$DL" deep_call_leaf),$(src_line "$DL" deep_recurse)" \
 		next=main next_line="$(src_line "$DL" main_call)"
-fi
-if [ -f "$OUT/perf-deep.record.log" ]; then
-	# The per-target path has no host-wide cost to warn about.
-	if grep -iqE "$HOSTWIDE_RE" "$OUT/perf-deep.record.log"; then
-		fail perf-deep/no-host-wide-warning "the default path warns of a host-wide cost: $(grep -iE "$HOSTWIDE_RE" "$OUT/perf-deep.record.log" | head -1)"
+	# The per-target paths have no host-wide cost to warn about.
+	if grep -iqE "$HOSTWIDE_RE" "$OUT/$name.record.log"; then
+		fail $name/no-host-wide-warning "the $path path warns of a host-wide cost: $(grep -iE "$HOSTWIDE_RE" "$OUT/$name.record.log" | head -1)"
 	else
-		ok perf-deep/no-host-wide-warning
+		ok $name/no-host-wide-warning
 	fi
-fi
+	[ "$(rec_path "$OUT/$name.record.log")" = "${path/perf/uprobes}" ] && ok $name/path ||
+		fail $name/path "not recorded on the $path path (log: $OUT/$name.record.log)"
+done
 
 # The old path: ftrace's user stacks hold 8 entries: deep_leaf and 7 deep.
 if record_prog ftrace-deep '^done$' --uprobes=ftrace -- "$P/deep_leak"; then

@@ -16,7 +16,13 @@
 #    records with the uprobes, exit 0.
 # 4. -d stops the recording while the command still allocates: exit 0,
 #    nothing lost.
-# 5. --preload without a command is a usage error.
+# 5. --preload without a command is a usage error; so is --preload with an
+#    option only the uprobes serve (--uprobes, --call-graph dwarf, --flight,
+#    --lib).
+# 6. The default for -- COMMAND (no --preload): the preload path, announced;
+#    --uprobes, --uprobes=perf and --call-graph dwarf take the uprobes (the
+#    last with a note at -v); a static program and one linking jemalloc
+#    are recorded with the uprobes, with a note saying why.
 . "$(dirname "$0")/lib.sh"
 live_init
 
@@ -35,7 +41,7 @@ both() {
 	local name=$1
 	shift
 	MEMREC_RECORD_FLAGS= run_record "$name/uprobes-record" "$OUT/$name.u.log" \
-		-e user -o "$OUT/$name.u.dat" -- "$@" || return 1
+		--uprobes -e user -o "$OUT/$name.u.dat" -- "$@" || return 1
 	MEMREC_RECORD_FLAGS= run_record "$name/preload-record" "$OUT/$name.p.log" \
 		--preload -e user -o "$OUT/$name.p.dat" -- "$@" || return 1
 	if grep -q '^memrec: recording .*(preload)$' "$OUT/$name.p.log"; then
@@ -187,5 +193,53 @@ fi
 
 # --- 5. usage
 expect_error usage/preload-pid 2 "$MEMREC" record --preload -p $$
+for opt in --uprobes --uprobes=perf --uprobes=ftrace "--call-graph dwarf" --flight \
+	"--lib /usr/lib/x86_64-linux-gnu/libc.so.6"; do
+	w=${opt%% *}
+	said=${w%%=*}
+	[ "$w" = --call-graph ] && said="--call-graph dwarf"
+	# shellcheck disable=SC2086
+	expect_error "usage/preload-and-$w" 2 "$MEMREC" record --preload $opt -e user \
+		-o "$OUT/usage.dat" -- "$P/leak_fib"
+	if grep -q "^memrec: usage: --preload .*: no $said with it$" \
+		"$OUT/usage_preload-and-$w.err" 2>/dev/null; then
+		ok "usage/preload-and-$w-says"
+	else
+		fail "usage/preload-and-$w-says" "no usage line naming $said"
+	fi
+done
+
+# --- 6. the default path, and what takes the uprobes instead
+# default NAME WANT(preload|uprobes) NOTE_REGEX|- ARGS...: record ARGS without
+# MEMREC_RECORD_FLAGS; the path taken is WANT, and NOTE_REGEX is on stderr
+# (- for no "note:" line at all).
+default() {
+	local name=$1 want=$2 note=$3 log=$OUT/default.$1.log
+	shift 3
+	MEMREC_RECORD_FLAGS= run_record "default/$name/record" "$log" -e user \
+		-o "$OUT/default.$name.dat" "$@" || return 1
+	[ "$(rec_path "$log")" = "$want" ] && ok "default/$name/$want-path" ||
+		fail "default/$name/$want-path" "recorded on the $(rec_path "$log") path (log: $log)"
+	if [ "$note" = - ]; then
+		! grep -q '^memrec: note:' "$log" && ok "default/$name/no-note" ||
+			fail "default/$name/no-note" "$(grep '^memrec: note:' "$log" | head -1)"
+	else
+		grep -qE "$note" "$log" && ok "default/$name/note" ||
+			fail "default/$name/note" "no line matching '$note' (log: $log)"
+	fi
+}
+default leak_fib preload - -- "$P/leak_fib"
+default preload-flag preload - --preload -- "$P/leak_fib"
+default uprobes uprobes - --uprobes -- "$P/leak_fib"
+default uprobes-perf uprobes - --uprobes=perf -- "$P/leak_fib"
+default dwarf uprobes \
+	'^memrec: note: --call-graph dwarf: the allocator calls are recorded with the uprobes$' \
+	-v --call-graph dwarf -- "$P/leak_fib"
+default static uprobes \
+	"^memrec: note: cannot preload into '.*/static_leak': it is statically linked .*; recording it with the uprobes$" \
+	-- "$P/static_leak"
+default jemalloc uprobes \
+	"^memrec: note: cannot preload into '.*/alloc_leak_je': it uses another allocator, '.*libjemalloc[^']*'; recording it with the uprobes$" \
+	-- "$P/alloc_leak_je"
 assert_no_state preload/no-state-left
 live_finish

@@ -16,7 +16,7 @@ struct vals {
 	bool		flag;
 	const char	*name;
 	uint64_t	n, count;
-	int		mode;
+	int		mode, opt;
 };
 
 static int parse_mode(const struct mr_option *opt, const char *arg)
@@ -24,6 +24,15 @@ static int parse_mode(const struct mr_option *opt, const char *arg)
 	if (strcmp(arg, "a") && strcmp(arg, "b"))
 		return mr_usage_error("--mode takes a or b, not '%s'", arg);
 	*(int *)opt->value = *arg;
+	return 0;
+}
+
+/* --opt[=a|b]: '-' without the value */
+static int parse_opt(const struct mr_option *opt, const char *arg)
+{
+	if (arg && strcmp(arg, "a") && strcmp(arg, "b"))
+		return mr_usage_error("--opt takes a or b, not '%s'", arg);
+	*(int *)opt->value = arg ? *arg : '-';
 	return 0;
 }
 
@@ -40,6 +49,7 @@ static int parse(struct vals *v, bool in_order, char **argv, char **out, char **
 			   "over more than one line of the usage"),
 		MR_OPT_U64(0, "count", &v->count, "C", 1, 0, NULL, "a count"),
 		MR_OPT_CALLBACK('m', "mode", &v->mode, "=MODE", parse_mode, "a or b"),
+		MR_OPT_CALLBACK(0, "opt", &v->opt, "[=MODE]", parse_opt, "nothing, a or b"),
 		MR_OPT_FLAG(0, "a-very-long-option-name", &v->flag, "too long for the column"),
 		MR_OPT_VERBOSE(),
 		MR_OPT_HELP(),
@@ -93,6 +103,14 @@ static void test_values(void)
 	MR_CHECK(ret == 4 && !strcmp(argv[4], "pos") && v.flag && !strcmp(v.name, "y"),
 		 "otherwise: options after arguments, abbreviations", "ret %d", ret);
 	free(out), free(err);
+	ret = parse(&v, true, ARGV("--opt", "a"), &out, &err);
+	MR_CHECK(ret == 2 && v.opt == '-' && !*err, "optional argument: none",
+		 "ret %d opt %c err '%s'", ret, v.opt, err);
+	free(out), free(err);
+	ret = parse(&v, true, ARGV("--opt=b", "a"), &out, &err);
+	MR_CHECK(ret == 2 && v.opt == 'b' && !*err, "optional argument: --opt=b",
+		 "ret %d opt %c err '%s'", ret, v.opt, err);
+	free(out), free(err);
 	ret = parse(&v, false, ARGV("-v", "-v"), &out, &err);
 	MR_CHECK(ret == 3 && mr_verbosity() == 2, "-v counts", "ret %d, verbosity %d", ret,
 		 mr_verbosity());
@@ -127,6 +145,7 @@ static void test_errors(void)
 	check_error(ARGV("--count", "0"), "memrec: usage: --count takes a number from 1, not '0'",
 		    false);
 	check_error(ARGV("--mode", "c"), "memrec: usage: --mode takes a or b, not 'c'", false);
+	check_error(ARGV("--opt=c"), "memrec: usage: --opt takes a or b, not 'c'", false);
 	check_error(ARGV("--nope"), "t: unrecognized option '--nope'", true);
 	check_error(ARGV("-z"), "t: invalid option -- 'z'", true);
 	check_error(ARGV("-f", "--name"), "t: option '--name' requires an argument", true);
@@ -145,6 +164,7 @@ static const char expected_usage[] =
 "                              the usage\n"
 "      --count C               a count\n"
 "  -m, --mode=MODE             a or b\n"
+"      --opt[=MODE]            nothing, a or b\n"
 "      --a-very-long-option-name\n"
 "                              too long for the column\n"
 "  -v, --verbose               say more (repeat for more)\n"
