@@ -14,7 +14,15 @@
 #      `memrec record` (the default for a command, the preload path: the
 #      allocator calls recorded inside the target by libmemrec_preload.so,
 #      no trap per call)
-#   2. lost events and file size per million events at default settings
+#   2. lost events and file size per million events at default settings;
+#      against heaptrack (`heaptrack -o FILE CMD`, skipped with a note if it
+#      is not installed), on churn and on tests/progs/churn_threads (4 C++
+#      threads: new/delete, std::string and std::vector growth), the runs of
+#      each program interleaved: bare, heaptrack, memrec --uprobes and
+#      memrec (preload): the target's time and the whole command's wall time
+#      against bare's at the same N, bytes per event (the file's size over
+#      the events it holds: heaptrack's compressed file, its allocations and
+#      frees) and lost events (goal 0 for memrec)
 #   3. `memrec report` speed against `trace-cmd report`, and its peak RSS
 #      against the file's size, on traces of about 100 MB and 1 GB
 #   4. the cost paid by a NON-target process while memrec records another,
@@ -28,8 +36,12 @@
 # BENCH_N_TRACED (100000), BENCH_N_BIG (300000: a trace of about 100 MB),
 # BENCH_N_HUGE (3000000: about 1 GB; 0 skips it), BENCH_REPORT_RUNS (3),
 # BENCH_N_GROUPS (10000: churn iterations per -e group run), BENCH_GROUPS=0
-# and BENCH_EXIT=0 (skip 7 and 8),
-# BENCH_ONLY (report: part 3 alone). A quicker run: BENCH_RUNS=3 BENCH_N_HUGE=0.
+# and BENCH_EXIT=0 (skip 7 and 8), BENCH_THREADS (4: churn_threads' threads),
+# BENCH_N_THREADS_BARE (100000) and BENCH_N_THREADS_TRACED (2000: iterations
+# per thread, 8 allocations and 8 frees each), BENCH_HEAPTRACK=0 (leave
+# heaptrack out), BENCH_ONLY (report: part 3 alone; compare: bare, heaptrack,
+# --uprobes and preload on churn and churn_threads alone, the rest of 1+2
+# and 3-8 left out). A quicker run: BENCH_RUNS=3 BENCH_N_HUGE=0.
 # Needs root, tracefs with uprobes, and `make all progs scripts/bench_reader`.
 
 set -u
@@ -43,6 +55,7 @@ cd "$(dirname "$0")/.." || exit 1
 MEMREC=./memrec
 READER=scripts/bench_reader
 CHURN=tests/progs/churn
+THREADS=tests/progs/churn_threads
 SLEEPER=tests/progs/sleeper
 RUNS=${BENCH_RUNS:-5}
 N_BARE=${BENCH_N_BARE:-10000000}
@@ -50,13 +63,21 @@ N_TRACED=${BENCH_N_TRACED:-100000}
 N_BIG=${BENCH_N_BIG:-300000}
 N_HUGE=${BENCH_N_HUGE:-3000000}
 REPORT_RUNS=${BENCH_REPORT_RUNS:-3}
+N_THREADS=${BENCH_THREADS:-4}
+N_THREADS_BARE=${BENCH_N_THREADS_BARE:-100000}
+N_THREADS_TRACED=${BENCH_N_THREADS_TRACED:-2000}
 ONLY=${BENCH_ONLY:-}
 case $ONLY in
-''|report) ;;
-*) echo "bench.sh: BENCH_ONLY takes 'report', not '$ONLY'" >&2; exit 2 ;;
+''|report|compare) ;;
+*) echo "bench.sh: BENCH_ONLY takes 'report' or 'compare', not '$ONLY'" >&2; exit 2 ;;
 esac
+PROG=churn	# what timed_run runs: churn N, or (threads) churn_threads N N_THREADS
+HEAPTRACK=
+if [ "${BENCH_HEAPTRACK:-1}" != 0 ]; then
+	HEAPTRACK=$(command -v heaptrack)
+fi
 
-for f in $MEMREC $READER $CHURN $SLEEPER; do
+for f in $MEMREC $READER $CHURN $THREADS $SLEEPER; do
 	[ -x "$f" ] || { echo "bench.sh: '$f' is missing; run 'make bench'" >&2; exit 1; }
 done
 command -v jq >/dev/null || { echo "bench.sh: jq is missing (apt-get install jq)" >&2; exit 1; }
@@ -174,36 +195,45 @@ run_bg() {
 wrapper_ns() { grep -E '^[0-9]+$' "$1" | tail -n1; }
 
 # One timed run, retried (up to 3 times) if foreign uprobes were armed around it.
-# $1 = kind (bare|memrec|memrec_ftrace|reader|nontarget), $2 = run number;
-# sets RUN_NS.
+# $1 = kind (bare|heaptrack|memrec|memrec_preload|memrec_ftrace|reader|nontarget),
+# $2 = run number; runs churn $N, or churn_threads $N $N_THREADS if PROG is
+# threads; sets RUN_NS (the timing wrapper's: under heaptrack, heaptrack's
+# whole command) and RUN_WALL (the whole command's).
 timed_run() {
 	local kind=$1 i=$2 try out=$TMP/out err=$TMP/err t0 t1 dat=$TMP/run.dat st
+	local -a cmd=("$CHURN" "$N")
+	[ "$PROG" = threads ] && cmd=("$THREADS" "$N" "$N_THREADS")
 	for try in 1 2 3; do
 		wait_quiet || note "foreign uprobes stayed armed during '$kind' run $i: it is skewed"
-		rm -f "$out" "$err" "$dat"
+		rm -f "$out" "$err" "$dat" "$TMP"/ht.*
 		t0=$(ns_now)
 		case $kind in
 		bare|nontarget)
-			$READER time -- $CHURN $N > "$out" 2> "$err"
+			$READER time -- "${cmd[@]}" > "$out" 2> "$err"
+			st=$? ;;
+		heaptrack)
+			# its library leaves the children of what it starts alone: the
+			# timing wrapper goes outside
+			$READER time -- "$HEAPTRACK" -o "$TMP/ht" "${cmd[@]}" > "$out" 2> "$err"
 			st=$? ;;
 		memrec)
-			run_bg $MEMREC record -e user --uprobes -o "$dat" -- $READER time -- $CHURN $N \
+			run_bg $MEMREC record -e user --uprobes -o "$dat" -- $READER time -- "${cmd[@]}" \
 				> "$out" 2> "$err"
 			st=$?
 			OURS+=("$LAST_PID") ;;
 		memrec_preload)
 			run_bg $MEMREC record -e user -o "$dat" -- $READER time -- \
-				$CHURN $N > "$out" 2> "$err"
+				"${cmd[@]}" > "$out" 2> "$err"
 			st=$?
 			OURS+=("$LAST_PID") ;;
 		memrec_ftrace)
 			run_bg $MEMREC record -e user --uprobes=ftrace -o "$dat" -- $READER time -- \
-				$CHURN $N \
+				"${cmd[@]}" \
 				> "$out" 2> "$err"
 			st=$?
 			OURS+=("$LAST_PID") ;;
 		reader)
-			run_bg $READER stream -o "$TMP" -- $READER time -- $CHURN $N > "$out" 2> "$err"
+			run_bg $READER stream -o "$TMP" -- $READER time -- "${cmd[@]}" > "$out" 2> "$err"
 			st=$?
 			OURS+=("$LAST_PID") ;;
 		esac
@@ -224,18 +254,83 @@ timed_run() {
 	return 0
 }
 
+# ---- the comparison with heaptrack: per "program:kind", one value per run ----
+declare -A CT CW CB CL CE	# target ns/iter, wall ns, bytes per event, lost, events
+# cmp_add PROG KIND WHAT [BYTES_PER_EVENT LOST EVENTS]: keeps the last
+# timed_run's target time per iteration (churn_threads' own when it printed
+# it) if WHAT is iter or both, its wall time if wall or both, and what the
+# recording held.
+cmp_add() {
+	local k=$1:$2 tns
+	tns=$(sed -n 's/^allocs [0-9]* frees [0-9]* ns \([0-9]*\)$/\1/p' "$TMP/out" | tail -n1)
+	[ "$3" = wall ] || CT[$k]+=" $(div "${tns:-$RUN_NS}" "$N" %.1f)"
+	[ "$3" = iter ] || CW[$k]+=" $RUN_WALL"
+	[ $# -gt 3 ] && { CB[$k]+=" $4"; CL[$k]+=" $5"; CE[$k]+=" $6"; }
+	return 0
+}
+
+# cmp_recorded PROG KIND EXPECTED: after a timed_run of heaptrack or a memrec
+# kind, cmp_add's with what its file holds; notes fewer than EXPECTED allocations.
+cmp_recorded() {
+	local prog=$1 kind=$2 exp=$3 f allocs frees leaked lost=-
+	if [ "$kind" = heaptrack ]; then
+		f=$(ls "$TMP"/ht.* 2>/dev/null | head -n1)
+		allocs=$(sed -n 's/^[[:space:]]*allocations:[[:space:]]*\([0-9]*\)$/\1/p' \
+			"$TMP/out" "$TMP/err" | tail -n1)
+		leaked=$(sed -n 's/^[[:space:]]*leaked allocations:[[:space:]]*\([0-9]*\)$/\1/p' \
+			"$TMP/out" "$TMP/err" | tail -n1)
+		if [ -z "$f" ] || [ -z "$allocs" ]; then
+			note "FAIL: heaptrack on $prog left no file or no statistics:" \
+				"$(tail -n2 "$TMP/err" | tr '\n' ' ')"
+			FAILED=1
+			return 1
+		fi
+		frees=$((allocs - ${leaked:-0}))
+	else
+		f=$TMP/run.dat
+		if ! $MEMREC report -i "$f" --format json > "$TMP/rep.json" 2> "$TMP/rep.err"; then
+			note "FAIL: memrec report of $prog ($kind) failed: $(head -n2 "$TMP/rep.err" | tr '\n' ' ')"
+			FAILED=1
+			return 1
+		fi
+		read -r lost allocs frees < <(jq -r \
+			'"\(.lost_events.total) \(.events.allocs) \(.events.frees)"' "$TMP/rep.json")
+	fi
+	[ "$allocs" -lt "$exp" ] || [ "$frees" -lt "$exp" ] &&
+		note "$kind on $prog saw $allocs allocs / $frees frees, the program made $exp (lost $lost)"
+	cmp_add "$prog" "$kind" both "$(div "$(stat -c %s "$f")" "$((allocs + frees))" %.3f)" \
+		"$lost" "$((allocs + frees))"
+	rm -f "$TMP/run.dat" "$TMP/rep.json" "$TMP"/ht.*
+}
+
+vals() { tr ' ' '\n' | grep -v '^$'; }
+med_of() { printf '%s\n' "$1" | vals | median; }
+max_of() { printf '%s\n' "$1" | vals | sort -n | tail -n1; }
+
 echo "memrec bench: $(nproc) CPUs, $(uname -r), runs=$RUNS, churn N: bare $N_BARE," \
-	"traced $N_TRACED, big $N_BIG" >&2
+	"traced $N_TRACED, big $N_BIG; churn_threads: $N_THREADS threads, N bare" \
+	"$N_THREADS_BARE, traced $N_THREADS_TRACED" >&2
 
 # ---- 1 + 2: slowdown of the target, lost events, file size -------------------
-if [ "$ONLY" != report ]; then
+if [ "$ONLY" = '' ] || [ "$ONLY" = compare ]; then
 declare -a BARE MEMREC_NS MEMREC_WALL MEMREC_FT_NS READER_NS LOST FT_LOST FILE_PER_M READER_LOST
 declare -a PL_NS PL_LOST PL_FILE_PER_M
 N=$N_BARE
 for i in $(seq "$RUNS"); do
-	timed_run bare "$i" && BARE+=("$(div "$RUN_NS" "$N" %.3f)")
+	timed_run bare "$i" && BARE+=("$(div "$RUN_NS" "$N" %.3f)") && cmp_add churn bare iter
 done
 N=$N_TRACED
+# the wall times against heaptrack's and memrec's, at their N
+for i in $(seq "$RUNS"); do
+	timed_run bare "$i" && cmp_add churn bare wall
+done
+if [ -n "$HEAPTRACK" ]; then
+	for i in $(seq "$RUNS"); do
+		timed_run heaptrack "$i" && cmp_recorded churn heaptrack "$N"
+	done
+elif [ "${BENCH_HEAPTRACK:-1}" != 0 ]; then
+	note "SKIP: heaptrack is not installed (apt-get install heaptrack): no comparison with it"
+fi
 for i in $(seq "$RUNS"); do
 	timed_run memrec "$i" || continue
 	MEMREC_NS+=("$(div "$RUN_NS" "$N" %.1f)")
@@ -252,6 +347,8 @@ for i in $(seq "$RUNS"); do
 		note "memrec run $i saw $allocs allocs / $frees frees for $N iterations (lost $lost)"
 	# bytes per event = MB (10^6 bytes) per million events
 	FILE_PER_M+=("$(div "$(stat -c %s "$TMP/run.dat")" "$((allocs + frees))" %.1f)")
+	cmp_add churn memrec both "$(div "$(stat -c %s "$TMP/run.dat")" "$((allocs + frees))" %.3f)" \
+		"$lost" "$((allocs + frees))"
 	rm -f "$TMP/run.dat" "$TMP/rep.json"
 done
 # The same runs on the default (preload) path: no uprobes, the library in the target.
@@ -269,8 +366,28 @@ for i in $(seq "$RUNS"); do
 	[ "$allocs" -lt "$N" ] || [ "$frees" -lt "$N" ] &&
 		note "memrec preload run $i saw $allocs allocs / $frees frees for $N iterations (lost $lost)"
 	PL_FILE_PER_M+=("$(div "$(stat -c %s "$TMP/run.dat")" "$((allocs + frees))" %.1f)")
+	cmp_add churn memrec_preload both \
+		"$(div "$(stat -c %s "$TMP/run.dat")" "$((allocs + frees))" %.3f)" \
+		"$lost" "$((allocs + frees))"
 	rm -f "$TMP/run.dat" "$TMP/rep.json"
 done
+# churn_threads: the four kinds interleaved run by run
+PROG=threads
+N=$N_THREADS_BARE
+for i in $(seq "$RUNS"); do
+	timed_run bare "$i" && cmp_add threads bare iter
+done
+N=$N_THREADS_TRACED
+exp=$((8 * N * N_THREADS + N_THREADS + 1))
+for i in $(seq "$RUNS"); do
+	timed_run bare "$i" && cmp_add threads bare wall
+	[ -n "$HEAPTRACK" ] && timed_run heaptrack "$i" && cmp_recorded threads heaptrack "$exp"
+	timed_run memrec "$i" && cmp_recorded threads memrec "$exp"
+	timed_run memrec_preload "$i" && cmp_recorded threads memrec_preload "$exp"
+done
+PROG=churn
+N=$N_TRACED
+if [ "$ONLY" != compare ]; then
 # The same runs on the old host-wide path (lost events only: the file is the same).
 for i in $(seq "$RUNS"); do
 	timed_run memrec_ftrace "$i" || continue
@@ -288,6 +405,7 @@ for i in $(seq "$RUNS"); do
 	READER_NS+=("$(div "$RUN_NS" "$N" %.1f)")
 	READER_LOST+=("$(sed -n 's/.* \([0-9]*\) events lost.*/\1/p' "$TMP/err" | tail -n1)")
 done
+fi
 
 bare=$(printf '%s\n' "${BARE[@]}" | median)
 mr=$(printf '%s\n' "${MEMREC_NS[@]}" | median)
@@ -296,15 +414,18 @@ rd=$(printf '%s\n' "${READER_NS[@]}" | median)
 wall=$(printf '%s\n' "${MEMREC_WALL[@]}" | median)
 row "churn bare (N=$N_BARE)" "$bare" "ns/iter" "1.00 (baseline)"
 row "churn under memrec record --uprobes (N=$N_TRACED)" "$mr" "ns/iter" "$(div "$mr" "$bare" %.1f) x bare"
-row "churn under memrec record --uprobes=ftrace" "$ft" "ns/iter" "$(div "$ft" "$bare" %.1f) x bare"
+[ "$ONLY" = compare ] ||
+	row "churn under memrec record --uprobes=ftrace" "$ft" "ns/iter" "$(div "$ft" "$bare" %.1f) x bare"
 pl=$(printf '%s\n' "${PL_NS[@]}" | median)
 row "churn under memrec record (preload, default)" "$pl" "ns/iter" \
 	"$(div "$pl" "$bare" %.1f) x bare"
 row "target slowdown: preload (default) / perf" "$(div "$pl" "$mr")" "ratio" "<1: preload cheaper"
-row "target slowdown: perf / ftrace (uprobes)" "$(div "$mr" "$ft")" "ratio" "<1: perf path cheaper"
-row "churn under bare reader (ftrace probes)" "$rd" "ns/iter" "$(div "$rd" "$bare" %.1f) x bare"
-row "memrec --uprobes / bare reader" "$(div "$mr" "$rd")" "ratio" "perf vs ftrace reader"
-row "memrec --uprobes=ftrace / bare reader" "$(div "$ft" "$rd")" "ratio" "goal ~1.0 (same probes)"
+if [ "$ONLY" != compare ]; then
+	row "target slowdown: perf / ftrace (uprobes)" "$(div "$mr" "$ft")" "ratio" "<1: perf path cheaper"
+	row "churn under bare reader (ftrace probes)" "$rd" "ns/iter" "$(div "$rd" "$bare" %.1f) x bare"
+	row "memrec --uprobes / bare reader" "$(div "$mr" "$rd")" "ratio" "perf vs ftrace reader"
+	row "memrec --uprobes=ftrace / bare reader" "$(div "$ft" "$rd")" "ratio" "goal ~1.0 (same probes)"
+fi
 if [ -n "$wall" ] && [ -n "$mr" ]; then
 	fixed=$(awk -v w="$wall" -v m="$mr" -v n="$N_TRACED" 'BEGIN { printf "%.0f", (w - m * n) / 1e6 }')
 	row "memrec record --uprobes fixed cost (wall - churn)" "$fixed" "ms/run" "-"
@@ -312,11 +433,12 @@ fi
 maxlost=$(printf '%s\n' "${LOST[@]}" | sort -n | tail -n1)
 row "lost events, memrec --uprobes, default -b (max of $RUNS)" "${maxlost:-n/a}" "events" "goal 0"
 ftlost=$(printf '%s\n' "${FT_LOST[@]}" | sort -n | tail -n1)
-row "lost events, memrec --uprobes=ftrace (max of $RUNS)" "${ftlost:-n/a}" "events" "goal 0"
+[ "$ONLY" = compare ] ||
+	row "lost events, memrec --uprobes=ftrace (max of $RUNS)" "${ftlost:-n/a}" "events" "goal 0"
 pllost=$(printf '%s\n' "${PL_LOST[@]}" | sort -n | tail -n1)
 row "lost events, memrec (preload, default) (max of $RUNS)" "${pllost:-n/a}" "events" "goal 0"
 rlost=$(printf '%s\n' "${READER_LOST[@]}" | sort -n | tail -n1)
-row "lost events, bare reader (max of $RUNS)" "${rlost:-n/a}" "events" "-"
+[ "$ONLY" = compare ] || row "lost events, bare reader (max of $RUNS)" "${rlost:-n/a}" "events" "-"
 fpm=$(printf '%s\n' "${FILE_PER_M[@]}" | median)
 row "file size per million events, --uprobes" "$fpm" "MB/M events" "-"
 plfpm=$(printf '%s\n' "${PL_FILE_PER_M[@]}" | median)
@@ -387,11 +509,13 @@ bench_report() {
 	rm -f "$big"
 }
 
-bench_report "$N_BIG"
-[ "$N_HUGE" -gt 0 ] && bench_report "$N_HUGE"
+if [ "$ONLY" != compare ]; then
+	bench_report "$N_BIG"
+	[ "$N_HUGE" -gt 0 ] && bench_report "$N_HUGE"
+fi
 
 # ---- 4: cost to a non-target process ----------------------------------------
-if [ "$ONLY" != report ]; then
+if [ -z "$ONLY" ]; then
 # nontarget_runs ARRAY [RECORD_ARGS...]: while `memrec record RECORD_ARGS -p`
 # records a sleeper, times churn run directly (not a target) RUNS times;
 # appends the ns/iter to the array named ARRAY.
@@ -514,6 +638,47 @@ for r in "${ROWS[@]}"; do
 	IFS='|' read -r name value unit ratio <<< "$r"
 	printf '%-50s %14s  %-12s %s\n' "$name" "${value:-n/a}" "$unit" "$ratio"
 done
+
+# The comparison with heaptrack, one line per program and tool.
+if [ "$ONLY" != report ]; then
+	cat <<-EOF
+
+	against heaptrack (medians of $RUNS runs; target: the program's time per iteration, per
+	thread for churn_threads, bare's at N $N_BARE / $N_THREADS_BARE, heaptrack's on churn its whole
+	command; wall: the whole command, bare's at the same N; B/event: the file's size over the
+	allocations and frees it holds; lost: the max, heaptrack drops none)
+	EOF
+	printf '%-14s %-16s %8s %12s %9s %9s %9s %8s %9s %5s\n' program tool N target_ns "x bare" \
+		wall_ms "x bare" B/event events lost
+	printf '%.98s\n' "$(printf '%0100d' 0 | tr 0 -)"
+	for prog in churn threads; do
+		if [ $prog = churn ]; then pn=churn; n=$N_TRACED; else pn=churn_threads; n=$N_THREADS_TRACED; fi
+		bt=$(med_of "${CT[$prog:bare]:-}")
+		bw=$(med_of "${CW[$prog:bare]:-}")
+		for kind in bare heaptrack memrec memrec_preload; do
+			case $kind in
+			bare) tool=bare ;;
+			heaptrack) tool=heaptrack; [ -n "$HEAPTRACK" ] || continue ;;
+			memrec) tool="memrec --uprobes" ;;
+			memrec_preload) tool="memrec (preload)" ;;
+			esac
+			k=$prog:$kind
+			t=$(med_of "${CT[$k]:-}")
+			w=$(med_of "${CW[$k]:-}")
+			b=$(med_of "${CB[$k]:-}")
+			e=$(med_of "${CE[$k]:-}")
+			l=$(max_of "${CL[$k]:-}")
+			printf '%-14s %-16s %8s %12s %9s %9s %9s %8s %9s %5s\n' "$pn" "$tool" "$n" "${t:-n/a}" \
+				"$(div "$t" "$bt" %.1f)" "$(div "$w" 1e6 %.0f)" "$(div "$w" "$bw" %.1f)" \
+				"${b:--}" "${e:--}" "${l:--}"
+		done
+		if [ -n "$HEAPTRACK" ]; then
+			printf '%-14s preload / heaptrack: target %s, wall %s (goal <= 1)\n' "$pn" \
+				"$(div "$(med_of "${CT[$prog:memrec_preload]:-}")" "$(med_of "${CT[$prog:heaptrack]:-}")")" \
+				"$(div "$(med_of "${CW[$prog:memrec_preload]:-}")" "$(med_of "${CW[$prog:heaptrack]:-}")")"
+		fi
+	done
+fi
 printf '\nper-run ns/iter  bare: %s\n' "${BARE[*]:-}"
 printf '                 memrec: %s\n' "${MEMREC_NS[*]:-}"
 printf '                 memrec --uprobes=ftrace: %s\n' "${MEMREC_FT_NS[*]:-}"
@@ -527,11 +692,11 @@ for n in "${NOTES[@]}"; do printf 'note: %s\n' "$n"; done
 # user,mappings and the default events (target time, bytes, lost events,
 # exit latency); scripts/bench-exit.sh: exit latency on a trivial target,
 # detached teardown against foreground. BENCH_GROUPS=0 / BENCH_EXIT=0 skip them.
-if [ "${BENCH_GROUPS:-1}" != 0 ] && [ "$ONLY" != report ]; then
+if [ "${BENCH_GROUPS:-1}" != 0 ] && [ -z "$ONLY" ]; then
 	echo
 	scripts/bench-groups.sh || FAILED=1
 fi
-if [ "${BENCH_EXIT:-1}" != 0 ] && [ "$ONLY" != report ]; then
+if [ "${BENCH_EXIT:-1}" != 0 ] && [ -z "$ONLY" ]; then
 	printf '\nmemrec bench-exit (medians of %s runs)\n' "$RUNS"
 	scripts/bench-exit.sh || FAILED=1
 fi
