@@ -535,19 +535,14 @@ int mr_samples_add_cpus(struct mr_samples *sm)
 	return 0;
 }
 
-int mr_samples_refused(uint32_t id, pid_t pid)
+/* errno when the host refuses attr's event on pid (EACCES, EPERM, ENOSYS), else 0 */
+static int open_refused(struct perf_event_attr *attr, pid_t pid)
 {
-	struct perf_event_attr attr;
 	int fd, e;
 
-	memset(&attr, 0, sizeof(attr));
-	attr.size = sizeof(attr);
-	attr.type = PERF_TYPE_TRACEPOINT;
-	attr.config = id;
-	attr.sample_period = 1;
-	attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_RAW;
-	attr.disabled = 1;
-	fd = syscall(SYS_perf_event_open, &attr, pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	attr->size = sizeof(*attr);
+	attr->disabled = 1;
+	fd = syscall(SYS_perf_event_open, attr, pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 	e = errno;
 	if (fd >= 0) {
 		close(fd);
@@ -556,23 +551,26 @@ int mr_samples_refused(uint32_t id, pid_t pid)
 	return e == EACCES || e == EPERM || e == ENOSYS ? e : 0;
 }
 
+int mr_samples_refused(uint32_t id, pid_t pid)
+{
+	struct perf_event_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.type = PERF_TYPE_TRACEPOINT;
+	attr.config = id;
+	attr.sample_period = 1;
+	attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_RAW;
+	return open_refused(&attr, pid);
+}
+
 int mr_samples_self_refused(void)
 {
 	struct perf_event_attr attr;
-	int fd, e;
 
 	memset(&attr, 0, sizeof(attr));
-	attr.size = sizeof(attr);
 	attr.type = PERF_TYPE_SOFTWARE;
 	attr.config = PERF_COUNT_SW_DUMMY;
-	attr.disabled = 1;
-	fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
-	e = errno;
-	if (fd >= 0) {
-		close(fd);
-		return 0;
-	}
-	return e == EACCES || e == EPERM || e == ENOSYS ? e : 0;
+	return open_refused(&attr, 0);
 }
 
 int mr_samples_add_process(struct mr_samples *sm, pid_t pid)
