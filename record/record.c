@@ -198,10 +198,11 @@ static int parse_table(struct rec_opts *o, int argc, char **argv)
 			   "user stack frames to keep (perf path; default and maximum: "
 			   "kernel.perf_event_max_stack, at most " STR(MR_MAX_STACK) ")"),
 		MR_OPT_CALLBACK(0, "call-graph", &o->dwarf_stack, "MODE", parse_call_graph,
-				"fp (default): frame-pointer call chains; dwarf[,SIZE]: copy SIZE "
-				"bytes of user stack (default and maximum " STR(MR_UREGS_MAX_STACK)
-				") and unwind them at report time with the CFI, for code built "
-				"without frame pointers (perf path)"),
+				"fp (default): frame-pointer call chains; dwarf[,SIZE]: for code "
+				"built without frame pointers, unwind with the CFI: in the command "
+				"with libunwind (preload path), else copy SIZE bytes of user stack "
+				"(default and maximum " STR(MR_UREGS_MAX_STACK) ") and unwind them "
+				"at report time"),
 		MR_OPT_STRING(0, "lib", &o->lib, "PATH",
 			      "also probe the allocator in the library PATH (found on its own: "
 			      "glibc, and jemalloc, tcmalloc, mimalloc or any file defining malloc "
