@@ -35,6 +35,8 @@
 struct held;
 
 struct ring_state {
+	bool		populated;	/* its pages allocated by the recorder */
+	bool		claimed;	/* seen with an owner */
 	uint64_t	tail;		/* the next slot to read; the ring's tail is set from it */
 	uint64_t	stuck_since;	/* when its next slot was first seen incomplete */
 	uint64_t	checked;	/* when its owner was last checked */
@@ -149,6 +151,37 @@ static int count_args(struct mr_preload *p)
 }
 
 /*
+ * Allocates the pages of ring i (and of the header before ring 0) in the
+ * recorder: a page the command faults in first is a kernel page
+ * allocation of the target's, held until the recording ends, which the
+ * report would show as the target's (about 1.3 MB for churn).
+ */
+static void populate(struct mr_preload *p, int i)
+{
+	off_t at = offsetof(struct mr_pl_shm, rings) + (off_t)i * sizeof(struct mr_pl_ring);
+
+	if (i >= MR_PL_RINGS || p->rs[i].populated)
+		return;
+	p->rs[i].populated = true;
+	if (!i)
+		at = 0;
+	/* without it, the command's faults allocate them as before */
+	(void)fallocate(p->fd, 0, at, offsetof(struct mr_pl_shm, rings) +
+		       (off_t)(i + 1) * sizeof(struct mr_pl_ring) - at);
+}
+
+/* A ring newly claimed: the next free one is made ready for the next process. */
+static void claimed(struct mr_preload *p, int i)
+{
+	p->rs[i].claimed = true;
+	for (int j = 0; j < MR_PL_RINGS; j++)
+		if (!p->rs[j].populated) {
+			populate(p, j);
+			return;
+		}
+}
+
+/*
  * Why the library could not unwind with the CFI, or NULL: it loads
  * MR_PL_UNWIND_LIB into the command; loading it here says whether the
  * command (on this host, with this loader path) will find it too.
@@ -186,6 +219,9 @@ struct mr_preload *mr_preload_open(struct mr_samples *sm, int max_frames, bool d
 	p->shm->recorder = getpid();
 	p->shm->max_frames = max_frames;
 	p->shm->dwarf = dwarf;
+	/* the command's ring, and one for the first process it starts */
+	populate(p, 0);
+	populate(p, 1);
 	__atomic_store_n(&p->shm->magic, MR_PL_MAGIC, __ATOMIC_RELEASE);
 	p->env_shm = mr_xasprintf("%s=/proc/%d/fd/%d", MR_PL_ENV_SHM, getpid(), p->fd);
 	return p;
@@ -500,6 +536,8 @@ static uint32_t take(struct mr_preload *p, uint64_t now, bool final)
 
 		if (!__atomic_load_n(&r->owner, __ATOMIC_ACQUIRE) && r->tail == r->head)
 			continue;
+		if (!p->rs[i].claimed)
+			claimed(p, i);
 		while ((rec = next_rec(p, i, now, final))) {
 			uint32_t nr = rec->nr < MR_PL_FRAMES ? rec->nr : MR_PL_FRAMES;
 			size_t len = offsetof(struct mr_pl_rec, ips) + 8 * nr;
