@@ -17,8 +17,10 @@
 /* The environment the recorder gives the command. */
 #define MR_PL_ENV_SHM		"MEMREC_PRELOAD_SHM"	/* /proc/RECORDER/fd/N of the memfd */
 #define MR_PL_LIB_NAME		"libmemrec_preload.so"
+/* The DWARF unwinder the library loads for --call-graph dwarf (Debian: libunwind8). */
+#define MR_PL_UNWIND_LIB	"libunwind.so.8"
 
-#define MR_PL_MAGIC		0x31706c6365726d6dull	/* "mmrecpl1" */
+#define MR_PL_MAGIC		0x32706c6365726d6dull	/* "mmrecpl2" */
 #define MR_PL_RINGS		64
 #define MR_PL_SLOTS		4096			/* per ring, a power of two */
 #define MR_PL_FRAMES		128			/* MR_MAX_STACK */
@@ -50,23 +52,24 @@ enum mr_pl_kind { MR_PL_ENTER = 1, MR_PL_RETURN = 2 };
 /*
  * One allocator entry or return. commit is the slot's sequence number + 1
  * once the record is complete: the reader never reads a slot half written.
- * ENTER: args (the probe table's order), caller = the return address.
- * RETURN: ret, caller = the return address, ips[nr] = the call chain from
- * the caller (frame-pointer walk); posix_memalign's also has args[0] = the
- * pointer it stored.
+ * The fields before ips fill one 64-byte line, all an entry writes: the
+ * line moves to the recorder's CPU and back for every record, and that
+ * move is most of a call's cost.
+ * ENTER: v = args (the probe table's order), caller = the return address.
+ * RETURN: v[0] = the returned value, caller = the return address, ips[nr]
+ * = the call chain from the caller (frame-pointer walk); posix_memalign's
+ * has v[1] = the pointer it stored.
  */
 struct mr_pl_rec {
 	uint64_t	commit;
-	uint16_t	kind;
-	uint16_t	fn;
+	uint8_t		kind;
+	uint8_t		fn;
+	uint16_t	nr;
 	int32_t		tid;
-	uint32_t	nr;
-	uint32_t	pad;
 	uint64_t	ts;		/* CLOCK_MONOTONIC, the trace's "mono" clock */
-	uint64_t	args[3];
-	uint64_t	ret;
 	uint64_t	caller;
 	uint64_t	func;
+	uint64_t	v[3];
 	uint64_t	ips[MR_PL_FRAMES];
 };
 
@@ -88,7 +91,9 @@ struct mr_pl_shm {
 	uint32_t	max_frames;	/* the uprobe path's perf call chain limit */
 	uint64_t	dropped;	/* records not written (no ring, recorder gone) */
 	uint64_t	no_ring;	/* processes that found every ring taken */
-	uint64_t	pad1[3];
+	uint32_t	dwarf;		/* --call-graph dwarf: unwind with libunwind (MR_PL_UNWIND_LIB) */
+	uint32_t	pad0;
+	uint64_t	pad1[2];
 	struct mr_pl_ring rings[MR_PL_RINGS];
 };
 

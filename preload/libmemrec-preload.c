@@ -77,8 +77,16 @@ static struct preload {
 	struct real_fns		real;
 	struct mr_pl_shm	*shm;
 	struct mr_pl_ring	*ring;		/* this process's, NULL: not recording */
+	/*
+	 * The ring's tail as last read: a writer reads the recorder's tail
+	 * only when this says the ring may be full, so the cache line the
+	 * recorder writes is not pulled over at every call.
+	 */
+	uint64_t		tail_seen;
 	int			state;		/* 0 not started, 1 starting, 2 ready */
 	int			off;		/* recorder gone or stopped: record nothing */
+	/* --call-graph dwarf: libunwind's, loaded at set-up; NULL: frame pointers */
+	int			(*unw_backtrace)(void **ips, int max);
 	size_t			boot_used;
 	char			boot[BOOT_SIZE] __attribute__((aligned(16)));
 } pl;
@@ -87,6 +95,7 @@ static struct preload {
 struct thread_state {
 	int		tid;
 	int		busy;		/* inside memrec's own set-up: do not record */
+	int		unwinding;	/* in libunwind: a call it interrupts walks frame pointers */
 	int		open;		/* slots this thread took and has not committed */
 	uintptr_t	stack_lo, stack_hi;	/* the mapping the thread's stack is in */
 };
@@ -165,6 +174,8 @@ static void claim_ring(void)
 						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 			pl.ring = &pl.shm->rings[i];
 	}
+	if (pl.ring)
+		pl.tail_seen = __atomic_load_n(&pl.ring->tail, __ATOMIC_ACQUIRE);
 	if (!pl.ring) {
 		__atomic_fetch_add(&pl.shm->no_ring, 1, __ATOMIC_RELAXED);
 		say("memrec: warning: preload: every ring is taken; this process is not "
@@ -205,6 +216,32 @@ static void map_shm(void)
 	pl.shm = shm;
 }
 
+/*
+ * --call-graph dwarf: libunwind, loaded here (not linked: a program
+ * recorded with frame pointers never maps it), with a cache of unwind
+ * info per thread, as heaptrack uses it. Its local unwinding allocates
+ * with mmap, never with malloc.
+ */
+static void load_unwinder(void)
+{
+#if defined(__x86_64__)
+	void *h = dlopen(MR_PL_UNWIND_LIB, RTLD_NOW | RTLD_LOCAL);
+	int (*policy)(void *, int);
+	void **space;
+
+	if (!h) {
+		say("memrec: warning: preload: cannot load " MR_PL_UNWIND_LIB "; stacks are "
+		    "frame-pointer walks\n");
+		return;
+	}
+	policy = (int (*)(void *, int))dlsym(h, "_ULx86_64_set_caching_policy");
+	space = dlsym(h, "_ULx86_64_local_addr_space");
+	if (policy && space)
+		policy(*space, 2);	/* UNW_CACHE_PER_THREAD */
+	pl.unw_backtrace = (int (*)(void **, int))dlsym(h, "unw_backtrace");
+#endif
+}
+
 static void init(void)
 {
 	int expect = 0;
@@ -241,6 +278,15 @@ __attribute__((constructor(101))) static void preload_ctor(void)
 {
 	if (__atomic_load_n(&pl.state, __ATOMIC_ACQUIRE) != 2 && !ts.busy)
 		init();
+	/*
+	 * Here, not in init(): a first malloc may come from the dynamic
+	 * loader itself, in the middle of loading, where dlopen must not run.
+	 */
+	if (pl.shm && pl.shm->dwarf && !pl.unw_backtrace) {
+		ts.busy++;
+		load_unwinder();
+		ts.busy--;
+	}
 }
 
 /* ---- the thread's stack, for a walk that never faults ---- */
@@ -311,6 +357,34 @@ static uint32_t walk(uint64_t *ips, const uintptr_t *fp, uint32_t max)
 	return n;
 }
 
+/*
+ * The return addresses from the caller on, unwound with the CFI: those
+ * before caller are this library's own frames. A chain that does not
+ * reach caller (libunwind failed) is left to the frame-pointer walk: 0.
+ */
+static uint32_t unwind(uint64_t *ips, uintptr_t caller, uint32_t max)
+{
+	void *buf[MR_PL_FRAMES + 8];
+	int n, i = 0;
+	uint32_t k = 0;
+
+	/*
+	 * A signal handler's call while this runs is recorded, with the
+	 * frame-pointer walk: libunwind's per-thread cache is not reentrant.
+	 */
+	ts.unwinding++;
+	n = pl.unw_backtrace(buf, (int)max + 8);
+	ts.unwinding--;
+
+	while (i < n && i < 8 && (uintptr_t)buf[i] != caller)
+		i++;
+	if (i >= n || i == 8)
+		return 0;
+	for (; i < n && k < max; i++)
+		ips[k++] = (uintptr_t)buf[i];
+	return k;
+}
+
 /* ---- writing records ---- */
 
 static uint64_t now_ns(void)
@@ -351,6 +425,36 @@ static struct mr_pl_rec *reserve_nested(uint64_t *seq)
 	return &r->slots[s & (MR_PL_SLOTS - 1)];
 }
 
+/*
+ * The next slot's first lines, asked for in the exclusive state now: they
+ * were last in the recorder's cache, and the locked add of the next call
+ * waits for every store before it, so a store that must first fetch its
+ * line stalls it.
+ */
+static void prefetch_slot(const struct mr_pl_rec *next)
+{
+#if defined(__x86_64__)
+	/* prefetchw: a no-op on CPUs without it */
+	for (int i = 0; i < 3; i++)
+		__asm__ volatile("prefetchw %0" : : "m"(((const char *)next)[64 * i]));
+#else
+	for (int i = 0; i < 3; i++)
+		__builtin_prefetch((const char *)next + 64 * i, 1);
+#endif
+}
+
+/* The recorder's tail, kept in tail_seen (only ever forward: threads race here). */
+static uint64_t tail_now(struct mr_pl_ring *r)
+{
+	uint64_t t = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	uint64_t seen = __atomic_load_n(&pl.tail_seen, __ATOMIC_RELAXED);
+
+	while (seen < t && !__atomic_compare_exchange_n(&pl.tail_seen, &seen, t, true,
+						       __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	return t;
+}
+
 /* A slot of the ring; waits while the ring is full and the recorder reads. */
 static struct mr_pl_rec *reserve(uint64_t *seq)
 {
@@ -362,8 +466,9 @@ static struct mr_pl_rec *reserve(uint64_t *seq)
 		return reserve_nested(seq);
 	ts.open++;
 	s = __atomic_fetch_add(&r->head, 1, __ATOMIC_ACQ_REL);
-
-	while (s - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= MR_PL_SLOTS) {
+	if (s - __atomic_load_n(&pl.tail_seen, __ATOMIC_RELAXED) < MR_PL_SLOTS)
+		goto out;
+	while (s - tail_now(r) >= MR_PL_SLOTS) {
 		struct timespec nap = { 0, 50000 };
 
 		if (++spins % 256 == 0 && recorder_gone()) {
@@ -381,6 +486,8 @@ static struct mr_pl_rec *reserve(uint64_t *seq)
 			errno = e;
 		}
 	}
+out:
+	prefetch_slot(&r->slots[(s + 1) & (MR_PL_SLOTS - 1)]);
 	*seq = s;
 	return &r->slots[s & (MR_PL_SLOTS - 1)];
 }
@@ -422,9 +529,9 @@ static void put_enter(int fn, uint64_t a0, uint64_t a1, uint64_t a2, void *calle
 	rec->tid = ts.tid;
 	rec->nr = 0;
 	rec->ts = now_ns();
-	rec->args[0] = a0;
-	rec->args[1] = a1;
-	rec->args[2] = a2;
+	rec->v[0] = a0;
+	rec->v[1] = a1;
+	rec->v[2] = a2;
 	rec->caller = (uintptr_t)caller;
 	rec->func = (uintptr_t)func;
 	commit(rec, seq);
@@ -437,6 +544,7 @@ static void put_return(int fn, uint64_t ret, uint64_t a0, void *caller, void *fu
 	int e = errno;
 	uint64_t seq;
 	struct mr_pl_rec *rec = reserve(&seq);
+	uint32_t max;
 
 	if (!rec)
 		return;
@@ -444,12 +552,15 @@ static void put_return(int fn, uint64_t ret, uint64_t a0, void *caller, void *fu
 	rec->fn = fn;
 	rec->tid = ts.tid;
 	rec->ts = now_ns();
-	rec->ret = ret;
-	rec->args[0] = a0;
+	rec->v[0] = ret;
+	rec->v[1] = a0;
 	rec->caller = (uintptr_t)caller;
 	rec->func = (uintptr_t)func;
-	rec->nr = walk(rec->ips, frame, pl.shm->max_frames && pl.shm->max_frames < MR_PL_FRAMES ?
-		       pl.shm->max_frames : MR_PL_FRAMES);
+	max = pl.shm->max_frames && pl.shm->max_frames < MR_PL_FRAMES ? pl.shm->max_frames :
+								       MR_PL_FRAMES;
+	rec->nr = pl.unw_backtrace && !ts.unwinding ? unwind(rec->ips, (uintptr_t)caller, max) : 0;
+	if (!rec->nr)
+		rec->nr = walk(rec->ips, frame, max);
 	commit(rec, seq);
 	errno = e;
 }

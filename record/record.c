@@ -20,6 +20,7 @@
 #include "mr_cmds.h"
 #include "mr_lsan.h"
 #include "mr_options.h"
+#include "mr_preload.h"
 #include "mr_snapshot.h"
 #include "mr_tracedat.h"
 #include "record.h"
@@ -197,10 +198,11 @@ static int parse_table(struct rec_opts *o, int argc, char **argv)
 			   "user stack frames to keep (perf path; default and maximum: "
 			   "kernel.perf_event_max_stack, at most " STR(MR_MAX_STACK) ")"),
 		MR_OPT_CALLBACK(0, "call-graph", &o->dwarf_stack, "MODE", parse_call_graph,
-				"fp (default): frame-pointer call chains; dwarf[,SIZE]: copy SIZE "
-				"bytes of user stack (default and maximum " STR(MR_UREGS_MAX_STACK)
-				") and unwind them at report time with the CFI, for code built "
-				"without frame pointers (perf path)"),
+				"fp (default): frame-pointer call chains; dwarf[,SIZE]: for code "
+				"built without frame pointers, unwind with the CFI: in the command "
+				"with libunwind (preload path), else copy SIZE bytes of user stack "
+				"(default and maximum " STR(MR_UREGS_MAX_STACK) ") and unwind them "
+				"at report time"),
 		MR_OPT_STRING(0, "lib", &o->lib, "PATH",
 			      "also probe the allocator in the library PATH (found on its own: "
 			      "glibc, and jemalloc, tcmalloc, mimalloc or any file defining malloc "
@@ -227,8 +229,8 @@ static int parse_table(struct rec_opts *o, int argc, char **argv)
  */
 static int check_preload(struct rec_opts *o)
 {
-	const char *why = o->uprobes ? "--uprobes" : o->dwarf_stack ? "--call-graph dwarf" :
-			  o->flight_mb ? "--flight" : o->lib ? "--lib" : NULL;
+	const char *why = o->uprobes ? "--uprobes" : o->flight_mb ? "--flight" :
+			  o->lib ? "--lib" : NULL;
 
 	if (o->preload_asked && !o->cmd)
 		return mr_usage_error("--preload starts the command with its library: it needs "
@@ -236,8 +238,8 @@ static int check_preload(struct rec_opts *o)
 	if (o->preload_asked && !(o->groups & MR_GROUP_USER))
 		return mr_usage_error("--preload records the allocator calls: it needs -e user");
 	if (o->preload_asked && why)
-		return mr_usage_error("--preload records frame-pointer stacks of the standard "
-				      "allocator functions: no %s with it", why);
+		return mr_usage_error("--preload records the standard allocator functions "
+				      "from inside the command: no %s with it", why);
 	if (!o->cmd || !(o->groups & MR_GROUP_USER))
 		return 0;
 	if (why)
@@ -404,7 +406,7 @@ static uint64_t stack_depth(const struct recorder *r)
  * host refuses perf_event_open (the uprobe path falls back to ftrace); asked:
  * --preload was given, which records the standard functions even then.
  */
-static char *preload_unusable(const char *cmd, bool asked)
+static char *preload_unusable(const char *cmd, bool asked, bool dwarf)
 {
 	char *path = mr_target_resolve_cmd(cmd), *other, *why = NULL;
 	const char *s = path ? mr_preload_unusable(path) : NULL;
@@ -412,9 +414,13 @@ static char *preload_unusable(const char *cmd, bool asked)
 
 	if (s) {
 		why = mr_xstrdup(s);
+	} else if (dwarf && (s = mr_preload_no_unwinder())) {
+		why = mr_xasprintf("--call-graph dwarf needs %s in it (%s)", MR_PL_UNWIND_LIB, s);
 	} else if (!asked && (e = mr_samples_self_refused())) {
-		/* the mappings, on this path too, are perf records */
-		why = mr_xasprintf("perf_event_open is refused here (%s)", strerror(e));
+		/* the mappings, on this path too, are perf records; "" for --call-graph
+		 * dwarf, which the uprobe path then refuses in one error line */
+		why = dwarf ? mr_xstrdup("") :
+			      mr_xasprintf("perf_event_open is refused here (%s)", strerror(e));
 	} else if (path && !asked && (other = mr_allocs_other(path))) {
 		char *q = mr_quote_ctl(other);
 
@@ -434,13 +440,15 @@ static char *preload_unusable(const char *cmd, bool asked)
  */
 static int setup_preload(struct recorder *r, char **note)
 {
-	char *why = preload_unusable(r->o.cmd[0], r->o.preload_asked);
+	char *why = preload_unusable(r->o.cmd[0], r->o.preload_asked, r->o.dwarf_stack);
 	char *lib = NULL;
 
 	if (why) {
 		char *q = mr_quote_ctl(r->o.cmd[0]);
 
-		if (r->o.preload_asked)
+		if (!*why)
+			;
+		else if (r->o.preload_asked)
 			mr_warning("--preload: cannot preload into '%s': %s; recording it with "
 				   "the uprobes", q, why);
 		else
@@ -463,7 +471,8 @@ static int setup_preload(struct recorder *r, char **note)
 							 r->outdir.base, stack_depth(r), 0,
 							 r->o.buffer_kb);
 	if (r->samples[MR_SAMPLES_UPROBES])
-		r->preload = mr_preload_open(r->samples[MR_SAMPLES_UPROBES], stack_depth(r));
+		r->preload = mr_preload_open(r->samples[MR_SAMPLES_UPROBES], stack_depth(r),
+					     r->o.dwarf_stack);
 	if (r->preload) {
 		r->target.envp = mr_preload_env(r->preload, lib);
 		free(r->meta.uprobes);

@@ -135,7 +135,8 @@ const char *mr_preload_unusable(const char *path);
 /* The library next to memrec (or $MEMREC_PRELOAD_LIB); NULL with an error printed. */
 char *mr_preload_lib(void);
 /* Writes into sm (its pages: the perf path's allocator samples); max_frames per stack. */
-struct mr_preload *mr_preload_open(struct mr_samples *sm, int max_frames);
+struct mr_preload *mr_preload_open(struct mr_samples *sm, int max_frames, bool dwarf);
+const char *mr_preload_no_unwinder(void);
 /* The command's environment: environ with LD_PRELOAD and the shared memory added. */
 char **mr_preload_env(struct mr_preload *p, const char *lib);
 int mr_preload_start(struct mr_preload *p);

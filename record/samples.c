@@ -33,14 +33,24 @@
  */
 #define KALLOC_STACK	256
 
+/*
+ * Pages written with one write(2): a 4 KiB write costs about 4 us here
+ * (955 MB/s with dd bs=4K, 4.7 GB/s with bs=64K), which made the file the
+ * preload path's bottleneck. Allocated at a writer's first record.
+ */
+#define BATCH		16
+
 /* Builds ring-buffer sub-buffers, as the kernel would, into a file. */
 struct page_writer {
-	unsigned char	page[PAGE];
+	unsigned char	*batch;		/* BATCH pages: those done, then the open one */
+	unsigned char	*page;		/* the open page, in batch */
+	int		done;		/* pages of batch complete and not written */
 	size_t		used;		/* data bytes after the header */
 	uint64_t	page_ts, last_ts;
 	bool		open;
 	int		fd;
 };
+
 
 struct mr_samples {
 	enum mr_samples_kind	kind;
@@ -61,6 +71,21 @@ struct mr_samples {
 	int			nr_pins, pins_cap;
 };
 
+/* Writes the complete pages out. */
+static void pw_sync(struct mr_samples *sm, struct page_writer *w)
+{
+	size_t len = (size_t)w->done * PAGE;
+
+	w->done = 0;
+	w->page = w->batch;
+	if (!len || sm->error)
+		return;		/* the disk is full: keep what was written */
+	if (mr_write_all(w->fd, w->batch, len) < 0)
+		sm->error = errno;
+	else
+		sm->bytes += len;
+}
+
 static void pw_flush(struct mr_samples *sm, struct page_writer *w)
 {
 	uint64_t commit = w->used;
@@ -71,12 +96,9 @@ static void pw_flush(struct mr_samples *sm, struct page_writer *w)
 	memcpy(w->page + 8, &commit, 8);
 	memset(w->page + PAGE_HDR + w->used, 0, PAGE - PAGE_HDR - w->used);
 	w->open = false;
-	if (sm->error)
-		return;		/* the disk is full: keep what was written */
-	if (mr_write_all(w->fd, w->page, PAGE) < 0)
-		sm->error = errno;
-	else
-		sm->bytes += PAGE;
+	w->page += PAGE;
+	if (++w->done == BATCH)
+		pw_sync(sm, w);
 }
 
 static void pw_put32(struct page_writer *w, uint32_t v)
@@ -97,6 +119,8 @@ static void pw_add(struct mr_samples *sm, struct page_writer *w, uint64_t ts, co
 		return;
 	if (!w->open || w->used + need > PAGE - PAGE_HDR) {
 		pw_flush(sm, w);
+		if (!w->batch)
+			w->page = w->batch = mr_xmalloc(BATCH * PAGE);
 		w->open = true;
 		w->used = 0;
 		w->page_ts = w->last_ts = ts;
@@ -598,6 +622,7 @@ void mr_samples_stop(struct mr_samples *sm)
 	mr_perf_rings_drain(sm->rings, on_record, sm);
 	for (int cpu = 0; cpu < sm->nr_cpus; cpu++) {
 		pw_flush(sm, &sm->pw[cpu]);
+		pw_sync(sm, &sm->pw[cpu]);
 		/* closed now: on a full disk, removing the file must give its space back */
 		if (sm->pw[cpu].fd >= 0)
 			close(sm->pw[cpu].fd);
@@ -658,6 +683,8 @@ void mr_samples_close(struct mr_samples *sm, bool unlink_files)
 		close(sm->pins[i]);
 	free(sm->pins);
 	free(sm->files);
+	for (int cpu = 0; cpu < sm->nr_cpus; cpu++)
+		free(sm->pw[cpu].batch);
 	free(sm->pw);
 	free(sm);
 }

@@ -8,7 +8,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
 	build-essential g++ pkg-config make \
 	libtracefs-dev libtraceevent-dev libtracecmd-dev \
-	libdw-dev libelf-dev libzstd-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev \
+	libdw-dev libelf-dev libzstd-dev libunwind8 libprotobuf-c-dev protobuf-c-compiler zlib1g-dev \
 	trace-cmd python3 jq golang-go \
 	libjemalloc2 libgoogle-perftools4 libtcmalloc-minimal4 libmimalloc2.0 musl-tools \
 	qemu-system-x86 cpio >/dev/null

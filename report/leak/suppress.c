@@ -5,7 +5,8 @@
  * and LeakSanitizer hide the same): stdio buffers, thread TLS and DTV,
  * ld.so's own allocations (start-up, dlopen), tzset's zone data, and
  * libstdc++'s emergency exception pool, allocated at its start-up with no
- * frame of the program on the stack. Then the user's patterns, in
+ * frame of the program on the stack, and what memrec's preload library
+ * maps in the program to unwind (libunwind's caches). Then the user's patterns, in
  * LeakSanitizer's "leak:PATTERN" form.
  */
 #include <fnmatch.h>
@@ -184,8 +185,29 @@ static bool rule_matches(const struct rule *r, const struct mr_frame *frames, in
 	return hit;
 }
 
+/*
+ * What memrec's preload library maps in the program to unwind: libunwind
+ * called by it, its frames libunwind's (and libc's) up to the library's. (A frame
+ * of the library further down, under a signal frame, is a handler's call
+ * that interrupted a hook: the program's own.)
+ */
+static bool memrec_own(const struct mr_frame *frames, int nr)
+{
+	int i = 0;
+
+	if (!glob("*/libunwind.so*", frames[0].module))
+		return false;
+	/* libunwind's set-up runs under pthread_once, in libc */
+	while (i < nr && (glob("*/libunwind.so*", frames[i].module) ||
+			  glob("*/libc.so*", frames[i].module)))
+		i++;
+	return i < nr && glob("*/libmemrec_preload.so", frames[i].module);
+}
+
 int mr_supp_match(const struct mr_suppressions *s, const struct mr_frame *frames, int nr)
 {
+	if (s && nr > 0 && memrec_own(frames, nr))
+		return MR_SUPP_RUNTIME;
 	for (size_t i = 0; s && nr > 0 && i < s->nr; i++)
 		if (rule_matches(&s->rules[i], frames, nr))
 			return s->rules[i].kind;

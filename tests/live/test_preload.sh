@@ -17,12 +17,17 @@
 # 4. -d stops the recording while the command still allocates: exit 0,
 #    nothing lost.
 # 5. --preload without a command is a usage error; so is --preload with an
-#    option only the uprobes serve (--uprobes, --call-graph dwarf, --flight,
-#    --lib).
-# 6. The default for -- COMMAND (no --preload): the preload path, announced;
-#    --uprobes, --uprobes=perf and --call-graph dwarf take the uprobes (the
-#    last with a note at -v); a static program and one linking jemalloc
-#    are recorded with the uprobes, with a note saying why.
+#    option only the uprobes serve (--uprobes, --flight, --lib).
+# 6. The default for -- COMMAND (no --preload): the preload path, announced,
+#    also with --call-graph dwarf; --uprobes and --uprobes=perf take the
+#    uprobes; a static program and one linking jemalloc are recorded with
+#    the uprobes, with a note saying why.
+# 7. --call-graph dwarf on the preload path (libunwind in the command): a
+#    program built without frame pointers gets the same stacks as the
+#    uprobe path's stack copies unwound by the report; a signal handler
+#    that mallocs while a call unwinds neither hangs nor loses a record.
+# 8. The rings' pages are allocated by the recorder, not by the command's
+#    first writes: no shmem pages held by the target in the kernel report.
 . "$(dirname "$0")/lib.sh"
 live_init
 
@@ -36,14 +41,15 @@ if [ ! -r "$ROOT/libmemrec_preload.so" ]; then
 	live_finish
 fi
 
-# both NAME CMD...: record CMD on both paths, report each into JSON.
+# both NAME CMD...: record CMD on both paths (with BOTH_ARGS), report each into JSON.
+BOTH_ARGS=()
 both() {
 	local name=$1
 	shift
 	MEMREC_RECORD_FLAGS= run_record "$name/uprobes-record" "$OUT/$name.u.log" \
-		--uprobes -e user -o "$OUT/$name.u.dat" -- "$@" || return 1
+		--uprobes -e user "${BOTH_ARGS[@]}" -o "$OUT/$name.u.dat" -- "$@" || return 1
 	MEMREC_RECORD_FLAGS= run_record "$name/preload-record" "$OUT/$name.p.log" \
-		--preload -e user -o "$OUT/$name.p.dat" -- "$@" || return 1
+		--preload -e user "${BOTH_ARGS[@]}" -o "$OUT/$name.p.dat" -- "$@" || return 1
 	if grep -q '^memrec: recording .*(preload)$' "$OUT/$name.p.log"; then
 		ok "$name/preload-announced"
 	else
@@ -193,11 +199,10 @@ fi
 
 # --- 5. usage
 expect_error usage/preload-pid 2 "$MEMREC" record --preload -p $$
-for opt in --uprobes --uprobes=perf --uprobes=ftrace "--call-graph dwarf" --flight \
+for opt in --uprobes --uprobes=perf --uprobes=ftrace --flight \
 	"--lib /usr/lib/x86_64-linux-gnu/libc.so.6"; do
 	w=${opt%% *}
 	said=${w%%=*}
-	[ "$w" = --call-graph ] && said="--call-graph dwarf"
 	# shellcheck disable=SC2086
 	expect_error "usage/preload-and-$w" 2 "$MEMREC" record --preload $opt -e user \
 		-o "$OUT/usage.dat" -- "$P/leak_fib"
@@ -232,14 +237,56 @@ default leak_fib preload - -- "$P/leak_fib"
 default preload-flag preload - --preload -- "$P/leak_fib"
 default uprobes uprobes - --uprobes -- "$P/leak_fib"
 default uprobes-perf uprobes - --uprobes=perf -- "$P/leak_fib"
-default dwarf uprobes \
-	'^memrec: note: --call-graph dwarf: the allocator calls are recorded with the uprobes$' \
-	-v --call-graph dwarf -- "$P/leak_fib"
+default dwarf preload - --call-graph dwarf -- "$P/leak_fib"
 default static uprobes \
 	"^memrec: note: cannot preload into '.*/static_leak': it is statically linked .*; recording it with the uprobes$" \
 	-- "$P/static_leak"
 default jemalloc uprobes \
 	"^memrec: note: cannot preload into '.*/alloc_leak_je': it uses another allocator, '.*libjemalloc[^']*'; recording it with the uprobes$" \
 	-- "$P/alloc_leak_je"
+# --- 7. --call-graph dwarf: libunwind inside the command
+BOTH_ARGS=(--call-graph dwarf)
+for prog in deep_leak_nofp leak_fib; do
+	both "dwarf-$prog" "$P/$prog" || continue
+	python3 "$COMPARE" "$OUT/dwarf-$prog.u.json" "$OUT/dwarf-$prog.p.json" --name "dwarf-$prog"
+	note_rc $?
+done
+# (test_perf checks the 41 deep frames of deep_leak_nofp on the default path)
+if both dwarf-sig_malloc "$P/sig_malloc"; then
+	for s in u p; do
+		expect "dwarf-sig_malloc/$s-handler-leaks" "$OUT/dwarf-sig_malloc.$s.json" \
+			target:on_alarm:5:160
+	done
+fi
+n=0
+while [ "$n" -lt "${SIG_DWARF_RUNS:-10}" ]; do
+	MEMREC_RECORD_FLAGS= run_record "dwarf-sig_malloc/loop-$n" "$OUT/dwarf-sig.loop.log" \
+		--call-graph dwarf -e user -o "$OUT/dwarf-sig.loop.dat" -- "$P/sig_malloc" \
+		>/dev/null || break
+	n=$((n + 1))
+done
+[ "$n" -eq "${SIG_DWARF_RUNS:-10}" ] && ok "dwarf-sig_malloc/$n-runs" ||
+	fail "dwarf-sig_malloc/$n-runs" "run $n failed (log: $OUT/dwarf-sig.loop.log)"
+BOTH_ARGS=()
+
+# --- 8. the shared memory's pages are the recorder's: a ring the command
+# faulted in first showed as about 1.3 MB of shmem pages the target held
+if MEMREC_RECORD_FLAGS= run_record shm/record "$OUT/shm.log" -o "$OUT/shm.dat" -- \
+	"$P/churn" 300000 && run_report shm/report "$OUT/shm.dat" "$OUT/shm.json"; then
+	python3 - "$OUT/shm.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+targets = {t['pid'] for t in doc['targets']}
+rows = [r for r in doc['kernel_leaks'] if r['pid'] in targets and
+        any((f.get('function') or '').startswith('shmem_') for f in r['kernel_stack'])]
+b = sum(r['bytes'] for r in rows)
+print(('ok - shm/no-target-shmem-pages' if not rows else
+       'not ok - shm/no-target-shmem-pages: %d bytes in %d rows of shmem pages held by the '
+       'target' % (b, len(rows))))
+sys.exit(1 if rows else 0)
+PY
+	note_rc $?
+fi
+
 assert_no_state preload/no-state-left
 live_finish
