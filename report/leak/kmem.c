@@ -10,11 +10,13 @@
  * paired like any other. A free whose object was not allocated in the trace
  * (before recording, or by a task not recorded) only counts as unmatched.
  */
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include "memrec.h"
 #include "mr_group.h"
 #include "mr_hmap.h"
+#include "mr_preload.h"
 #include "mr_u64map.h"
 #include "leak/kmem.h"
 
@@ -608,7 +610,8 @@ static bool stack_has(struct mr_ctx *ctx, uint32_t kstack, const char *const *li
 /*
  * Kernel memory memrec's recording made in the targets: perf inherits its
  * events into each new thread and child, allocating them there; the uprobes
- * allocate a return instance per uretprobe hit and per-task state.
+ * allocate a return instance per uretprobe hit and per-task state (and the
+ * preload library's own system calls: preload_own).
  */
 static const char *const overhead_fns[] = {
 	"perf_event_init_task", "inherit_event", "perf_event_alloc",
@@ -617,6 +620,41 @@ static const char *const overhead_fns[] = {
 	"dup_utask", "get_utask", "xol_add_vma", "__create_xol_area", "uprobe_mmap",
 	"install_breakpoint", NULL,
 };
+
+/* The functions memrec's preload library puts in the command: the program's calls. */
+static const char *const preload_hooks[] = {
+	"malloc", "calloc", "realloc", "reallocarray", "free", "posix_memalign",
+	"aligned_alloc", "memalign", "valloc", "pvalloc", "strdup", "strndup",
+	"_Znwm", "_ZnwmRKSt9nothrow_t", "_ZnwmSt11align_val_t",
+	"_ZnwmSt11align_val_tRKSt9nothrow_t", "_Znam", "_ZnamRKSt9nothrow_t",
+	"_ZnamSt11align_val_t", "_ZnamSt11align_val_tRKSt9nothrow_t", NULL,
+};
+
+/*
+ * A kernel allocation the preload library made in the command for the
+ * recording: its first frame in the library is the library's own code
+ * (opening the shared memory, reading /proc/self/maps for the stack walk),
+ * not one of the hooks, under which the allocator's own system calls are
+ * the program's. Names only: no DWARF is read.
+ */
+static bool preload_own(struct mr_ctx *ctx, const struct mr_kleak *l)
+{
+	const uint64_t *f;
+	int n;
+
+	if (l->ustack == MR_NO_STACK)
+		return false;
+	f = mr_pairing_stack(ctx->pairing, l->ustack, &n);
+	for (int i = 0; i < n; i++) {
+		const char *mod = mr_symbols_module(ctx->symbols, l->pid, l->ts_min, f[i]), *fn;
+
+		if (!mod || fnmatch("*/" MR_PL_LIB_NAME, mod, 0))
+			continue;
+		fn = mr_symbols_function(ctx->symbols, l->pid, l->ts_min, f[i], i > 0);
+		return fn && !in_list(fn, preload_hooks);
+	}
+	return false;
+}
 
 /* Freed by __put_task_struct, which waits for memrec's perf events to let the task go. */
 static const char *const task_fns[] = {
@@ -696,7 +734,7 @@ static void classify(struct mr_ctx *ctx, const struct mr_kmem *k, struct mr_klea
 	for (size_t i = 0; i < out->nr; i++) {
 		struct mr_kleak *l = &out->rows[i];
 
-		if (stack_has(ctx, l->kstack, overhead_fns)) {
+		if (stack_has(ctx, l->kstack, overhead_fns) || preload_own(ctx, l)) {
 			out->overhead_bytes += l->bytes;
 			out->overhead_count += l->count;
 			continue;
