@@ -26,6 +26,9 @@
  * This file's state is one static struct: a preloaded library has no
  * caller to hand it one.
  */
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -85,6 +88,7 @@ static struct preload {
 	uint64_t		tail_seen;
 	int			state;		/* 0 not started, 1 starting, 2 ready */
 	int			off;		/* recorder gone or stopped: record nothing */
+	bool			prefetchw;	/* the CPU has PREFETCHW (CPUID PRFCHW) */
 	/* --call-graph dwarf: libunwind's, loaded at set-up; NULL: frame pointers */
 	int			(*unw_backtrace)(void **ips, int max);
 	size_t			boot_used;
@@ -257,6 +261,13 @@ static void init(void)
 		return;
 	}
 	resolve();
+#if defined(__x86_64__)
+	{
+		unsigned int a, b, c, d;
+
+		pl.prefetchw = __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & bit_PRFCHW);
+	}
+#endif
 	map_shm();
 	claim_ring();
 	if (pl.shm)
@@ -434,13 +445,15 @@ static struct mr_pl_rec *reserve_nested(uint64_t *seq)
 static void prefetch_slot(const struct mr_pl_rec *next)
 {
 #if defined(__x86_64__)
-	/* prefetchw: a no-op on CPUs without it */
-	for (int i = 0; i < 3; i++)
-		__asm__ volatile("prefetchw %0" : : "m"(((const char *)next)[64 * i]));
-#else
+	/* prefetchw only where CPUID says the CPU has it (init) */
+	if (pl.prefetchw) {
+		for (int i = 0; i < 3; i++)
+			__asm__ volatile("prefetchw %0" : : "m"(((const char *)next)[64 * i]));
+		return;
+	}
+#endif
 	for (int i = 0; i < 3; i++)
 		__builtin_prefetch((const char *)next + 64 * i, 1);
-#endif
 }
 
 /* The recorder's tail, kept in tail_seen (only ever forward: threads race here). */
