@@ -20,6 +20,21 @@
 /* The DWARF unwinder the library loads for --call-graph dwarf (Debian: libunwind8). */
 #define MR_PL_UNWIND_LIB	"libunwind.so.8"
 
+/*
+ * The symbols the library defines: operator new and new[] (plain, nothrow,
+ * aligned, aligned nothrow), and all of them; the report tells the
+ * program's calls (under a hook) from the library's own code by them.
+ */
+#define MR_PL_CXX_SYMBOLS						\
+	"_Znwm", "_ZnwmRKSt9nothrow_t", "_ZnwmSt11align_val_t",		\
+	"_ZnwmSt11align_val_tRKSt9nothrow_t",				\
+	"_Znam", "_ZnamRKSt9nothrow_t", "_ZnamSt11align_val_t",		\
+	"_ZnamSt11align_val_tRKSt9nothrow_t"
+#define MR_PL_HOOK_SYMBOLS						\
+	"malloc", "calloc", "realloc", "reallocarray", "free", "posix_memalign", \
+	"aligned_alloc", "memalign", "valloc", "pvalloc", "strdup", "strndup", \
+	MR_PL_CXX_SYMBOLS
+
 #define MR_PL_MAGIC		0x32706c6365726d6dull	/* "mmrecpl2" */
 #define MR_PL_RINGS		64
 #define MR_PL_SLOTS		4096			/* per ring, a power of two */

@@ -69,12 +69,7 @@ struct real_fns {
 	void	*cxx[8];
 };
 
-static const char *const cxx_syms[8] = {
-	"_Znwm", "_ZnwmRKSt9nothrow_t", "_ZnwmSt11align_val_t",
-	"_ZnwmSt11align_val_tRKSt9nothrow_t",
-	"_Znam", "_ZnamRKSt9nothrow_t", "_ZnamSt11align_val_t",
-	"_ZnamSt11align_val_tRKSt9nothrow_t",
-};
+static const char *const cxx_syms[8] = { MR_PL_CXX_SYMBOLS };
 
 static struct preload {
 	struct real_fns		real;
@@ -223,8 +218,9 @@ static void map_shm(void)
 /*
  * --call-graph dwarf: libunwind, loaded here (not linked: a program
  * recorded with frame pointers never maps it), with a cache of unwind
- * info per thread, as heaptrack uses it. Its local unwinding allocates
- * with mmap, never with malloc.
+ * info per thread, as heaptrack uses it. Its caches are mmaps of its own
+ * (the report leaves them out); a malloc it made would be recorded with
+ * the frame-pointer walk (ts.unwinding), never unwound again.
  */
 static void load_unwinder(void)
 {

@@ -35,8 +35,6 @@
 struct held;
 
 struct ring_state {
-	bool		populated;	/* its pages allocated by the recorder */
-	bool		claimed;	/* seen with an owner */
 	uint64_t	tail;		/* the next slot to read; the ring's tail is set from it */
 	uint64_t	stuck_since;	/* when its next slot was first seen incomplete */
 	uint64_t	checked;	/* when its owner was last checked */
@@ -48,6 +46,7 @@ struct mr_preload {
 	struct mr_samples	*sm;
 	int			nr_args[MR_PL_NR];	/* entry arguments, caller excluded */
 	struct ring_state	rs[MR_PL_RINGS];
+	int			populated;	/* rings whose pages the recorder allocated */
 	pthread_t		thread;
 	bool			started;
 	bool			stopped;
@@ -151,34 +150,24 @@ static int count_args(struct mr_preload *p)
 }
 
 /*
- * Allocates the pages of ring i (and of the header before ring 0) in the
- * recorder: a page the command faults in first is a kernel page
- * allocation of the target's, held until the recording ends, which the
- * report would show as the target's (about 1.3 MB for churn).
+ * Allocates the pages of the header and of rings [0, n) in the recorder:
+ * a page the command faults in first is a kernel page allocation of the
+ * target's, held until the recording ends, which the report would show as
+ * the target's (about 1.3 MB for churn). Rings are claimed lowest first.
  */
-static void populate(struct mr_preload *p, int i)
+static void populate(struct mr_preload *p, int n)
 {
-	off_t at = offsetof(struct mr_pl_shm, rings) + (off_t)i * sizeof(struct mr_pl_ring);
+	off_t at = p->populated ? offsetof(struct mr_pl_shm, rings) +
+				  (off_t)p->populated * sizeof(struct mr_pl_ring) : 0;
 
-	if (i >= MR_PL_RINGS || p->rs[i].populated)
+	if (n > MR_PL_RINGS)
+		n = MR_PL_RINGS;
+	if (n <= p->populated)
 		return;
-	p->rs[i].populated = true;
-	if (!i)
-		at = 0;
 	/* without it, the command's faults allocate them as before */
 	(void)fallocate(p->fd, 0, at, offsetof(struct mr_pl_shm, rings) +
-		       (off_t)(i + 1) * sizeof(struct mr_pl_ring) - at);
-}
-
-/* A ring newly claimed: the next free one is made ready for the next process. */
-static void claimed(struct mr_preload *p, int i)
-{
-	p->rs[i].claimed = true;
-	for (int j = 0; j < MR_PL_RINGS; j++)
-		if (!p->rs[j].populated) {
-			populate(p, j);
-			return;
-		}
+		       (off_t)n * sizeof(struct mr_pl_ring) - at);
+	p->populated = n;
 }
 
 /*
@@ -220,8 +209,7 @@ struct mr_preload *mr_preload_open(struct mr_samples *sm, int max_frames, bool d
 	p->shm->max_frames = max_frames;
 	p->shm->dwarf = dwarf;
 	/* the command's ring, and one for the first process it starts */
-	populate(p, 0);
-	populate(p, 1);
+	populate(p, 2);
 	__atomic_store_n(&p->shm->magic, MR_PL_MAGIC, __ATOMIC_RELEASE);
 	p->env_shm = mr_xasprintf("%s=/proc/%d/fd/%d", MR_PL_ENV_SHM, getpid(), p->fd);
 	return p;
@@ -536,8 +524,8 @@ static uint32_t take(struct mr_preload *p, uint64_t now, bool final)
 
 		if (!__atomic_load_n(&r->owner, __ATOMIC_ACQUIRE) && r->tail == r->head)
 			continue;
-		if (!p->rs[i].claimed)
-			claimed(p, i);
+		/* a ring in use: one more ready for the next process */
+		populate(p, i + 2);
 		while ((rec = next_rec(p, i, now, final))) {
 			uint32_t nr = rec->nr < MR_PL_FRAMES ? rec->nr : MR_PL_FRAMES;
 			size_t len = offsetof(struct mr_pl_rec, ips) + 8 * nr;
@@ -613,9 +601,9 @@ static uint32_t drain(struct mr_preload *p, uint64_t until, bool final)
 
 /*
  * Drains while records come; sleeps only when the rings were empty, from
- * 20 us up to 1 ms the longer they stay so. Sleeping whenever nothing was
- * old enough to write (SETTLE_NS) let a fast writer fill its ring and wait
- * in most of its calls: churn 1000000 took 1.2-1.9 s instead of 0.3 s.
+ * 20 us up to 1 ms the longer they stay so: sleeping whenever nothing was
+ * old enough to write (SETTLE_NS) slept while the rings filled, and a
+ * writer whose ring is full waits.
  */
 static void *preload_main(void *arg)
 {

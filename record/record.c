@@ -406,7 +406,7 @@ static uint64_t stack_depth(const struct recorder *r)
  * host refuses perf_event_open (the uprobe path falls back to ftrace); asked:
  * --preload was given, which records the standard functions even then.
  */
-static char *preload_unusable(const char *cmd, bool asked, bool dwarf)
+static char *preload_unusable(const char *cmd, bool asked, bool dwarf, bool *say)
 {
 	char *path = mr_target_resolve_cmd(cmd), *other, *why = NULL;
 	const char *s = path ? mr_preload_unusable(path) : NULL;
@@ -417,10 +417,10 @@ static char *preload_unusable(const char *cmd, bool asked, bool dwarf)
 	} else if (dwarf && (s = mr_preload_no_unwinder())) {
 		why = mr_xasprintf("--call-graph dwarf needs %s in it (%s)", MR_PL_UNWIND_LIB, s);
 	} else if (!asked && (e = mr_samples_self_refused())) {
-		/* the mappings, on this path too, are perf records; "" for --call-graph
-		 * dwarf, which the uprobe path then refuses in one error line */
-		why = dwarf ? mr_xstrdup("") :
-			      mr_xasprintf("perf_event_open is refused here (%s)", strerror(e));
+		/* the mappings, on this path too, are perf records; --call-graph dwarf
+		 * is then refused by the uprobe path in one error line: no note */
+		why = mr_xasprintf("perf_event_open is refused here (%s)", strerror(e));
+		*say = !dwarf;
 	} else if (path && !asked && (other = mr_allocs_other(path))) {
 		char *q = mr_quote_ctl(other);
 
@@ -440,13 +440,14 @@ static char *preload_unusable(const char *cmd, bool asked, bool dwarf)
  */
 static int setup_preload(struct recorder *r, char **note)
 {
-	char *why = preload_unusable(r->o.cmd[0], r->o.preload_asked, r->o.dwarf_stack);
+	bool say = true;
+	char *why = preload_unusable(r->o.cmd[0], r->o.preload_asked, r->o.dwarf_stack, &say);
 	char *lib = NULL;
 
 	if (why) {
 		char *q = mr_quote_ctl(r->o.cmd[0]);
 
-		if (!*why)
+		if (!say)
 			;
 		else if (r->o.preload_asked)
 			mr_warning("--preload: cannot preload into '%s': %s; recording it with "

@@ -35,8 +35,8 @@
 
 /*
  * Pages written with one write(2): a 4 KiB write costs about 4 us here
- * (955 MB/s with dd bs=4K, 4.7 GB/s with bs=64K), which made the file the
- * preload path's bottleneck. Allocated at a writer's first record.
+ * (955 MB/s with dd bs=4K, 4.7 GB/s with bs=64K). Allocated at a writer's
+ * first record.
  */
 #define BATCH		16
 
@@ -50,7 +50,6 @@ struct page_writer {
 	bool		open;
 	int		fd;
 };
-
 
 struct mr_samples {
 	enum mr_samples_kind	kind;

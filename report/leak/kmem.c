@@ -622,13 +622,7 @@ static const char *const overhead_fns[] = {
 };
 
 /* The functions memrec's preload library puts in the command: the program's calls. */
-static const char *const preload_hooks[] = {
-	"malloc", "calloc", "realloc", "reallocarray", "free", "posix_memalign",
-	"aligned_alloc", "memalign", "valloc", "pvalloc", "strdup", "strndup",
-	"_Znwm", "_ZnwmRKSt9nothrow_t", "_ZnwmSt11align_val_t",
-	"_ZnwmSt11align_val_tRKSt9nothrow_t", "_Znam", "_ZnamRKSt9nothrow_t",
-	"_ZnamSt11align_val_t", "_ZnamSt11align_val_tRKSt9nothrow_t", NULL,
-};
+static const char *const preload_hooks[] = { MR_PL_HOOK_SYMBOLS, NULL };
 
 /*
  * A kernel allocation the preload library made in the command for the

@@ -6,13 +6,14 @@
  * ld.so's own allocations (start-up, dlopen), tzset's zone data, and
  * libstdc++'s emergency exception pool, allocated at its start-up with no
  * frame of the program on the stack, and what memrec's preload library
- * maps in the program to unwind (libunwind's caches). Then the user's patterns, in
- * LeakSanitizer's "leak:PATTERN" form.
+ * maps in the program to unwind (libunwind's caches). Then the user's
+ * patterns, in LeakSanitizer's "leak:PATTERN" form.
  */
 #include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 #include "memrec.h"
+#include "mr_preload.h"
 #include "leak/suppress.h"
 
 enum field { FIELD_FUNCTION, FIELD_MODULE, FIELD_ANY };
@@ -187,9 +188,9 @@ static bool rule_matches(const struct rule *r, const struct mr_frame *frames, in
 
 /*
  * What memrec's preload library maps in the program to unwind: libunwind
- * called by it, its frames libunwind's (and libc's) up to the library's. (A frame
- * of the library further down, under a signal frame, is a handler's call
- * that interrupted a hook: the program's own.)
+ * called by it, its frames libunwind's (and libc's) up to the library's.
+ * (A frame of the library further down, under a signal frame, is a
+ * handler's call that interrupted a hook: the program's own.)
  */
 static bool memrec_own(const struct mr_frame *frames, int nr)
 {
@@ -201,7 +202,7 @@ static bool memrec_own(const struct mr_frame *frames, int nr)
 	while (i < nr && (glob("*/libunwind.so*", frames[i].module) ||
 			  glob("*/libc.so*", frames[i].module)))
 		i++;
-	return i < nr && glob("*/libmemrec_preload.so", frames[i].module);
+	return i < nr && glob("*/" MR_PL_LIB_NAME, frames[i].module);
 }
 
 int mr_supp_match(const struct mr_suppressions *s, const struct mr_frame *frames, int nr)

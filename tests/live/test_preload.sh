@@ -254,6 +254,23 @@ for prog in deep_leak_nofp leak_fib; do
 	note_rc $?
 done
 # (test_perf checks the 41 deep frames of deep_leak_nofp on the default path)
+# with the mappings recorded (default groups), libunwind's own mmaps in the
+# program are left out: the user leaks are deep_leaf's 4242 bytes alone
+if MEMREC_RECORD_FLAGS= run_record dwarf-maps/record "$OUT/dwarf-maps.log" --call-graph dwarf \
+	-o "$OUT/dwarf-maps.dat" -- "$P/deep_leak_nofp" &&
+   run_report dwarf-maps/report "$OUT/dwarf-maps.dat" "$OUT/dwarf-maps.json"; then
+	expect dwarf-maps/leaks-are-the-programs "$OUT/dwarf-maps.json" target:deep_leaf:1:4242
+	python3 - "$OUT/dwarf-maps.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+bad = [l for l in doc['leaks'] if any('libunwind' in (f.get('module') or '') for f in l['stack'])]
+print('ok - dwarf-maps/no-libunwind-rows' if not bad else
+      'not ok - dwarf-maps/no-libunwind-rows: %d rows, %d bytes' %
+      (len(bad), sum(l['bytes'] for l in bad)))
+sys.exit(1 if bad else 0)
+PY
+	note_rc $?
+fi
 if both dwarf-sig_malloc "$P/sig_malloc"; then
 	for s in u p; do
 		expect "dwarf-sig_malloc/$s-handler-leaks" "$OUT/dwarf-sig_malloc.$s.json" \
