@@ -526,7 +526,13 @@ static uint32_t take(struct mr_preload *p, uint64_t now, bool final)
 			continue;
 		/* a ring in use: one more ready for the next process */
 		populate(p, i + 2);
-		while ((rec = next_rec(p, i, now, final))) {
+		/*
+		 * At most a ring's worth a pass: a writer as fast as this loop
+		 * kept it going, and what came during it waited in held for
+		 * the next pass, which took longer still (2.8 million records
+		 * held of 3 million for churn 1000000, against 0.2 million).
+		 */
+		for (uint32_t k = 0; k < MR_PL_SLOTS && (rec = next_rec(p, i, now, final)); k++) {
 			uint32_t nr = rec->nr < MR_PL_FRAMES ? rec->nr : MR_PL_FRAMES;
 			size_t len = offsetof(struct mr_pl_rec, ips) + 8 * nr;
 			struct held *h;
