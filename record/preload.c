@@ -273,6 +273,8 @@ static void entry_format(struct mr_buf *b, int i)
 		mr_buf_addf(&pr, " %s=%s", tok, hex ? "0x%Lx" : "%Lu");
 		mr_buf_addf(&pa, ", REC->%s", tok);
 	}
+	/* the process: the uprobe path's entries take it from an (empty) memrec/ustack after them */
+	format_field(b, "u64", "tgid", off);
 	mr_buf_addf(b, "\nprint fmt: \"(%%lx)%s\", REC->__probe_ip%s\n", pr.data ? pr.data : "",
 		    pa.data ? pa.data : "");
 	mr_buf_release(&pr);
@@ -337,11 +339,9 @@ static void put_enter(struct mr_preload *p, const struct mr_pl_rec *rec, int fn,
 	for (int i = 0; i < n; i++)
 		put_u64(b, 16 + 8 * i, rec->v[i]);
 	put_u64(b, 16 + 8 * n, rec->caller);
-	/*
-	 * An empty memrec/ustack after it, as every uprobe sample has one: the
-	 * report holds an event back until its stack record comes.
-	 */
-	mr_samples_put(p->sm, rec->tid, rec->ts, b, 24 + 8 * n, rec->tid, tgid, rec->ips, 0);
+	/* the process in the record, not an empty memrec/ustack after it (28 bytes less) */
+	put_u64(b, 24 + 8 * n, (uint64_t)(uint32_t)tgid);
+	mr_samples_put(p->sm, rec->tid, rec->ts, b, 32 + 8 * n, rec->tid, tgid, NULL, 0);
 }
 
 static void put_return(struct mr_preload *p, const struct mr_pl_rec *rec, int fn, int tgid,

@@ -33,12 +33,16 @@
 #   8. exit latency (target exit -> file written): scripts/bench-exit.sh
 #
 # Knobs (environment): BENCH_RUNS (5), BENCH_N_BARE (10000000),
-# BENCH_N_TRACED (100000), BENCH_N_BIG (300000: a trace of about 100 MB),
+# BENCH_N_TRACED (100000: churn iterations under the uprobes),
+# BENCH_N_LAUNCH (2000000: under heaptrack and the preload path; the issue's
+# 2,000,000 pairs), BENCH_N_BIG (300000: a trace of about 100 MB),
 # BENCH_N_HUGE (3000000: about 1 GB; 0 skips it), BENCH_REPORT_RUNS (3),
 # BENCH_N_GROUPS (10000: churn iterations per -e group run), BENCH_GROUPS=0
 # and BENCH_EXIT=0 (skip 7 and 8), BENCH_THREADS (4: churn_threads' threads),
-# BENCH_N_THREADS_BARE (100000) and BENCH_N_THREADS_TRACED (2000: iterations
-# per thread, 8 allocations and 8 frees each), BENCH_HEAPTRACK=0 (leave
+# BENCH_N_THREADS_BARE (100000), BENCH_N_THREADS_TRACED (2000: iterations
+# per thread, 8 allocations and 8 frees each, under the uprobes) and
+# BENCH_N_THREADS_LAUNCH (20000: under heaptrack and the preload path),
+# BENCH_HEAPTRACK=0 (leave
 # heaptrack out), BENCH_ONLY (report: part 3 alone; compare: bare, heaptrack,
 # --uprobes and preload on churn and churn_threads alone, the rest of 1+2
 # and 3-8 left out). A quicker run: BENCH_RUNS=3 BENCH_N_HUGE=0.
@@ -60,12 +64,14 @@ SLEEPER=tests/progs/sleeper
 RUNS=${BENCH_RUNS:-5}
 N_BARE=${BENCH_N_BARE:-10000000}
 N_TRACED=${BENCH_N_TRACED:-100000}
+N_LAUNCH=${BENCH_N_LAUNCH:-2000000}
 N_BIG=${BENCH_N_BIG:-300000}
 N_HUGE=${BENCH_N_HUGE:-3000000}
 REPORT_RUNS=${BENCH_REPORT_RUNS:-3}
 N_THREADS=${BENCH_THREADS:-4}
 N_THREADS_BARE=${BENCH_N_THREADS_BARE:-100000}
 N_THREADS_TRACED=${BENCH_N_THREADS_TRACED:-2000}
+N_THREADS_LAUNCH=${BENCH_N_THREADS_LAUNCH:-20000}
 ONLY=${BENCH_ONLY:-}
 case $ONLY in
 ''|report|compare) ;;
@@ -308,8 +314,8 @@ med_of() { printf '%s\n' "$1" | vals | median; }
 max_of() { printf '%s\n' "$1" | vals | sort -n | tail -n1; }
 
 echo "memrec bench: $(nproc) CPUs, $(uname -r), runs=$RUNS, churn N: bare $N_BARE," \
-	"traced $N_TRACED, big $N_BIG; churn_threads: $N_THREADS threads, N bare" \
-	"$N_THREADS_BARE, traced $N_THREADS_TRACED" >&2
+	"traced $N_TRACED, launch $N_LAUNCH, big $N_BIG; churn_threads: $N_THREADS threads," \
+	"N bare $N_THREADS_BARE, traced $N_THREADS_TRACED, launch $N_THREADS_LAUNCH" >&2
 
 # ---- 1 + 2: slowdown of the target, lost events, file size -------------------
 if [ "$ONLY" = '' ] || [ "$ONLY" = compare ]; then
@@ -320,17 +326,10 @@ for i in $(seq "$RUNS"); do
 	timed_run bare "$i" && BARE+=("$(div "$RUN_NS" "$N" %.3f)") && cmp_add churn bare iter
 done
 N=$N_TRACED
-# the wall times against heaptrack's and memrec's, at their N
+# the wall times against memrec --uprobes', at its N
 for i in $(seq "$RUNS"); do
 	timed_run bare "$i" && cmp_add churn bare wall
 done
-if [ -n "$HEAPTRACK" ]; then
-	for i in $(seq "$RUNS"); do
-		timed_run heaptrack "$i" && cmp_recorded churn heaptrack "$N"
-	done
-elif [ "${BENCH_HEAPTRACK:-1}" != 0 ]; then
-	note "SKIP: heaptrack is not installed (apt-get install heaptrack): no comparison with it"
-fi
 for i in $(seq "$RUNS"); do
 	timed_run memrec "$i" || continue
 	MEMREC_NS+=("$(div "$RUN_NS" "$N" %.1f)")
@@ -351,7 +350,19 @@ for i in $(seq "$RUNS"); do
 		"$lost" "$((allocs + frees))"
 	rm -f "$TMP/run.dat" "$TMP/rep.json"
 done
-# The same runs on the default (preload) path: no uprobes, the library in the target.
+# The launch mode against heaptrack, at N_LAUNCH: bare's wall there, heaptrack's,
+# and the default (preload) path's: no uprobes, the library in the target.
+N=$N_LAUNCH
+for i in $(seq "$RUNS"); do
+	timed_run bare "$i" && cmp_add churn bare_launch wall
+done
+if [ -n "$HEAPTRACK" ]; then
+	for i in $(seq "$RUNS"); do
+		timed_run heaptrack "$i" && cmp_recorded churn heaptrack "$N"
+	done
+elif [ "${BENCH_HEAPTRACK:-1}" != 0 ]; then
+	note "SKIP: heaptrack is not installed (apt-get install heaptrack): no comparison with it"
+fi
 for i in $(seq "$RUNS"); do
 	timed_run memrec_preload "$i" || continue
 	PL_NS+=("$(div "$RUN_NS" "$N" %.1f)")
@@ -381,8 +392,13 @@ N=$N_THREADS_TRACED
 exp=$((8 * N * N_THREADS + N_THREADS + 1))
 for i in $(seq "$RUNS"); do
 	timed_run bare "$i" && cmp_add threads bare wall
-	[ -n "$HEAPTRACK" ] && timed_run heaptrack "$i" && cmp_recorded threads heaptrack "$exp"
 	timed_run memrec "$i" && cmp_recorded threads memrec "$exp"
+done
+N=$N_THREADS_LAUNCH
+exp=$((8 * N * N_THREADS + N_THREADS + 1))
+for i in $(seq "$RUNS"); do
+	timed_run bare "$i" && cmp_add threads bare_launch wall
+	[ -n "$HEAPTRACK" ] && timed_run heaptrack "$i" && cmp_recorded threads heaptrack "$exp"
 	timed_run memrec_preload "$i" && cmp_recorded threads memrec_preload "$exp"
 done
 PROG=churn
@@ -652,18 +668,25 @@ if [ "$ONLY" != report ]; then
 		wall_ms "x bare" B/event events lost
 	printf '%.98s\n' "$(printf '%0100d' 0 | tr 0 -)"
 	for prog in churn threads; do
-		if [ $prog = churn ]; then pn=churn; n=$N_TRACED; else pn=churn_threads; n=$N_THREADS_TRACED; fi
+		if [ $prog = churn ]; then
+			pn=churn; nt=$N_TRACED; nl=$N_LAUNCH
+		else
+			pn=churn_threads; nt=$N_THREADS_TRACED; nl=$N_THREADS_LAUNCH
+		fi
 		bt=$(med_of "${CT[$prog:bare]:-}")
-		bw=$(med_of "${CW[$prog:bare]:-}")
-		for kind in bare heaptrack memrec memrec_preload; do
+		for kind in bare memrec bare_launch heaptrack memrec_preload; do
+			# the uprobe path at N_TRACED, the launch mode and heaptrack at N_LAUNCH
+			n=$nl; bw=$(med_of "${CW[$prog:bare_launch]:-}")
 			case $kind in
-			bare) tool=bare ;;
+			bare) tool=bare; n=$nt; bw=$(med_of "${CW[$prog:bare]:-}") ;;
+			bare_launch) tool=bare ;;
 			heaptrack) tool=heaptrack; [ -n "$HEAPTRACK" ] || continue ;;
-			memrec) tool="memrec --uprobes" ;;
+			memrec) tool="memrec --uprobes"; n=$nt; bw=$(med_of "${CW[$prog:bare]:-}") ;;
 			memrec_preload) tool="memrec (preload)" ;;
 			esac
 			k=$prog:$kind
 			t=$(med_of "${CT[$k]:-}")
+			[ "$kind" = bare_launch ] && t=$bt
 			w=$(med_of "${CW[$k]:-}")
 			b=$(med_of "${CB[$k]:-}")
 			e=$(med_of "${CE[$k]:-}")

@@ -28,6 +28,7 @@ struct decoder {
 	enum mr_fn			fn;
 	struct tep_format_field		*args[3];
 	struct tep_format_field		*caller, *func, *ret;
+	struct tep_format_field		*tgid;	/* preload entries': no stack record follows */
 	/* task events */
 	struct tep_format_field		*pid, *old_pid, *clone_flags, *group_dead, *comm,
 					*filename;
@@ -211,6 +212,7 @@ static struct decoder *probe_decoder(struct tep_event *e)
 		d->kind = MR_EV_ENTER;
 		d->caller = field(e, "caller");
 		d->func = field(e, "__probe_ip");
+		d->tgid = field(e, "tgid");
 		probe_arg_fields(d, e);
 	}
 	return d;
@@ -281,7 +283,7 @@ static struct decoder *task_decoder(struct tep_event *e)
 static int numbers_end(const struct decoder *d)
 {
 	struct tep_format_field *const f[] = {
-		d->args[0], d->args[1], d->args[2], d->caller, d->func, d->ret, d->pid,
+		d->args[0], d->args[1], d->args[2], d->caller, d->func, d->ret, d->tgid, d->pid,
 		d->old_pid, d->clone_flags, d->group_dead, d->k[0], d->k[1], d->k[2], d->k[3],
 		d->k[4], d->k[5], d->flags, d->gfp,
 	};
@@ -714,6 +716,8 @@ static void decode(struct mr_reader *r, struct decoder *d, struct tep_record *re
 	ev->ret = fnum(r, fast, d->ret, rec);
 	ev->caller = fnum(r, fast, d->caller, rec);
 	ev->func = fnum(r, fast, d->func, rec);
+	if (d->tgid)
+		ev->tgid = fnum(r, fast, d->tgid, rec);
 	if (d->kind == MR_EV_TASK_NEW) {
 		ev->child_tid = fnum(r, fast, d->pid, rec);
 		ev->clone_flags = fnum(r, fast, d->clone_flags, rec);
@@ -954,6 +958,8 @@ static void read_record(struct mr_reader *r, struct tep_record *rec, int cpu)
 		decode(r, r->by_id[type], rec, cpu);
 		if (is_free(r->pending[cpu].ev.kind))
 			emit_free(r, cpu);
+		else if (r->by_id[type]->tgid)
+			emit(r, &r->pending[cpu]);	/* complete: no stack to wait for */
 	}
 }
 
