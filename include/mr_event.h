@@ -220,6 +220,27 @@ extern const int mr_nr_probe_defs;
 	"print fmt: \"tgid=%d nr=%d\", REC->tgid, REC->nr\n"
 
 /*
+ * memrec/ustack_def: a call chain written once, the first time a record
+ * uses it (the preload path's returns), on the same CPU's pages before
+ * that record; the records name it by id. ustack's layout, id for nr.
+ */
+#define MR_USTACK_DEF_ID	65003
+#define MR_USTACK_DEF_FORMAT						\
+	"name: ustack_def\n"						\
+	"ID: 65003\n"							\
+	"format:\n"							\
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n" \
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n" \
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n" \
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"	\
+	"\n"								\
+	"\tfield:int tgid;\toffset:8;\tsize:4;\tsigned:1;\n"		\
+	"\tfield:unsigned int id;\toffset:12;\tsize:4;\tsigned:0;\n"	\
+	"\tfield:__data_loc unsigned long[] caller;\toffset:16;\tsize:4;\tsigned:0;\n" \
+	"\n"								\
+	"print fmt: \"tgid=%d id=%u\", REC->tgid, REC->id\n"
+
+/*
  * memrec/uregs: for --call-graph dwarf, the user registers (x86_64: rbx, rbp,
  * rsp, rip, r12-r15, in that order, as enum mr_ureg) and a copy of the top of
  * the user stack, unwound at report time with the modules' CFI. It must fit a

@@ -113,7 +113,7 @@ static int mr_ret_handler(struct trace_seq *s, struct tep_record *record,
 			  struct tep_event *event, void *context)
 {
 	const struct mr_show *show = context;
-	unsigned long long ret;
+	unsigned long long ret, stack;
 
 	if (!mr_is_ours(event) || tep_get_field_val(NULL, event, "ret", record, &ret, 0))
 		return MR_NOT_HANDLED;
@@ -122,13 +122,22 @@ static int mr_ret_handler(struct trace_seq *s, struct tep_record *record,
 		trace_seq_printf(s, "%s = %d", event->name, (int)ret);
 	else
 		trace_seq_printf(s, "%s = 0x%llx", event->name, ret);
+	/* the preload path's: the memrec/ustack_def printed as <user stack N> */
+	if (tep_find_field(event, "stack") &&
+	    !tep_get_field_val(NULL, event, "stack", record, &stack, 0))
+		trace_seq_printf(s, " stack=%llu", stack);
 	return 0;
 }
 
+/* mr_stack_handler's context for memrec/ustack_def */
+#define MR_STACK_DEF	((void *)2)
+
 /*
- * memrec/kstack and memrec/ustack (the stacks of perf samples): one
+ * memrec/kstack and memrec/ustack (the stacks of perf samples), and
+ * memrec/ustack_def (a preload chain the returns after it name by id): one
  * "=> " line per frame, as ftrace prints its own stacks; kernel frames by
- * name from the file's kallsyms. context is non-NULL for kernel stacks.
+ * name from the file's kallsyms. context: NULL for user stacks, 1 for
+ * kernel ones, MR_STACK_DEF.
  */
 static int mr_stack_handler(struct trace_seq *s, struct tep_record *record,
 			    struct tep_event *event, void *context)
@@ -144,7 +153,17 @@ static int mr_stack_handler(struct trace_seq *s, struct tep_record *record,
 	len = loc >> 16;
 	if (off + len > (unsigned int)record->size)
 		return MR_NOT_HANDLED;
-	trace_seq_printf(s, "<%s stack>", context ? "kernel" : "user");
+	if (context == MR_STACK_DEF) {
+		struct tep_format_field *id = tep_find_field(event, "id");
+		unsigned long long v = 0;
+
+		if (id && id->offset + id->size <= record->size)
+			tep_read_number_field(id, record->data, &v);
+		trace_seq_printf(s, "<user stack %llu>", v);
+		context = NULL;
+	} else {
+		trace_seq_printf(s, "<%s stack>", context ? "kernel" : "user");
+	}
 	for (unsigned int i = 0; i + 8 <= len; i += 8) {
 		unsigned long long a;
 		const char *fn;
@@ -195,6 +214,7 @@ int TEP_PLUGIN_LOADER(struct tep_handle *tep)
 {
 	tep_register_event_handler(tep, -1, "memrec", "kstack", mr_stack_handler, (void *)1);
 	tep_register_event_handler(tep, -1, "memrec", "ustack", mr_stack_handler, NULL);
+	tep_register_event_handler(tep, -1, "memrec", "ustack_def", mr_stack_handler, MR_STACK_DEF);
 	if (!mr_nr_shows)
 		mr_build_shows();
 	for (int i = 0; i < mr_nr_shows; i++)
@@ -206,6 +226,8 @@ int TEP_PLUGIN_UNLOADER(struct tep_handle *tep)
 {
 	tep_unregister_event_handler(tep, -1, "memrec", "kstack", mr_stack_handler, (void *)1);
 	tep_unregister_event_handler(tep, -1, "memrec", "ustack", mr_stack_handler, NULL);
+	tep_unregister_event_handler(tep, -1, "memrec", "ustack_def", mr_stack_handler,
+				     MR_STACK_DEF);
 	for (int i = 0; i < mr_nr_shows; i++)
 		mr_register(tep, &mr_shows[i], false);
 	return 0;

@@ -25,6 +25,7 @@
 #include "memrec.h"
 #include "mr_preload.h"
 #include "mr_tracedat.h"
+#include "mr_u64map.h"
 #include "record.h"
 
 /* A record waits this long for older ones of other rings that are still being written. */
@@ -38,6 +39,26 @@ struct ring_state {
 	uint64_t	tail;		/* the next slot to read; the ring's tail is set from it */
 	uint64_t	stuck_since;	/* when its next slot was first seen incomplete */
 	uint64_t	checked;	/* when its owner was last checked */
+};
+
+/*
+ * The call chains written so far, each once per page writer (a chain is
+ * defined on the pages of the records that use it, so it is read first):
+ * hash -> index in defs; the frames, end to end, in frames.
+ */
+struct stack_def {
+	uint64_t	at;		/* the first frame's index in frames */
+	uint32_t	nr;
+	int32_t		tgid;
+	int32_t		writer;
+};
+
+struct stacks {
+	struct mr_u64map	by_hash;
+	struct stack_def	*defs;
+	uint32_t		nr, cap;
+	uint64_t		*frames;
+	uint64_t		nr_frames, frames_cap;
 };
 
 struct mr_preload {
@@ -61,6 +82,7 @@ struct mr_preload {
 	uint64_t		order;
 	char			*env_shm;
 	char			**envp;
+	struct stacks		stacks;
 };
 
 static const char *const pl_names[MR_PL_NR] = { MR_PL_NAMES };
@@ -289,8 +311,11 @@ static void return_format(struct mr_buf *b, int i)
 	format_field(b, "unsigned long", "__probe_func", 8);
 	format_field(b, "unsigned long", "__probe_ret_ip", 16);
 	format_field(b, "u64", "ret", 24);
-	mr_buf_addf(b, "\nprint fmt: \"(%%lx <- %%lx) ret=0x%%Lx\", REC->__probe_func, "
-		    "REC->__probe_ret_ip, REC->ret\n");
+	/* the call chain: a memrec/ustack_def before it names it; 0: none */
+	format_field(b, "u64", "stack", 32);
+	format_field(b, "u64", "tgid", 40);
+	mr_buf_addf(b, "\nprint fmt: \"(%%lx <- %%lx) ret=0x%%Lx stack=%%Lu\", REC->__probe_func, "
+		    "REC->__probe_ret_ip, REC->ret, REC->stack\n");
 }
 
 void mr_preload_add_formats(struct mr_tracedat_hdr *h)
@@ -344,16 +369,75 @@ static void put_enter(struct mr_preload *p, const struct mr_pl_rec *rec, int fn,
 	mr_samples_put(p->sm, rec->tid, rec->ts, b, 32 + 8 * n, rec->tid, tgid, NULL, 0);
 }
 
+static uint64_t stack_hash(int writer, int tgid, const uint64_t *ips, uint32_t nr)
+{
+	uint64_t h = ((uint64_t)(uint32_t)writer << 32 | (uint32_t)tgid) ^ nr;
+
+	for (uint32_t i = 0; i < nr; i++)
+		h = (h ^ ips[i]) * 0x9e3779b97f4a7c15ull;
+	return h ^ h >> 29;
+}
+
+/*
+ * The id of the chain ips on the pages of tid's records (1, 2, ...; 0 for
+ * none); a chain not written there yet is written first. Two chains with
+ * one hash: the second is written each time, under a new id.
+ */
+static uint32_t stack_id(struct mr_preload *p, const struct mr_pl_rec *rec, int tgid,
+			 const uint64_t *ips, uint32_t nr)
+{
+	struct stacks *st = &p->stacks;
+	int w = mr_samples_writer(p->sm, rec->tid);
+	uint64_t h = stack_hash(w, tgid, ips, nr);
+	uint32_t *i = mr_u64map_get(&st->by_hash, h), id;
+	struct stack_def *d;
+
+	if (!nr)
+		return 0;
+	if (i) {
+		d = &st->defs[*i];
+		if (d->nr == nr && d->tgid == tgid && d->writer == w &&
+		    !memcmp(st->frames + d->at, ips, 8 * (size_t)nr))
+			return *i + 1;
+	}
+	MR_ALLOC_GROW(st->defs, st->nr, st->cap);
+	id = st->nr++;
+	d = &st->defs[id];
+	d->nr = nr;
+	d->tgid = tgid;
+	d->writer = w;
+	d->at = st->nr_frames;
+	if (!i) {
+		while (st->nr_frames + nr > st->frames_cap) {
+			st->frames_cap = st->frames_cap ? 2 * st->frames_cap : 4096;
+			st->frames = mr_xrealloc(st->frames, st->frames_cap * 8);
+		}
+		memcpy(st->frames + st->nr_frames, ips, 8 * (size_t)nr);
+		st->nr_frames += nr;
+		mr_u64map_put(&st->by_hash, h, id);
+	} else {
+		d->nr = 0;	/* a collision: never matched again */
+	}
+	mr_samples_put_stack(p->sm, rec->tid, rec->ts, rec->tid, tgid, id + 1, ips, nr);
+	return id + 1;
+}
+
+/*
+ * A return: its process and the id of its call chain (memrec/ustack_def),
+ * not the chain itself after it as the uprobe path writes it.
+ */
 static void put_return(struct mr_preload *p, const struct mr_pl_rec *rec, int fn, int tgid,
 		       const uint64_t *ips, uint32_t nr)
 {
-	unsigned char b[32];
+	unsigned char b[48];
 
 	put_head(b, MR_PL_FIRST_ID + 2 * fn + 1, rec->tid);
 	put_u64(b, 8, rec->func);
 	put_u64(b, 16, rec->caller);
 	put_u64(b, 24, rec->v[0]);
-	mr_samples_put(p->sm, rec->tid, rec->ts, b, 32, rec->tid, tgid, ips, nr);
+	put_u64(b, 32, stack_id(p, rec, tgid, ips, nr));
+	put_u64(b, 40, (uint64_t)(uint32_t)tgid);
+	mr_samples_put(p->sm, rec->tid, rec->ts, b, 48, rec->tid, tgid, NULL, 0);
 }
 
 /*
@@ -677,6 +761,9 @@ void mr_preload_close(struct mr_preload *p)
 	free(p->tmp);
 	mr_buf_release(&p->recs);
 	mr_buf_release(&p->spare);
+	mr_u64map_release(&p->stacks.by_hash);
+	free(p->stacks.defs);
+	free(p->stacks.frames);
 	if (p->envp) {
 		for (int i = 0; p->envp[i]; i++)
 			if (!strncmp(p->envp[i], "LD_PRELOAD=", 11))

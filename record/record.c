@@ -622,8 +622,10 @@ static int setup_instance(struct recorder *r)
 	}
 	if (r->hdr && ((kernel && !r->o.system_wide) || maps))
 		mr_tracedat_add_format(r->hdr, "memrec", "kstack", MR_KSTACK_FORMAT);
-	if (r->hdr && r->preload)
+	if (r->hdr && r->preload) {
+		mr_tracedat_add_format(r->hdr, "memrec", "ustack_def", MR_USTACK_DEF_FORMAT);
 		mr_preload_add_formats(r->hdr);
+	}
 	return r->hdr ? 0 : -1;
 }
 

@@ -121,6 +121,11 @@ void mr_samples_stop(struct mr_samples *sm);
  */
 void mr_samples_put(struct mr_samples *sm, int cpu, uint64_t ts, const void *raw, size_t len,
 		    int tid, int tgid, const uint64_t *ips, uint64_t nr);
+/* A memrec/ustack_def of ips named id, on the pages of cpu. */
+void mr_samples_put_stack(struct mr_samples *sm, int cpu, uint64_t ts, int tid, int tgid,
+			  uint32_t id, const uint64_t *ips, uint64_t nr);
+/* The pages cpu's records go to: a stack defined there is read before its users. */
+int mr_samples_writer(const struct mr_samples *sm, int cpu);
 void mr_samples_add_lost(struct mr_samples *sm, uint64_t lost);
 const char *const *mr_samples_files(const struct mr_samples *sm);	/* one per CPU */
 int mr_samples_error(const struct mr_samples *sm);	/* errno of a failed write, or 0 */

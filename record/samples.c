@@ -641,12 +641,29 @@ void mr_samples_put(struct mr_samples *sm, int cpu, uint64_t ts, const void *raw
 		    int tid, int tgid, const uint64_t *ips, uint64_t nr)
 {
 	unsigned char ustack[24 + 8 * MR_MAX_STACK];
-	struct page_writer *w = &sm->pw[cpu % sm->nr_cpus];
+	struct page_writer *w = &sm->pw[mr_samples_writer(sm, cpu)];
 
 	pw_add(sm, w, ts, raw, len);
 	if (ips)
 		pw_add(sm, w, ts, ustack, make_ustack(ustack, tid, tgid, ips, nr));
 	sm->samples++;
+}
+
+void mr_samples_put_stack(struct mr_samples *sm, int cpu, uint64_t ts, int tid, int tgid,
+			  uint32_t id, const uint64_t *ips, uint64_t nr)
+{
+	unsigned char def[24 + 8 * MR_MAX_STACK];
+	uint16_t type = MR_USTACK_DEF_ID;
+	size_t len = make_ustack(def, tid, tgid, ips, nr);
+
+	memcpy(def, &type, 2);
+	memcpy(def + 12, &id, 4);
+	pw_add(sm, &sm->pw[mr_samples_writer(sm, cpu)], ts, def, len);
+}
+
+int mr_samples_writer(const struct mr_samples *sm, int cpu)
+{
+	return (int)((unsigned int)cpu % (unsigned int)sm->nr_cpus);
 }
 
 void mr_samples_add_lost(struct mr_samples *sm, uint64_t lost)

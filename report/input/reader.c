@@ -28,7 +28,8 @@ struct decoder {
 	enum mr_fn			fn;
 	struct tep_format_field		*args[3];
 	struct tep_format_field		*caller, *func, *ret;
-	struct tep_format_field		*tgid;	/* preload entries': no stack record follows */
+	struct tep_format_field		*tgid;	/* the preload path's: no stack record follows */
+	struct tep_format_field		*stack;	/* its returns': a memrec/ustack_def id */
 	/* task events */
 	struct tep_format_field		*pid, *old_pid, *clone_flags, *group_dead, *comm,
 					*filename;
@@ -133,6 +134,17 @@ struct mr_reader {
 	int			kstack_id;	/* memrec/kstack: perf's kernel chain */
 	struct tep_format_field	*mk_tgid, *mk_more, *mk_caller;
 	int			kernel_stack_id; /* ftrace/kernel_stack (-a) */
+	int			stack_def_id;	/* memrec/ustack_def: the preload path's chains */
+	struct tep_format_field	*sd_id, *sd_caller;
+	/* those chains: id -> index in def_spans, the frames end to end */
+	struct mr_u64map	defs;
+	struct def_span {
+		uint64_t	at;
+		uint32_t	nr;
+	}			*def_spans;
+	uint32_t		nr_defs, defs_cap;
+	uint64_t		*def_frames;
+	size_t			nr_def_frames, def_frames_cap;
 	struct tep_format_field	*common_type, *common_pid;
 	int			common_end;	/* a record this long holds both */
 	bool			local_order;	/* the file is of this host's byte order */
@@ -208,6 +220,8 @@ static struct decoder *probe_decoder(struct tep_event *e)
 		d->ret = field(e, "ret");
 		d->caller = field(e, "__probe_ret_ip");
 		d->func = field(e, "__probe_func");
+		d->stack = field(e, "stack");
+		d->tgid = field(e, "tgid");
 	} else {
 		d->kind = MR_EV_ENTER;
 		d->caller = field(e, "caller");
@@ -283,7 +297,8 @@ static struct decoder *task_decoder(struct tep_event *e)
 static int numbers_end(const struct decoder *d)
 {
 	struct tep_format_field *const f[] = {
-		d->args[0], d->args[1], d->args[2], d->caller, d->func, d->ret, d->tgid, d->pid,
+		d->args[0], d->args[1], d->args[2], d->caller, d->func, d->ret, d->tgid, d->stack,
+		d->pid,
 		d->old_pid, d->clone_flags, d->group_dead, d->k[0], d->k[1], d->k[2], d->k[3],
 		d->k[4], d->k[5], d->flags, d->gfp,
 	};
@@ -371,6 +386,12 @@ static void setup_decoders(struct mr_reader *r)
 		r->mk_tgid = field(us, "tgid");
 		r->mk_more = field(us, "more");
 		r->mk_caller = field(us, "caller");
+	}
+	us = tep_find_event_by_name(r->tep, "memrec", "ustack_def");
+	r->stack_def_id = us ? us->id : -1;
+	if (us) {
+		r->sd_id = field(us, "id");
+		r->sd_caller = field(us, "caller");
 	}
 	us = tep_find_event_by_name(r->tep, "ftrace", "kernel_stack");
 	r->kernel_stack_id = us ? us->id : -1;
@@ -649,6 +670,52 @@ static void emit(struct mr_reader *r, struct pending *p)
 	r->fn(&p->ev, r->ctx);
 }
 
+static int stack_frames(struct tep_format_field *f, struct tep_record *rec,
+			const uint64_t **frames);
+
+/* memrec/ustack_def: a chain the records after it name by its id. */
+static void define_stack(struct mr_reader *r, struct tep_record *rec)
+{
+	const uint64_t *frames;
+	uint32_t id, nr = 0;
+	int n;
+
+	if (!fits(r->sd_id, rec) || !fits(r->sd_caller, rec))
+		return;
+	id = num(r, r->sd_id, rec);
+	n = stack_frames(r->sd_caller, rec, &frames);
+	while (r->nr_def_frames + MR_MAX_STACK > r->def_frames_cap) {
+		r->def_frames_cap = r->def_frames_cap ? 2 * r->def_frames_cap : 4096;
+		r->def_frames = mr_xrealloc(r->def_frames, r->def_frames_cap * 8);
+	}
+	for (int i = 0; i < n && nr < MR_MAX_STACK; i++) {
+		uint64_t a;
+
+		memcpy(&a, frames + i, 8);
+		if (!a || a == ~0ull)
+			break;
+		r->def_frames[r->nr_def_frames + nr++] = a;
+	}
+	MR_ALLOC_GROW(r->def_spans, r->nr_defs, r->defs_cap);
+	r->def_spans[r->nr_defs] = (struct def_span){ r->nr_def_frames, nr };
+	r->nr_def_frames += nr;
+	mr_u64map_put(&r->defs, id, r->nr_defs++);
+}
+
+/* The chain named id (0, or one never defined: none) as p's stack. */
+static void use_stack(struct mr_reader *r, struct pending *p, uint64_t id)
+{
+	uint32_t *i = id ? mr_u64map_get(&r->defs, id) : NULL;
+	const struct def_span *s;
+
+	if (!i)
+		return;
+	s = &r->def_spans[*i];
+	memcpy(p->stack, r->def_frames + s->at, 8 * (size_t)s->nr);
+	p->ev.nr_stack = s->nr;
+	r->stats.stacks++;
+}
+
 /* gfp_flags by name, as the event's print format shows them (perf kmem does the same). */
 static const char *gfp_name(struct mr_reader *r, struct tep_record *rec, uint64_t v)
 {
@@ -718,6 +785,8 @@ static void decode(struct mr_reader *r, struct decoder *d, struct tep_record *re
 	ev->func = fnum(r, fast, d->func, rec);
 	if (d->tgid)
 		ev->tgid = fnum(r, fast, d->tgid, rec);
+	if (d->stack)
+		use_stack(r, p, fnum(r, fast, d->stack, rec));
 	if (d->kind == MR_EV_TASK_NEW) {
 		ev->child_tid = fnum(r, fast, d->pid, rec);
 		ev->clone_flags = fnum(r, fast, d->clone_flags, rec);
@@ -947,6 +1016,10 @@ static void read_record(struct mr_reader *r, struct tep_record *rec, int cpu)
 	}
 	if (type == r->uregs_id) {
 		attach_uregs(r, rec, cpu);
+		return;
+	}
+	if (type == r->stack_def_id) {
+		define_stack(r, rec);
 		return;
 	}
 	if (type == r->kstack_id || type == r->kernel_stack_id) {
@@ -1341,6 +1414,9 @@ void mr_reader_close(struct mr_reader *r)
 		free(r->gfp[i]);
 	free(r->gfp);
 	mr_u64map_release(&r->gfp_map);
+	mr_u64map_release(&r->defs);
+	free(r->def_spans);
+	free(r->def_frames);
 	for (int i = 0; i < r->nr_ids; i++)
 		free(r->by_id[i]);
 	free(r->by_id);

@@ -89,10 +89,18 @@ if TRACEEVENT_PLUGIN_DIR=$PLUGIN_DIR trace_report plugin/report "$WITH" "$DAT"; 
 	expect_lines plugin/posix_memalign "$WITH" \
 		"${ev}posix_memalign: +posix_memalign\(memptr=$hex, align=64, size=256\) caller=$hex\$" 2
 	expect_lines plugin/posix_memalign_ret "$WITH" \
-		"${ev}posix_memalign_ret: +posix_memalign_ret = 0\$" +
-	expect_lines plugin/malloc_ret "$WITH" "${ev}malloc_ret: +malloc_ret = $hex\$" +
+		"${ev}posix_memalign_ret: +posix_memalign_ret = 0 stack=[1-9][0-9]*\$" +
+	# the preload path (-e user's default) names each return's chain by id
+	expect_lines plugin/malloc_ret "$WITH" "${ev}malloc_ret: +malloc_ret = $hex stack=[1-9][0-9]*\$" +
 	expect_lines plugin/no-default-format "$WITH" "${ev}malloc: .*size=100" 0
-	expect_lines plugin/ustack "$WITH" " ustack: +<user stack>\$" +
+	expect_lines plugin/ustack_def "$WITH" " ustack_def: +<user stack [1-9][0-9]*>\$" +
+	# each chain once: no id defined twice
+	dups=$(grep -oE ' ustack_def: +<user stack [0-9]+>' "$WITH" | sort | uniq -d | wc -l)
+	if [ "$dups" = 0 ]; then
+		ok plugin/ustack_def-once
+	else
+		fail plugin/ustack_def-once "$dups stack ids defined more than once (output: $WITH)"
+	fi
 fi
 
 if trace_report plugin/report-without-plugin "$WITHOUT" -N "$DAT"; then
@@ -103,7 +111,7 @@ if trace_report plugin/report-without-plugin "$WITHOUT" -N "$DAT"; then
 	mine='(malloc|calloc|realloc|reallocarray|free|posix_memalign|aligned_alloc|memalign'
 	mine="$mine|memalign_int|valloc|pvalloc|strdup|strndup|new[a-z_]*)(_ret)?:"
 	# the plugin prints the perf samples' stacks frame by frame
-	mine="$mine| +(ustack|kstack):| => "
+	mine="$mine| +(ustack|ustack_def|kstack):| => "
 	if [ -s "$WITH" ] &&
 	   diff <(grep -vE "$ev$mine" "$WITH") <(grep -vE "$ev$mine" "$WITHOUT") \
 		> "$OUT/others.diff"; then
