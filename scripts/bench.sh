@@ -35,8 +35,8 @@
 # Knobs (environment): BENCH_RUNS (5), BENCH_N_BARE (10000000),
 # BENCH_N_TRACED (100000: churn iterations under the uprobes),
 # BENCH_N_LAUNCH (2000000: under heaptrack and the preload path; the issue's
-# 2,000,000 pairs), BENCH_N_BIG (300000: a trace of about 100 MB),
-# BENCH_N_HUGE (3000000: about 1 GB; 0 skips it), BENCH_REPORT_RUNS (3),
+# 2,000,000 pairs), BENCH_N_BIG (700000: a trace of about 100 MB),
+# BENCH_N_HUGE (7000000: about 1 GB; 0 skips it), BENCH_REPORT_RUNS (3),
 # BENCH_N_GROUPS (10000: churn iterations per -e group run), BENCH_GROUPS=0
 # and BENCH_EXIT=0 (skip 7 and 8), BENCH_THREADS (4: churn_threads' threads),
 # BENCH_N_THREADS_BARE (100000), BENCH_N_THREADS_TRACED (2000: iterations
@@ -65,8 +65,8 @@ RUNS=${BENCH_RUNS:-5}
 N_BARE=${BENCH_N_BARE:-10000000}
 N_TRACED=${BENCH_N_TRACED:-100000}
 N_LAUNCH=${BENCH_N_LAUNCH:-2000000}
-N_BIG=${BENCH_N_BIG:-300000}
-N_HUGE=${BENCH_N_HUGE:-3000000}
+N_BIG=${BENCH_N_BIG:-700000}
+N_HUGE=${BENCH_N_HUGE:-7000000}
 REPORT_RUNS=${BENCH_REPORT_RUNS:-3}
 N_THREADS=${BENCH_THREADS:-4}
 N_THREADS_BARE=${BENCH_N_THREADS_BARE:-100000}
