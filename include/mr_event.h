@@ -197,6 +197,14 @@ struct mr_probe_def {
 extern const struct mr_probe_def mr_probe_defs[];
 extern const int mr_nr_probe_defs;
 
+/* The common fields of an event format, as the kernel writes them, and a blank line. */
+#define MR_FORMAT_COMMON_FIELDS						\
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n" \
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n" \
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n" \
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"	\
+	"\n"
+
 /*
  * memrec/ustack: the user call chain of the record before it on the same
  * CPU (same task), written by memrec from perf samples (record/samples.c):
@@ -208,11 +216,7 @@ extern const int mr_nr_probe_defs;
 	"name: ustack\n"						\
 	"ID: 65000\n"							\
 	"format:\n"							\
-	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n" \
-	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n" \
-	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n" \
-	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"	\
-	"\n"								\
+	MR_FORMAT_COMMON_FIELDS						\
 	"\tfield:int tgid;\toffset:8;\tsize:4;\tsigned:1;\n"		\
 	"\tfield:int nr;\toffset:12;\tsize:4;\tsigned:1;\n"		\
 	"\tfield:__data_loc unsigned long[] caller;\toffset:16;\tsize:4;\tsigned:0;\n" \
@@ -229,11 +233,7 @@ extern const int mr_nr_probe_defs;
 	"name: ustack_def\n"						\
 	"ID: 65003\n"							\
 	"format:\n"							\
-	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n" \
-	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n" \
-	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n" \
-	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"	\
-	"\n"								\
+	MR_FORMAT_COMMON_FIELDS						\
 	"\tfield:int tgid;\toffset:8;\tsize:4;\tsigned:1;\n"		\
 	"\tfield:unsigned int id;\toffset:12;\tsize:4;\tsigned:0;\n"	\
 	"\tfield:__data_loc unsigned long[] caller;\toffset:16;\tsize:4;\tsigned:0;\n" \
@@ -254,11 +254,7 @@ extern const int mr_nr_probe_defs;
 	"name: uregs\n"							\
 	"ID: 65001\n"							\
 	"format:\n"							\
-	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n" \
-	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n" \
-	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n" \
-	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"	\
-	"\n"								\
+	MR_FORMAT_COMMON_FIELDS						\
 	"\tfield:int tgid;\toffset:8;\tsize:4;\tsigned:1;\n"		\
 	"\tfield:int abi;\toffset:12;\tsize:4;\tsigned:1;\n"		\
 	"\tfield:unsigned long regs[8];\toffset:16;\tsize:64;\tsigned:0;\n" \
@@ -276,11 +272,7 @@ extern const int mr_nr_probe_defs;
 	"name: kstack\n"						\
 	"ID: 65002\n"							\
 	"format:\n"							\
-	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n" \
-	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n" \
-	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n" \
-	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"	\
-	"\n"								\
+	MR_FORMAT_COMMON_FIELDS						\
 	"\tfield:int tgid;\toffset:8;\tsize:4;\tsigned:1;\n"		\
 	"\tfield:int more;\toffset:12;\tsize:4;\tsigned:1;\n"		\
 	"\tfield:__data_loc unsigned long[] caller;\toffset:16;\tsize:4;\tsigned:0;\n" \

@@ -267,12 +267,6 @@ static void format_field(struct mr_buf *b, const char *type, const char *name, i
 	mr_buf_addf(b, "\tfield:%s %s;\toffset:%d;\tsize:8;\tsigned:0;\n", type, name, off);
 }
 
-#define COMMON_FIELDS							\
-	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n" \
-	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n" \
-	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n" \
-	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
-
 /* The entry event of a probe-table row, laid out as the kernel lays out its uprobe. */
 static void entry_format(struct mr_buf *b, int i)
 {
@@ -280,7 +274,7 @@ static void entry_format(struct mr_buf *b, int i)
 	struct mr_buf pr = { 0 }, pa = { 0 };
 	int off = 16;
 
-	mr_buf_addf(b, "name: %s\nID: %d\nformat:\n" COMMON_FIELDS, mr_probe_defs[i].name,
+	mr_buf_addf(b, "name: %s\nID: %d\nformat:\n" MR_FORMAT_COMMON_FIELDS, mr_probe_defs[i].name,
 		    MR_PL_FIRST_ID + 2 * i);
 	format_field(b, "unsigned long", "__probe_ip", 8);
 	for (tok = strtok_r(args, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
@@ -306,7 +300,7 @@ static void entry_format(struct mr_buf *b, int i)
 
 static void return_format(struct mr_buf *b, int i)
 {
-	mr_buf_addf(b, "name: %s_ret\nID: %d\nformat:\n" COMMON_FIELDS, mr_probe_defs[i].name,
+	mr_buf_addf(b, "name: %s_ret\nID: %d\nformat:\n" MR_FORMAT_COMMON_FIELDS, mr_probe_defs[i].name,
 		    MR_PL_FIRST_ID + 2 * i + 1);
 	format_field(b, "unsigned long", "__probe_func", 8);
 	format_field(b, "unsigned long", "__probe_ret_ip", 16);
