@@ -358,9 +358,9 @@ static void put_enter(struct mr_preload *p, const struct mr_pl_rec *rec, int fn,
 	for (int i = 0; i < n; i++)
 		put_u64(b, 16 + 8 * i, rec->v[i]);
 	put_u64(b, 16 + 8 * n, rec->caller);
-	/* the process in the record, not an empty memrec/ustack after it (28 bytes less) */
+	/* the process in the record, not an empty memrec/ustack after it (20 bytes less) */
 	put_u64(b, 24 + 8 * n, (uint64_t)(uint32_t)tgid);
-	mr_samples_put(p->sm, rec->tid, rec->ts, b, 32 + 8 * n, rec->tid, tgid, NULL, 0);
+	mr_samples_put(p->sm, rec->tid, rec->ts, b, 32 + 8 * n);
 }
 
 static uint64_t stack_hash(int writer, int tgid, const uint64_t *ips, uint32_t nr)
@@ -382,12 +382,14 @@ static uint32_t stack_id(struct mr_preload *p, const struct mr_pl_rec *rec, int 
 {
 	struct stacks *st = &p->stacks;
 	int w = mr_samples_writer(p->sm, rec->tid);
-	uint64_t h = stack_hash(w, tgid, ips, nr);
-	uint32_t *i = mr_u64map_get(&st->by_hash, h), id;
+	uint64_t h;
+	uint32_t *i, id;
 	struct stack_def *d;
 
 	if (!nr)
 		return 0;
+	h = stack_hash(w, tgid, ips, nr);
+	i = mr_u64map_get(&st->by_hash, h);
 	if (i) {
 		d = &st->defs[*i];
 		if (d->nr == nr && d->tgid == tgid && d->writer == w &&
@@ -431,7 +433,7 @@ static void put_return(struct mr_preload *p, const struct mr_pl_rec *rec, int fn
 	put_u64(b, 24, rec->v[0]);
 	put_u64(b, 32, stack_id(p, rec, tgid, ips, nr));
 	put_u64(b, 40, (uint64_t)(uint32_t)tgid);
-	mr_samples_put(p->sm, rec->tid, rec->ts, b, 48, rec->tid, tgid, NULL, 0);
+	mr_samples_put(p->sm, rec->tid, rec->ts, b, 48);
 }
 
 /*

@@ -115,12 +115,8 @@ int mr_samples_self_refused(void);
 int mr_samples_start(struct mr_samples *sm);
 /* Disarms, drains and writes the last pages. */
 void mr_samples_stop(struct mr_samples *sm);
-/*
- * Records made elsewhere (the preload path): raw, then a memrec/ustack of
- * ips unless ips is NULL, on the pages of cpu; counted as one sample.
- */
-void mr_samples_put(struct mr_samples *sm, int cpu, uint64_t ts, const void *raw, size_t len,
-		    int tid, int tgid, const uint64_t *ips, uint64_t nr);
+/* A record made elsewhere (the preload path), on the pages of cpu; counted as a sample. */
+void mr_samples_put(struct mr_samples *sm, int cpu, uint64_t ts, const void *raw, size_t len);
 /* A memrec/ustack_def of ips named id, on the pages of cpu. */
 void mr_samples_put_stack(struct mr_samples *sm, int cpu, uint64_t ts, int tid, int tgid,
 			  uint32_t id, const uint64_t *ips, uint64_t nr);

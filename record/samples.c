@@ -637,15 +637,9 @@ void mr_samples_stop(struct mr_samples *sm)
 	}
 }
 
-void mr_samples_put(struct mr_samples *sm, int cpu, uint64_t ts, const void *raw, size_t len,
-		    int tid, int tgid, const uint64_t *ips, uint64_t nr)
+void mr_samples_put(struct mr_samples *sm, int cpu, uint64_t ts, const void *raw, size_t len)
 {
-	unsigned char ustack[24 + 8 * MR_MAX_STACK];
-	struct page_writer *w = &sm->pw[mr_samples_writer(sm, cpu)];
-
-	pw_add(sm, w, ts, raw, len);
-	if (ips)
-		pw_add(sm, w, ts, ustack, make_ustack(ustack, tid, tgid, ips, nr));
+	pw_add(sm, &sm->pw[mr_samples_writer(sm, cpu)], ts, raw, len);
 	sm->samples++;
 }
 

@@ -298,9 +298,8 @@ static int numbers_end(const struct decoder *d)
 {
 	struct tep_format_field *const f[] = {
 		d->args[0], d->args[1], d->args[2], d->caller, d->func, d->ret, d->tgid, d->stack,
-		d->pid,
-		d->old_pid, d->clone_flags, d->group_dead, d->k[0], d->k[1], d->k[2], d->k[3],
-		d->k[4], d->k[5], d->flags, d->gfp,
+		d->pid, d->old_pid, d->clone_flags, d->group_dead, d->k[0], d->k[1], d->k[2],
+		d->k[3], d->k[4], d->k[5], d->flags, d->gfp,
 	};
 	int end = 0;
 
@@ -673,11 +672,27 @@ static void emit(struct mr_reader *r, struct pending *p)
 static int stack_frames(struct tep_format_field *f, struct tep_record *rec,
 			const uint64_t **frames);
 
+/* The frames of a user chain up to its end marker (0 or ~0), at most MR_MAX_STACK. */
+static uint32_t user_frames(const uint64_t *frames, int n, uint64_t *out)
+{
+	uint32_t nr = 0;
+
+	for (int i = 0; i < n && nr < MR_MAX_STACK; i++) {
+		uint64_t a;
+
+		memcpy(&a, frames + i, 8);	/* frames may be unaligned in the page */
+		if (!a || a == ~0ull)
+			break;
+		out[nr++] = a;
+	}
+	return nr;
+}
+
 /* memrec/ustack_def: a chain the records after it name by its id. */
 static void define_stack(struct mr_reader *r, struct tep_record *rec)
 {
 	const uint64_t *frames;
-	uint32_t id, nr = 0;
+	uint32_t id, nr;
 	int n;
 
 	if (!fits(r->sd_id, rec) || !fits(r->sd_caller, rec))
@@ -688,14 +703,7 @@ static void define_stack(struct mr_reader *r, struct tep_record *rec)
 		r->def_frames_cap = r->def_frames_cap ? 2 * r->def_frames_cap : 4096;
 		r->def_frames = mr_xrealloc(r->def_frames, r->def_frames_cap * 8);
 	}
-	for (int i = 0; i < n && nr < MR_MAX_STACK; i++) {
-		uint64_t a;
-
-		memcpy(&a, frames + i, 8);
-		if (!a || a == ~0ull)
-			break;
-		r->def_frames[r->nr_def_frames + nr++] = a;
-	}
+	nr = user_frames(frames, n, r->def_frames + r->nr_def_frames);
 	MR_ALLOC_GROW(r->def_spans, r->nr_defs, r->defs_cap);
 	r->def_spans[r->nr_defs] = (struct def_span){ r->nr_def_frames, nr };
 	r->nr_def_frames += nr;
@@ -847,15 +855,7 @@ static void attach_stack(struct mr_reader *r, struct tep_record *rec, int cpu, b
 	if (!p->valid || rec_pid(r, rec) != p->ev.tid || !fits(f, rec))
 		return;
 	n = stack_frames(f, rec, &frames);
-	p->ev.nr_stack = 0;
-	for (int i = 0; i < n && i < MR_MAX_STACK; i++) {
-		uint64_t a;
-
-		memcpy(&a, frames + i, 8);
-		if (!a || a == ~0ull)
-			break;
-		p->stack[p->ev.nr_stack++] = a;
-	}
+	p->ev.nr_stack = user_frames(frames, n, p->stack);
 	p->ev.tgid = num(r, deep ? r->ms_tgid : r->us_tgid, rec);
 	r->stats.stacks++;
 	if (!p->expect || !--p->expect)

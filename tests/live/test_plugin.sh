@@ -94,6 +94,15 @@ if TRACEEVENT_PLUGIN_DIR=$PLUGIN_DIR trace_report plugin/report "$WITH" "$DAT"; 
 	expect_lines plugin/malloc_ret "$WITH" "${ev}malloc_ret: +malloc_ret = $hex stack=[1-9][0-9]*\$" +
 	expect_lines plugin/no-default-format "$WITH" "${ev}malloc: .*size=100" 0
 	expect_lines plugin/ustack_def "$WITH" " ustack_def: +<user stack [1-9][0-9]*>\$" +
+	# leak_malloc's three calls share one chain: written once, named three times
+	ids=$(awk -v site="caller=$SITE" '$NF == site && / malloc: +malloc\(100\)/ { want = 1; next }
+		want && / malloc_ret: / { sub(/.*stack=/, ""); print; want = 0 }' "$WITH")
+	if [ "$(printf '%s\n' "$ids" | grep -c .)" = 3 ] &&
+	   [ "$(printf '%s\n' "$ids" | sort -u | grep -c .)" = 1 ]; then
+		ok plugin/ustack_def-shared
+	else
+		fail plugin/ustack_def-shared "leak_malloc's returns name stacks '$(echo $ids)', want one id three times (output: $WITH)"
+	fi
 	# each chain once: no id defined twice
 	dups=$(grep -oE ' ustack_def: +<user stack [0-9]+>' "$WITH" | sort | uniq -d | wc -l)
 	if [ "$dups" = 0 ]; then
